@@ -1,0 +1,152 @@
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{Currency, Localized, Slug, ValidationError};
+
+/// A museum building or site with its own time zone, currency and gates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Venue {
+    pub id: Slug,
+    /// Small number carried inside ticket codes; unique within the organisation.
+    pub no: u16,
+    pub name: Localized,
+    /// IANA zone name, e.g. `Europe/Kyiv`. Slots are defined and shown in this zone.
+    pub time_zone: String,
+    pub currency: Currency,
+    /// Minutes before a slot's start from which its tickets already admit.
+    #[serde(default)]
+    pub early_entry_minutes: u16,
+}
+
+impl Venue {
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.time_zone.parse().unwrap_or(chrono_tz::Europe::Kyiv)
+    }
+
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        self.name.validate("name")?;
+        self.time_zone
+            .parse::<chrono_tz::Tz>()
+            .map_err(|_| ValidationError::new("time_zone", "is not an IANA time zone"))?;
+        if self.early_entry_minutes > 240 {
+            return Err(ValidationError::new(
+                "early_entry_minutes",
+                "must be at most 240",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The price category of a ticket type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    Full,
+    /// Needs a document check at entry (`Product::document`).
+    Reduced,
+    /// A zero-price ticket; also needs a document check when `document` is set.
+    Free,
+}
+
+/// When a product's tickets admit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ProductValidity {
+    /// Sold for a slot; admits during that slot.
+    Timed,
+    /// Admits once on any opening day from `first` to `last` (venue calendar, inclusive).
+    OpenDate { first: NaiveDate, last: NaiveDate },
+}
+
+/// A ticket type with its price category.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Product {
+    pub venue: Slug,
+    pub id: Slug,
+    /// Small number carried inside ticket codes; unique within the venue.
+    pub no: u16,
+    pub name: Localized,
+    pub category: Category,
+    pub price_minor: i64,
+    pub currency: Currency,
+    /// The document the gate must check (reduced and free tickets), e.g. a student card.
+    #[serde(default)]
+    pub document: Option<Localized>,
+    pub validity: ProductValidity,
+    #[serde(default = "yes")]
+    pub is_on_sale: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Product {
+    pub const MAX_PRICE_MINOR: i64 = 100_000_000;
+
+    pub fn needs_document_check(&self) -> bool {
+        self.document.is_some() || self.category == Category::Reduced
+    }
+
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        self.name.validate("name")?;
+        if let Some(doc) = &self.document {
+            doc.validate("document")?;
+        }
+        if !(0..=Self::MAX_PRICE_MINOR).contains(&self.price_minor) {
+            return Err(ValidationError::new(
+                "price_minor",
+                "must be between 0 and 100000000",
+            ));
+        }
+        if self.category == Category::Free && self.price_minor != 0 {
+            return Err(ValidationError::new(
+                "price_minor",
+                "must be 0 for a free ticket",
+            ));
+        }
+        if let ProductValidity::OpenDate { first, last } = self.validity {
+            if last < first {
+                return Err(ValidationError::new("validity", "ends before it starts"));
+            }
+            if (last - first).num_days() > 3660 {
+                return Err(ValidationError::new("validity", "is longer than ten years"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A timed-entry slot with a capacity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Slot {
+    pub venue: Slug,
+    pub id: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub capacity: u32,
+}
+
+impl Slot {
+    pub const MAX_CAPACITY: u32 = 1_000_000;
+
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        if self.ends_at <= self.starts_at {
+            return Err(ValidationError::new("ends_at", "must be after starts_at"));
+        }
+        if self.ends_at - self.starts_at > chrono::Duration::days(31) {
+            return Err(ValidationError::new(
+                "ends_at",
+                "a slot may last at most 31 days",
+            ));
+        }
+        if self.capacity == 0 || self.capacity > Self::MAX_CAPACITY {
+            return Err(ValidationError::new(
+                "capacity",
+                "must be between 1 and 1000000",
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,16 @@
+//! The museum's vocabulary: venues, products, slots, orders, tickets, users and roles,
+//! money and the validated values they are built from. Pure: no I/O, no storage, no HTTP.
+//! Everything here is serialised into the operation log, so field names are part of the
+//! wire format: add fields with `#[serde(default)]`, never rename.
+
+mod catalog;
+mod money;
+mod order;
+mod text;
+mod user;
+
+pub use catalog::{Category, Product, ProductValidity, Slot, Venue};
+pub use money::{Currency, Money};
+pub use order::{Channel, Entry, Order, OrderStatus, Payment, PaymentMethod, Ticket, TicketStatus};
+pub use text::{Email, Localized, Slug, ValidationError};
+pub use user::{Role, User, Username};

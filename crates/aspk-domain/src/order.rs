@@ -1,0 +1,93 @@
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{Currency, Email, Slug};
+
+/// Where an order was placed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    BoxOffice,
+    Online,
+    /// Pre-printed paper stock entered after the fact.
+    Paper,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethod {
+    Cash,
+    Card,
+    Other,
+}
+
+/// Money received (positive) or refunded (negative) for an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payment {
+    pub method: PaymentMethod,
+    pub amount_minor: i64,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    Paid,
+    Cancelled,
+    Refunded,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatus {
+    Valid,
+    Used,
+    Void,
+}
+
+/// An admission through a gate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub at: DateTime<Utc>,
+    pub gate: String,
+    /// Who or what admitted: user name or device.
+    pub by: String,
+}
+
+/// A ticket as the derived state knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub serial: u64,
+    pub order: u64,
+    pub venue: Slug,
+    pub product: Slug,
+    pub slot: Option<String>,
+    /// Validity in UTC: the slot's window, or the open-date product's days.
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    #[serde(default)]
+    pub valid_days: Option<(NaiveDate, NaiveDate)>,
+    pub price_minor: i64,
+    pub code: String,
+    pub status: TicketStatus,
+    pub entries: Vec<Entry>,
+    #[serde(default)]
+    pub void_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    pub number: u64,
+    pub venue: Slug,
+    pub channel: Channel,
+    pub email: Option<Email>,
+    pub tickets: Vec<u64>,
+    pub payments: Vec<Payment>,
+    pub total_minor: i64,
+    pub currency: Currency,
+    pub status: OrderStatus,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Option<String>,
+    #[serde(default)]
+    pub cancel_reason: Option<String>,
+}

@@ -1,0 +1,73 @@
+use serde::{Deserialize, Serialize};
+
+use crate::ValidationError;
+
+/// What a staff member may do. Ordered from most to least powerful.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Manager,
+    Cashier,
+    Controller,
+}
+
+impl Role {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        match raw {
+            "admin" => Ok(Self::Admin),
+            "manager" => Ok(Self::Manager),
+            "cashier" => Ok(Self::Cashier),
+            "controller" => Ok(Self::Controller),
+            _ => Err(ValidationError::new(
+                "role",
+                "must be admin, manager, cashier or controller",
+            )),
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Manager => "manager",
+            Self::Cashier => "cashier",
+            Self::Controller => "controller",
+        }
+    }
+}
+
+/// A staff sign-in name: 1–64 characters, no spaces or control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let raw = raw.trim();
+        if raw.is_empty() || raw.chars().count() > 64 {
+            return Err(ValidationError::new(
+                "username",
+                "must be 1 to 64 characters",
+            ));
+        }
+        if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(ValidationError::new("username", "may not contain spaces"));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub username: Username,
+    pub role: Role,
+    /// PHC string (argon2id). Replicated so staff can sign in at a site node offline.
+    pub password_hash: String,
+    pub is_active: bool,
+    /// Bumped on password change; bearer tokens carry it, so old tokens stop working.
+    pub generation: u32,
+}

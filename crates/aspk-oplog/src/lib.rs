@@ -1,0 +1,14 @@
+//! The operation log: every change to aspk is an [`Op`] with an origin and a per-origin
+//! sequence number, stamped with a hybrid logical clock. Current state ([`State`]) is a
+//! deterministic fold over the log. Pure: no I/O; storage lives in `aspk-store`.
+//!
+//! Ops are facts that were already decided by the node that wrote them; applying one never
+//! fails, and applying the same op twice is a no-op.
+
+mod hlc;
+mod op;
+mod state;
+
+pub use hlc::{Hlc, HlcClock};
+pub use op::{Op, OpBody, OrderPlaced, TicketIssued};
+pub use state::{SlotState, State};

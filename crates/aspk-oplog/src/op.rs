@@ -1,0 +1,117 @@
+use aspk_domain::{Channel, Currency, Email, Payment, Product, Slot, Slug, User, Venue};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::Hlc;
+
+/// One entry of the append-only log. `(origin, seq)` is its identity everywhere: a node
+/// never reuses a sequence number, and replicas relay ops unchanged.
+/// Serialised as JSON into the log; field order is part of the content hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Op {
+    /// The node (and incarnation) that decided this op.
+    pub origin: String,
+    /// Contiguous per origin, from 1.
+    pub seq: u64,
+    pub hlc: Hlc,
+    /// The person or device that acted, e.g. `user:anna` or `device:gate-2`.
+    pub actor: String,
+    pub body: OpBody,
+}
+
+impl Op {
+    /// Content hash: the same `(origin, seq)` with a different hash is an equivocation.
+    pub fn hash(&self) -> [u8; 32] {
+        let bytes = serde_json::to_vec(self).unwrap_or_default();
+        *blake3::hash(&bytes).as_bytes()
+    }
+}
+
+/// What happened. Variants are never removed or renamed; new ones are added at the end.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OpBody {
+    VenueSaved(Venue),
+    ProductSaved(Product),
+    SlotCreated(Slot),
+    UserSaved(User),
+    /// A ticket-signing public key that every verifier must know.
+    KeyPublished {
+        key_id: u16,
+        public_key: String,
+    },
+    OrderPlaced(OrderPlaced),
+    /// The whole order is cancelled (and refunded when `refund_minor` is non-zero):
+    /// its tickets become void and their seats return to the slots.
+    OrderCancelled {
+        number: u64,
+        reason: String,
+        #[serde(default)]
+        refund: Option<Payment>,
+    },
+    /// One ticket of an order is voided; its seat returns to the slot.
+    TicketVoided {
+        serial: u64,
+        reason: String,
+        #[serde(default)]
+        refund: Option<Payment>,
+    },
+    EntryRecorded {
+        serial: u64,
+        gate: String,
+        at: DateTime<Utc>,
+    },
+    ScanDenied {
+        serial: u64,
+        gate: String,
+        at: DateTime<Utc>,
+        reason: String,
+    },
+}
+
+impl OpBody {
+    /// A short stable name for the log's `kind` column and for people reading the audit trail.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::VenueSaved(_) => "venue_saved",
+            Self::ProductSaved(_) => "product_saved",
+            Self::SlotCreated(_) => "slot_created",
+            Self::UserSaved(_) => "user_saved",
+            Self::KeyPublished { .. } => "key_published",
+            Self::OrderPlaced(_) => "order_placed",
+            Self::OrderCancelled { .. } => "order_cancelled",
+            Self::TicketVoided { .. } => "ticket_voided",
+            Self::EntryRecorded { .. } => "entry_recorded",
+            Self::ScanDenied { .. } => "scan_denied",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderPlaced {
+    pub number: u64,
+    pub venue: Slug,
+    pub channel: Channel,
+    pub email: Option<Email>,
+    pub tickets: Vec<TicketIssued>,
+    pub payments: Vec<Payment>,
+    pub total_minor: i64,
+    pub currency: Currency,
+    /// A manager sold beyond capacity on purpose.
+    #[serde(default)]
+    pub is_overbooking: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketIssued {
+    pub serial: u64,
+    pub product: Slug,
+    pub slot: Option<String>,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    #[serde(default)]
+    pub valid_days: Option<(NaiveDate, NaiveDate)>,
+    pub price_minor: i64,
+    /// The signed, digits-only QR text.
+    pub code: String,
+}

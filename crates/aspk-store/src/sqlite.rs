@@ -1,0 +1,169 @@
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use aspk_oplog::Op;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use tokio::sync::Mutex;
+
+use crate::{classify, decode, encode, now_millis, AppendReport, Store, StoreError, StoredOp};
+
+/// The embedded default: one SQLite file in WAL mode with `synchronous = FULL`.
+pub struct SqliteStore {
+    pool: SqlitePool,
+    /// SQLite allows one writer; serialising appends here avoids lock-upgrade failures.
+    write: Mutex<()>,
+}
+
+/// Rows per INSERT statement (8 binds each, far below SQLite's limit).
+const CHUNK: usize = 200;
+
+impl SqliteStore {
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
+            .map_err(|e| StoreError::Config(format!("bad SQLite path {}: {e}", path.display())))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
+        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        Ok(Self {
+            pool,
+            write: Mutex::new(()),
+        })
+    }
+
+    async fn existing(
+        tx: &mut sqlx::SqliteConnection,
+        ops: &[Op],
+    ) -> Result<BTreeMap<(String, u64), Vec<u8>>, StoreError> {
+        let mut found = BTreeMap::new();
+        for (origin, (lo, hi)) in seq_ranges(ops) {
+            let rows =
+                sqlx::query("SELECT seq, hash FROM ops WHERE origin = ? AND seq BETWEEN ? AND ?")
+                    .bind(&origin)
+                    .bind(lo)
+                    .bind(hi)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            for row in rows {
+                let seq: i64 = row.try_get(0)?;
+                found.insert(
+                    (origin.clone(), u64::try_from(seq).unwrap_or(0)),
+                    row.try_get(1)?,
+                );
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// The lowest and highest sequence number per origin in a batch.
+pub(crate) fn seq_ranges(ops: &[Op]) -> BTreeMap<String, (i64, i64)> {
+    let mut ranges: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for op in ops {
+        let seq = i64::try_from(op.seq).unwrap_or(i64::MAX);
+        let range = ranges.entry(op.origin.clone()).or_insert((seq, seq));
+        range.0 = range.0.min(seq);
+        range.1 = range.1.max(seq);
+    }
+    ranges
+}
+
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    async fn append(&self, ops: &[Op]) -> Result<AppendReport, StoreError> {
+        if ops.is_empty() {
+            return Ok(AppendReport::default());
+        }
+        let _guard = self.write.lock().await;
+        let mut tx = self.pool.begin().await?;
+        let existing = Self::existing(&mut tx, ops).await?;
+        let (fresh, mut report) = classify(ops, &existing);
+        let received = now_millis();
+        for chunk in fresh.chunks(CHUNK) {
+            let mut insert: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT INTO ops (origin, seq, hlc, actor, kind, body, hash, received_at) ",
+            );
+            let mut rows = Vec::with_capacity(chunk.len());
+            for (op, hash) in chunk {
+                rows.push((op, encode(op)?, hash));
+            }
+            insert.push_values(rows, |mut b, (op, body, hash)| {
+                b.push_bind(op.origin.clone())
+                    .push_bind(i64::try_from(op.seq).unwrap_or(i64::MAX))
+                    .push_bind(i64::try_from(op.hlc.0).unwrap_or(i64::MAX))
+                    .push_bind(op.actor.clone())
+                    .push_bind(op.body.kind())
+                    .push_bind(body)
+                    .push_bind(hash.to_vec())
+                    .push_bind(received);
+            });
+            insert.build().execute(&mut *tx).await?;
+            report.inserted += chunk.len();
+        }
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    async fn read_after(&self, cursor: i64, limit: u32) -> Result<Vec<StoredOp>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, origin, seq, hlc, actor, body FROM ops WHERE id > ? ORDER BY id LIMIT ?",
+        )
+        .bind(cursor)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(row_to_stored).collect()
+    }
+
+    async fn version_vector(&self) -> Result<BTreeMap<String, u64>, StoreError> {
+        let rows = sqlx::query("SELECT origin, MAX(seq) FROM ops GROUP BY origin")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut vv = BTreeMap::new();
+        for row in rows {
+            let seq: i64 = row.try_get(1)?;
+            vv.insert(row.try_get(0)?, u64::try_from(seq).unwrap_or(0));
+        }
+        Ok(vv)
+    }
+
+    async fn ops_mentioning(&self, needle: &str, limit: u32) -> Result<Vec<StoredOp>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, origin, seq, hlc, actor, body FROM ops WHERE instr(body, ?) > 0 ORDER BY id LIMIT ?",
+        )
+        .bind(needle)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(row_to_stored).collect()
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+fn row_to_stored(row: &sqlx::sqlite::SqliteRow) -> Result<StoredOp, StoreError> {
+    let op = decode(
+        row.try_get(1)?,
+        row.try_get(2)?,
+        row.try_get(3)?,
+        row.try_get(4)?,
+        row.try_get::<&str, _>(5)?,
+    )?;
+    Ok(StoredOp {
+        cursor: row.try_get(0)?,
+        op,
+    })
+}
