@@ -1,0 +1,184 @@
+//! Admission: a scanned code or a typed number becomes one decision. Signatures are checked
+//! outside the writer (in parallel); the state checks run in the writer, so of any number
+//! of simultaneous scans of one ticket exactly one is admitted.
+
+use aspk_domain::{Entry, Product, Role, Ticket, TicketStatus, Venue};
+use aspk_oplog::{OpBody, State};
+use aspk_ticket::{time_verdict, verify, TimeVerdict, Validity};
+use chrono::Utc;
+
+use crate::cancel::parse_number;
+use crate::sell::epoch_day;
+use crate::{AppError, Node, Principal};
+
+/// What was presented at the gate.
+#[derive(Debug, Clone)]
+pub enum ScanInput {
+    /// The QR code's text.
+    Code(String),
+    /// The human ticket number, as typed.
+    Number(String),
+}
+
+/// The gate's verdict. Names are part of the API contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanResult {
+    Admit,
+    AlreadyUsed,
+    Void,
+    NotValidYet,
+    Expired,
+    WrongVenue,
+    Invalid,
+    Unknown,
+}
+
+impl ScanResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admit => "admit",
+            Self::AlreadyUsed => "already_used",
+            Self::Void => "void",
+            Self::NotValidYet => "not_valid_yet",
+            Self::Expired => "expired",
+            Self::WrongVenue => "wrong_venue",
+            Self::Invalid => "invalid",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ScanOutcome {
+    pub result: ScanResult,
+    pub ticket: Option<Ticket>,
+    pub product: Option<Product>,
+    /// For `already_used`: when and where the ticket was first used.
+    pub first_entry: Option<Entry>,
+}
+
+impl ScanOutcome {
+    fn bare(result: ScanResult) -> Self {
+        Self {
+            result,
+            ticket: None,
+            product: None,
+            first_entry: None,
+        }
+    }
+}
+
+pub const MAX_GATE_LEN: usize = 64;
+
+impl Node {
+    /// Decides one scan at `gate`. `venue`, when given, is where the gate stands.
+    pub async fn scan(
+        &self,
+        who: &Principal,
+        input: ScanInput,
+        gate: &str,
+        venue: Option<&str>,
+    ) -> Result<ScanOutcome, AppError> {
+        who.require(
+            &[Role::Admin, Role::Manager, Role::Cashier, Role::Controller],
+            "scan tickets",
+        )?;
+        let gate = gate.trim().to_owned();
+        if gate.is_empty()
+            || gate.chars().count() > MAX_GATE_LEN
+            || gate.chars().any(char::is_control)
+        {
+            return Err(AppError::invalid(
+                "gate",
+                format!("must be 1 to {MAX_GATE_LEN} characters"),
+            ));
+        }
+        let (serial, code) = match input {
+            ScanInput::Code(code) => match self.with_keyring(|ring| verify(&code, ring)) {
+                Ok(verified) => (verified.claims.serial, Some(code.trim().to_owned())),
+                Err(_) => return Ok(ScanOutcome::bare(ScanResult::Invalid)),
+            },
+            ScanInput::Number(number) => match parse_number("ticket", &number) {
+                Ok(serial) => (serial, None),
+                Err(_) => return Ok(ScanOutcome::bare(ScanResult::Invalid)),
+            },
+        };
+        let venue = venue.map(str::to_owned);
+        let actor = who.actor();
+        self.submit(move |batch| {
+            let outcome = decide(batch.state(), serial, code.as_deref(), venue.as_deref());
+            let at = Utc::now();
+            let op = match outcome.result {
+                ScanResult::Admit => Some(OpBody::EntryRecorded { serial, gate, at }),
+                ScanResult::Invalid | ScanResult::Unknown => None,
+                denied => Some(OpBody::ScanDenied {
+                    serial,
+                    gate,
+                    at,
+                    reason: denied.as_str().to_owned(),
+                }),
+            };
+            if let Some(op) = op {
+                batch.record(&actor, vec![op]);
+            }
+            Ok(outcome)
+        })
+        .await
+    }
+}
+
+/// The state checks, in the order the contract gives: void, already used, time, venue.
+fn decide(state: &State, serial: u64, code: Option<&str>, gate_venue: Option<&str>) -> ScanOutcome {
+    let Some(ticket) = state.tickets.get(&serial) else {
+        return ScanOutcome::bare(ScanResult::Unknown);
+    };
+    if code.is_some_and(|c| c != ticket.code) {
+        // Genuinely signed, but not the code this ticket was issued with.
+        return ScanOutcome::bare(ScanResult::Invalid);
+    }
+    let product = state
+        .products
+        .get(&(ticket.venue.clone(), ticket.product.clone()))
+        .cloned();
+    let venue = state.venues.get(&ticket.venue);
+    let result = match ticket.status {
+        TicketStatus::Void => ScanResult::Void,
+        TicketStatus::Used => ScanResult::AlreadyUsed,
+        TicketStatus::Valid => match venue.map(|v| time_check(ticket, v)) {
+            Some(TimeVerdict::NotYetValid) => ScanResult::NotValidYet,
+            Some(TimeVerdict::Expired) => ScanResult::Expired,
+            _ if gate_venue.is_some_and(|g| g != ticket.venue.as_str()) => ScanResult::WrongVenue,
+            _ => ScanResult::Admit,
+        },
+    };
+    let first_entry = (result == ScanResult::AlreadyUsed)
+        .then(|| ticket.entries.first().cloned())
+        .flatten();
+    ScanOutcome {
+        result,
+        ticket: Some(ticket.clone()),
+        product,
+        first_entry,
+    }
+}
+
+fn time_check(ticket: &Ticket, venue: &Venue) -> TimeVerdict {
+    let now = Utc::now();
+    let validity = match ticket.valid_days {
+        Some((first, last)) => Validity::Days {
+            first_day: epoch_day(first),
+            last_day: epoch_day(last),
+        },
+        None => Validity::Window {
+            from_unix: ticket.valid_from.timestamp(),
+            until_unix: ticket.valid_until.timestamp(),
+        },
+    };
+    let local_day = epoch_day(now.with_timezone(&venue.tz()).date_naive());
+    time_verdict(
+        &validity,
+        now.timestamp(),
+        local_day,
+        i64::from(venue.early_entry_minutes) * 60,
+    )
+}

@@ -1,0 +1,211 @@
+//! Staff accounts, passwords (argon2id) and bearer tokens.
+//!
+//! A token is `v1.<user>.<generation>.<expiry>.<mac>`, MACed with the node's token secret
+//! (keyed BLAKE3), so checking one needs no storage. A password change bumps the user's
+//! generation, which ends every token issued before.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use aspk_domain::{Role, User, Username};
+use aspk_oplog::OpBody;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+
+use crate::{AppError, Node};
+
+/// A signed-in staff member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub username: Username,
+    pub role: Role,
+}
+
+impl Principal {
+    /// The actor recorded in the op log.
+    pub fn actor(&self) -> String {
+        format!("user:{}", self.username.as_str())
+    }
+
+    /// Refuses unless the principal holds one of `roles`.
+    pub fn require(&self, roles: &[Role], action: &'static str) -> Result<(), AppError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(action))
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenIssued {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub role: Role,
+}
+
+/// How long a bearer token lasts: one working day plus margin.
+const TOKEN_HOURS: i64 = 16;
+pub const MIN_PASSWORD_LEN: usize = 8;
+const MAX_PASSWORD_LEN: usize = 1024;
+
+pub(crate) fn hash_password(password: &str) -> Result<String, AppError> {
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing a password: {e}")))
+}
+
+fn password_matches(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+impl Node {
+    /// Adds a staff member. The password must be at least 8 characters.
+    pub async fn add_user(
+        &self,
+        actor: &str,
+        username: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<(), AppError> {
+        let username = Username::parse(username)?;
+        let len = password.chars().count();
+        if !(MIN_PASSWORD_LEN..=MAX_PASSWORD_LEN).contains(&len) {
+            return Err(AppError::invalid(
+                "password",
+                format!("must be {MIN_PASSWORD_LEN} to {MAX_PASSWORD_LEN} characters"),
+            ));
+        }
+        self.save_new_user(actor, username, password.to_owned(), role)
+            .await
+    }
+
+    pub(crate) async fn save_new_user(
+        &self,
+        actor: &str,
+        username: Username,
+        password: String,
+        role: Role,
+    ) -> Result<(), AppError> {
+        let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+            .await
+            .map_err(|e| AppError::Internal(e.into()))??;
+        let actor = actor.to_owned();
+        self.submit(move |batch| {
+            if batch.state().users.contains_key(&username) {
+                return Err(AppError::Conflict {
+                    code: "user_exists",
+                    detail: format!("user '{}' already exists", username.as_str()),
+                });
+            }
+            let user = User {
+                username,
+                role,
+                password_hash: hash,
+                is_active: true,
+                generation: 1,
+            };
+            batch.record(&actor, vec![OpBody::UserSaved(user)]);
+            Ok(())
+        })
+        .await
+    }
+
+    /// Checks a user name and password and issues a bearer token.
+    pub async fn sign_in(&self, username: &str, password: &str) -> Result<TokenIssued, AppError> {
+        let user = Username::parse(username)
+            .ok()
+            .and_then(|name| self.read(|s| s.users.get(&name).cloned()))
+            .filter(|u| u.is_active);
+        let password = password.to_owned();
+        // Hash even for unknown users so response time does not reveal which names exist.
+        let hash = user
+            .as_ref()
+            .map(|u| u.password_hash.clone())
+            .unwrap_or_else(|| dummy_hash().to_owned());
+        let ok = tokio::task::spawn_blocking(move || password_matches(&hash, &password))
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+        let user = user.filter(|_| ok).ok_or(AppError::BadCredentials)?;
+        let expires_at = Utc::now() + chrono::Duration::hours(TOKEN_HOURS);
+        let token = self.make_token(&user, expires_at.timestamp());
+        Ok(TokenIssued {
+            token,
+            expires_at,
+            role: user.role,
+        })
+    }
+
+    fn make_token(&self, user: &User, expires: i64) -> String {
+        let name = URL_SAFE_NO_PAD.encode(user.username.as_str());
+        let body = format!("v1.{name}.{}.{expires}", user.generation);
+        let mac = blake3::keyed_hash(self.token_secret(), body.as_bytes());
+        format!("{body}.{}", URL_SAFE_NO_PAD.encode(&mac.as_bytes()[..20]))
+    }
+
+    /// The principal a bearer token stands for, if it is genuine, unexpired and current.
+    pub fn authenticate(&self, token: &str) -> Result<Principal, AppError> {
+        let (body, mac) = token.rsplit_once('.').ok_or(AppError::Unauthenticated)?;
+        let expected = blake3::keyed_hash(self.token_secret(), body.as_bytes());
+        let given = URL_SAFE_NO_PAD
+            .decode(mac)
+            .map_err(|_| AppError::Unauthenticated)?;
+        if given.len() != 20 || !constant_time_eq(&given, &expected.as_bytes()[..20]) {
+            return Err(AppError::Unauthenticated);
+        }
+        let mut parts = body.split('.');
+        let (Some("v1"), Some(name), Some(generation), Some(expires), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return Err(AppError::Unauthenticated);
+        };
+        let expires: i64 = expires.parse().map_err(|_| AppError::Unauthenticated)?;
+        if expires < Utc::now().timestamp() {
+            return Err(AppError::Unauthenticated);
+        }
+        let name = URL_SAFE_NO_PAD
+            .decode(name)
+            .map_err(|_| AppError::Unauthenticated)?;
+        let name = Username::parse(&String::from_utf8_lossy(&name))
+            .map_err(|_| AppError::Unauthenticated)?;
+        let user = self
+            .read(|s| s.users.get(&name).cloned())
+            .ok_or(AppError::Unauthenticated)?;
+        if !user.is_active || generation != user.generation.to_string() {
+            return Err(AppError::Unauthenticated);
+        }
+        Ok(Principal {
+            username: user.username,
+            role: user.role,
+        })
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A hash of a random password nobody knows, verified against for unknown user names.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        let secret: [u8; 16] = rand::random();
+        hash_password(&to_hex_str(&secret)).unwrap_or_default()
+    })
+}
+
+fn to_hex_str(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,176 @@
+//! The catalog: venues, products and timed slots.
+
+use aspk_domain::{Product, Role, Slot, Slug, Venue};
+use aspk_oplog::{OpBody, SlotState, State};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+
+use crate::{AppError, Node, Principal};
+
+/// What a venue sells on one day.
+#[derive(Debug, Clone)]
+pub struct CatalogView {
+    pub venue: Venue,
+    pub date: NaiveDate,
+    pub products: Vec<Product>,
+    pub slots: Vec<SlotState>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSlot {
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub capacity: u32,
+}
+
+/// The UTC instants of a venue's local day `[start, end)`.
+pub fn local_day_bounds(venue: &Venue, date: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
+    let tz = venue.tz();
+    let at_midnight = |d: NaiveDate| {
+        let naive = d.and_hms_opt(0, 0, 0).unwrap_or_default();
+        tz.from_local_datetime(&naive)
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|| Utc.from_utc_datetime(&naive))
+    };
+    (
+        at_midnight(date),
+        at_midnight(date.succ_opt().unwrap_or(date)),
+    )
+}
+
+/// Today in the venue's time zone.
+pub fn local_today(venue: &Venue) -> NaiveDate {
+    Utc::now().with_timezone(&venue.tz()).date_naive()
+}
+
+pub(crate) fn venue_of<'a>(state: &'a State, venue: &str) -> Result<&'a Venue, AppError> {
+    Slug::parse("venue", venue)
+        .ok()
+        .and_then(|id| state.venues.get(&id))
+        .ok_or_else(|| AppError::NotFound {
+            what: "venue",
+            id: venue.to_owned(),
+        })
+}
+
+impl Node {
+    /// Products on sale and the slots of `date` (default: today in the venue's zone).
+    pub fn catalog(&self, venue: &str, date: Option<NaiveDate>) -> Result<CatalogView, AppError> {
+        self.read(|state| {
+            let venue = venue_of(state, venue)?.clone();
+            let date = date.unwrap_or_else(|| local_today(&venue));
+            let (from, to) = local_day_bounds(&venue, date);
+            let products = state
+                .products_of(&venue.id)
+                .filter(|p| p.is_on_sale)
+                .cloned()
+                .collect();
+            let slots = state.slots_between(&venue.id, from, to).cloned().collect();
+            Ok(CatalogView {
+                venue,
+                date,
+                products,
+                slots,
+            })
+        })
+    }
+
+    /// Adds a timed slot to a venue (admin or manager).
+    pub async fn create_slot(
+        &self,
+        who: &Principal,
+        venue: &str,
+        new: NewSlot,
+    ) -> Result<SlotState, AppError> {
+        who.require(&[Role::Admin, Role::Manager], "create slots")?;
+        let venue = venue.to_owned();
+        let actor = who.actor();
+        self.submit(move |batch| {
+            let v = venue_of(batch.state(), &venue)?;
+            let id = slot_id(batch.state(), v, new.starts_at);
+            let slot = Slot {
+                venue: v.id.clone(),
+                id: id.clone(),
+                starts_at: new.starts_at,
+                ends_at: new.ends_at,
+                capacity: new.capacity,
+            };
+            slot.validate()?;
+            batch.record(&actor, vec![OpBody::SlotCreated(slot)]);
+            batch
+                .state()
+                .slots
+                .get(&id)
+                .cloned()
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("slot vanished")))
+        })
+        .await
+    }
+
+    /// Creates or replaces a venue (admin). Its `no` is assigned on creation.
+    pub async fn save_venue(&self, who: &Principal, mut venue: Venue) -> Result<Venue, AppError> {
+        who.require(&[Role::Admin], "change venues")?;
+        venue.validate()?;
+        let actor = who.actor();
+        self.submit(move |batch| {
+            let state = batch.state();
+            venue.no = match state.venues.get(&venue.id) {
+                Some(existing) => existing.no,
+                None => state
+                    .venues
+                    .values()
+                    .map(|v| v.no)
+                    .max()
+                    .unwrap_or(0)
+                    .checked_add(1)
+                    .ok_or_else(|| AppError::invalid("venue", "too many venues"))?,
+            };
+            batch.record(&actor, vec![OpBody::VenueSaved(venue.clone())]);
+            Ok(venue)
+        })
+        .await
+    }
+
+    /// Creates or replaces a product of a venue (admin or manager). Its `no` is assigned on creation.
+    pub async fn save_product(
+        &self,
+        who: &Principal,
+        mut product: Product,
+    ) -> Result<Product, AppError> {
+        who.require(&[Role::Admin, Role::Manager], "change products")?;
+        product.validate()?;
+        let actor = who.actor();
+        self.submit(move |batch| {
+            let state = batch.state();
+            let venue = venue_of(state, product.venue.as_str())?;
+            product.currency = venue.currency;
+            let key = (product.venue.clone(), product.id.clone());
+            product.no = match state.products.get(&key) {
+                Some(existing) => existing.no,
+                None => state
+                    .products_of(&venue.id)
+                    .map(|p| p.no)
+                    .max()
+                    .unwrap_or(0)
+                    .checked_add(1)
+                    .ok_or_else(|| AppError::invalid("product", "too many products"))?,
+            };
+            batch.record(&actor, vec![OpBody::ProductSaved(product.clone())]);
+            Ok(product)
+        })
+        .await
+    }
+}
+
+/// A readable, unique slot id: `demo-20261127-1000`, with a suffix if that start is taken.
+fn slot_id(state: &State, venue: &Venue, starts_at: DateTime<Utc>) -> String {
+    let local = starts_at.with_timezone(&venue.tz());
+    let base = format!("{}-{}", venue.id, local.format("%Y%m%d-%H%M"));
+    if !state.slots.contains_key(&base) {
+        return base;
+    }
+    (2..)
+        .map(|n| format!("{base}-{n}"))
+        .find(|id| !state.slots.contains_key(id))
+        .unwrap_or(base)
+}

@@ -1,0 +1,188 @@
+//! The data folder: this node's identity, its ticket-signing key and its token secret,
+//! beside the SQLite database. Held under an exclusive lock while a process uses it.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use aspk_ticket::IssuerKey;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DataDirError {
+    #[error("data folder {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("data folder {0} is in use by another aspk process")]
+    Locked(PathBuf),
+    #[error("data folder file {path} is damaged: {detail}")]
+    Damaged { path: PathBuf, detail: String },
+}
+
+/// An open, locked data folder.
+#[derive(Debug)]
+pub struct DataDir {
+    path: PathBuf,
+    _lock: File,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DataDirError + '_ {
+    move |source| DataDirError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+impl DataDir {
+    /// Creates the folder if needed, checks it is writable and takes its lock.
+    pub fn open(path: &Path) -> Result<Self, DataDirError> {
+        fs::create_dir_all(path).map_err(io(path))?;
+        let lock_path = path.join("aspk.lock");
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io(&lock_path))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(DataDirError::Locked(path.to_owned()))
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(&lock_path)(e)),
+        }
+        Ok(Self {
+            path: path.to_owned(),
+            _lock: lock,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// `sqlite:` URL of the embedded database.
+    pub fn sqlite_url(&self) -> String {
+        format!("sqlite:{}", self.path.join("aspk.db").display())
+    }
+
+    /// This node's origin id in the op log, created on first use.
+    pub fn origin(&self) -> Result<String, DataDirError> {
+        let path = self.path.join("origin");
+        self.read_or_create(&path, || {
+            uuid::Uuid::now_v7().simple().to_string().into_bytes()
+        })
+        .and_then(|bytes| {
+            String::from_utf8(bytes)
+                .map(|s| s.trim().to_owned())
+                .map_err(|e| DataDirError::Damaged {
+                    path: path.clone(),
+                    detail: e.to_string(),
+                })
+        })
+    }
+
+    /// The organisation's ticket-signing key `key_id`, created on first use.
+    pub fn ticket_key(&self, key_id: u16) -> Result<IssuerKey, DataDirError> {
+        let dir = self.path.join("keys");
+        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let path = dir.join(format!("ticket-{key_id:04}.key"));
+        let seed = self.read_or_create_secret(&path)?;
+        Ok(IssuerKey::from_bytes(key_id, &seed))
+    }
+
+    /// The secret that signs staff bearer tokens, created on first use.
+    pub fn token_secret(&self) -> Result<[u8; 32], DataDirError> {
+        self.read_or_create_secret(&self.path.join("token.key"))
+    }
+
+    fn read_or_create_secret(&self, path: &Path) -> Result<[u8; 32], DataDirError> {
+        let hex = self.read_or_create(path, || {
+            let bytes: [u8; 32] = rand::random();
+            bytes
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+                .into_bytes()
+        })?;
+        let text = String::from_utf8_lossy(&hex);
+        parse_hex32(text.trim()).ok_or_else(|| DataDirError::Damaged {
+            path: path.to_owned(),
+            detail: "expected 64 hex digits".to_owned(),
+        })
+    }
+
+    fn read_or_create(
+        &self,
+        path: &Path,
+        make: impl FnOnce() -> Vec<u8>,
+    ) -> Result<Vec<u8>, DataDirError> {
+        match fs::read(path) {
+            Ok(bytes) => Ok(bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let bytes = make();
+                write_private(path, &bytes).map_err(io(path))?;
+                Ok(bytes)
+            }
+            Err(e) => Err(io(path)(e)),
+        }
+    }
+}
+
+/// Writes a file readable by its owner only, durably (write, fsync, rename).
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(true).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&tmp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    fs::rename(&tmp, path)?;
+    if let Some(parent) = path.parent() {
+        File::open(parent)?.sync_all()?;
+    }
+    Ok(())
+}
+
+pub(crate) fn parse_hex32(text: &str) -> Option<[u8; 32]> {
+    if text.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+pub(crate) fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_and_keys_persist_and_the_folder_is_exclusive() {
+        let dir = tempfile::tempdir().unwrap();
+        let (origin, key) = {
+            let data = DataDir::open(dir.path()).unwrap();
+            assert!(matches!(
+                DataDir::open(dir.path()),
+                Err(DataDirError::Locked(_))
+            ));
+            (
+                data.origin().unwrap(),
+                data.ticket_key(1).unwrap().to_bytes(),
+            )
+        };
+        let again = DataDir::open(dir.path()).unwrap();
+        assert_eq!(again.origin().unwrap(), origin);
+        assert_eq!(again.ticket_key(1).unwrap().to_bytes(), key);
+        assert_ne!(again.ticket_key(2).unwrap().to_bytes(), key);
+    }
+}

@@ -1,0 +1,51 @@
+use aspk_domain::ValidationError;
+
+/// Why a use case refused or failed. Carries no HTTP; `aspk-http` maps each to a status
+/// and a stable problem code.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error("{what} '{id}' does not exist")]
+    NotFound { what: &'static str, id: String },
+    #[error("{field}: no {what} '{id}'")]
+    UnknownReference {
+        field: &'static str,
+        what: &'static str,
+        id: String,
+    },
+    #[error("not enough seats in the slot starting {starts_at}: {requested} requested, {available} left")]
+    SoldOut {
+        slot: String,
+        starts_at: String,
+        requested: u32,
+        available: u32,
+    },
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String },
+    #[error("wrong user name or password")]
+    BadCredentials,
+    #[error("sign in first")]
+    Unauthenticated,
+    #[error("your role may not do this: {0}")]
+    Forbidden(&'static str),
+    #[error("temporarily unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid(ValidationError::new(field, message))
+    }
+}
+
+impl From<aspk_store::StoreError> for AppError {
+    fn from(e: aspk_store::StoreError) -> Self {
+        match e {
+            aspk_store::StoreError::Unavailable(m) => Self::Unavailable(m),
+            other => Self::Internal(anyhow::Error::new(other)),
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! The use cases of aspk: sell, cancel, admit, manage the catalog and staff, on top of the
+//! operation log. A [`Node`] owns the derived state of one store and the single writer that
+//! decides every change, so capacity and admission are decided in one place, in order, and
+//! acknowledged only once durable (group commit). Knows nothing of HTTP.
+//!
+//! Must not depend on `aspk-http` or any web framework.
+
+mod admit;
+mod auth;
+mod cancel;
+mod catalog;
+mod datadir;
+mod demo;
+mod error;
+mod node;
+mod sell;
+mod writer;
+
+pub use admit::{ScanInput, ScanOutcome, ScanResult};
+pub use auth::{Principal, TokenIssued};
+pub use cancel::CancelRequest;
+pub use catalog::{local_day_bounds, local_today, CatalogView, NewSlot};
+pub use datadir::{DataDir, DataDirError};
+pub use demo::{DEMO_PASSWORD, DEMO_USER};
+pub use error::AppError;
+pub use node::{Node, NodeOptions};
+pub use sell::{NewOrder, NewOrderItem, PlacedOrder};
+pub use writer::Batch;

@@ -1,0 +1,201 @@
+use std::sync::Arc;
+
+use aspk_oplog::{HlcClock, OpBody, State};
+use aspk_store::Store;
+use aspk_ticket::{IssuerKey, KeyRing, PublicKey};
+use parking_lot::RwLock;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::datadir::{parse_hex32, to_hex};
+use crate::writer::{self, Batch, Completion, Job, Stamp, WriterStats};
+use crate::AppError;
+
+/// What a node is started with.
+pub struct NodeOptions {
+    pub store: Arc<dyn Store>,
+    /// This node's identity in the op log.
+    pub origin: String,
+    /// The key this node signs tickets with.
+    pub ticket_key: IssuerKey,
+    /// Signs staff bearer tokens.
+    pub token_secret: [u8; 32],
+}
+
+/// One running aspk node: the derived state of its store and the writer that changes it.
+/// Cheap to clone; all clones share the same state.
+#[derive(Clone)]
+pub struct Node {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    state: Arc<RwLock<State>>,
+    writer: mpsc::Sender<Job>,
+    origin: String,
+    ticket_key: IssuerKey,
+    keyring: RwLock<KeyRing>,
+    token_secret: [u8; 32],
+    stats: Arc<WriterStats>,
+}
+
+const LOAD_CHUNK: u32 = 10_000;
+
+impl Node {
+    /// Folds the whole log into memory, starts the writer and makes sure this node's
+    /// ticket key is published in the log.
+    pub async fn start(options: NodeOptions) -> Result<Node, AppError> {
+        let NodeOptions {
+            store,
+            origin,
+            ticket_key,
+            token_secret,
+        } = options;
+        let clock = Arc::new(HlcClock::new());
+        let state = load_state(store.as_ref(), &clock).await?;
+        let next_seq = store
+            .version_vector()
+            .await?
+            .get(&origin)
+            .copied()
+            .unwrap_or(0)
+            + 1;
+        let keyring = keyring_of(&state);
+        let state = Arc::new(RwLock::new(state));
+        let stats = Arc::new(WriterStats::default());
+        let stamp = Stamp {
+            origin: origin.clone(),
+            next_seq,
+            clock,
+        };
+        let writer = writer::spawn(state.clone(), stamp, store.clone(), stats.clone());
+        let inner = Inner {
+            store,
+            state,
+            writer,
+            origin,
+            ticket_key,
+            keyring: RwLock::new(keyring),
+            token_secret,
+            stats,
+        };
+        let node = Node {
+            inner: Arc::new(inner),
+        };
+        node.publish_own_key().await?;
+        Ok(node)
+    }
+
+    async fn publish_own_key(&self) -> Result<(), AppError> {
+        let public = self.inner.ticket_key.public();
+        let key_id = public.key_id;
+        let hex = to_hex(&public.to_bytes());
+        let known = self.read(|s| s.keys.get(&key_id).cloned());
+        match known {
+            Some(existing) if existing == hex => {}
+            Some(_) => {
+                return Err(AppError::Internal(anyhow::anyhow!(
+                    "the log holds a different public key for ticket key {key_id}: wrong data folder for this database?"
+                )))
+            }
+            None => {
+                self.submit(move |batch| {
+                    batch.record("system", vec![OpBody::KeyPublished { key_id, public_key: hex }]);
+                    Ok(())
+                })
+                .await?;
+                *self.inner.keyring.write() = self.read(keyring_of);
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `f` against the current state (shared lock; keep it short).
+    pub fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
+        f(&self.inner.state.read())
+    }
+
+    /// Decides a change in the single writer and waits until it is durable.
+    /// `decide` must check everything before it calls [`Batch::record`], once.
+    pub async fn submit<T: Send + 'static>(
+        &self,
+        decide: impl FnOnce(&mut Batch<'_>) -> Result<T, AppError> + Send + 'static,
+    ) -> Result<T, AppError> {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |batch| -> Completion {
+            match decide(batch) {
+                Ok(value) => Box::new(move |done| {
+                    let _ = tx.send(done.map(|()| value));
+                }),
+                Err(e) => Box::new(move |_| {
+                    let _ = tx.send(Err(e));
+                }),
+            }
+        });
+        self.inner
+            .writer
+            .send(job)
+            .await
+            .map_err(|_| AppError::Unavailable("the writer has stopped".into()))?;
+        rx.await
+            .map_err(|_| AppError::Unavailable("the writer has stopped".into()))?
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    pub fn origin(&self) -> &str {
+        &self.inner.origin
+    }
+
+    pub fn ticket_key(&self) -> &IssuerKey {
+        &self.inner.ticket_key
+    }
+
+    pub(crate) fn token_secret(&self) -> &[u8; 32] {
+        &self.inner.token_secret
+    }
+
+    pub fn with_keyring<R>(&self, f: impl FnOnce(&KeyRing) -> R) -> R {
+        f(&self.inner.keyring.read())
+    }
+
+    /// Ops stored by this node since it started, and whether storing is failing now.
+    pub fn writer_stats(&self) -> (u64, bool) {
+        let s = &self.inner.stats;
+        (
+            s.ops.load(std::sync::atomic::Ordering::Relaxed),
+            s.is_stalled.load(std::sync::atomic::Ordering::Relaxed),
+        )
+    }
+}
+
+async fn load_state(store: &dyn Store, clock: &HlcClock) -> Result<State, AppError> {
+    let mut state = State::default();
+    let mut cursor = 0;
+    loop {
+        let chunk = store.read_after(cursor, LOAD_CHUNK).await?;
+        let Some(last) = chunk.last() else { break };
+        cursor = last.cursor;
+        for stored in &chunk {
+            clock.observe(stored.op.hlc);
+            state.apply(&stored.op);
+        }
+    }
+    Ok(state)
+}
+
+fn keyring_of(state: &State) -> KeyRing {
+    let mut ring = KeyRing::new();
+    for (key_id, hex) in &state.keys {
+        let key = parse_hex32(hex).and_then(|bytes| PublicKey::from_bytes(*key_id, &bytes).ok());
+        match key {
+            Some(key) => {
+                ring.insert(key);
+            }
+            None => tracing::warn!(key_id, "ignoring a malformed public key in the log"),
+        }
+    }
+    ring
+}

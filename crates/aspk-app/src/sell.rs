@@ -1,0 +1,336 @@
+//! Selling: an order of one or more items becomes signed tickets, all or nothing.
+
+use std::collections::BTreeMap;
+
+use aspk_domain::{
+    Channel, Email, Order, Payment, PaymentMethod, Product, ProductValidity, Role, Slug, Ticket,
+    Venue,
+};
+use aspk_oplog::{OpBody, OrderPlaced, State, TicketIssued};
+use aspk_ticket::{issue, random_serial, TicketClaims, Validity};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::catalog::{local_day_bounds, venue_of};
+use crate::{AppError, Node, Principal};
+
+pub const MAX_ITEMS: usize = 20;
+pub const MAX_QUANTITY: u32 = 50;
+pub const MAX_TICKETS_PER_ORDER: u32 = 100;
+
+#[derive(Debug, Clone)]
+pub struct NewOrderItem {
+    pub product: String,
+    pub slot: Option<String>,
+    pub quantity: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOrder {
+    pub venue: String,
+    pub channel: Channel,
+    pub items: Vec<NewOrderItem>,
+    pub payment: PaymentMethod,
+    pub email: Option<String>,
+    /// Sell beyond capacity on purpose (managers only); recorded as such.
+    pub is_overbooking: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlacedOrder {
+    pub order: Order,
+    pub tickets: Vec<Ticket>,
+}
+
+impl NewOrder {
+    fn check_shape(&self) -> Result<Option<Email>, AppError> {
+        if self.items.is_empty() || self.items.len() > MAX_ITEMS {
+            return Err(AppError::invalid(
+                "items",
+                format!("must hold 1 to {MAX_ITEMS} items"),
+            ));
+        }
+        let mut total = 0u32;
+        for item in &self.items {
+            if item.quantity == 0 || item.quantity > MAX_QUANTITY {
+                return Err(AppError::invalid(
+                    "quantity",
+                    format!("must be between 1 and {MAX_QUANTITY}"),
+                ));
+            }
+            total += item.quantity;
+        }
+        if total > MAX_TICKETS_PER_ORDER {
+            return Err(AppError::invalid(
+                "items",
+                format!("an order may hold at most {MAX_TICKETS_PER_ORDER} tickets"),
+            ));
+        }
+        if self.channel == Channel::Paper {
+            return Err(AppError::invalid(
+                "channel",
+                "paper stock is entered through the paper import, not as an order",
+            ));
+        }
+        self.email
+            .as_deref()
+            .map(Email::parse)
+            .transpose()
+            .map_err(AppError::from)
+    }
+}
+
+/// Who may sell through which channel: the box office needs a cashier, manager or admin;
+/// overbooking needs a manager or admin; online orders need nobody.
+fn check_seller(who: Option<&Principal>, order: &NewOrder) -> Result<(), AppError> {
+    if order.channel == Channel::BoxOffice {
+        who.ok_or(AppError::Unauthenticated)?.require(
+            &[Role::Admin, Role::Manager, Role::Cashier],
+            "sell at the box office",
+        )?;
+    }
+    if order.is_overbooking {
+        who.ok_or(AppError::Forbidden("overbook a slot"))?
+            .require(&[Role::Admin, Role::Manager], "overbook a slot")?;
+    }
+    Ok(())
+}
+
+/// One ticket to issue, resolved against the catalog.
+struct Line<'a> {
+    product: &'a Product,
+    slot: Option<&'a aspk_oplog::SlotState>,
+}
+
+impl Node {
+    /// Places an order: checks everything, takes the seats, signs the tickets, and returns
+    /// once the order is durable. Either every ticket is issued or none (409 when short).
+    pub async fn place_order(
+        &self,
+        who: Option<&Principal>,
+        new: NewOrder,
+    ) -> Result<PlacedOrder, AppError> {
+        let email = new.check_shape()?;
+        check_seller(who, &new)?;
+        let actor = who
+            .map(Principal::actor)
+            .unwrap_or_else(|| "visitor".to_owned());
+        let node = self.clone();
+        self.submit(move |batch| {
+            let placed = node.decide_order(batch.state(), &new, email)?;
+            let number = placed.number;
+            batch.record(&actor, vec![OpBody::OrderPlaced(placed)]);
+            let state = batch.state();
+            let order = state
+                .orders
+                .get(&number)
+                .cloned()
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("order vanished")))?;
+            let tickets = order
+                .tickets
+                .iter()
+                .filter_map(|s| state.tickets.get(s).cloned())
+                .collect();
+            Ok(PlacedOrder { order, tickets })
+        })
+        .await
+    }
+
+    fn decide_order(
+        &self,
+        state: &State,
+        new: &NewOrder,
+        email: Option<Email>,
+    ) -> Result<OrderPlaced, AppError> {
+        let venue = venue_of(state, &new.venue)?;
+        let now = Utc::now();
+        let mut lines = Vec::new();
+        let mut per_slot: BTreeMap<&str, u32> = BTreeMap::new();
+        for item in &new.items {
+            let line = resolve_line(state, venue, item, now)?;
+            if let Some(slot) = line.slot {
+                *per_slot.entry(slot.slot.id.as_str()).or_default() += item.quantity;
+            }
+            lines.extend(std::iter::repeat_n(line, item.quantity as usize));
+        }
+        if !new.is_overbooking {
+            for (id, requested) in &per_slot {
+                let slot = &state.slots[*id];
+                if *requested > slot.available() {
+                    return Err(AppError::SoldOut {
+                        slot: slot.slot.id.clone(),
+                        starts_at: slot.slot.starts_at.with_timezone(&venue.tz()).to_rfc3339(),
+                        requested: *requested,
+                        available: slot.available(),
+                    });
+                }
+            }
+        }
+        let mut rng = rand::thread_rng();
+        let number = fresh_serial(&mut rng, |n| state.orders.contains_key(&n));
+        let mut tickets: Vec<TicketIssued> = Vec::with_capacity(lines.len());
+        for line in &lines {
+            let serial = fresh_serial(&mut rng, |n| {
+                state.tickets.contains_key(&n) || tickets.iter().any(|t| t.serial == n)
+            });
+            tickets.push(self.issue_ticket(venue, line, serial)?);
+        }
+        let total_minor: i64 = tickets.iter().map(|t| t.price_minor).sum();
+        Ok(OrderPlaced {
+            number,
+            venue: venue.id.clone(),
+            channel: new.channel,
+            email,
+            tickets,
+            payments: vec![Payment {
+                method: new.payment,
+                amount_minor: total_minor,
+                at: now,
+            }],
+            total_minor,
+            currency: venue.currency,
+            is_overbooking: new.is_overbooking,
+        })
+    }
+
+    fn issue_ticket(
+        &self,
+        venue: &Venue,
+        line: &Line<'_>,
+        serial: u64,
+    ) -> Result<TicketIssued, AppError> {
+        let (valid_from, valid_until, valid_days, validity) =
+            match (line.product.validity, line.slot) {
+                (ProductValidity::OpenDate { first, last }, _) => {
+                    let (from, _) = local_day_bounds(venue, first);
+                    let (_, until) = local_day_bounds(venue, last);
+                    let days = Validity::Days {
+                        first_day: epoch_day(first),
+                        last_day: epoch_day(last),
+                    };
+                    (from, until, Some((first, last)), days)
+                }
+                (ProductValidity::Timed, Some(slot)) => {
+                    let (from, until) = (slot.slot.starts_at, slot.slot.ends_at);
+                    (
+                        from,
+                        until,
+                        None,
+                        Validity::Window {
+                            from_unix: from.timestamp(),
+                            until_unix: until.timestamp(),
+                        },
+                    )
+                }
+                (ProductValidity::Timed, None) => {
+                    return Err(AppError::invalid("slot", "a timed product needs a slot"))
+                }
+            };
+        let claims = TicketClaims {
+            serial,
+            venue: venue.no,
+            product: line.product.no,
+            validity,
+            needs_document_check: line.product.needs_document_check(),
+        };
+        let code = issue(&claims, self.ticket_key())
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("signing a ticket: {e}")))?;
+        Ok(TicketIssued {
+            serial,
+            product: line.product.id.clone(),
+            slot: line.slot.map(|s| s.slot.id.clone()),
+            valid_from,
+            valid_until,
+            valid_days,
+            price_minor: line.product.price_minor,
+            code,
+        })
+    }
+}
+
+fn resolve_line<'a>(
+    state: &'a State,
+    venue: &Venue,
+    item: &NewOrderItem,
+    now: DateTime<Utc>,
+) -> Result<Line<'a>, AppError> {
+    let unknown_product = || AppError::UnknownReference {
+        field: "product",
+        what: "product",
+        id: item.product.clone(),
+    };
+    let product_id = Slug::parse("product", &item.product).map_err(|_| unknown_product())?;
+    let product = state
+        .products
+        .get(&(venue.id.clone(), product_id))
+        .filter(|p| p.is_on_sale)
+        .ok_or_else(unknown_product)?;
+    let slot = match (&product.validity, item.slot.as_deref()) {
+        (ProductValidity::Timed, None) => {
+            return Err(AppError::invalid(
+                "slot",
+                format!("product '{}' is sold for a slot: give one", product.id),
+            ))
+        }
+        (ProductValidity::OpenDate { .. }, Some(_)) => {
+            return Err(AppError::invalid(
+                "slot",
+                format!(
+                    "product '{}' is an open-date ticket: give no slot",
+                    product.id
+                ),
+            ))
+        }
+        (ProductValidity::OpenDate { last, .. }, None) => {
+            if local_day_bounds(venue, *last).1 <= now {
+                return Err(AppError::Conflict {
+                    code: "not_on_sale",
+                    detail: format!("product '{}' is no longer valid", product.id),
+                });
+            }
+            None
+        }
+        (ProductValidity::Timed, Some(id)) => {
+            let slot = state
+                .slots
+                .get(id)
+                .filter(|s| s.slot.venue == venue.id)
+                .ok_or_else(|| AppError::UnknownReference {
+                    field: "slot",
+                    what: "slot",
+                    id: id.to_owned(),
+                })?;
+            if slot.slot.ends_at <= now {
+                return Err(AppError::Conflict {
+                    code: "slot_over",
+                    detail: format!("slot '{id}' has already ended"),
+                });
+            }
+            Some(slot)
+        }
+    };
+    Ok(Line { product, slot })
+}
+
+impl Clone for Line<'_> {
+    fn clone(&self) -> Self {
+        Line {
+            product: self.product,
+            slot: self.slot,
+        }
+    }
+}
+
+/// A random 11-digit serial that `taken` does not know.
+fn fresh_serial(rng: &mut impl rand::Rng, taken: impl Fn(u64) -> bool) -> u64 {
+    loop {
+        let n = random_serial(rng);
+        if !taken(n) {
+            return n;
+        }
+    }
+}
+
+pub(crate) fn epoch_day(date: NaiveDate) -> i32 {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    i32::try_from((date - epoch).num_days()).unwrap_or(i32::MAX)
+}

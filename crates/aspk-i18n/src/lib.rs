@@ -1,0 +1,155 @@
+//! Message catalogues (Fluent) for everything aspk shows people: Ukrainian (the default)
+//! and English. Text lives in `locales/*.ftl`, never in code. No I/O: the catalogues are
+//! compiled in.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+
+/// A supported interface language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Lang {
+    #[default]
+    Uk,
+    En,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::Uk, Lang::En];
+
+    /// `en` (or `en-…`) is English; anything else is Ukrainian.
+    pub fn parse(raw: &str) -> Lang {
+        if raw.trim().to_ascii_lowercase().starts_with("en") {
+            Lang::En
+        } else {
+            Lang::Uk
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Uk => "uk",
+            Lang::En => "en",
+        }
+    }
+}
+
+type Bundle = FluentBundle<FluentResource>;
+
+fn bundles() -> &'static HashMap<Lang, Bundle> {
+    static BUNDLES: OnceLock<HashMap<Lang, Bundle>> = OnceLock::new();
+    BUNDLES.get_or_init(|| {
+        let mut map = HashMap::new();
+        for (lang, source) in [
+            (Lang::Uk, include_str!("../locales/uk.ftl")),
+            (Lang::En, include_str!("../locales/en.ftl")),
+        ] {
+            let id = lang.code().parse().unwrap_or_default();
+            let mut bundle = FluentBundle::new_concurrent(vec![id]);
+            bundle.set_use_isolating(false);
+            let resource =
+                FluentResource::try_new(source.to_owned()).unwrap_or_else(|(res, _errors)| res);
+            let _ = bundle.add_resource(resource);
+            map.insert(lang, bundle);
+        }
+        map
+    })
+}
+
+/// The message `key` in `lang`, falling back to Ukrainian, then to the key itself.
+pub fn t(lang: Lang, key: &str) -> String {
+    t_args(lang, key, &[])
+}
+
+/// The message `key` with arguments, e.g. `t_args(Lang::Uk, "seats-left", &[("count", 3.into())])`.
+pub fn t_args(lang: Lang, key: &str, args: &[(&str, Arg)]) -> String {
+    let mut fargs = FluentArgs::new();
+    for (name, value) in args {
+        match value {
+            Arg::Num(n) => fargs.set(*name, FluentValue::from(*n)),
+            Arg::Str(s) => fargs.set(*name, FluentValue::from(s.as_str())),
+        }
+    }
+    for candidate in [lang, Lang::Uk] {
+        let Some(bundle) = bundles().get(&candidate) else {
+            continue;
+        };
+        if let Some(pattern) = bundle.get_message(key).and_then(|m| m.value()) {
+            let mut errors = vec![];
+            return bundle
+                .format_pattern(pattern, Some(&fargs), &mut errors)
+                .into_owned();
+        }
+    }
+    key.to_owned()
+}
+
+/// Both languages at once, `"Квиток / Ticket"`, for documents read by anyone.
+pub fn bilingual(key: &str) -> String {
+    let (uk, en) = (t(Lang::Uk, key), t(Lang::En, key));
+    if uk == en {
+        uk
+    } else {
+        format!("{uk} / {en}")
+    }
+}
+
+/// A message argument.
+#[derive(Debug, Clone)]
+pub enum Arg {
+    Num(i64),
+    Str(String),
+}
+
+impl From<i64> for Arg {
+    fn from(n: i64) -> Self {
+        Arg::Num(n)
+    }
+}
+
+impl From<&str> for Arg {
+    fn from(s: &str) -> Self {
+        Arg::Str(s.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(source: &str) -> Vec<&str> {
+        source
+            .lines()
+            .filter(|l| !l.starts_with(' ') && !l.starts_with('#') && l.contains(" ="))
+            .filter_map(|l| l.split(" =").next())
+            .collect()
+    }
+
+    #[test]
+    fn both_catalogues_have_the_same_keys() {
+        let mut uk = keys(include_str!("../locales/uk.ftl"));
+        let mut en = keys(include_str!("../locales/en.ftl"));
+        uk.sort_unstable();
+        en.sort_unstable();
+        assert_eq!(uk, en);
+    }
+
+    #[test]
+    fn plurals_follow_each_language() {
+        let seats = |lang, n: i64| t_args(lang, "seats-left", &[("count", n.into())]);
+        assert_eq!(seats(Lang::Uk, 1), "1 місце");
+        assert_eq!(seats(Lang::Uk, 3), "3 місця");
+        assert_eq!(seats(Lang::Uk, 5), "5 місць");
+        assert_eq!(seats(Lang::Uk, 21), "21 місце");
+        assert_eq!(seats(Lang::En, 1), "1 seat");
+        assert_eq!(seats(Lang::En, 5), "5 seats");
+    }
+
+    #[test]
+    fn ticket_labels_are_bilingual() {
+        assert_eq!(bilingual("ticket-title"), "Квиток / Ticket");
+        assert_eq!(t(Lang::En, "no-such-key"), "no-such-key");
+    }
+}
