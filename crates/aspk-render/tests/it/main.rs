@@ -1,0 +1,9 @@
+//! Integration tests: render real PDFs and check them with independent tools
+//! (poppler's pdftotext/pdftoppm/pdfinfo, the rqrr decoder, zbarimg when present).
+
+mod api;
+mod qr_decode;
+mod samples;
+mod structure;
+mod support;
+mod text;
