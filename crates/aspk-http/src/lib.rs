@@ -1,0 +1,44 @@
+//! The HTTP face of a node: the JSON API under `/api/v1` (problem+json errors, bearer
+//! auth, OpenAPI at `/api/openapi.json`), `/healthz`, and the staff pages. Handlers are thin:
+//! they parse, call `aspk-app`, and shape the answer. Must not hold business rules.
+
+mod dto;
+mod error;
+mod extract;
+mod openapi;
+mod pages;
+mod routes;
+
+use std::time::Duration;
+
+use aspk_app::Node;
+use axum::Router;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+
+/// Largest request body accepted (an order of 20 items is far below this).
+const MAX_BODY: usize = 64 * 1024;
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub node: Node,
+    /// `cloud` or `site_node`.
+    pub role: &'static str,
+}
+
+/// The whole HTTP surface of a node.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(routes::api())
+        .merge(pages::routes())
+        .fallback(error::not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

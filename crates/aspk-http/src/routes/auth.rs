@@ -1,0 +1,44 @@
+use aspk_domain::Role;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+
+use crate::dto::{TokenRequest, TokenResponse, UserRequest};
+use crate::error::Problem;
+use crate::extract::{ApiJson, Staff};
+use crate::{ApiError, AppState};
+
+/// Exchange a user name and password for a bearer token.
+#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, body = Problem)))]
+pub async fn token(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<TokenRequest>,
+) -> Result<Json<TokenResponse>, ApiError> {
+    if req.username.len() > 256 || req.password.len() > 1024 {
+        return Err(aspk_app::AppError::BadCredentials.into());
+    }
+    let issued = state.node.sign_in(&req.username, &req.password).await?;
+    Ok(Json(TokenResponse {
+        token: issued.token,
+        expires_at: issued.expires_at,
+        role: issued.role.as_str().to_owned(),
+    }))
+}
+
+/// Add a staff member (admin).
+#[utoipa::path(post, path = "/api/v1/users", tag = "auth", request_body = UserRequest, security(("bearer" = [])),
+    responses((status = 201), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn add_user(
+    State(state): State<AppState>,
+    Staff(who): Staff,
+    ApiJson(req): ApiJson<UserRequest>,
+) -> Result<StatusCode, ApiError> {
+    who.require(&[Role::Admin], "add users")?;
+    let role = Role::parse(&req.role).map_err(aspk_app::AppError::from)?;
+    state
+        .node
+        .add_user(&who.actor(), &req.username, &req.password, role)
+        .await?;
+    Ok(StatusCode::CREATED)
+}

@@ -1,0 +1,142 @@
+use aspk_app::{AppError, CancelRequest, NewOrder, NewOrderItem};
+use aspk_domain::{Channel, PaymentMethod};
+use aspk_ticket::HumanNumber;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+
+use crate::dto::{CancelRequestDto, OrderRequest, OrderResponse};
+use crate::error::Problem;
+use crate::extract::{ApiJson, ApiPath, MaybeStaff, Staff};
+use crate::{ApiError, AppState};
+
+fn parse_channel(raw: &str) -> Result<Channel, AppError> {
+    match raw {
+        "box_office" => Ok(Channel::BoxOffice),
+        "online" => Ok(Channel::Online),
+        _ => Err(AppError::invalid(
+            "channel",
+            "must be 'box_office' or 'online'",
+        )),
+    }
+}
+
+fn parse_method(raw: &str) -> Result<PaymentMethod, AppError> {
+    match raw {
+        "cash" => Ok(PaymentMethod::Cash),
+        "card" => Ok(PaymentMethod::Card),
+        "other" => Ok(PaymentMethod::Other),
+        _ => Err(AppError::invalid(
+            "payment.method",
+            "must be 'cash', 'card' or 'other'",
+        )),
+    }
+}
+
+/// Place an order. All items are issued or none: 409 `sold_out` when a slot is short.
+/// Box-office orders need a cashier, manager or admin; online orders need no sign-in.
+#[utoipa::path(post, path = "/api/v1/orders", tag = "orders", request_body = OrderRequest,
+    responses((status = 201, body = OrderResponse), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem)))]
+pub async fn place(
+    State(state): State<AppState>,
+    MaybeStaff(who): MaybeStaff,
+    ApiJson(req): ApiJson<OrderRequest>,
+) -> Result<(StatusCode, Json<OrderResponse>), ApiError> {
+    let new = NewOrder {
+        venue: req.venue,
+        channel: parse_channel(&req.channel)?,
+        items: req
+            .items
+            .into_iter()
+            .map(|i| NewOrderItem {
+                product: i.product,
+                slot: i.slot,
+                quantity: i.quantity,
+            })
+            .collect(),
+        payment: parse_method(&req.payment.method)?,
+        email: req.email.filter(|e| !e.trim().is_empty()),
+        is_overbooking: req.overbook,
+    };
+    let placed = state.node.place_order(who.as_ref(), new).await?;
+    let venue = state
+        .node
+        .read(|s| s.venues.get(&placed.order.venue).cloned());
+    let body = OrderResponse::new(
+        &placed.order,
+        &placed.tickets,
+        venue.as_ref(),
+        who.is_some(),
+    );
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+fn order_view(state: &AppState, number: &str, is_staff: bool) -> Result<OrderResponse, ApiError> {
+    let serial = HumanNumber::parse(number)
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no order {number}: {e}"),
+            )
+        })?
+        .serial();
+    state.node.read(|s| {
+        let order = s.orders.get(&serial).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no order {number}"),
+            )
+        })?;
+        let tickets: Vec<_> = order
+            .tickets
+            .iter()
+            .filter_map(|t| s.tickets.get(t).cloned())
+            .collect();
+        Ok(OrderResponse::new(
+            order,
+            &tickets,
+            s.venues.get(&order.venue),
+            is_staff,
+        ))
+    })
+}
+
+/// An order with its tickets, payments and entries. Without a staff credential the
+/// e-mail and the seller are left out (the order number itself is the visitor's key).
+#[utoipa::path(get, path = "/api/v1/orders/{number}", tag = "orders",
+    params(("number" = String, Path, description = "order number, digits with check digit")),
+    responses((status = 200, body = OrderResponse), (status = 404, body = Problem)))]
+pub async fn get(
+    State(state): State<AppState>,
+    MaybeStaff(who): MaybeStaff,
+    ApiPath(number): ApiPath<String>,
+) -> Result<Json<OrderResponse>, ApiError> {
+    Ok(Json(order_view(&state, &number, who.is_some())?))
+}
+
+/// Cancel a whole order: its tickets become void and their seats return.
+#[utoipa::path(post, path = "/api/v1/orders/{number}/cancel", tag = "orders", request_body = CancelRequestDto,
+    params(("number" = String, Path, description = "order number")), security(("bearer" = [])),
+    responses((status = 200, body = OrderResponse), (status = 404, body = Problem), (status = 409, body = Problem), (status = 403, body = Problem)))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    Staff(who): Staff,
+    ApiPath(number): ApiPath<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<OrderResponse>, ApiError> {
+    let req: CancelRequestDto = crate::extract::optional_json(&body)?;
+    state
+        .node
+        .cancel_order(
+            &who,
+            &number,
+            CancelRequest {
+                reason: req.reason,
+                refund: req.refund,
+            },
+        )
+        .await?;
+    Ok(Json(order_view(&state, &number, true)?))
+}

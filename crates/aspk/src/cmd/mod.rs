@@ -1,0 +1,3 @@
+pub mod node;
+pub mod serve;
+pub mod user;

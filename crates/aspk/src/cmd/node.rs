@@ -1,0 +1,52 @@
+//! Opening a node from a data folder and an optional database URL: shared by subcommands.
+
+use std::path::Path;
+
+use anyhow::Context;
+use aspk_app::{DataDir, Node, NodeOptions};
+
+/// The key id new tickets are signed with.
+const TICKET_KEY_ID: u16 = 1;
+
+pub struct Opened {
+    pub node: Node,
+    /// Held for the lifetime of the node: it locks the data folder.
+    pub _data: DataDir,
+    pub database: String,
+}
+
+pub async fn open(data: &Path, database: Option<&str>) -> anyhow::Result<Opened> {
+    let data = DataDir::open(data).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let database = database
+        .map(str::to_owned)
+        .unwrap_or_else(|| data.sqlite_url());
+    let store = aspk_store::open(&database)
+        .await
+        .map_err(|e| anyhow::anyhow!("database {}: {e}", redact(&database)))?;
+    let options = NodeOptions {
+        store,
+        origin: data.origin().map_err(|e| anyhow::anyhow!("{e}"))?,
+        ticket_key: data
+            .ticket_key(TICKET_KEY_ID)
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+        token_secret: data.token_secret().map_err(|e| anyhow::anyhow!("{e}"))?,
+    };
+    let node = Node::start(options).await.context("starting the node")?;
+    Ok(Opened {
+        node,
+        _data: data,
+        database,
+    })
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}{}@{}", &url[..scheme + 3], user, &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
