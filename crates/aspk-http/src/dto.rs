@@ -415,3 +415,48 @@ pub fn enum_name<T: Serialize>(value: &T) -> String {
         _ => String::new(),
     }
 }
+
+#[derive(Deserialize, ToSchema)]
+pub struct LocalizedDto {
+    pub uk: String,
+    #[serde(default)]
+    pub en: String,
+}
+
+impl From<LocalizedDto> for aspk_domain::Localized {
+    fn from(l: LocalizedDto) -> Self {
+        aspk_domain::Localized::new(l.uk, l.en)
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct VenueRequest {
+    pub id: String,
+    pub name: LocalizedDto,
+    /// IANA zone, e.g. `Europe/Kyiv`.
+    pub time_zone: String,
+    /// ISO 4217, e.g. `UAH`.
+    pub currency: String,
+    #[serde(default)]
+    pub early_entry_minutes: u16,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ProductRequest {
+    pub id: String,
+    pub name: LocalizedDto,
+    /// `full`, `reduced` or `free`.
+    pub category: String,
+    pub price_minor: i64,
+    /// The document to check at entry (reduced and free tickets).
+    pub document: Option<LocalizedDto>,
+    /// Open-date products: first and last valid day. Absent: a timed product sold per slot.
+    pub valid_from: Option<NaiveDate>,
+    pub valid_until: Option<NaiveDate>,
+    #[serde(default = "default_true")]
+    pub is_on_sale: bool,
+}
+
+fn default_true() -> bool {
+    true
+}

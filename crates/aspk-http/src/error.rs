@@ -105,3 +105,9 @@ pub async fn not_found(uri: axum::http::Uri) -> ApiError {
         format!("no such resource: {}", uri.path()),
     )
 }
+
+impl From<aspk_domain::ValidationError> for ApiError {
+    fn from(e: aspk_domain::ValidationError) -> Self {
+        AppError::from(e).into()
+    }
+}

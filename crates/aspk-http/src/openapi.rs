@@ -22,7 +22,7 @@ impl Modify for BearerAuth {
     info(title = "aspk", description = "Museum ticket sales and admission control. Errors are application/problem+json with a stable `code`."),
     paths(
         auth::token, auth::add_user,
-        catalog::catalog, catalog::create_slot,
+        catalog::catalog, catalog::create_slot, catalog::save_venue, catalog::save_product,
         orders::place, orders::get, orders::cancel,
         scans::scan,
         tickets::pdf,

@@ -1,9 +1,13 @@
-use aspk_app::NewSlot;
+use aspk_app::{AppError, NewSlot};
+use aspk_domain::{Category, Currency, Product, ProductValidity, Slug, Venue};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 
-use crate::dto::{CatalogQuery, CatalogResponse, ProductDto, SlotDto, SlotRequest, VenueDto};
+use crate::dto::{
+    CatalogQuery, CatalogResponse, ProductDto, ProductRequest, SlotDto, SlotRequest, VenueDto,
+    VenueRequest,
+};
 use crate::error::Problem;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Staff};
 use crate::{ApiError, AppState};
@@ -57,4 +61,81 @@ pub async fn create_slot(
     let slot = state.node.create_slot(&who, &venue, new).await?;
     let v = state.node.read(|s| s.venues.get(&slot.slot.venue).cloned());
     Ok((StatusCode::CREATED, Json(SlotDto::new(&slot, v.as_ref()))))
+}
+
+/// Create or replace a venue (admin).
+#[utoipa::path(post, path = "/api/v1/venues", tag = "catalog", request_body = VenueRequest, security(("bearer" = [])),
+    responses((status = 201, body = VenueDto), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn save_venue(
+    State(state): State<AppState>,
+    Staff(who): Staff,
+    ApiJson(req): ApiJson<VenueRequest>,
+) -> Result<(StatusCode, Json<VenueDto>), ApiError> {
+    let venue = Venue {
+        id: Slug::parse("id", &req.id)?,
+        no: 0,
+        name: req.name.into(),
+        time_zone: req.time_zone,
+        currency: Currency::parse(&req.currency)?,
+        early_entry_minutes: req.early_entry_minutes,
+    };
+    let saved = state.node.save_venue(&who, venue).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(VenueDto {
+            id: saved.id.to_string(),
+            name: saved.name.uk.clone(),
+            time_zone: saved.time_zone.clone(),
+            currency: saved.currency.as_str().to_owned(),
+        }),
+    ))
+}
+
+/// Create or replace a product of a venue (admin or manager).
+#[utoipa::path(post, path = "/api/v1/venues/{venue}/products", tag = "catalog", request_body = ProductRequest,
+    params(("venue" = String, Path, description = "venue id")), security(("bearer" = [])),
+    responses((status = 201, body = ProductDto), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn save_product(
+    State(state): State<AppState>,
+    Staff(who): Staff,
+    ApiPath(venue): ApiPath<String>,
+    ApiJson(req): ApiJson<ProductRequest>,
+) -> Result<(StatusCode, Json<ProductDto>), ApiError> {
+    let category = match req.category.as_str() {
+        "full" => Category::Full,
+        "reduced" => Category::Reduced,
+        "free" => Category::Free,
+        _ => {
+            return Err(AppError::invalid("category", "must be 'full', 'reduced' or 'free'").into())
+        }
+    };
+    let validity = match (req.valid_from, req.valid_until) {
+        (None, None) => ProductValidity::Timed,
+        (Some(first), Some(last)) => ProductValidity::OpenDate { first, last },
+        _ => {
+            return Err(AppError::invalid(
+                "valid_until",
+                "give both valid_from and valid_until, or neither",
+            )
+            .into())
+        }
+    };
+    let venue_id = Slug::parse("venue", &venue).map_err(|_| AppError::NotFound {
+        what: "venue",
+        id: venue.clone(),
+    })?;
+    let product = Product {
+        venue: venue_id,
+        id: Slug::parse("id", &req.id)?,
+        no: 0,
+        name: req.name.into(),
+        category,
+        price_minor: req.price_minor,
+        currency: Currency::UAH,
+        document: req.document.map(Into::into),
+        validity,
+        is_on_sale: req.is_on_sale,
+    };
+    let saved = state.node.save_product(&who, product).await?;
+    Ok((StatusCode::CREATED, Json(ProductDto::new(&saved, "uk"))))
 }

@@ -17,6 +17,11 @@ pub fn api() -> Router<AppState> {
         .route("/api/v1/auth/token", post(auth::token))
         .route("/api/v1/users", post(auth::add_user))
         .route("/api/v1/catalog", get(catalog::catalog))
+        .route("/api/v1/venues", post(catalog::save_venue))
+        .route(
+            "/api/v1/venues/{venue}/products",
+            post(catalog::save_product),
+        )
         .route("/api/v1/venues/{venue}/slots", post(catalog::create_slot))
         .route("/api/v1/orders", post(orders::place))
         .route("/api/v1/orders/{number}", get(orders::get))
