@@ -21,6 +21,8 @@ enum Command {
     /// Manage staff accounts (run while the server is stopped).
     #[command(subcommand)]
     User(cmd::user::UserCommand),
+    /// Load a server (one it starts, or --url) and report against the speed targets.
+    Bench(cmd::bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => cmd::serve::run(args).await,
             Command::User(command) => cmd::user::run(command).await,
+            Command::Bench(args) => cmd::bench::run(args).await,
         }
     });
     match result {

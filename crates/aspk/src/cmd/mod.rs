@@ -1,3 +1,4 @@
+pub mod bench;
 pub mod node;
 pub mod serve;
 pub mod user;

@@ -1,0 +1,190 @@
+//! The command line: clear one-line errors and non-zero exits, never a panic trace.
+
+use std::process::Command;
+
+use crate::kit::{binary, Process};
+
+fn run(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(binary())
+        .args(args)
+        .output()
+        .expect("run aspk");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn assert_clean_failure(args: &[&str], needle: &str) {
+    let (ok, _, stderr) = run(args);
+    assert!(!ok, "{args:?} must fail");
+    assert!(
+        stderr.contains(needle),
+        "{args:?}: stderr names the problem ({needle}): {stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+        "no panic: {stderr}"
+    );
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("error")).count(),
+        1,
+        "one error line: {stderr}"
+    );
+}
+
+#[test]
+fn version_and_help() {
+    let (ok, stdout, _) = run(&["--version"]);
+    assert!(ok && stdout.starts_with("aspk "), "{stdout}");
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["user", "add", "--help"],
+    ] {
+        let (ok, stdout, _) = run(args);
+        assert!(ok && stdout.contains("Usage"), "{args:?}: {stdout}");
+    }
+    let (ok, stdout, _) = run(&["serve", "--help"]);
+    assert!(ok);
+    for flag in [
+        "--data",
+        "--listen",
+        "--database",
+        "--demo",
+        "--upstream",
+        "--enrol",
+    ] {
+        assert!(stdout.contains(flag), "serve --help lists {flag}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_taken_port_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Process::serve(dir.path(), &[]).await;
+    let other = tempfile::tempdir().unwrap();
+    let listen = server.base.trim_start_matches("http://").to_owned();
+    assert_clean_failure(
+        &[
+            "serve",
+            "--data",
+            other.path().to_str().unwrap(),
+            "--listen",
+            &listen,
+        ],
+        "cannot listen",
+    );
+}
+
+#[test]
+fn an_unwritable_data_folder_is_a_clear_error() {
+    assert_clean_failure(
+        &[
+            "serve",
+            "--data",
+            "/proc/aspk-cannot-be-here",
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        "/proc/aspk-cannot-be-here",
+    );
+}
+
+#[test]
+fn an_unreachable_database_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_clean_failure(
+        &[
+            "serve",
+            "--data",
+            dir.path().to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            "postgres://nobody:secret@127.0.0.1:1/none",
+        ],
+        "cannot connect to PostgreSQL",
+    );
+    let (_, _, stderr) = run(&[
+        "serve",
+        "--data",
+        dir.path().to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        "postgres://nobody:secret@127.0.0.1:1/none",
+    ]);
+    assert!(
+        !stderr.contains("secret"),
+        "passwords are not printed: {stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_data_folder_in_use_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let _server = Process::serve(dir.path(), &[]).await;
+    assert_clean_failure(
+        &[
+            "serve",
+            "--data",
+            dir.path().to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        "in use",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn user_add_creates_the_first_admin_of_a_real_install() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let out = Command::new(binary())
+        .args([
+            "user",
+            "add",
+            "olha",
+            "--role",
+            "manager",
+            "--password-env",
+            "PW",
+            "--data",
+            data,
+        ])
+        .env("PW", "long secret 1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(binary())
+        .args([
+            "user",
+            "add",
+            "olha",
+            "--password-env",
+            "PW",
+            "--data",
+            data,
+        ])
+        .env("PW", "long secret 1")
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "a second user with the same name is refused"
+    );
+    let server = Process::serve(dir.path(), &[]).await;
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/v1/auth/token", server.base))
+        .json(&serde_json::json!({"username": "olha", "password": "long secret 1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}

@@ -1,0 +1,322 @@
+//! Test harness: a real server per test, and small helpers to drive it over HTTP.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use aspk_app::{DataDir, Node, NodeOptions};
+use chrono::{DateTime, Utc};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+/// A server running in this process on 127.0.0.1 with its own store.
+pub struct TestApp {
+    pub base: String,
+    pub backend: &'static str,
+    pub client: reqwest::Client,
+    pub node: Node,
+    _data: DataDir,
+    _dir: tempfile::TempDir,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Where a server under test keeps its data.
+pub enum Backend {
+    Sqlite,
+    Postgres(String),
+}
+
+impl TestApp {
+    /// One demo server per backend under test: SQLite always, PostgreSQL when configured.
+    pub async fn each() -> Vec<TestApp> {
+        let mut apps = vec![TestApp::spawn(Backend::Sqlite).await];
+        if let Some(base) = aspk_store::testing::postgres_base_url() {
+            let url = aspk_store::testing::fresh_postgres_database(&base)
+                .await
+                .expect("PostgreSQL from ASPK_TEST_PG_URL must be reachable");
+            apps.push(TestApp::spawn(Backend::Postgres(url)).await);
+        }
+        apps
+    }
+
+    pub async fn spawn(backend: Backend) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = DataDir::open(dir.path()).expect("data dir");
+        let (url, name) = match backend {
+            Backend::Sqlite => (data.sqlite_url(), "sqlite"),
+            Backend::Postgres(url) => (url, "postgres"),
+        };
+        let store = aspk_store::open(&url).await.expect("open store");
+        let node = Node::start(NodeOptions {
+            store,
+            origin: data.origin().expect("origin"),
+            ticket_key: data.ticket_key(1).expect("key"),
+            token_secret: data.token_secret().expect("secret"),
+        })
+        .await
+        .expect("start node");
+        node.seed_demo().await.expect("seed demo");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let router = aspk_http::router(aspk_http::AppState {
+            node: node.clone(),
+            role: "cloud",
+        });
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        TestApp {
+            base: format!("http://{addr}"),
+            backend: name,
+            client,
+            node,
+            _data: data,
+            _dir: dir,
+            server,
+        }
+    }
+
+    pub async fn token(&self, username: &str, password: &str) -> String {
+        let (status, body) = self
+            .post(
+                "/api/v1/auth/token",
+                None,
+                json!({"username": username, "password": password}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "sign in as {username}: {body}");
+        body["token"].as_str().expect("token").to_owned()
+    }
+
+    pub async fn admin(&self) -> String {
+        self.token("admin", "demo").await
+    }
+
+    /// Adds a staff member with `role` and returns their token.
+    pub async fn staff(&self, admin: &str, username: &str, role: &str) -> String {
+        let (status, body) = self
+            .post(
+                "/api/v1/users",
+                Some(admin),
+                json!({"username": username, "password": "correct horse", "role": role}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        self.token(username, "correct horse").await
+    }
+
+    pub async fn send(
+        &self,
+        req: reqwest::RequestBuilder,
+        token: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let req = match token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        };
+        let response = req.send().await.expect("request");
+        let status = response.status();
+        let is_json = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.contains("json"));
+        let text = response.text().await.expect("body");
+        let body = if is_json {
+            serde_json::from_str(&text).expect("json body")
+        } else {
+            Value::String(text)
+        };
+        if status.is_client_error() || status.is_server_error() {
+            assert!(is_json, "errors are problem+json: {status} {body}");
+            assert!(
+                body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+                "errors name the problem: {body}"
+            );
+        }
+        (status, body)
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        self.send(
+            self.client.post(format!("{}{path}", self.base)).json(&body),
+            token,
+        )
+        .await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        self.send(self.client.get(format!("{}{path}", self.base)), token)
+            .await
+    }
+
+    /// A slot open right now (started 10 minutes ago, ends in an hour) with `capacity`.
+    pub async fn open_slot(&self, admin: &str, capacity: u32) -> String {
+        let now = Utc::now();
+        self.slot(
+            admin,
+            now - chrono::Duration::minutes(10),
+            now + chrono::Duration::hours(1),
+            capacity,
+        )
+        .await
+    }
+
+    pub async fn slot(
+        &self,
+        admin: &str,
+        starts: DateTime<Utc>,
+        ends: DateTime<Utc>,
+        capacity: u32,
+    ) -> String {
+        let (status, body) = self
+            .post(
+                "/api/v1/venues/demo/slots",
+                Some(admin),
+                json!({"starts_at": starts.to_rfc3339(), "ends_at": ends.to_rfc3339(), "capacity": capacity}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["id"].as_str().expect("slot id").to_owned()
+    }
+
+    /// Sells `quantity` tickets of `product` for `slot` at the box office.
+    pub async fn sell(
+        &self,
+        token: &str,
+        product: &str,
+        slot: &str,
+        quantity: u32,
+    ) -> (StatusCode, Value) {
+        self.post(
+            "/api/v1/orders",
+            Some(token),
+            order_body(product, Some(slot), quantity, "box_office"),
+        )
+        .await
+    }
+
+    pub async fn scan_code(&self, token: &str, code: &str, gate: &str) -> Value {
+        let (status, body) = self
+            .post(
+                "/api/v1/scans",
+                Some(token),
+                json!({"code": code, "gate": gate}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    pub async fn ops_in_log(&self) -> u64 {
+        let (_, status) = self.get("/api/v1/status", None).await;
+        status["ops_in_log"].as_u64().expect("ops_in_log")
+    }
+
+    pub async fn available(&self, slot: &str) -> u64 {
+        self.node.read(|s| u64::from(s.slots[slot].available()))
+    }
+}
+
+pub fn order_body(product: &str, slot: Option<&str>, quantity: u32, channel: &str) -> Value {
+    json!({
+        "venue": "demo",
+        "channel": channel,
+        "items": [{"product": product, "slot": slot, "quantity": quantity}],
+        "payment": {"method": "cash"},
+    })
+}
+
+/// The real `aspk` binary, run as a child process.
+pub struct Process {
+    pub child: Child,
+    pub base: String,
+}
+
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_aspk")
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+impl Process {
+    /// Starts `aspk serve --demo` on `data` and waits until it answers.
+    pub async fn serve(data: &Path, extra: &[&str]) -> Process {
+        let port = free_port();
+        let listen = format!("127.0.0.1:{port}");
+        let mut args: Vec<String> = vec![
+            "serve".into(),
+            "--demo".into(),
+            "--data".into(),
+            data.display().to_string(),
+            "--listen".into(),
+            listen.clone(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let child = Command::new(binary())
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn aspk");
+        let base = format!("http://{listen}");
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            if client
+                .get(format!("{base}/healthz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return Process { child, base };
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("aspk serve did not become healthy on {base}");
+    }
+
+    /// `kill -9`: no chance to flush or clean up.
+    pub fn kill_9(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reap");
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Path of a tool from Debian's packages, or a clear failure saying how to get it.
+pub fn tool(name: &str, package: &str) -> PathBuf {
+    let found = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file());
+    found.unwrap_or_else(|| {
+        panic!(
+            "{name} is missing: run `apt-get install {package}` (scripts/test does this as root)"
+        )
+    })
+}

@@ -1,0 +1,13 @@
+//! Integration tests: the real server on a loopback port with a real SQLite file, and on
+//! PostgreSQL too when `ASPK_TEST_PG_URL` is set (CI sets it). Process-level tests (kill -9,
+//! command line) run the real `aspk` binary.
+
+mod admission;
+mod bad_input;
+mod cli;
+mod concurrency;
+mod contract;
+mod durability;
+mod kit;
+mod pages;
+mod pdf;
