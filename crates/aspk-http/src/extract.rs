@@ -105,12 +105,11 @@ fn credential(parts: &Parts) -> Option<String> {
             .unwrap_or("");
         return Some(token.trim().to_owned());
     }
-    cookie(parts, SESSION_COOKIE)
+    cookie(&parts.headers, SESSION_COOKIE)
 }
 
-pub(crate) fn cookie(parts: &Parts, name: &str) -> Option<String> {
-    parts
-        .headers
+pub(crate) fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())

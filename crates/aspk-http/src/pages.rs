@@ -5,7 +5,6 @@
 use aspk_i18n::{t, Lang};
 use axum::extract::{Form, Query, State};
 use axum::http::header::{LOCATION, SET_COOKIE};
-use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -34,7 +33,7 @@ struct LangQuery {
 }
 
 /// The page language: the query wins, then the cookie, then Ukrainian.
-fn page_lang(parts_headers: &HeaderMap, query: &LangQuery) -> (Lang, Option<String>) {
+fn page_lang(headers: &HeaderMap, query: &LangQuery) -> (Lang, Option<String>) {
     if let Some(raw) = &query.lang {
         let lang = Lang::parse(raw);
         return (
@@ -45,10 +44,8 @@ fn page_lang(parts_headers: &HeaderMap, query: &LangQuery) -> (Lang, Option<Stri
             )),
         );
     }
-    let mut parts = Parts::from(axum::http::Request::new(()).into_parts().0);
-    parts.headers = parts_headers.clone();
     (
-        cookie(&parts, LANG_COOKIE)
+        cookie(headers, LANG_COOKIE)
             .map(|c| Lang::parse(&c))
             .unwrap_or_default(),
         None,
@@ -94,9 +91,7 @@ fn layout(lang: Lang, title: &str, signed_in: bool, body: &str) -> String {
 const CSS: &str = "body{font-family:system-ui,sans-serif;margin:0;background:#f6f6f4;color:#222}header{display:flex;gap:1rem;align-items:center;padding:.6rem 1rem;background:#1d3557;color:#fff}header a,header button{color:#fff;background:none;border:0;font:inherit;cursor:pointer;text-decoration:none}nav{display:flex;gap:1rem;flex:1}nav form{margin-left:auto}.lang{margin-left:auto}main{max-width:56rem;margin:1.5rem auto;padding:0 1rem}label{display:block;margin:.8rem 0 .2rem}input{font-size:1.1rem;padding:.4rem;width:18rem}button.primary{margin-top:1rem;font-size:1.1rem;padding:.5rem 1.4rem;background:#1d3557;color:#fff;border:0;border-radius:4px}.error{color:#b00020;font-weight:600}dl{display:grid;grid-template-columns:max-content auto;gap:.4rem 1.5rem}dt{font-weight:600}";
 
 fn session(headers: &HeaderMap, state: &AppState) -> Option<aspk_app::Principal> {
-    let mut parts = Parts::from(axum::http::Request::new(()).into_parts().0);
-    parts.headers = headers.clone();
-    cookie(&parts, SESSION_COOKIE).and_then(|token| state.node.authenticate(&token).ok())
+    cookie(headers, SESSION_COOKIE).and_then(|token| state.node.authenticate(&token).ok())
 }
 
 fn with_cookie(mut response: Response, set_cookie: Option<String>) -> Response {

@@ -111,7 +111,7 @@ async fn appended_ops_survive_reopening() {
             .await
             .unwrap();
         drop(b.store);
-        let reopened = (b.reopen)().await;
+        let reopened = aspk_store::open(&b.url).await.unwrap();
         let ops = reopened.read_after(0, 10).await.unwrap();
         assert_eq!(ops.len(), 1, "{}", b.name);
         assert_eq!(ops[0].op, venue_op("a", 1, "Стійкий"));

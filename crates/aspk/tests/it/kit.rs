@@ -290,7 +290,10 @@ impl Process {
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        panic!("aspk serve did not become healthy on {base}");
+        let mut process = Process { child, base };
+        let _ = process.child.kill();
+        let _ = process.child.wait();
+        panic!("aspk serve did not become healthy on {}", process.base);
     }
 
     /// `kill -9`: no chance to flush or clean up.

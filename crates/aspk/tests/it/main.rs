@@ -2,6 +2,8 @@
 //! PostgreSQL too when `ASPK_TEST_PG_URL` is set (CI sets it). Process-level tests (kill -9,
 //! command line) run the real `aspk` binary.
 
+#![allow(clippy::unwrap_used)]
+
 mod admission;
 mod bad_input;
 mod cli;
