@@ -23,13 +23,23 @@ pub async fn backends() -> Vec<Backend> {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite:{}", dir.path().join("ops.db").display());
     let store = aspk_store::open(&url).await.expect("open sqlite");
-    out.push(Backend { name: "sqlite", store, url, _dir: Some(dir) });
+    out.push(Backend {
+        name: "sqlite",
+        store,
+        url,
+        _dir: Some(dir),
+    });
     if let Some(base) = aspk_store::testing::postgres_base_url() {
         let url = aspk_store::testing::fresh_postgres_database(&base)
             .await
             .expect("PostgreSQL from ASPK_TEST_PG_URL must be reachable");
         let store = aspk_store::open(&url).await.expect("open postgres");
-        out.push(Backend { name: "postgres", store, url, _dir: None });
+        out.push(Backend {
+            name: "postgres",
+            store,
+            url,
+            _dir: None,
+        });
     }
     out
 }
