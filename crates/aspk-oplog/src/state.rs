@@ -118,6 +118,11 @@ impl State {
 
     fn place_order(&mut self, placed: &OrderPlaced, at: DateTime<Utc>, actor: &str) {
         for issued in &placed.tickets {
+            if self.tickets.contains_key(&issued.serial) {
+                // A serial is issued once; a second claim to it never takes a seat.
+                // TODO(issue 3): report it as a finding.
+                continue;
+            }
             if let Some(slot) = issued.slot.as_ref().and_then(|id| self.slots.get_mut(id)) {
                 slot.sold += 1;
             }

@@ -144,8 +144,10 @@ pub mod testing {
     }
 
     /// Creates an empty database beside the one `base` names and returns its URL.
+    /// Databases left by earlier test processes that have ended are dropped first.
     pub async fn fresh_postgres_database(base: &str) -> Result<String, sqlx::Error> {
         let mut conn = sqlx::PgConnection::connect(base).await?;
+        drop_stale_databases(&mut conn).await;
         let name = format!(
             "aspk_t_{}_{}",
             std::process::id(),
@@ -160,6 +162,25 @@ pub mod testing {
             .map(|(_, q)| format!("?{q}"))
             .unwrap_or_default();
         Ok(format!("{prefix}/{name}{query}"))
+    }
+
+    /// Test databases are named `aspk_t_<pid>_…`; drop those whose process is gone.
+    async fn drop_stale_databases(conn: &mut sqlx::PgConnection) {
+        let names: Vec<String> =
+            sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'aspk_t_%'")
+                .fetch_all(&mut *conn)
+                .await
+                .unwrap_or_default();
+        for name in names {
+            let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
+            let alive =
+                pid.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+            if !alive {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut *conn)
+                    .await;
+            }
+        }
     }
 
     fn rand_suffix() -> u16 {

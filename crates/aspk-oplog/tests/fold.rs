@@ -1,0 +1,182 @@
+//! Property tests of the fold: delivering ops twice, or interleaving origins differently,
+//! gives the same state.
+
+use aspk_domain::{Channel, Currency, Localized, PaymentMethod, Slot, Slug, Venue};
+use aspk_oplog::{Hlc, Op, OpBody, OrderPlaced, State, TicketIssued};
+use chrono::{TimeZone, Utc};
+use proptest::prelude::*;
+
+fn slug(s: &str) -> Slug {
+    Slug::parse("id", s).unwrap()
+}
+
+fn base_ops() -> Vec<Op> {
+    let at = Utc.with_ymd_and_hms(2030, 1, 1, 10, 0, 0).unwrap();
+    let venue = Venue {
+        id: slug("v"),
+        no: 1,
+        name: Localized::new("Музей", ""),
+        time_zone: "Europe/Kyiv".into(),
+        currency: Currency::UAH,
+        early_entry_minutes: 0,
+    };
+    let slot = Slot {
+        venue: slug("v"),
+        id: "s1".into(),
+        starts_at: at,
+        ends_at: at + chrono::Duration::hours(1),
+        capacity: 100,
+    };
+    vec![OpBody::VenueSaved(venue), OpBody::SlotCreated(slot)]
+        .into_iter()
+        .enumerate()
+        .map(|(i, body)| Op {
+            origin: "cloud".into(),
+            seq: i as u64 + 1,
+            hlc: Hlc(i as u64 + 1),
+            actor: "t".into(),
+            body,
+        })
+        .collect()
+}
+
+/// A random action by one of three origins: sell (order n), cancel, admit.
+#[derive(Debug, Clone)]
+enum Action {
+    Sell {
+        origin: usize,
+        serial: u64,
+    },
+    Cancel {
+        origin: usize,
+        serial: u64,
+    },
+    Admit {
+        origin: usize,
+        serial: u64,
+        gate: u8,
+    },
+}
+
+fn action() -> impl Strategy<Value = Action> {
+    prop_oneof![
+        (0..3usize, 1..20u64).prop_map(|(origin, serial)| Action::Sell { origin, serial }),
+        (0..3usize, 1..20u64).prop_map(|(origin, serial)| Action::Cancel { origin, serial }),
+        (0..3usize, 1..20u64, 0..4u8).prop_map(|(origin, serial, gate)| Action::Admit {
+            origin,
+            serial,
+            gate
+        }),
+    ]
+}
+
+fn to_ops(actions: &[Action]) -> Vec<Op> {
+    let mut seqs = [0u64; 3];
+    let at = Utc.with_ymd_and_hms(2030, 1, 1, 10, 0, 0).unwrap();
+    actions
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let (origin, body) = match a {
+                Action::Sell { origin, serial } => (
+                    *origin,
+                    OpBody::OrderPlaced(OrderPlaced {
+                        number: 10_000_000_000
+                            + serial
+                            + 1000 * *origin as u64
+                            + 100_000 * i as u64,
+                        venue: slug("v"),
+                        channel: Channel::BoxOffice,
+                        email: None,
+                        tickets: vec![TicketIssued {
+                            serial: 10_000_000_000 + serial,
+                            product: slug("p"),
+                            slot: Some("s1".into()),
+                            valid_from: at,
+                            valid_until: at,
+                            valid_days: None,
+                            price_minor: 100,
+                            code: "1".into(),
+                        }],
+                        payments: vec![aspk_domain::Payment {
+                            method: PaymentMethod::Cash,
+                            amount_minor: 100,
+                            at,
+                        }],
+                        total_minor: 100,
+                        currency: Currency::UAH,
+                        is_overbooking: false,
+                    }),
+                ),
+                Action::Cancel { origin, serial } => (
+                    *origin,
+                    OpBody::TicketVoided {
+                        serial: 10_000_000_000 + serial,
+                        reason: "r".into(),
+                        refund: None,
+                    },
+                ),
+                Action::Admit {
+                    origin,
+                    serial,
+                    gate,
+                } => (
+                    *origin,
+                    OpBody::EntryRecorded {
+                        serial: 10_000_000_000 + serial,
+                        gate: format!("g{gate}"),
+                        at,
+                    },
+                ),
+            };
+            seqs[origin] += 1;
+            Op {
+                origin: format!("o{origin}"),
+                seq: seqs[origin],
+                hlc: Hlc(100 + i as u64),
+                actor: "t".into(),
+                body,
+            }
+        })
+        .collect()
+}
+
+fn fold(ops: &[Op]) -> State {
+    let mut state = State::default();
+    for op in base_ops().iter().chain(ops) {
+        state.apply(op);
+    }
+    state
+}
+
+fn digest(state: &State) -> String {
+    let mut tickets: Vec<_> = state
+        .tickets
+        .values()
+        .map(|t| format!("{}:{:?}:{}", t.serial, t.status, t.entries.len()))
+        .collect();
+    tickets.sort();
+    format!(
+        "{tickets:?} sold={} ops={} vv={:?}",
+        state.slots["s1"].sold, state.op_count, state.applied
+    )
+}
+
+proptest! {
+    #[test]
+    fn delivering_every_op_twice_changes_nothing(actions in prop::collection::vec(action(), 0..40)) {
+        let ops = to_ops(&actions);
+        let once = fold(&ops);
+        let twice: Vec<Op> = ops.iter().flat_map(|op| [op.clone(), op.clone()]).collect();
+        prop_assert_eq!(digest(&once), digest(&fold(&twice)));
+        let replayed: Vec<Op> = ops.iter().chain(ops.iter()).cloned().collect();
+        prop_assert_eq!(digest(&once), digest(&fold(&replayed)));
+    }
+
+    #[test]
+    fn sold_seats_match_live_tickets(actions in prop::collection::vec(action(), 0..60)) {
+        let state = fold(&to_ops(&actions));
+        let live = state.tickets.values().filter(|t| t.status != aspk_domain::TicketStatus::Void).count() as u32;
+        prop_assert_eq!(state.slots["s1"].sold, live);
+    }
+}
