@@ -1,6 +1,8 @@
 //! Property tests of the fold: delivering ops twice, or interleaving origins differently,
 //! gives the same state.
 
+#![allow(clippy::unwrap_used)]
+
 use aspk_domain::{Channel, Currency, Localized, PaymentMethod, Slot, Slug, Venue};
 use aspk_oplog::{Hlc, Op, OpBody, OrderPlaced, State, TicketIssued};
 use chrono::{TimeZone, Utc};
