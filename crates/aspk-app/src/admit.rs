@@ -4,7 +4,7 @@
 
 use aspk_domain::{Entry, Product, Role, Ticket, TicketStatus, Venue};
 use aspk_oplog::{OpBody, State};
-use aspk_ticket::{time_verdict, verify, TimeVerdict, Validity};
+use aspk_ticket::{time_verdict, verify, TimeVerdict, Validity, Verified};
 use chrono::Utc;
 
 use crate::cancel::parse_number;
@@ -95,7 +95,10 @@ impl Node {
         }
         let (serial, code) = match input {
             ScanInput::Code(code) => match self.with_keyring(|ring| verify(&code, ring)) {
-                Ok(verified) => (verified.claims.serial, Some(code.trim().to_owned())),
+                Ok(verified) => (
+                    verified.claims.serial,
+                    Some((code.trim().to_owned(), verified)),
+                ),
                 Err(_) => return Ok(ScanOutcome::bare(ScanResult::Invalid)),
             },
             ScanInput::Number(number) => match parse_number("ticket", &number) {
@@ -106,7 +109,12 @@ impl Node {
         let venue = venue.map(str::to_owned);
         let actor = who.actor();
         self.submit(move |batch| {
-            let outcome = decide(batch.state(), serial, code.as_deref(), venue.as_deref());
+            let outcome = match code {
+                Some((code, verified)) => {
+                    decide_code(batch.state(), &code, &verified, venue.as_deref())
+                }
+                None => decide(batch.state(), serial, None, venue.as_deref()),
+            };
             let at = Utc::now();
             let op = match outcome.result {
                 ScanResult::Admit => Some(OpBody::EntryRecorded { serial, gate, at }),
@@ -124,6 +132,62 @@ impl Node {
             Ok(outcome)
         })
         .await
+    }
+}
+
+/// A genuinely signed code: checked against the state if the ticket is known here; a ticket
+/// sold offline elsewhere under a delegated key (not synced here yet) is judged by what its
+/// code says, and its entry waits in the log for the sale to arrive.
+fn decide_code(
+    state: &State,
+    code: &str,
+    verified: &Verified,
+    gate_venue: Option<&str>,
+) -> ScanOutcome {
+    let claims = &verified.claims;
+    let meta = state.key_meta.get(&verified.key_id);
+    if meta
+        .and_then(|m| m.serials)
+        .is_some_and(|(lo, hi)| !(lo..hi).contains(&claims.serial))
+    {
+        return ScanOutcome::bare(ScanResult::Invalid);
+    }
+    let delegated = meta.is_some_and(|m| m.holder.is_some());
+    if state.tickets.contains_key(&claims.serial) || !delegated {
+        return decide(state, claims.serial, Some(code), gate_venue);
+    }
+    let Some(venue) = state.venue_by_no(claims.venue) else {
+        return ScanOutcome::bare(ScanResult::WrongVenue);
+    };
+    let now = Utc::now();
+    let local_day = epoch_day(now.with_timezone(&venue.tz()).date_naive());
+    let early = i64::from(venue.early_entry_minutes) * 60;
+    let result = if let Some(first) = state.pending_entries(claims.serial).first() {
+        return ScanOutcome {
+            result: ScanResult::AlreadyUsed,
+            ticket: None,
+            product: None,
+            first_entry: Some(first.clone()),
+        };
+    } else {
+        match time_verdict(&claims.validity, now.timestamp(), local_day, early) {
+            TimeVerdict::NotYetValid => ScanResult::NotValidYet,
+            TimeVerdict::Expired => ScanResult::Expired,
+            TimeVerdict::Valid if gate_venue.is_some_and(|g| g != venue.id.as_str()) => {
+                ScanResult::WrongVenue
+            }
+            TimeVerdict::Valid => ScanResult::Admit,
+        }
+    };
+    let product = state
+        .products_of(&venue.id)
+        .find(|p| p.no == claims.product)
+        .cloned();
+    ScanOutcome {
+        result,
+        ticket: None,
+        product,
+        first_entry: None,
     }
 }
 

@@ -82,12 +82,21 @@ impl Node {
                     at: Utc::now(),
                 }
             });
+            let state = batch.state();
+            let entries_seen = order
+                .tickets
+                .iter()
+                .filter_map(|s| state.tickets.get(s))
+                .filter(|t| !t.entries.is_empty())
+                .map(|t| (t.serial, u32::try_from(t.entries.len()).unwrap_or(u32::MAX)))
+                .collect();
             batch.record(
                 &who.actor(),
                 vec![OpBody::OrderCancelled {
                     number: number_value,
                     reason,
                     refund,
+                    entries_seen,
                 }],
             );
             batch

@@ -92,6 +92,14 @@ impl DataDir {
         Ok(IssuerKey::from_bytes(key_id, &seed))
     }
 
+    /// Stores a ticket key made elsewhere (a site node's own key, once the cloud has given it an id).
+    pub fn store_ticket_key(&self, key_id: u16, seed: &[u8; 32]) -> Result<(), DataDirError> {
+        let dir = self.path.join("keys");
+        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let path = dir.join(format!("ticket-{key_id:04}.key"));
+        write_private(&path, to_hex(seed).as_bytes()).map_err(io(&path))
+    }
+
     /// The secret that signs staff bearer tokens, created on first use.
     pub fn token_secret(&self) -> Result<[u8; 32], DataDirError> {
         self.read_or_create_secret(&self.path.join("token.key"))
@@ -131,7 +139,7 @@ impl DataDir {
 }
 
 /// Writes a file readable by its owner only, durably (write, fsync, rename).
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension("tmp");
     let mut options = OpenOptions::new();
     options.create(true).truncate(true).write(true);

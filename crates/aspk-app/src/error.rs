@@ -14,12 +14,12 @@ pub enum AppError {
         what: &'static str,
         id: String,
     },
-    #[error("not enough seats in the slot starting {starts_at}: {requested} requested, {available} left")]
+    #[error("{detail}")]
     SoldOut {
         slot: String,
-        starts_at: String,
         requested: u32,
         available: u32,
+        detail: String,
     },
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
@@ -46,6 +46,30 @@ impl From<aspk_store::StoreError> for AppError {
         match e {
             aspk_store::StoreError::Unavailable(m) => Self::Unavailable(m),
             other => Self::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl AppError {
+    /// Not enough seats. A node selling from a lease says so plainly, so the cashier knows
+    /// to sell paper stock or another slot while the link is down.
+    pub fn sold_out(
+        slot: &str,
+        local_time: &str,
+        requested: u32,
+        available: u32,
+        is_offline_lease: bool,
+    ) -> Self {
+        let detail = if is_offline_lease {
+            format!("no seats left offline for {local_time} ({available} left, {requested} requested): sell paper stock or another slot")
+        } else {
+            format!("not enough seats in the {local_time} slot: {requested} requested, {available} left")
+        };
+        Self::SoldOut {
+            slot: slot.to_owned(),
+            requested,
+            available,
+            detail,
         }
     }
 }

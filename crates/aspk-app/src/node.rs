@@ -19,6 +19,38 @@ pub struct NodeOptions {
     pub ticket_key: IssuerKey,
     /// Signs staff bearer tokens.
     pub token_secret: [u8; 32],
+    pub role: NodeRole,
+    /// Serials `[from, to)` this node issues tickets and orders in.
+    pub serials: (u64, u64),
+}
+
+/// What a node is in the topology.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeRole {
+    /// The organisation's authority: publishes its own key, grants leases.
+    Cloud,
+    /// A replica at the venue: its key is delegated by the cloud at enrolment.
+    SiteNode,
+}
+
+impl NodeRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cloud => "cloud",
+            Self::SiteNode => "site_node",
+        }
+    }
+}
+
+/// Serials the cloud's own key issues in; delegated keys get blocks above it.
+pub const CLOUD_SERIALS: (u64, u64) = (10_000_000_000, 20_000_000_000);
+const DELEGATED_BLOCK: u64 = 1_000_000_000;
+
+/// The serial block of delegated key `key_id` (2, 3, …), or `None` past the last block.
+pub fn delegated_serials(key_id: u16) -> Option<(u64, u64)> {
+    let index = u64::from(key_id.checked_sub(2)?);
+    let lo = CLOUD_SERIALS.1 + index * DELEGATED_BLOCK;
+    (lo + DELEGATED_BLOCK <= aspk_ticket::SERIAL_LIMIT).then_some((lo, lo + DELEGATED_BLOCK))
 }
 
 /// One running aspk node: the derived state of its store and the writer that changes it.
@@ -37,6 +69,8 @@ struct Inner {
     keyring: RwLock<KeyRing>,
     token_secret: [u8; 32],
     stats: Arc<WriterStats>,
+    role: NodeRole,
+    serials: (u64, u64),
 }
 
 const LOAD_CHUNK: u32 = 10_000;
@@ -50,6 +84,8 @@ impl Node {
             origin,
             ticket_key,
             token_secret,
+            role,
+            serials,
         } = options;
         let clock = Arc::new(HlcClock::new());
         let state = load_state(store.as_ref(), &clock).await?;
@@ -68,7 +104,14 @@ impl Node {
             next_seq,
             clock,
         };
-        let writer = writer::spawn(state.clone(), stamp, store.clone(), stats.clone());
+        let (equivocations, clashes) = mpsc::unbounded_channel();
+        let writer = writer::spawn(
+            state.clone(),
+            stamp,
+            store.clone(),
+            stats.clone(),
+            equivocations,
+        );
         let inner = Inner {
             store,
             state,
@@ -78,11 +121,19 @@ impl Node {
             keyring: RwLock::new(keyring),
             token_secret,
             stats,
+            role,
+            serials,
         };
         let node = Node {
             inner: Arc::new(inner),
         };
-        node.publish_own_key().await?;
+        tokio::spawn(crate::replicate::record_equivocations(
+            node.clone(),
+            clashes,
+        ));
+        if role == NodeRole::Cloud {
+            node.publish_own_key().await?;
+        }
         Ok(node)
     }
 
@@ -100,14 +151,29 @@ impl Node {
             }
             None => {
                 self.submit(move |batch| {
-                    batch.record("system", vec![OpBody::KeyPublished { key_id, public_key: hex }]);
+                    let body = OpBody::KeyPublished { key_id, public_key: hex, holder: None, serials: Some(CLOUD_SERIALS) };
+                    batch.record("system", vec![body]);
                     Ok(())
                 })
                 .await?;
-                *self.inner.keyring.write() = self.read(keyring_of);
+                self.refresh_keyring();
             }
         }
         Ok(())
+    }
+
+    /// Rebuilds the verification key ring from the log (after keys arrive by replication).
+    pub fn refresh_keyring(&self) {
+        *self.inner.keyring.write() = self.read(keyring_of);
+    }
+
+    pub fn role(&self) -> NodeRole {
+        self.inner.role
+    }
+
+    /// Serials `[from, to)` this node issues in.
+    pub fn serials(&self) -> (u64, u64) {
+        self.inner.serials
     }
 
     /// Runs `f` against the current state (shared lock; keep it short).

@@ -7,7 +7,7 @@ use aspk_domain::{
     Venue,
 };
 use aspk_oplog::{OpBody, OrderPlaced, State, TicketIssued};
-use aspk_ticket::{issue, random_serial, TicketClaims, Validity};
+use aspk_ticket::{issue, TicketClaims, Validity};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::catalog::{local_day_bounds, venue_of};
@@ -155,21 +155,26 @@ impl Node {
         if !new.is_overbooking {
             for (id, requested) in &per_slot {
                 let slot = &state.slots[*id];
-                if *requested > slot.available() {
-                    return Err(AppError::SoldOut {
-                        slot: slot.slot.id.clone(),
-                        starts_at: slot.slot.starts_at.with_timezone(&venue.tz()).to_rfc3339(),
-                        requested: *requested,
-                        available: slot.available(),
-                    });
+                let available = slot.available_for(self.origin());
+                if *requested > available {
+                    let starts = slot.slot.starts_at.with_timezone(&venue.tz());
+                    let is_lease = slot.leases.contains_key(self.origin());
+                    return Err(AppError::sold_out(
+                        id,
+                        &starts.format("%d.%m %H:%M").to_string(),
+                        *requested,
+                        available,
+                        is_lease,
+                    ));
                 }
             }
         }
         let mut rng = rand::thread_rng();
-        let number = fresh_serial(&mut rng, |n| state.orders.contains_key(&n));
+        let range = self.serials();
+        let number = fresh_serial(&mut rng, range, |n| state.orders.contains_key(&n));
         let mut tickets: Vec<TicketIssued> = Vec::with_capacity(lines.len());
         for line in &lines {
-            let serial = fresh_serial(&mut rng, |n| {
+            let serial = fresh_serial(&mut rng, range, |n| {
                 state.tickets.contains_key(&n) || tickets.iter().any(|t| t.serial == n)
             });
             tickets.push(self.issue_ticket(venue, line, serial)?);
@@ -320,10 +325,14 @@ impl Clone for Line<'_> {
     }
 }
 
-/// A random 11-digit serial that `taken` does not know.
-fn fresh_serial(rng: &mut impl rand::Rng, taken: impl Fn(u64) -> bool) -> u64 {
+/// A random serial in this node's range `[lo, hi)` that `taken` does not know.
+fn fresh_serial(
+    rng: &mut impl rand::Rng,
+    (lo, hi): (u64, u64),
+    taken: impl Fn(u64) -> bool,
+) -> u64 {
     loop {
-        let n = random_serial(rng);
+        let n = rng.gen_range(lo..hi);
         if !taken(n) {
             return n;
         }

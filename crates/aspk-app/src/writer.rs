@@ -60,6 +60,35 @@ impl Batch<'_> {
     }
 }
 
+/// What became of one op received from another node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ingested {
+    /// New here: applied and stored.
+    Applied,
+    /// Already here (or a different op under a known id: the store flags that).
+    Known,
+    /// An earlier op of its origin is missing; not taken.
+    Gap,
+}
+
+impl Batch<'_> {
+    /// Takes in an op decided elsewhere, if it is the next one of its origin.
+    pub fn ingest(&mut self, op: Op) -> Ingested {
+        if self.state.is_next(&op) {
+            self.stamp.clock.observe(op.hlc);
+            self.state.apply(&op);
+            self.ops.push(op);
+            Ingested::Applied
+        } else if op.seq <= self.state.applied.get(&op.origin).copied().unwrap_or(0) {
+            // Stored again only so the store can compare contents (equivocation).
+            self.ops.push(op);
+            Ingested::Known
+        } else {
+            Ingested::Gap
+        }
+    }
+}
+
 pub(crate) struct Stamp {
     pub origin: String,
     pub next_seq: u64,
@@ -74,16 +103,20 @@ pub struct WriterStats {
     pub is_stalled: AtomicBool,
 }
 
+/// Ops the store found under an id it holds with different content.
+pub(crate) type Equivocations = mpsc::UnboundedSender<Vec<Op>>;
+
 pub(crate) fn spawn(
     state: Arc<RwLock<State>>,
     stamp: Stamp,
     store: Arc<dyn Store>,
     stats: Arc<WriterStats>,
+    equivocations: Equivocations,
 ) -> mpsc::Sender<Job> {
     let (job_tx, job_rx) = mpsc::channel::<Job>(4096);
     let (batch_tx, batch_rx) = mpsc::channel(2);
     tokio::spawn(decide_loop(state, stamp, job_rx, batch_tx));
-    tokio::spawn(commit_loop(store, batch_rx, stats));
+    tokio::spawn(commit_loop(store, batch_rx, stats, equivocations));
     job_tx
 }
 
@@ -118,10 +151,19 @@ async fn commit_loop(
     store: Arc<dyn Store>,
     mut batches: mpsc::Receiver<(Vec<Op>, Vec<Completion>)>,
     stats: Arc<WriterStats>,
+    equivocations: Equivocations,
 ) {
     while let Some((ops, completions)) = batches.recv().await {
         if !ops.is_empty() {
-            append_until_durable(store.as_ref(), &ops, &stats).await;
+            let clashes = append_until_durable(store.as_ref(), &ops, &stats).await;
+            if !clashes.is_empty() {
+                let clashing = ops
+                    .iter()
+                    .filter(|op| clashes.contains(&(op.origin.clone(), op.seq)))
+                    .cloned()
+                    .collect();
+                let _ = equivocations.send(clashing);
+            }
         }
         for complete in completions {
             complete(Ok(()));
@@ -129,18 +171,25 @@ async fn commit_loop(
     }
 }
 
-async fn append_until_durable(store: &dyn Store, ops: &[Op], stats: &WriterStats) {
+/// Returns the `(origin, seq)` of ops that clash with stored ones.
+async fn append_until_durable(
+    store: &dyn Store,
+    ops: &[Op],
+    stats: &WriterStats,
+) -> Vec<(String, u64)> {
     let mut delay = Duration::from_millis(20);
     loop {
         match store.append(ops).await {
             Ok(report) => {
                 if !report.equivocations.is_empty() {
-                    tracing::error!(?report.equivocations, "own ops clash with stored ones: is another process writing as this node?");
+                    tracing::error!(?report.equivocations, "ops clash with stored ones under the same (origin, seq)");
                 }
                 stats.is_stalled.store(false, Ordering::Relaxed);
                 stats.batches.fetch_add(1, Ordering::Relaxed);
-                stats.ops.fetch_add(ops.len() as u64, Ordering::Relaxed);
-                return;
+                stats
+                    .ops
+                    .fetch_add(report.inserted as u64, Ordering::Relaxed);
+                return report.equivocations;
             }
             Err(e) => {
                 stats.is_stalled.store(true, Ordering::Relaxed);

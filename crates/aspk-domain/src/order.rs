@@ -52,6 +52,11 @@ pub struct Entry {
     pub gate: String,
     /// Who or what admitted: user name or device.
     pub by: String,
+    /// The node that recorded the entry, and its clock reading: entries sort by `(hlc, origin)`.
+    #[serde(default)]
+    pub origin: String,
+    #[serde(default)]
+    pub hlc: u64,
 }
 
 /// A ticket as the derived state knows it.
@@ -73,6 +78,9 @@ pub struct Ticket {
     pub entries: Vec<Entry>,
     #[serde(default)]
     pub void_reason: Option<String>,
+    /// The node that issued the ticket (it sold the seat, from its lease if it holds one).
+    #[serde(default)]
+    pub issued_by: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

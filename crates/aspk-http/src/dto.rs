@@ -362,6 +362,15 @@ pub struct UpstreamDto {
     pub reachable: bool,
     pub last_push: Option<DateTime<Utc>>,
     pub last_pull: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LeaseDto {
+    pub slot: String,
+    /// Leased seats this node has not sold yet.
+    pub left: u32,
+    pub starts_at: DateTime<Utc>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -375,6 +384,8 @@ pub struct StatusResponse {
     pub ops_in_log: u64,
     /// Whether writes to the store are failing right now (they are retried).
     pub is_store_stalled: bool,
+    /// Capacity leases this node holds (site nodes).
+    pub leases: Vec<LeaseDto>,
     pub version: String,
 }
 
@@ -385,7 +396,9 @@ pub struct FindingDto {
     pub kind: String,
     pub ticket: Option<String>,
     pub facts: serde_json::Value,
+    /// `open` or `resolved`.
     pub status: String,
+    pub resolution: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]

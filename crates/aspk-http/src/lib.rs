@@ -24,14 +24,15 @@ const MAX_BODY: usize = 64 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub node: Node,
-    /// `cloud` or `site_node`.
-    pub role: &'static str,
+    /// The link to the upstream, on a site node.
+    pub upstream: Option<std::sync::Arc<aspk_app::UpstreamStatus>>,
 }
 
 /// The whole HTTP surface of a node.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(routes::api())
+        .merge(routes::sync_api())
         .merge(pages::routes())
         .fallback(error::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))

@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{auth, catalog, orders, scans, system, tickets};
+use crate::routes::{auth, catalog, nodes, orders, scans, sync, system, tickets};
 
 struct BearerAuth;
 
@@ -26,7 +26,9 @@ impl Modify for BearerAuth {
         orders::place, orders::get, orders::cancel,
         scans::scan,
         tickets::pdf,
-        system::status, system::findings, system::healthz,
+        system::status, system::findings, system::resolve, system::healthz,
+        nodes::create, nodes::redeem, nodes::list, nodes::revoke,
+        sync::status, sync::pull, sync::push, sync::lease,
     ),
     modifiers(&BearerAuth)
 )]

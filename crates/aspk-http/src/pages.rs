@@ -207,7 +207,7 @@ async fn status_page(
         },
     );
     let rows = [
-        ("status-role", state.role.to_owned()),
+        ("status-role", state.node.role().as_str().to_owned()),
         ("status-ops", ops.to_string()),
         ("status-pending", "0".into()),
         ("status-findings", "0".into()),

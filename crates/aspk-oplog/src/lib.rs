@@ -10,5 +10,5 @@ mod op;
 mod state;
 
 pub use hlc::{Hlc, HlcClock};
-pub use op::{Op, OpBody, OrderPlaced, TicketIssued};
-pub use state::{SlotState, State};
+pub use op::{Op, OpBody, OpId, OrderPlaced, TicketIssued};
+pub use state::{Enrolment, Finding, KeyMeta, NodeRecord, Resolution, SlotState, State};

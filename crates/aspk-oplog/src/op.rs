@@ -19,7 +19,14 @@ pub struct Op {
     pub body: OpBody,
 }
 
+/// `(origin, seq)`: an op's identity on every node.
+pub type OpId = (String, u64);
+
 impl Op {
+    pub fn id(&self) -> OpId {
+        (self.origin.clone(), self.seq)
+    }
+
     /// Content hash: the same `(origin, seq)` with a different hash is an equivocation.
     pub fn hash(&self) -> [u8; 32] {
         let bytes = serde_json::to_vec(self).unwrap_or_default();
@@ -35,10 +42,15 @@ pub enum OpBody {
     ProductSaved(Product),
     SlotCreated(Slot),
     UserSaved(User),
-    /// A ticket-signing public key that every verifier must know.
+    /// A ticket-signing public key that every verifier must know. A key delegated to a
+    /// site node or device names its holder and the serials `[from, to)` it may issue.
     KeyPublished {
         key_id: u16,
         public_key: String,
+        #[serde(default)]
+        holder: Option<String>,
+        #[serde(default)]
+        serials: Option<(u64, u64)>,
     },
     OrderPlaced(OrderPlaced),
     /// The whole order is cancelled (and refunded when `refund_minor` is non-zero):
@@ -48,6 +60,9 @@ pub enum OpBody {
         reason: String,
         #[serde(default)]
         refund: Option<Payment>,
+        /// Entries per ticket the cancelling node knew of: later ones were admitted after cancel.
+        #[serde(default)]
+        entries_seen: Vec<(u64, u32)>,
     },
     /// One ticket of an order is voided; its seat returns to the slot.
     TicketVoided {
@@ -55,6 +70,8 @@ pub enum OpBody {
         reason: String,
         #[serde(default)]
         refund: Option<Payment>,
+        #[serde(default)]
+        entries_seen: u32,
     },
     EntryRecorded {
         serial: u64,
@@ -66,6 +83,57 @@ pub enum OpBody {
         gate: String,
         at: DateTime<Utc>,
         reason: String,
+    },
+    /// A one-time code that lets a site node, gate or phone join (`code_hash` = BLAKE3 hex).
+    EnrolmentCreated {
+        code_hash: String,
+        role: String,
+        venue: Slug,
+        expires_at: DateTime<Utc>,
+    },
+    /// A node joined with an enrolment code. Its requests carry a token whose hash is here.
+    NodeEnrolled {
+        node_id: String,
+        code_hash: String,
+        role: String,
+        venue: Slug,
+        name: String,
+        origin: String,
+        token_hash: String,
+    },
+    /// A node may no longer replicate; its later pushes are refused.
+    NodeRevoked {
+        node_id: String,
+        reason: String,
+    },
+    /// Seats of a slot set aside for `holder` (a node's origin) to sell while cut off.
+    LeaseGranted {
+        holder: String,
+        slot: String,
+        seats: u32,
+    },
+    /// Unused leased seats handed back.
+    LeaseReturned {
+        holder: String,
+        slot: String,
+        seats: u32,
+    },
+    /// Two different ops were seen under one `(origin, seq)`.
+    EquivocationDetected {
+        origin: String,
+        seq: u64,
+        kept_hash: String,
+        other_hash: String,
+    },
+    /// A manager has looked at a finding and recorded what was done.
+    FindingResolved {
+        id: String,
+        note: String,
+    },
+    /// A node refused a push from a revoked node.
+    RevokedPushRefused {
+        node_id: String,
+        ops: u32,
     },
 }
 
@@ -83,6 +151,14 @@ impl OpBody {
             Self::TicketVoided { .. } => "ticket_voided",
             Self::EntryRecorded { .. } => "entry_recorded",
             Self::ScanDenied { .. } => "scan_denied",
+            Self::EnrolmentCreated { .. } => "enrolment_created",
+            Self::NodeEnrolled { .. } => "node_enrolled",
+            Self::NodeRevoked { .. } => "node_revoked",
+            Self::LeaseGranted { .. } => "lease_granted",
+            Self::LeaseReturned { .. } => "lease_returned",
+            Self::EquivocationDetected { .. } => "equivocation_detected",
+            Self::FindingResolved { .. } => "finding_resolved",
+            Self::RevokedPushRefused { .. } => "revoked_push_refused",
         }
     }
 }

@@ -51,6 +51,10 @@ pub trait Store: Send + Sync + 'static {
     /// For the audit trail of one order or ticket; not a hot path.
     async fn ops_mentioning(&self, needle: &str, limit: u32) -> Result<Vec<StoredOp>, StoreError>;
 
+    /// The cursor of the newest op (0 when empty). A peer that finds it below the cursor it
+    /// last pulled to knows this store was restored from an older backup.
+    async fn head(&self) -> Result<i64, StoreError>;
+
     /// Cheap liveness check for `/healthz`.
     async fn ping(&self) -> Result<(), StoreError>;
 }

@@ -131,6 +131,14 @@ impl Store for PostgresStore {
         rows.iter().map(row_to_stored).collect()
     }
 
+    async fn head(&self) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT COALESCE(MAX(id), 0)::BIGINT FROM ops")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())

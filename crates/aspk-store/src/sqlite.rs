@@ -148,6 +148,12 @@ impl Store for SqliteStore {
         rows.iter().map(row_to_stored).collect()
     }
 
+    async fn head(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM ops")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())

@@ -2,8 +2,10 @@
 
 pub mod auth;
 pub mod catalog;
+pub mod nodes;
 pub mod orders;
 pub mod scans;
+pub mod sync;
 pub mod system;
 pub mod tickets;
 
@@ -30,6 +32,26 @@ pub fn api() -> Router<AppState> {
         .route("/api/v1/tickets/{number}/pdf", get(tickets::pdf))
         .route("/api/v1/status", get(system::status))
         .route("/api/v1/findings", get(system::findings))
+        .route("/api/v1/findings/{id}/resolve", post(system::resolve))
+        .route("/api/v1/enrolments", post(nodes::create))
+        .route("/api/v1/enrolments/redeem", post(nodes::redeem))
+        .route("/api/v1/nodes", get(nodes::list))
+        .route("/api/v1/nodes/{node_id}/revoke", post(nodes::revoke))
         .route("/api/openapi.json", get(system::openapi))
         .route("/healthz", get(system::healthz))
+}
+
+/// Largest replication body (a push of 10,000 ops).
+const MAX_SYNC_BODY: usize = 64 * 1024 * 1024;
+
+/// Replication between nodes: larger bodies, gzip both ways.
+pub fn sync_api() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/sync/status", get(sync::status))
+        .route("/api/v1/sync/pull", get(sync::pull))
+        .route("/api/v1/sync/push", post(sync::push))
+        .route("/api/v1/sync/lease", post(sync::lease))
+        .layer(tower_http::compression::CompressionLayer::new().gzip(true))
+        .layer(tower_http::decompression::RequestDecompressionLayer::new().gzip(true))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_SYNC_BODY))
 }

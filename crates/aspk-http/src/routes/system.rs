@@ -2,43 +2,106 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 
-use crate::dto::{FindingDto, FindingsQuery, StatusResponse};
+use aspk_domain::Role;
+
+use crate::dto::{number, FindingDto, FindingsQuery, LeaseDto, StatusResponse, UpstreamDto};
 use crate::error::Problem;
-use crate::extract::{ApiQuery, Staff};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Staff};
 use crate::{ApiError, AppState};
 
 /// The node's role, replication health and open findings.
 #[utoipa::path(get, path = "/api/v1/status", tag = "system", responses((status = 200, body = StatusResponse)))]
 pub async fn status(State(state): State<AppState>) -> Json<StatusResponse> {
     let (_, is_store_stalled) = state.node.writer_stats();
-    let ops_in_log = state.node.read(|s| s.op_count);
+    let origin = state.node.origin().to_owned();
+    let (ops_in_log, findings_open, leases) = state.node.read(|s| {
+        let leases = s
+            .slots
+            .values()
+            .filter_map(|slot| {
+                slot.lease_left(&origin).map(|left| LeaseDto {
+                    slot: slot.slot.id.clone(),
+                    left,
+                    starts_at: slot.slot.starts_at,
+                })
+            })
+            .collect::<Vec<_>>();
+        (s.op_count, s.open_findings() as u64, leases)
+    });
+    let upstream = state.upstream.as_ref().map(|u| u.get());
     Json(StatusResponse {
-        role: state.role.to_owned(),
-        upstream: None,
-        pending_ops: 0,
-        findings_open: 0,
-        origin: state.node.origin().to_owned(),
+        role: state.node.role().as_str().to_owned(),
+        pending_ops: upstream.as_ref().map(|u| u.pending_ops).unwrap_or(0),
+        upstream: upstream.map(|u| UpstreamDto {
+            url: u.url,
+            reachable: u.is_reachable,
+            last_push: u.last_push,
+            last_pull: u.last_pull,
+            last_error: u.last_error,
+        }),
+        findings_open,
+        origin,
         ops_in_log,
         is_store_stalled,
+        leases,
         version: env!("CARGO_PKG_VERSION").to_owned(),
     })
 }
 
-/// Conflicts found when reconciling what happened in different places.
-/// A single node decides everything in one place, so it finds none; replicas will.
+/// Conflicts found when reconciling what happened in different places: each once, with
+/// every fact, on every replica alike.
 #[utoipa::path(get, path = "/api/v1/findings", tag = "system", params(FindingsQuery), security(("bearer" = [])),
     responses((status = 200, body = Vec<FindingDto>), (status = 401, body = Problem)))]
 pub async fn findings(
-    Staff(_who): Staff,
+    State(state): State<AppState>,
+    Staff(who): Staff,
     ApiQuery(q): ApiQuery<FindingsQuery>,
 ) -> Result<Json<Vec<FindingDto>>, ApiError> {
-    match q.status.as_deref() {
-        None | Some("open") | Some("resolved") => Ok(Json(Vec::new())),
-        Some(other) => Err(ApiError::bad_request(
-            "bad_query",
-            format!("status '{other}': use 'open' or 'resolved'"),
-        )),
-    }
+    who.require(&[Role::Admin, Role::Manager], "see findings")?;
+    let want_open = match q.status.as_deref() {
+        None => None,
+        Some("open") => Some(true),
+        Some("resolved") => Some(false),
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "bad_query",
+                format!("status '{other}': use 'open' or 'resolved'"),
+            ))
+        }
+    };
+    let list = state.node.read(|s| {
+        s.findings
+            .values()
+            .filter(|f| want_open.is_none_or(|open| f.is_open() == open))
+            .map(|f| FindingDto {
+                id: f.id.clone(),
+                kind: f.kind.to_owned(),
+                ticket: f.ticket.map(number),
+                facts: f.facts.clone(),
+                status: if f.is_open() { "open" } else { "resolved" }.to_owned(),
+                resolution: f.resolution.as_ref().map(|r| r.note.clone()),
+            })
+            .collect()
+    });
+    Ok(Json(list))
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct ResolveRequest {
+    pub note: String,
+}
+
+/// Record what was done about a finding (manager or admin).
+#[utoipa::path(post, path = "/api/v1/findings/{id}/resolve", tag = "system", request_body = ResolveRequest, params(("id" = String, Path)),
+    security(("bearer" = [])), responses((status = 204), (status = 404, body = Problem)))]
+pub async fn resolve(
+    State(state): State<AppState>,
+    Staff(who): Staff,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<ResolveRequest>,
+) -> Result<StatusCode, ApiError> {
+    state.node.resolve_finding(&who, &id, &req.note).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// 200 when the store answers.

@@ -146,3 +146,23 @@ async fn unreachable_or_unknown_databases_are_clear_errors() {
         .expect("unwritable");
     assert!(err.to_string().contains("/proc/forbidden"), "{err}");
 }
+
+#[tokio::test]
+async fn head_is_the_newest_cursor() {
+    for b in backends().await {
+        assert_eq!(b.store.head().await.unwrap(), 0, "{}", b.name);
+        b.store
+            .append(&[venue_op("a", 1, "x"), venue_op("a", 2, "x")])
+            .await
+            .unwrap();
+        let last = b
+            .store
+            .read_after(0, 10)
+            .await
+            .unwrap()
+            .last()
+            .unwrap()
+            .cursor;
+        assert_eq!(b.store.head().await.unwrap(), last, "{}", b.name);
+    }
+}

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use anyhow::Context;
-use aspk_app::{DataDir, Node, NodeOptions};
+use aspk_app::{DataDir, Node, NodeOptions, NodeRole, CLOUD_SERIALS};
 
 /// The key id new tickets are signed with.
 const TICKET_KEY_ID: u16 = 1;
@@ -15,8 +15,32 @@ pub struct Opened {
     pub database: String,
 }
 
+/// The identity a node starts with: the cloud's own key, or a site node's delegated one.
+pub struct Identity {
+    pub role: NodeRole,
+    pub key_id: u16,
+    pub serials: (u64, u64),
+}
+
+pub const CLOUD: Identity = Identity {
+    role: NodeRole::Cloud,
+    key_id: TICKET_KEY_ID,
+    serials: CLOUD_SERIALS,
+};
+
+pub fn open_data(data: &Path) -> anyhow::Result<DataDir> {
+    DataDir::open(data).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
 pub async fn open(data: &Path, database: Option<&str>) -> anyhow::Result<Opened> {
-    let data = DataDir::open(data).map_err(|e| anyhow::anyhow!("{e}"))?;
+    start(open_data(data)?, database, CLOUD).await
+}
+
+pub async fn start(
+    data: DataDir,
+    database: Option<&str>,
+    identity: Identity,
+) -> anyhow::Result<Opened> {
     let database = database
         .map(str::to_owned)
         .unwrap_or_else(|| data.sqlite_url());
@@ -27,9 +51,11 @@ pub async fn open(data: &Path, database: Option<&str>) -> anyhow::Result<Opened>
         store,
         origin: data.origin().map_err(|e| anyhow::anyhow!("{e}"))?,
         ticket_key: data
-            .ticket_key(TICKET_KEY_ID)
+            .ticket_key(identity.key_id)
             .map_err(|e| anyhow::anyhow!("{e}"))?,
         token_secret: data.token_secret().map_err(|e| anyhow::anyhow!("{e}"))?,
+        role: identity.role,
+        serials: identity.serials,
     };
     let node = Node::start(options).await.context("starting the node")?;
     Ok(Opened {

@@ -1,10 +1,15 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
+use aspk_app::{NodeRole, UpstreamStatus};
 use aspk_http::AppState;
+use aspk_sync::{LeasePolicy, SyncWorker, UpstreamConfig};
 use clap::Args;
+
+use super::node::{self, Identity, Opened};
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -20,28 +25,42 @@ pub struct ServeArgs {
     /// Seed a demo museum when the store is empty.
     #[arg(long)]
     demo: bool,
-    /// Run as a site node replicating with this upstream URL.
-    #[arg(long)]
-    upstream: Option<String>,
-    /// One-time enrolment code for the first start of a site node.
-    #[arg(long)]
+    /// Run as a site node replicating with this upstream (several, comma-separated, in order of preference).
+    #[arg(long, env = "ASPK_UPSTREAM", value_delimiter = ',')]
+    upstream: Vec<String>,
+    /// One-time enrolment code for the first start of a site node (ignored once enrolled).
+    #[arg(long, env = "ASPK_ENROL")]
     enrol: Option<String>,
+    /// Site node: seats of each coming slot to keep leased for selling while cut off.
+    #[arg(long, default_value_t = 10)]
+    lease_seats: u32,
+    /// Site node: how many hours ahead slots are leased.
+    #[arg(long, default_value_t = 24)]
+    lease_hours: i64,
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    if args.upstream.is_some() || args.enrol.is_some() {
-        // TODO(issue 3): site node replication.
-        anyhow::bail!("site node mode (--upstream/--enrol) is not available in this version yet");
-    }
     let addr: SocketAddr = args.listen.parse().with_context(|| {
         format!(
             "--listen '{}' is not an address like 127.0.0.1:8080",
             args.listen
         )
     })?;
-    let opened = super::node::open(&args.data, args.database.as_deref()).await?;
+    let (opened, upstream) = if args.upstream.is_empty() {
+        if args.enrol.is_some() {
+            anyhow::bail!("--enrol needs --upstream URL");
+        }
+        (
+            node::open(&args.data, args.database.as_deref()).await?,
+            None,
+        )
+    } else {
+        let (opened, status) = start_site_node(&args).await?;
+        (opened, Some(status))
+    };
     if args.demo
+        && opened.node.role() == NodeRole::Cloud
         && opened
             .node
             .seed_demo()
@@ -59,13 +78,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
     let app = aspk_http::router(AppState {
         node: opened.node.clone(),
-        role: "cloud",
+        upstream,
     });
     let local = listener.local_addr().unwrap_or(addr);
     println!(
-        "aspk serving on http://{local} (data {}, database {})",
+        "aspk serving on http://{local} as {} (data {}, database {})",
+        opened.node.role().as_str(),
         args.data.display(),
-        super::node::redact(&opened.database)
+        node::redact(&opened.database)
     );
     tracing::info!(ms = started.elapsed().as_millis() as u64, "ready");
     axum::serve(listener, app)
@@ -74,6 +94,55 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .context("serving")?;
     drop(opened);
     Ok(())
+}
+
+/// Enrols on first start, catches up with the upstream (or starts from what it has when the
+/// upstream is away), then replicates in the background.
+async fn start_site_node(args: &ServeArgs) -> anyhow::Result<(Opened, Arc<UpstreamStatus>)> {
+    let data = node::open_data(&args.data)?;
+    let urls: Vec<String> = args
+        .upstream
+        .iter()
+        .map(|u| u.trim().trim_end_matches('/').to_owned())
+        .filter(|u| !u.is_empty())
+        .collect();
+    let config = match UpstreamConfig::load(&data)? {
+        Some(mut config) => {
+            config.urls = urls;
+            config
+        }
+        None => {
+            let code = args.enrol.as_deref().context(
+                "this data folder is not enrolled yet: pass --enrol CODE from the cloud's admin",
+            )?;
+            let name = format!("site node {}", args.listen);
+            aspk_sync::enrol(&urls, code, &data, &name).await?
+        }
+    };
+    let data_path = data.path().to_owned();
+    let identity = Identity {
+        role: NodeRole::SiteNode,
+        key_id: config.key_id,
+        serials: config.serials,
+    };
+    let opened = node::start(data, args.database.as_deref(), identity).await?;
+    let status = Arc::new(UpstreamStatus::default());
+    let policy = LeasePolicy {
+        seats: args.lease_seats,
+        horizon: chrono::Duration::hours(args.lease_hours),
+    };
+    let mut worker = SyncWorker::new(
+        opened.node.clone(),
+        config,
+        status.clone(),
+        policy,
+        &data_path,
+    );
+    if let Err(e) = worker.catch_up(3).await {
+        eprintln!("warning: upstream not reachable ({e}); serving from local data and retrying in the background");
+    }
+    worker.spawn();
+    Ok((opened, status))
 }
 
 async fn shutdown() {

@@ -58,6 +58,8 @@ impl TestApp {
             origin: data.origin().expect("origin"),
             ticket_key: data.ticket_key(1).expect("key"),
             token_secret: data.token_secret().expect("secret"),
+            role: aspk_app::NodeRole::Cloud,
+            serials: aspk_app::CLOUD_SERIALS,
         })
         .await
         .expect("start node");
@@ -68,7 +70,7 @@ impl TestApp {
         let addr = listener.local_addr().expect("addr");
         let router = aspk_http::router(aspk_http::AppState {
             node: node.clone(),
-            role: "cloud",
+            upstream: None,
         });
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;

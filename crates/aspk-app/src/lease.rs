@@ -1,0 +1,89 @@
+//! Capacity leases: seats of a slot set aside for a site node so it can sell while cut off
+//! without ever overselling. The cloud grants; the holder sells within its lease and hands
+//! unused seats back.
+
+use aspk_oplog::OpBody;
+
+use crate::{AppError, Node, NodeCredential, NodeRole};
+
+/// Largest lease one request may ask for.
+pub const MAX_LEASE_REQUEST: u32 = 10_000;
+
+impl Node {
+    /// Cloud side: grants up to `seats` of `slot` to a site node; returns how many.
+    pub async fn grant_lease(
+        &self,
+        node: &NodeCredential,
+        slot: &str,
+        seats: u32,
+    ) -> Result<u32, AppError> {
+        if self.role() != NodeRole::Cloud {
+            return Err(AppError::Conflict {
+                code: "not_authority",
+                detail: "leases are granted by the cloud".into(),
+            });
+        }
+        if node.0.role != "site_node" {
+            return Err(AppError::Forbidden("hold capacity leases"));
+        }
+        if seats == 0 || seats > MAX_LEASE_REQUEST {
+            return Err(AppError::invalid(
+                "seats",
+                format!("must be 1 to {MAX_LEASE_REQUEST}"),
+            ));
+        }
+        let (holder, slot) = (node.0.origin.clone(), slot.to_owned());
+        let actor = format!("node:{}", node.0.node_id);
+        self.submit(move |batch| {
+            let state = batch.state();
+            let s = state
+                .slots
+                .get(&slot)
+                .ok_or_else(|| AppError::UnknownReference {
+                    field: "slot",
+                    what: "slot",
+                    id: slot.clone(),
+                })?;
+            let free = u32::try_from(s.unleased_free().max(0)).unwrap_or(0);
+            let granted = seats.min(free);
+            if granted > 0 {
+                batch.record(
+                    &actor,
+                    vec![OpBody::LeaseGranted {
+                        holder,
+                        slot,
+                        seats: granted,
+                    }],
+                );
+            }
+            Ok(granted)
+        })
+        .await
+    }
+
+    /// Holder side: hands back up to `seats` unused seats of this node's lease on `slot`.
+    pub async fn return_lease(&self, slot: &str, seats: u32) -> Result<u32, AppError> {
+        let (holder, slot) = (self.origin().to_owned(), slot.to_owned());
+        self.submit(move |batch| {
+            let left = batch
+                .state()
+                .slots
+                .get(&slot)
+                .and_then(|s| s.lease_left(&holder))
+                .unwrap_or(0);
+            let back = seats.min(left);
+            if back > 0 {
+                batch.record(
+                    "system:lease",
+                    vec![OpBody::LeaseReturned {
+                        holder,
+                        slot,
+                        seats: back,
+                    }],
+                );
+            }
+            Ok(back)
+        })
+        .await
+    }
+}

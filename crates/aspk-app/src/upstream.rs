@@ -1,0 +1,31 @@
+//! What a site node knows about its link to the upstream, shared by the sync worker (which
+//! updates it) and the status endpoint and pages (which show it).
+
+use chrono::{DateTime, Utc};
+use parking_lot::Mutex;
+
+#[derive(Debug, Clone, Default)]
+pub struct UpstreamView {
+    /// The endpoint in use now.
+    pub url: String,
+    pub is_reachable: bool,
+    pub last_push: Option<DateTime<Utc>>,
+    pub last_pull: Option<DateTime<Utc>>,
+    /// Ops this node holds that the upstream does not have yet.
+    pub pending_ops: u64,
+    pub last_error: Option<String>,
+}
+
+/// Shared, cheap to read.
+#[derive(Debug, Default)]
+pub struct UpstreamStatus(Mutex<UpstreamView>);
+
+impl UpstreamStatus {
+    pub fn get(&self) -> UpstreamView {
+        self.0.lock().clone()
+    }
+
+    pub fn update(&self, f: impl FnOnce(&mut UpstreamView)) {
+        f(&mut self.0.lock());
+    }
+}

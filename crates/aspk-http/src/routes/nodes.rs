@@ -1,0 +1,178 @@
+//! Enrolment of site nodes, gates and phones, and their revocation.
+
+use aspk_app::AppError;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::Problem;
+use crate::extract::{ApiJson, ApiPath, Staff};
+use crate::{ApiError, AppState};
+
+#[derive(Deserialize, ToSchema)]
+pub struct EnrolmentRequest {
+    /// `site_node`, `gate` or `scanner`.
+    pub role: String,
+    pub venue: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EnrolmentResponse {
+    /// One-time code, digits only.
+    pub code: String,
+    /// Opens the scanner app's pairing for phones.
+    pub url: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The address clients reached this node at, for links (falls back to a relative path).
+fn base_url(headers: &HeaderMap) -> String {
+    headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(|h| format!("http://{h}"))
+        .unwrap_or_default()
+}
+
+/// Create a one-time enrolment code (admin).
+#[utoipa::path(post, path = "/api/v1/enrolments", tag = "devices", request_body = EnrolmentRequest, security(("bearer" = [])),
+    responses((status = 201, body = EnrolmentResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn create(
+    State(state): State<AppState>,
+    Staff(who): Staff,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<EnrolmentRequest>,
+) -> Result<(StatusCode, Json<EnrolmentResponse>), ApiError> {
+    let code = state
+        .node
+        .create_enrolment(&who, &req.role, &req.venue)
+        .await?;
+    let url = format!("{}/scan#pair={}", base_url(&headers), code.code);
+    Ok((
+        StatusCode::CREATED,
+        Json(EnrolmentResponse {
+            code: code.code,
+            url,
+            expires_at: code.expires_at,
+        }),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RedeemRequest {
+    pub code: String,
+    /// A name people recognise, e.g. "Каса 2" or "North gate".
+    #[serde(default)]
+    pub name: String,
+    /// The new node's origin id in the op log (it generates one).
+    pub origin: String,
+    /// Site nodes: the public half of their ticket-signing key, 64 hex digits.
+    pub public_key: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct RedeemResponse {
+    pub node_id: String,
+    pub token: String,
+    pub role: String,
+    pub venue: String,
+    pub key_id: Option<u16>,
+    pub serials: Option<(u64, u64)>,
+}
+
+fn parse_key(hex: &str) -> Result<[u8; 32], AppError> {
+    let bad = || AppError::invalid("public_key", "must be 64 hex digits");
+    if hex.len() != 64 {
+        return Err(bad());
+    }
+    let mut out = [0u8; 32];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(hex.get(2 * i..2 * i + 2).ok_or_else(bad)?, 16)
+            .map_err(|_| bad())?;
+    }
+    Ok(out)
+}
+
+/// A new node presents its enrolment code and gets its identity (the code works once).
+#[utoipa::path(post, path = "/api/v1/enrolments/redeem", tag = "devices", request_body = RedeemRequest,
+    responses((status = 201, body = RedeemResponse), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn redeem(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<RedeemRequest>,
+) -> Result<(StatusCode, Json<RedeemResponse>), ApiError> {
+    let key = req.public_key.as_deref().map(parse_key).transpose()?;
+    let e = state
+        .node
+        .redeem_enrolment(&req.code, &req.name, &req.origin, key)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(RedeemResponse {
+            node_id: e.node_id,
+            token: e.token,
+            role: e.role,
+            venue: e.venue,
+            key_id: e.key_id,
+            serials: e.serials,
+        }),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NodeDto {
+    pub node_id: String,
+    pub role: String,
+    pub venue: String,
+    pub name: String,
+    pub origin: String,
+    pub revoked: Option<String>,
+}
+
+/// Enrolled nodes and devices (admin, manager).
+#[utoipa::path(get, path = "/api/v1/nodes", tag = "devices", security(("bearer" = [])), responses((status = 200, body = Vec<NodeDto>)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Staff(who): Staff,
+) -> Result<Json<Vec<NodeDto>>, ApiError> {
+    who.require(
+        &[aspk_domain::Role::Admin, aspk_domain::Role::Manager],
+        "see devices",
+    )?;
+    let nodes = state.node.nodes(None);
+    Ok(Json(
+        nodes
+            .into_iter()
+            .map(|n| NodeDto {
+                node_id: n.node_id,
+                role: n.role,
+                venue: n.venue.to_string(),
+                name: n.name,
+                origin: n.origin,
+                revoked: n.revoked,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+pub struct RevokeRequest {
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Revoke a node or device (admin): its later pushes are refused and flagged.
+#[utoipa::path(post, path = "/api/v1/nodes/{node_id}/revoke", tag = "devices", request_body = RevokeRequest, params(("node_id" = String, Path)),
+    security(("bearer" = [])), responses((status = 204), (status = 404, body = Problem)))]
+pub async fn revoke(
+    State(state): State<AppState>,
+    Staff(who): Staff,
+    ApiPath(node_id): ApiPath<String>,
+    body: axum::body::Bytes,
+) -> Result<StatusCode, ApiError> {
+    let req: RevokeRequest = crate::extract::optional_json(&body)?;
+    state.node.revoke_node(&who, &node_id, &req.reason).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,181 @@
+//! Replication between nodes: status (version vector), pull (ops in this node's commit
+//! order, from a cursor), push (ops the caller has that this node lacks), leases.
+//! Authenticated with a node token from enrolment. Bodies may be gzip-compressed.
+
+use std::collections::BTreeMap;
+
+use aspk_app::{AppError, NodeCredential};
+use aspk_oplog::{Op, OpBody};
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::Problem;
+use crate::extract::{ApiJson, ApiQuery};
+use crate::{ApiError, AppState};
+
+/// Most ops one pull returns.
+const MAX_PULL: u32 = 5_000;
+
+/// An enrolled node (bearer token `n1.…`). A revoked node is refused with 403 and its
+/// attempt is recorded as a finding.
+pub struct NodeAuth(pub NodeCredential);
+
+impl FromRequestParts<AppState> for NodeAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(AppError::Unauthenticated)?;
+        match state.node.authenticate_node(token) {
+            Ok(node) => Ok(Self(node)),
+            Err(e) => {
+                if let Some(node_id) = state.node.revoked_node(token) {
+                    let body = OpBody::RevokedPushRefused { node_id, ops: 0 };
+                    let _ = state
+                        .node
+                        .submit(move |b| Ok(b.record("system:replication", vec![body])))
+                        .await;
+                }
+                Err(e.into())
+            }
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SyncStatus {
+    pub origin: String,
+    pub role: String,
+    /// Highest sequence number held per origin.
+    pub vv: BTreeMap<String, u64>,
+    /// Cursor of the newest op in this node's log.
+    pub head: i64,
+    /// Digest of the derived state: equal on replicas that hold the same ops.
+    pub digest: String,
+}
+
+/// This node's version vector and log head.
+#[utoipa::path(get, path = "/api/v1/sync/status", tag = "replication", security(("node" = [])),
+    responses((status = 200, body = SyncStatus), (status = 401, body = Problem), (status = 403, body = Problem)))]
+pub async fn status(
+    State(state): State<AppState>,
+    NodeAuth(_node): NodeAuth,
+) -> Result<Json<SyncStatus>, ApiError> {
+    let head = state.node.store().head().await.map_err(AppError::from)?;
+    let (vv, digest) = state.node.read(|s| (s.applied.clone(), s.digest()));
+    Ok(Json(SyncStatus {
+        origin: state.node.origin().to_owned(),
+        role: state.node.role().as_str().to_owned(),
+        vv,
+        head,
+        digest,
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct PullQuery {
+    /// Cursor from the previous pull (0 at first).
+    #[serde(default)]
+    pub after: i64,
+    pub limit: Option<u32>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct PullResponse {
+    #[schema(value_type = Vec<Object>)]
+    pub ops: Vec<Op>,
+    /// Pass as `after` next time.
+    pub next: i64,
+    /// More ops wait beyond `next`.
+    pub more: bool,
+    pub head: i64,
+}
+
+/// Ops after a cursor, in this node's commit order (each op after the ops it depends on).
+#[utoipa::path(get, path = "/api/v1/sync/pull", tag = "replication", params(PullQuery), security(("node" = [])),
+    responses((status = 200, body = PullResponse), (status = 401, body = Problem)))]
+pub async fn pull(
+    State(state): State<AppState>,
+    NodeAuth(_node): NodeAuth,
+    ApiQuery(q): ApiQuery<PullQuery>,
+) -> Result<Json<PullResponse>, ApiError> {
+    let limit = q.limit.unwrap_or(MAX_PULL).clamp(1, MAX_PULL);
+    let store = state.node.store();
+    let stored = store
+        .read_after(q.after.max(0), limit)
+        .await
+        .map_err(AppError::from)?;
+    let head = store.head().await.map_err(AppError::from)?;
+    let next = stored.last().map(|s| s.cursor).unwrap_or(q.after.max(0));
+    let more = next < head;
+    Ok(Json(PullResponse {
+        ops: stored.into_iter().map(|s| s.op).collect(),
+        next,
+        more,
+        head,
+    }))
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct PushRequest {
+    #[schema(value_type = Vec<Object>)]
+    pub ops: Vec<Op>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct PushResponse {
+    pub applied: usize,
+    pub known: usize,
+    /// Ops skipped because an earlier op of their origin is missing here: send from earlier.
+    pub gaps: usize,
+    pub vv: BTreeMap<String, u64>,
+}
+
+/// Ops the caller holds and this node lacks (its own and relayed ones, unchanged).
+/// Durable here when this returns.
+#[utoipa::path(post, path = "/api/v1/sync/push", tag = "replication", request_body = PushRequest, security(("node" = [])),
+    responses((status = 200, body = PushResponse), (status = 401, body = Problem), (status = 403, body = Problem)))]
+pub async fn push(
+    State(state): State<AppState>,
+    NodeAuth(_node): NodeAuth,
+    ApiJson(req): ApiJson<PushRequest>,
+) -> Result<Json<PushResponse>, ApiError> {
+    let report = state.node.ingest(req.ops).await?;
+    Ok(Json(PushResponse {
+        applied: report.applied,
+        known: report.known,
+        gaps: report.gaps,
+        vv: report.vv,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LeaseRequest {
+    pub slot: String,
+    pub seats: u32,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct LeaseResponse {
+    pub granted: u32,
+}
+
+/// A site node asks the cloud for seats of a slot to sell while cut off.
+#[utoipa::path(post, path = "/api/v1/sync/lease", tag = "replication", request_body = LeaseRequest, security(("node" = [])),
+    responses((status = 200, body = LeaseResponse), (status = 403, body = Problem), (status = 409, body = Problem)))]
+pub async fn lease(
+    State(state): State<AppState>,
+    NodeAuth(node): NodeAuth,
+    ApiJson(req): ApiJson<LeaseRequest>,
+) -> Result<(StatusCode, Json<LeaseResponse>), ApiError> {
+    let granted = state.node.grant_lease(&node, &req.slot, req.seats).await?;
+    Ok((StatusCode::OK, Json(LeaseResponse { granted })))
+}

@@ -1,0 +1,71 @@
+//! Findings: conflicts that replication brings to light. Derived from the log alone, so every
+//! replica finds the same ones, each once (a finding's id names what it is about).
+
+use aspk_domain::{Ticket, TicketStatus};
+use serde::Serialize;
+
+/// Something a manager must look at.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub id: String,
+    /// `double_entry`, `admitted_after_cancel`, `oversell`, `equivocation`, `revoked_push`.
+    pub kind: &'static str,
+    pub ticket: Option<u64>,
+    pub slot: Option<String>,
+    pub facts: serde_json::Value,
+    pub resolution: Option<Resolution>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Resolution {
+    pub note: String,
+    pub by: String,
+}
+
+impl Finding {
+    pub fn is_open(&self) -> bool {
+        self.resolution.is_none()
+    }
+}
+
+pub(crate) fn entries_facts(ticket: &Ticket) -> serde_json::Value {
+    serde_json::json!({
+        "order": ticket.order,
+        "entries": ticket.entries.iter().map(|e| serde_json::json!({
+            "at": e.at, "gate": e.gate, "by": e.by, "origin": e.origin,
+        })).collect::<Vec<_>>(),
+        "issued_by": ticket.issued_by,
+        "status": ticket.status,
+    })
+}
+
+/// `double_entry` when a ticket has more than one entry: places that could not know of each
+/// other both admitted it (a place that knew would have refused).
+pub(crate) fn double_entry(ticket: &Ticket) -> Option<Finding> {
+    (ticket.entries.len() > 1).then(|| Finding {
+        id: format!("double_entry:{}", ticket.serial),
+        kind: "double_entry",
+        ticket: Some(ticket.serial),
+        slot: ticket.slot.clone(),
+        facts: entries_facts(ticket),
+        resolution: None,
+    })
+}
+
+/// `admitted_after_cancel` when a void ticket has entries its canceller did not know of.
+pub(crate) fn admitted_after_cancel(ticket: &Ticket, entries_seen: u32) -> Option<Finding> {
+    let unknown = ticket.entries.len().saturating_sub(entries_seen as usize);
+    (ticket.status == TicketStatus::Void && unknown > 0).then(|| {
+        let mut facts = entries_facts(ticket);
+        facts["void_reason"] = serde_json::json!(ticket.void_reason);
+        facts["entries_known_at_cancel"] = serde_json::json!(entries_seen);
+        Finding {
+            id: format!("admitted_after_cancel:{}", ticket.serial),
+            kind: "admitted_after_cancel",
+            ticket: Some(ticket.serial),
+            slot: ticket.slot.clone(),
+            facts,
+            resolution: None,
+        }
+    })
+}

@@ -1,0 +1,541 @@
+//! The derived state: a deterministic fold over the op log. Given the same set of ops,
+//! delivered in any causal order (each origin's ops in sequence, and every op after the
+//! ops its origin had seen), every replica reaches the same state and the same findings.
+
+mod findings;
+mod slots;
+
+use std::collections::{BTreeMap, HashMap};
+
+use aspk_domain::{
+    Entry, Order, OrderStatus, Payment, Product, Slot, Slug, Ticket, TicketStatus, User, Username,
+    Venue,
+};
+use chrono::{DateTime, Utc};
+
+pub use findings::{Finding, Resolution};
+pub use slots::SlotState;
+
+use crate::{Op, OpBody, OrderPlaced};
+
+/// A node that joined with an enrolment code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeRecord {
+    pub node_id: String,
+    /// `site_node`, `gate` or `scanner`.
+    pub role: String,
+    pub venue: Slug,
+    pub name: String,
+    pub origin: String,
+    pub token_hash: String,
+    pub revoked: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrolment {
+    pub role: String,
+    pub venue: Slug,
+    pub expires_at: DateTime<Utc>,
+    pub used_by: Option<String>,
+}
+
+/// What the log says about a ticket-signing key beyond its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KeyMeta {
+    pub holder: Option<String>,
+    /// Serials `[from, to)` the key may sign.
+    pub serials: Option<(u64, u64)>,
+}
+
+/// Everything derived from the log. Built only by [`State::apply`].
+#[derive(Debug, Default, Clone)]
+pub struct State {
+    pub venues: BTreeMap<Slug, Venue>,
+    pub products: BTreeMap<(Slug, Slug), Product>,
+    pub slots: HashMap<String, SlotState>,
+    /// (venue, start, slot id) for range queries by day.
+    pub slots_by_time: BTreeMap<(Slug, DateTime<Utc>, String), ()>,
+    pub orders: HashMap<u64, Order>,
+    pub tickets: HashMap<u64, Ticket>,
+    pub users: BTreeMap<Username, User>,
+    /// Ticket-signing public keys by key id (hex).
+    pub keys: BTreeMap<u16, String>,
+    pub key_meta: BTreeMap<u16, KeyMeta>,
+    pub nodes: BTreeMap<String, NodeRecord>,
+    /// Enrolment codes by their hash.
+    pub enrolments: BTreeMap<String, Enrolment>,
+    pub findings: BTreeMap<String, Finding>,
+    resolutions: BTreeMap<String, Resolution>,
+    /// For void tickets: how many entries the canceller knew of.
+    voids_seen: HashMap<u64, u32>,
+    /// Entries for tickets this replica has not seen sold yet (issued offline elsewhere).
+    pending_entries: HashMap<u64, Vec<Entry>>,
+    /// Highest sequence number applied per origin: the version vector.
+    pub applied: BTreeMap<String, u64>,
+    pub op_count: u64,
+}
+
+impl State {
+    /// Whether `op` is the next op of its origin (earlier ones applied, this one not).
+    pub fn is_next(&self, op: &Op) -> bool {
+        op.seq == self.applied.get(&op.origin).copied().unwrap_or(0) + 1
+    }
+
+    /// Folds one op in. Ops at or below the origin's applied sequence number are ignored,
+    /// so delivering an op twice changes nothing.
+    pub fn apply(&mut self, op: &Op) {
+        let seen = self.applied.entry(op.origin.clone()).or_insert(0);
+        if op.seq <= *seen {
+            return;
+        }
+        *seen = op.seq;
+        self.op_count += 1;
+        let at = op.hlc.to_datetime();
+        match &op.body {
+            OpBody::VenueSaved(venue) => {
+                self.venues.insert(venue.id.clone(), venue.clone());
+            }
+            OpBody::ProductSaved(product) => {
+                let key = (product.venue.clone(), product.id.clone());
+                self.products.insert(key, product.clone());
+            }
+            OpBody::SlotCreated(slot) => self.add_slot(slot),
+            OpBody::UserSaved(user) => {
+                self.users.insert(user.username.clone(), user.clone());
+            }
+            OpBody::KeyPublished {
+                key_id,
+                public_key,
+                holder,
+                serials,
+            } => {
+                self.keys.insert(*key_id, public_key.clone());
+                self.key_meta.insert(
+                    *key_id,
+                    KeyMeta {
+                        holder: holder.clone(),
+                        serials: *serials,
+                    },
+                );
+            }
+            OpBody::OrderPlaced(placed) => self.place_order(placed, at, op),
+            OpBody::OrderCancelled {
+                number,
+                reason,
+                refund,
+                entries_seen,
+            } => {
+                self.cancel_order(*number, reason, refund.as_ref(), entries_seen);
+            }
+            OpBody::TicketVoided {
+                serial,
+                reason,
+                refund,
+                entries_seen,
+            } => {
+                self.void_ticket(*serial, reason, *entries_seen);
+                let order = self.tickets.get(serial).map(|t| t.order);
+                if let (Some(refund), Some(order)) =
+                    (refund, order.and_then(|o| self.orders.get_mut(&o)))
+                {
+                    order.payments.push(refund.clone());
+                }
+            }
+            OpBody::EntryRecorded { serial, gate, at } => self.record_entry(*serial, gate, *at, op),
+            OpBody::ScanDenied { .. } => {}
+            OpBody::EnrolmentCreated {
+                code_hash,
+                role,
+                venue,
+                expires_at,
+            } => {
+                let e = Enrolment {
+                    role: role.clone(),
+                    venue: venue.clone(),
+                    expires_at: *expires_at,
+                    used_by: None,
+                };
+                self.enrolments.entry(code_hash.clone()).or_insert(e);
+            }
+            OpBody::NodeEnrolled {
+                node_id,
+                code_hash,
+                role,
+                venue,
+                name,
+                origin,
+                token_hash,
+            } => {
+                if let Some(e) = self.enrolments.get_mut(code_hash) {
+                    e.used_by.get_or_insert_with(|| node_id.clone());
+                }
+                let record = NodeRecord {
+                    node_id: node_id.clone(),
+                    role: role.clone(),
+                    venue: venue.clone(),
+                    name: name.clone(),
+                    origin: origin.clone(),
+                    token_hash: token_hash.clone(),
+                    revoked: None,
+                };
+                self.nodes.entry(node_id.clone()).or_insert(record);
+            }
+            OpBody::NodeRevoked { node_id, reason } => {
+                if let Some(node) = self.nodes.get_mut(node_id) {
+                    node.revoked.get_or_insert_with(|| reason.clone());
+                }
+            }
+            OpBody::LeaseGranted {
+                holder,
+                slot,
+                seats,
+            } => self.change_lease(holder, slot, i64::from(*seats)),
+            OpBody::LeaseReturned {
+                holder,
+                slot,
+                seats,
+            } => self.change_lease(holder, slot, -i64::from(*seats)),
+            OpBody::EquivocationDetected {
+                origin,
+                seq,
+                kept_hash,
+                other_hash,
+            } => {
+                self.note_equivocation(origin, *seq, kept_hash, other_hash);
+            }
+            OpBody::FindingResolved { id, note } => {
+                let resolution = Resolution {
+                    note: note.clone(),
+                    by: op.actor.clone(),
+                };
+                self.resolutions.insert(id.clone(), resolution.clone());
+                if let Some(f) = self.findings.get_mut(id) {
+                    f.resolution = Some(resolution);
+                }
+            }
+            OpBody::RevokedPushRefused { node_id, ops } => self.note_revoked_push(node_id, *ops),
+        }
+    }
+
+    fn add_slot(&mut self, slot: &Slot) {
+        let key = (slot.venue.clone(), slot.starts_at, slot.id.clone());
+        self.slots_by_time.insert(key, ());
+        self.slots
+            .entry(slot.id.clone())
+            .and_modify(|s| s.slot = slot.clone())
+            .or_insert_with(|| SlotState::new(slot.clone()));
+        self.check_oversell(&slot.id);
+    }
+
+    fn place_order(&mut self, placed: &OrderPlaced, at: DateTime<Utc>, op: &Op) {
+        let mut touched = Vec::new();
+        for issued in &placed.tickets {
+            if self.tickets.contains_key(&issued.serial) {
+                // A serial is issued once; a second claim to it never takes a seat.
+                continue;
+            }
+            if let Some(slot) = issued.slot.as_ref().and_then(|id| self.slots.get_mut(id)) {
+                slot.take(&op.origin);
+                if placed.is_overbooking {
+                    slot.overbooked += 1;
+                }
+                touched.push(slot.slot.id.clone());
+            }
+            let ticket = Ticket {
+                serial: issued.serial,
+                order: placed.number,
+                venue: placed.venue.clone(),
+                product: issued.product.clone(),
+                slot: issued.slot.clone(),
+                valid_from: issued.valid_from,
+                valid_until: issued.valid_until,
+                valid_days: issued.valid_days,
+                price_minor: issued.price_minor,
+                code: issued.code.clone(),
+                status: TicketStatus::Valid,
+                entries: Vec::new(),
+                void_reason: None,
+                issued_by: op.origin.clone(),
+            };
+            self.tickets.insert(issued.serial, ticket);
+            for entry in self
+                .pending_entries
+                .remove(&issued.serial)
+                .unwrap_or_default()
+            {
+                self.insert_entry(issued.serial, entry);
+            }
+        }
+        let order = Order {
+            number: placed.number,
+            venue: placed.venue.clone(),
+            channel: placed.channel,
+            email: placed.email.clone(),
+            tickets: placed.tickets.iter().map(|t| t.serial).collect(),
+            payments: placed.payments.clone(),
+            total_minor: placed.total_minor,
+            currency: placed.currency,
+            status: OrderStatus::Paid,
+            created_at: at,
+            created_by: Some(op.actor.clone()),
+            cancel_reason: None,
+        };
+        self.orders.entry(placed.number).or_insert(order);
+        touched.dedup();
+        for slot in touched {
+            self.check_oversell(&slot);
+        }
+    }
+
+    fn cancel_order(
+        &mut self,
+        number: u64,
+        reason: &str,
+        refund: Option<&Payment>,
+        seen: &[(u64, u32)],
+    ) {
+        let Some(order) = self.orders.get_mut(&number) else {
+            return;
+        };
+        if order.status == OrderStatus::Paid {
+            order.status = if refund.is_some() {
+                OrderStatus::Refunded
+            } else {
+                OrderStatus::Cancelled
+            };
+            order.cancel_reason = Some(reason.to_owned());
+        }
+        if let Some(refund) = refund {
+            order.payments.push(refund.clone());
+        }
+        for serial in order.tickets.clone() {
+            let known = seen
+                .iter()
+                .find(|(s, _)| *s == serial)
+                .map(|(_, n)| *n)
+                .unwrap_or(0);
+            self.void_ticket(serial, reason, known);
+        }
+    }
+
+    /// Voids a ticket and returns its seat; a ticket already void is left alone.
+    fn void_ticket(&mut self, serial: u64, reason: &str, entries_seen: u32) {
+        let Some(ticket) = self.tickets.get_mut(&serial) else {
+            return;
+        };
+        if ticket.status == TicketStatus::Void {
+            return;
+        }
+        ticket.status = TicketStatus::Void;
+        ticket.void_reason = Some(reason.to_owned());
+        let (slot, issuer) = (ticket.slot.clone(), ticket.issued_by.clone());
+        self.voids_seen.insert(serial, entries_seen);
+        if let Some(id) = slot {
+            if let Some(s) = self.slots.get_mut(&id) {
+                s.release(&issuer);
+            }
+            self.check_oversell(&id);
+        }
+        self.check_ticket(serial);
+    }
+
+    fn record_entry(&mut self, serial: u64, gate: &str, at: DateTime<Utc>, op: &Op) {
+        let entry = Entry {
+            at,
+            gate: gate.to_owned(),
+            by: op.actor.clone(),
+            origin: op.origin.clone(),
+            hlc: op.hlc.0,
+        };
+        if self.tickets.contains_key(&serial) {
+            self.insert_entry(serial, entry);
+        } else {
+            self.pending_entries.entry(serial).or_default().push(entry);
+        }
+    }
+
+    /// Entries of a ticket sold offline elsewhere that this replica has not seen sold yet.
+    pub fn pending_entries(&self, serial: u64) -> &[Entry] {
+        self.pending_entries
+            .get(&serial)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    fn insert_entry(&mut self, serial: u64, entry: Entry) {
+        let Some(ticket) = self.tickets.get_mut(&serial) else {
+            return;
+        };
+        let pos = ticket
+            .entries
+            .partition_point(|e| (e.hlc, &e.origin) < (entry.hlc, &entry.origin));
+        ticket.entries.insert(pos, entry);
+        if ticket.status == TicketStatus::Valid {
+            ticket.status = TicketStatus::Used;
+        }
+        self.check_ticket(serial);
+    }
+
+    fn change_lease(&mut self, holder: &str, slot: &str, delta: i64) {
+        if let Some(s) = self.slots.get_mut(slot) {
+            *s.leases.entry(holder.to_owned()).or_default() += delta;
+        }
+        self.check_oversell(slot);
+    }
+
+    /// Recomputes the ticket's findings from its current entries and status.
+    fn check_ticket(&mut self, serial: u64) {
+        let Some(ticket) = self.tickets.get(&serial) else {
+            return;
+        };
+        let double = findings::double_entry(ticket);
+        let after_cancel = self
+            .voids_seen
+            .get(&serial)
+            .and_then(|seen| findings::admitted_after_cancel(ticket, *seen));
+        for finding in [double, after_cancel].into_iter().flatten() {
+            self.upsert(finding);
+        }
+    }
+
+    fn check_oversell(&mut self, slot_id: &str) {
+        let Some(slot) = self.slots.get(slot_id) else {
+            return;
+        };
+        let id = format!("oversell:{slot_id}");
+        if slot.is_oversold() || slot.overbooked > 0 {
+            let facts = serde_json::json!({
+                "capacity": slot.slot.capacity,
+                "sold": slot.sold,
+                "declared_overbooking": slot.overbooked,
+                "sold_by": slot.sold_by,
+                "leases": slot.leases,
+                "starts_at": slot.slot.starts_at,
+            });
+            let finding = Finding {
+                id,
+                kind: "oversell",
+                ticket: None,
+                slot: Some(slot_id.to_owned()),
+                facts,
+                resolution: None,
+            };
+            self.upsert(finding);
+        } else {
+            self.findings.remove(&id);
+        }
+    }
+
+    fn note_equivocation(&mut self, origin: &str, seq: u64, kept: &str, other: &str) {
+        let id = format!("equivocation:{origin}:{seq}");
+        let mut hashes: Vec<String> = self
+            .findings
+            .get(&id)
+            .and_then(|f| f.facts["hashes"].as_array().cloned())
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
+        hashes.extend([kept.to_owned(), other.to_owned()]);
+        hashes.sort();
+        hashes.dedup();
+        let facts = serde_json::json!({"origin": origin, "seq": seq, "hashes": hashes});
+        self.upsert(Finding {
+            id,
+            kind: "equivocation",
+            ticket: None,
+            slot: None,
+            facts,
+            resolution: None,
+        });
+    }
+
+    fn note_revoked_push(&mut self, node_id: &str, ops: u32) {
+        let id = format!("revoked_push:{node_id}");
+        let before = self
+            .findings
+            .get(&id)
+            .and_then(|f| f.facts["ops_refused"].as_u64())
+            .unwrap_or(0);
+        let facts = serde_json::json!({"node_id": node_id, "ops_refused": before + u64::from(ops)});
+        self.upsert(Finding {
+            id,
+            kind: "revoked_push",
+            ticket: None,
+            slot: None,
+            facts,
+            resolution: None,
+        });
+    }
+
+    fn upsert(&mut self, mut finding: Finding) {
+        finding.resolution = self.resolutions.get(&finding.id).cloned();
+        self.findings.insert(finding.id.clone(), finding);
+    }
+
+    /// Slots of a venue starting in `[from, to)`, in start order.
+    pub fn slots_between(
+        &self,
+        venue: &Slug,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> impl Iterator<Item = &SlotState> {
+        let lo = (venue.clone(), from, String::new());
+        let hi = (venue.clone(), to, String::new());
+        self.slots_by_time
+            .range(lo..hi)
+            .filter_map(|((_, _, id), ())| self.slots.get(id))
+    }
+
+    pub fn products_of<'a>(&'a self, venue: &'a Slug) -> impl Iterator<Item = &'a Product> + 'a {
+        self.products.values().filter(move |p| &p.venue == venue)
+    }
+
+    pub fn venue_by_no(&self, no: u16) -> Option<&Venue> {
+        self.venues.values().find(|v| v.no == no)
+    }
+
+    pub fn open_findings(&self) -> usize {
+        self.findings.values().filter(|f| f.is_open()).count()
+    }
+
+    /// A hash of everything replicas must agree on; equal digests mean converged state.
+    pub fn digest(&self) -> String {
+        let mut hasher = blake3::Hasher::new();
+        let mut tickets: Vec<&Ticket> = self.tickets.values().collect();
+        tickets.sort_by_key(|t| t.serial);
+        for t in tickets {
+            let entries: Vec<(u64, &str, &str)> = t
+                .entries
+                .iter()
+                .map(|e| (e.hlc, e.origin.as_str(), e.gate.as_str()))
+                .collect();
+            hasher.update(format!("t{}:{:?}:{entries:?}\n", t.serial, t.status).as_bytes());
+        }
+        let mut orders: Vec<&Order> = self.orders.values().collect();
+        orders.sort_by_key(|o| o.number);
+        for o in orders {
+            hasher
+                .update(format!("o{}:{:?}:{}\n", o.number, o.status, o.payments.len()).as_bytes());
+        }
+        let mut slots: Vec<&SlotState> = self.slots.values().collect();
+        slots.sort_by(|a, b| a.slot.id.cmp(&b.slot.id));
+        for s in slots {
+            hasher.update(
+                format!("s{}:{}:{:?}:{:?}\n", s.slot.id, s.sold, s.sold_by, s.leases).as_bytes(),
+            );
+        }
+        for f in self.findings.values() {
+            hasher.update(format!("f{}:{}:{}\n", f.id, f.facts, f.is_open()).as_bytes());
+        }
+        hasher.update(
+            format!(
+                "n{:?}u{}\n",
+                self.nodes.keys().collect::<Vec<_>>(),
+                self.users.len()
+            )
+            .as_bytes(),
+        );
+        hasher.finalize().to_hex().to_string()
+    }
+}

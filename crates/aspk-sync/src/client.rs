@@ -1,0 +1,147 @@
+//! HTTP calls of the replication protocol, one endpoint at a time.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aspk_oplog::Op;
+use serde::{Deserialize, Serialize};
+
+/// Why a call failed, and whether trying again (or another endpoint) can help.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("cannot reach {url}: {detail}")]
+    Unreachable { url: String, detail: String },
+    #[error("{url} refused: {status} {detail}")]
+    Refused {
+        url: String,
+        status: u16,
+        detail: String,
+    },
+}
+
+impl SyncError {
+    /// A network failure or a server error: another endpoint or a later try may work.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Unreachable { .. } => true,
+            Self::Refused { status, .. } => *status >= 500,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RemoteStatus {
+    pub origin: String,
+    pub vv: BTreeMap<String, u64>,
+    pub head: i64,
+    pub digest: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Pulled {
+    pub ops: Vec<Op>,
+    pub next: i64,
+    pub more: bool,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Pushed {
+    pub applied: usize,
+    pub gaps: usize,
+    pub vv: BTreeMap<String, u64>,
+}
+
+#[derive(Serialize)]
+struct PushBody<'a> {
+    ops: &'a [Op],
+}
+
+/// Calls to one node's replication API with a node token.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    token: String,
+}
+
+/// A failure is noticed within this (the failover budget is 3 s).
+const TIMEOUT: Duration = Duration::from_secs(2);
+
+impl Client {
+    pub fn new(token: &str) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .connect_timeout(Duration::from_millis(800))
+            .gzip(true)
+            .build()
+            .unwrap_or_default();
+        Self {
+            http,
+            token: token.to_owned(),
+        }
+    }
+
+    async fn send<T: for<'de> Deserialize<'de>>(
+        &self,
+        url: &str,
+        req: reqwest::RequestBuilder,
+    ) -> Result<T, SyncError> {
+        let unreachable = |e: reqwest::Error| SyncError::Unreachable {
+            url: url.to_owned(),
+            detail: e.to_string(),
+        };
+        let response = req
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        let status = response.status();
+        if !status.is_success() {
+            let detail = response.text().await.unwrap_or_default();
+            return Err(SyncError::Refused {
+                url: url.to_owned(),
+                status: status.as_u16(),
+                detail,
+            });
+        }
+        response.json().await.map_err(unreachable)
+    }
+
+    pub async fn status(&self, base: &str) -> Result<RemoteStatus, SyncError> {
+        let url = format!("{base}/api/v1/sync/status");
+        self.send(&url, self.http.get(&url)).await
+    }
+
+    pub async fn pull(&self, base: &str, after: i64, limit: u32) -> Result<Pulled, SyncError> {
+        let url = format!("{base}/api/v1/sync/pull?after={after}&limit={limit}");
+        self.send(&url, self.http.get(&url)).await
+    }
+
+    pub async fn push(&self, base: &str, ops: &[Op]) -> Result<Pushed, SyncError> {
+        let url = format!("{base}/api/v1/sync/push");
+        let body = serde_json::to_vec(&PushBody { ops }).unwrap_or_default();
+        let req = self
+            .http
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body)
+            .timeout(TIMEOUT * 5);
+        self.send(&url, req).await
+    }
+
+    pub async fn lease(&self, base: &str, slot: &str, seats: u32) -> Result<u32, SyncError> {
+        #[derive(Deserialize)]
+        struct Granted {
+            granted: u32,
+        }
+        let url = format!("{base}/api/v1/sync/lease");
+        let granted: Granted = self
+            .send(
+                &url,
+                self.http
+                    .post(&url)
+                    .json(&serde_json::json!({"slot": slot, "seats": seats})),
+            )
+            .await?;
+        Ok(granted.granted)
+    }
+}

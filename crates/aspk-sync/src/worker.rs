@@ -1,0 +1,285 @@
+//! The replication loop of a site node: every round it pushes what the upstream lacks,
+//! pulls what it lacks, and tops up its leases. Endpoints are tried in order of preference;
+//! a failure moves to the next one at once, and the preferred one is tried again after 3 s.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aspk_app::{Node, UpstreamStatus};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+
+use crate::client::{Client, SyncError};
+use crate::UpstreamConfig;
+
+const BATCH: u32 = 2_000;
+const ROUND_PAUSE: Duration = Duration::from_millis(200);
+const RETRY_PREFERRED: Duration = Duration::from_secs(3);
+const LEASE_EVERY: Duration = Duration::from_secs(2);
+
+/// How many seats of each coming slot a site node keeps leased for selling offline.
+#[derive(Debug, Clone, Copy)]
+pub struct LeasePolicy {
+    /// Seats to hold per slot; topped up below half, handed back above twice this.
+    pub seats: u32,
+    /// How far ahead slots are leased.
+    pub horizon: chrono::Duration,
+}
+
+impl Default for LeasePolicy {
+    fn default() -> Self {
+        Self {
+            seats: 10,
+            horizon: chrono::Duration::hours(24),
+        }
+    }
+}
+
+/// Where replication got to, kept in `sync.json` so a restart resumes.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Cursors {
+    /// Per upstream URL: the cursor pulled up to (cursor spaces differ per server).
+    pull: BTreeMap<String, i64>,
+    /// Local cursor up to which every op has been offered to the upstream.
+    push: i64,
+    /// What the upstream had acknowledged, per origin: if it ever reports less, it lost
+    /// data (restored from a backup) and everything is offered again.
+    acked: BTreeMap<String, u64>,
+}
+
+pub struct SyncWorker {
+    node: Node,
+    config: UpstreamConfig,
+    client: Client,
+    status: Arc<UpstreamStatus>,
+    policy: LeasePolicy,
+    file: PathBuf,
+    cursors: Cursors,
+    current: usize,
+    switched_at: Instant,
+    leased_at: Option<Instant>,
+}
+
+impl SyncWorker {
+    pub fn new(
+        node: Node,
+        config: UpstreamConfig,
+        status: Arc<UpstreamStatus>,
+        policy: LeasePolicy,
+        data: &std::path::Path,
+    ) -> Self {
+        let file = data.join("sync.json");
+        let cursors = std::fs::read(&file)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        let client = Client::new(&config.token);
+        Self {
+            node,
+            config,
+            client,
+            status,
+            policy,
+            file,
+            cursors,
+            current: 0,
+            switched_at: Instant::now(),
+            leased_at: None,
+        }
+    }
+
+    /// Runs rounds until everything is pulled, or gives up after `attempts` failures
+    /// (a site node starts serving with what it has when the upstream is away).
+    pub async fn catch_up(&mut self, attempts: usize) -> Result<(), SyncError> {
+        let mut failures = 0;
+        loop {
+            match self.round().await {
+                Ok(()) => return Ok(()),
+                Err(e) if failures + 1 < attempts => {
+                    failures += 1;
+                    self.fail(&e);
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    pub fn spawn(mut self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            loop {
+                match self.round().await {
+                    Ok(()) => tokio::time::sleep(ROUND_PAUSE).await,
+                    Err(e) => {
+                        self.fail(&e);
+                        tokio::time::sleep(Duration::from_millis(300)).await;
+                    }
+                }
+            }
+        })
+    }
+
+    fn url(&self) -> String {
+        self.config.urls[self.current.min(self.config.urls.len() - 1)]
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
+    fn fail(&mut self, e: &SyncError) {
+        tracing::warn!(error = %e, "replication round failed");
+        let detail = e.to_string();
+        self.status.update(|s| {
+            s.is_reachable = false;
+            s.last_error = Some(detail);
+        });
+        if e.is_transient() && self.config.urls.len() > 1 {
+            self.current = (self.current + 1) % self.config.urls.len();
+            self.switched_at = Instant::now();
+        }
+    }
+
+    /// One push, pull and lease round against the current endpoint.
+    async fn round(&mut self) -> Result<(), SyncError> {
+        if self.current != 0 && self.switched_at.elapsed() >= RETRY_PREFERRED {
+            self.current = 0;
+            self.switched_at = Instant::now();
+        }
+        let url = self.url();
+        let remote = self.client.status(&url).await?;
+        let pulled_to = self.cursors.pull.get(&url).copied().unwrap_or(0);
+        if remote.head < pulled_to {
+            tracing::warn!(%url, head = remote.head, pulled_to, "upstream log is behind what was pulled: restored from a backup? pulling again");
+            self.cursors.pull.insert(url.clone(), 0);
+        }
+        let upstream_vv = self.push(&url, remote.vv).await?;
+        self.status.update(|s| s.last_push = Some(Utc::now()));
+        self.pull(&url).await?;
+        if self.leased_at.is_none_or(|t| t.elapsed() >= LEASE_EVERY) {
+            self.maintain_leases(&url).await?;
+            self.leased_at = Some(Instant::now());
+        }
+        let local = self.node.version_vector();
+        let pending: u64 = local
+            .iter()
+            .map(|(o, seq)| seq.saturating_sub(upstream_vv.get(o).copied().unwrap_or(0)))
+            .sum();
+        self.status.update(|s| {
+            s.url = url.clone();
+            s.is_reachable = true;
+            s.last_pull = Some(Utc::now());
+            s.pending_ops = pending;
+            s.last_error = None;
+        });
+        self.save();
+        Ok(())
+    }
+
+    /// Offers every local op the upstream lacks, in local commit order.
+    async fn push(
+        &mut self,
+        url: &str,
+        mut remote: BTreeMap<String, u64>,
+    ) -> Result<BTreeMap<String, u64>, SyncError> {
+        let lost = self
+            .cursors
+            .acked
+            .iter()
+            .any(|(o, seq)| remote.get(o).copied().unwrap_or(0) < *seq);
+        if lost {
+            tracing::warn!(%url, "upstream has less than it acknowledged: restored from a backup? re-sending");
+            self.cursors.push = 0;
+        }
+        let store = self.node.store().clone();
+        loop {
+            let stored = store
+                .read_after(self.cursors.push, BATCH)
+                .await
+                .map_err(|e| SyncError::Unreachable {
+                    url: "local store".into(),
+                    detail: e.to_string(),
+                })?;
+            let Some(last) = stored.last().map(|s| s.cursor) else {
+                break;
+            };
+            let missing: Vec<_> = stored
+                .into_iter()
+                .map(|s| s.op)
+                .filter(|op| op.seq > remote.get(&op.origin).copied().unwrap_or(0))
+                .collect();
+            if !missing.is_empty() {
+                let pushed = self.client.push(url, &missing).await?;
+                remote = pushed.vv;
+                if pushed.gaps > 0 {
+                    // The upstream misses earlier ops than these: offer everything again next round.
+                    tracing::warn!(%url, gaps = pushed.gaps, "upstream reported gaps; restarting push from the beginning");
+                    self.cursors.push = 0;
+                    break;
+                }
+            }
+            self.cursors.push = last;
+        }
+        self.cursors.acked = remote.clone();
+        Ok(remote)
+    }
+
+    /// Takes in every op the upstream has after the cursor.
+    async fn pull(&mut self, url: &str) -> Result<(), SyncError> {
+        loop {
+            let after = self.cursors.pull.get(url).copied().unwrap_or(0);
+            let pulled = self.client.pull(url, after, BATCH).await?;
+            if !pulled.ops.is_empty() {
+                self.node
+                    .ingest(pulled.ops)
+                    .await
+                    .map_err(|e| SyncError::Unreachable {
+                        url: "local store".into(),
+                        detail: e.to_string(),
+                    })?;
+            }
+            self.cursors.pull.insert(url.to_owned(), pulled.next);
+            if !pulled.more {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Keeps `policy.seats` leased for each coming slot of the venue.
+    async fn maintain_leases(&mut self, url: &str) -> Result<(), SyncError> {
+        let now = Utc::now();
+        let origin = self.node.origin().to_owned();
+        let venue = self.config.venue.clone();
+        let wanted: Vec<(String, u32)> = self.node.read(|s| {
+            s.slots
+                .values()
+                .filter(|slot| {
+                    slot.slot.venue.as_str() == venue
+                        && slot.slot.ends_at > now
+                        && slot.slot.starts_at < now + self.policy.horizon
+                })
+                .map(|slot| (slot.slot.id.clone(), slot.lease_left(&origin).unwrap_or(0)))
+                .collect()
+        });
+        let target = self.policy.seats;
+        for (slot, left) in wanted {
+            if left < target.div_ceil(2) {
+                let granted = self.client.lease(url, &slot, target - left).await?;
+                tracing::debug!(%slot, granted, "lease topped up");
+            } else if left > target * 2 {
+                if let Err(e) = self.node.return_lease(&slot, left - target).await {
+                    tracing::warn!(error = %e, %slot, "cannot hand back leased seats");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn save(&self) {
+        if let Ok(bytes) = serde_json::to_vec(&self.cursors) {
+            if let Err(e) = aspk_app::write_private(&self.file, &bytes) {
+                tracing::warn!(error = %e, "cannot save sync.json");
+            }
+        }
+    }
+}
