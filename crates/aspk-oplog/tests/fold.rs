@@ -116,6 +116,7 @@ fn to_ops(actions: &[Action]) -> Vec<Op> {
                         serial: 10_000_000_000 + serial,
                         reason: "r".into(),
                         refund: None,
+                        entries_seen: 0,
                     },
                 ),
                 Action::Admit {
