@@ -107,13 +107,14 @@ pub struct SlotDto {
 }
 
 impl SlotDto {
-    pub fn new(s: &SlotState, venue: Option<&Venue>) -> Self {
+    /// `origin` is the node answering: a site node shows the seats of its own lease.
+    pub fn new(s: &SlotState, venue: Option<&Venue>, origin: &str) -> Self {
         Self {
             id: s.slot.id.clone(),
             starts_at: local(venue, s.slot.starts_at),
             ends_at: local(venue, s.slot.ends_at),
             capacity: s.slot.capacity,
-            available: s.available(),
+            available: s.available_for(origin),
             sold: s.sold,
         }
     }
@@ -384,6 +385,8 @@ pub struct StatusResponse {
     pub ops_in_log: u64,
     /// Whether writes to the store are failing right now (they are retried).
     pub is_store_stalled: bool,
+    /// Digest of the derived state: replicas holding the same ops report the same digest.
+    pub digest: String,
     /// Capacity leases this node holds (site nodes).
     pub leases: Vec<LeaseDto>,
     pub version: String,

@@ -38,7 +38,7 @@ pub async fn catalog(
         slots: view
             .slots
             .iter()
-            .map(|s| SlotDto::new(s, Some(venue)))
+            .map(|s| SlotDto::new(s, Some(venue), state.node.origin()))
             .collect(),
     }))
 }
@@ -60,7 +60,10 @@ pub async fn create_slot(
     };
     let slot = state.node.create_slot(&who, &venue, new).await?;
     let v = state.node.read(|s| s.venues.get(&slot.slot.venue).cloned());
-    Ok((StatusCode::CREATED, Json(SlotDto::new(&slot, v.as_ref()))))
+    Ok((
+        StatusCode::CREATED,
+        Json(SlotDto::new(&slot, v.as_ref(), state.node.origin())),
+    ))
 }
 
 /// Create or replace a venue (admin).

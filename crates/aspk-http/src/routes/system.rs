@@ -14,7 +14,7 @@ use crate::{ApiError, AppState};
 pub async fn status(State(state): State<AppState>) -> Json<StatusResponse> {
     let (_, is_store_stalled) = state.node.writer_stats();
     let origin = state.node.origin().to_owned();
-    let (ops_in_log, findings_open, leases) = state.node.read(|s| {
+    let (ops_in_log, findings_open, leases, digest) = state.node.read(|s| {
         let leases = s
             .slots
             .values()
@@ -26,7 +26,7 @@ pub async fn status(State(state): State<AppState>) -> Json<StatusResponse> {
                 })
             })
             .collect::<Vec<_>>();
-        (s.op_count, s.open_findings() as u64, leases)
+        (s.op_count, s.open_findings() as u64, leases, s.digest())
     });
     let upstream = state.upstream.as_ref().map(|u| u.get());
     Json(StatusResponse {
@@ -43,6 +43,7 @@ pub async fn status(State(state): State<AppState>) -> Json<StatusResponse> {
         origin,
         ops_in_log,
         is_store_stalled,
+        digest,
         leases,
         version: env!("CARGO_PKG_VERSION").to_owned(),
     })

@@ -49,7 +49,7 @@ pub async fn start(
         .map_err(|e| anyhow::anyhow!("database {}: {e}", redact(&database)))?;
     let options = NodeOptions {
         store,
-        origin: data.origin().map_err(|e| anyhow::anyhow!("{e}"))?,
+        origin: incarnation(&data, identity.role)?,
         ticket_key: data
             .ticket_key(identity.key_id)
             .map_err(|e| anyhow::anyhow!("{e}"))?,
@@ -75,4 +75,22 @@ pub fn redact(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
+}
+
+/// The origin this process writes ops under. A site node keeps its enrolled origin (its
+/// leases belong to it). The cloud takes a new incarnation at every start, so a cloud
+/// restored from an older backup can never reuse a sequence number it had already handed
+/// out; the ops of earlier incarnations stay in the log under their own origins.
+fn incarnation(data: &DataDir, role: NodeRole) -> anyhow::Result<String> {
+    let base = data.origin().map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(match role {
+        NodeRole::SiteNode => base,
+        NodeRole::Cloud => {
+            let start: [u8; 4] = rand::random();
+            format!(
+                "{base}-{}",
+                start.iter().map(|b| format!("{b:02x}")).collect::<String>()
+            )
+        }
+    })
 }
