@@ -11,7 +11,7 @@ use aspk_ticket::{issue, TicketClaims, Validity};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::catalog::{local_day_bounds, venue_of};
-use crate::{AppError, Node, Principal};
+use crate::{AppError, Node, NodeRole, Principal};
 
 pub const MAX_ITEMS: usize = 20;
 pub const MAX_QUANTITY: u32 = 50;
@@ -155,10 +155,14 @@ impl Node {
         if !new.is_overbooking {
             for (id, requested) in &per_slot {
                 let slot = &state.slots[*id];
-                let available = slot.available_for(self.origin());
+                // A site node may be cut off at any moment: it sells only from its lease.
+                let available = match self.role() {
+                    NodeRole::SiteNode => slot.lease_left(self.origin()).unwrap_or(0),
+                    NodeRole::Cloud => slot.available_for(self.origin()),
+                };
                 if *requested > available {
                     let starts = slot.slot.starts_at.with_timezone(&venue.tz());
-                    let is_lease = slot.leases.contains_key(self.origin());
+                    let is_lease = self.role() == NodeRole::SiteNode;
                     return Err(AppError::sold_out(
                         id,
                         &starts.format("%d.%m %H:%M").to_string(),

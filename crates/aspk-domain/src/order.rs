@@ -81,6 +81,9 @@ pub struct Ticket {
     /// The node that issued the ticket (it sold the seat, from its lease if it holds one).
     #[serde(default)]
     pub issued_by: String,
+    /// `(hlc, origin)` of the void that counts (the earliest, when several were concurrent).
+    #[serde(default)]
+    pub voided_by: Option<(u64, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,4 +101,7 @@ pub struct Order {
     pub created_by: Option<String>,
     #[serde(default)]
     pub cancel_reason: Option<String>,
+    /// `(hlc, origin)` of the cancellation that counts (the earliest).
+    #[serde(default)]
+    pub cancelled_by: Option<(u64, String)>,
 }

@@ -7,6 +7,7 @@
 //! `synchronous = FULL`, PostgreSQL commits synchronously.
 
 mod error;
+mod memory;
 mod postgres;
 mod sqlite;
 
@@ -15,6 +16,7 @@ use std::collections::BTreeMap;
 use aspk_oplog::Op;
 
 pub use error::StoreError;
+pub use memory::MemoryStore;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 

@@ -18,6 +18,18 @@ pub use slots::SlotState;
 
 use crate::{Op, OpBody, OrderPlaced};
 
+/// The identity that orders concurrent ops deterministically: `(hlc, origin)`.
+fn stamp(op: &Op) -> (u64, String) {
+    (op.hlc.0, op.origin.clone())
+}
+
+/// Payments are kept in time order, whatever order they arrived in.
+fn add_payment(order: &mut Order, payment: Payment) {
+    let key = |p: &Payment| (p.at, p.amount_minor);
+    let pos = order.payments.partition_point(|p| key(p) <= key(&payment));
+    order.payments.insert(pos, payment);
+}
+
 /// A node that joined with an enrolment code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeRecord {
@@ -125,7 +137,7 @@ impl State {
                 refund,
                 entries_seen,
             } => {
-                self.cancel_order(*number, reason, refund.as_ref(), entries_seen);
+                self.cancel_order(*number, reason, refund.as_ref(), entries_seen, &stamp(op));
             }
             OpBody::TicketVoided {
                 serial,
@@ -133,12 +145,12 @@ impl State {
                 refund,
                 entries_seen,
             } => {
-                self.void_ticket(*serial, reason, *entries_seen);
+                self.void_ticket(*serial, reason, *entries_seen, &stamp(op));
                 let order = self.tickets.get(serial).map(|t| t.order);
                 if let (Some(refund), Some(order)) =
                     (refund, order.and_then(|o| self.orders.get_mut(&o)))
                 {
-                    order.payments.push(refund.clone());
+                    add_payment(order, refund.clone());
                 }
             }
             OpBody::EntryRecorded { serial, gate, at } => self.record_entry(*serial, gate, *at, op),
@@ -256,6 +268,7 @@ impl State {
                 entries: Vec::new(),
                 void_reason: None,
                 issued_by: op.origin.clone(),
+                voided_by: None,
             };
             self.tickets.insert(issued.serial, ticket);
             for entry in self
@@ -279,6 +292,7 @@ impl State {
             created_at: at,
             created_by: Some(op.actor.clone()),
             cancel_reason: None,
+            cancelled_by: None,
         };
         self.orders.entry(placed.number).or_insert(order);
         touched.dedup();
@@ -293,20 +307,23 @@ impl State {
         reason: &str,
         refund: Option<&Payment>,
         seen: &[(u64, u32)],
+        by: &(u64, String),
     ) {
         let Some(order) = self.orders.get_mut(&number) else {
             return;
         };
-        if order.status == OrderStatus::Paid {
-            order.status = if refund.is_some() {
-                OrderStatus::Refunded
-            } else {
-                OrderStatus::Cancelled
-            };
+        // Concurrent cancellations: the earliest gives the reason; a refund is a fact either way.
+        if order.cancelled_by.as_ref().is_none_or(|first| by < first) {
+            order.cancelled_by = Some(by.clone());
             order.cancel_reason = Some(reason.to_owned());
         }
+        if refund.is_some() {
+            order.status = OrderStatus::Refunded;
+        } else if order.status == OrderStatus::Paid {
+            order.status = OrderStatus::Cancelled;
+        }
         if let Some(refund) = refund {
-            order.payments.push(refund.clone());
+            add_payment(order, refund.clone());
         }
         for serial in order.tickets.clone() {
             let known = seen
@@ -314,27 +331,31 @@ impl State {
                 .find(|(s, _)| *s == serial)
                 .map(|(_, n)| *n)
                 .unwrap_or(0);
-            self.void_ticket(serial, reason, known);
+            self.void_ticket(serial, reason, known, by);
         }
     }
 
-    /// Voids a ticket and returns its seat; a ticket already void is left alone.
-    fn void_ticket(&mut self, serial: u64, reason: &str, entries_seen: u32) {
+    /// Voids a ticket and returns its seat. Of concurrent voids the earliest gives the
+    /// reason; an entry counts as admitted after cancel only if no canceller knew of it.
+    fn void_ticket(&mut self, serial: u64, reason: &str, entries_seen: u32, by: &(u64, String)) {
         let Some(ticket) = self.tickets.get_mut(&serial) else {
             return;
         };
-        if ticket.status == TicketStatus::Void {
-            return;
+        let seen = self.voids_seen.entry(serial).or_insert(0);
+        *seen = (*seen).max(entries_seen);
+        if ticket.voided_by.as_ref().is_none_or(|first| by < first) {
+            ticket.voided_by = Some(by.clone());
+            ticket.void_reason = Some(reason.to_owned());
         }
-        ticket.status = TicketStatus::Void;
-        ticket.void_reason = Some(reason.to_owned());
-        let (slot, issuer) = (ticket.slot.clone(), ticket.issued_by.clone());
-        self.voids_seen.insert(serial, entries_seen);
-        if let Some(id) = slot {
-            if let Some(s) = self.slots.get_mut(&id) {
-                s.release(&issuer);
+        if ticket.status != TicketStatus::Void {
+            ticket.status = TicketStatus::Void;
+            let (slot, issuer) = (ticket.slot.clone(), ticket.issued_by.clone());
+            if let Some(id) = slot {
+                if let Some(s) = self.slots.get_mut(&id) {
+                    s.release(&issuer);
+                }
+                self.check_oversell(&id);
             }
-            self.check_oversell(&id);
         }
         self.check_ticket(serial);
     }
@@ -393,6 +414,11 @@ impl State {
             .voids_seen
             .get(&serial)
             .and_then(|seen| findings::admitted_after_cancel(ticket, *seen));
+        // A later void that knew of the entries can clear an earlier suspicion.
+        if after_cancel.is_none() {
+            self.findings
+                .remove(&format!("admitted_after_cancel:{serial}"));
+        }
         for finding in [double, after_cancel].into_iter().flatten() {
             self.upsert(finding);
         }

@@ -1,0 +1,607 @@
+//! Deterministic simulation of replication: a cloud and two site nodes (real `Node`s on
+//! in-memory stores, real decisions, real ingest) exchange ops over simulated links with
+//! seeded partitions, message loss, truncation, duplication, reordering, crashes,
+//! revocation and equivocation. After healing, the checker asserts:
+//! (a) no acknowledged op is lost; (b) replicas converge to the same state and findings;
+//! (c) each double entry yields exactly one finding; (d) no slot is sold beyond capacity;
+//! (e) a revoked node's later ops are refused; (f) equivocation is detected.
+//!
+//! `ASPK_SIM_SEEDS` sets how many seeds run (CI: the default; nightly: thousands), and
+//! `ASPK_SIM_SEED` replays one.
+
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use aspk_app::{
+    AppError, NewOrder, NewOrderItem, NewSlot, Node, NodeOptions, NodeRole, Principal, ScanInput,
+    CLOUD_SERIALS,
+};
+use aspk_domain::{Channel, PaymentMethod, Role, Username};
+use aspk_oplog::Op;
+use aspk_store::{MemoryStore, Store};
+use aspk_ticket::IssuerKey;
+use chrono::{Duration, Utc};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+
+const STEPS: usize = 120;
+const CAPACITY: u32 = 12;
+
+struct Replica {
+    name: String,
+    node: Node,
+    store: Arc<MemoryStore>,
+    key: [u8; 32],
+    key_id: u16,
+    origin: String,
+    role: NodeRole,
+    serials: (u64, u64),
+    token: Option<String>,
+}
+
+impl Replica {
+    async fn start(
+        name: &str,
+        store: Arc<MemoryStore>,
+        key: [u8; 32],
+        key_id: u16,
+        origin: &str,
+        role: NodeRole,
+        serials: (u64, u64),
+    ) -> Replica {
+        let node = Node::start(NodeOptions {
+            store: store.clone(),
+            origin: origin.to_owned(),
+            ticket_key: IssuerKey::from_bytes(key_id, &key),
+            token_secret: [7; 32],
+            role,
+            serials,
+        })
+        .await
+        .unwrap();
+        Replica {
+            name: name.to_owned(),
+            node,
+            store,
+            key,
+            key_id,
+            origin: origin.to_owned(),
+            role,
+            serials,
+            token: None,
+        }
+    }
+
+    /// A crash: the process is gone, the store (disk) stays; a new process folds the log.
+    async fn restart(&mut self) {
+        let token = self.token.take();
+        *self = Replica::start(
+            &self.name,
+            self.store.clone(),
+            self.key,
+            self.key_id,
+            &self.origin,
+            self.role,
+            self.serials,
+        )
+        .await;
+        self.token = token;
+    }
+}
+
+fn admin() -> Principal {
+    Principal {
+        username: Username::parse("admin").unwrap(),
+        role: Role::Admin,
+    }
+}
+
+/// What a link did to one delivery.
+#[derive(Debug, Clone, Copy)]
+enum Fault {
+    None,
+    Lost,
+    Truncated,
+    Duplicated,
+    Reordered,
+}
+
+struct Sim {
+    rng: StdRng,
+    nodes: Vec<Replica>,
+    /// Link between the cloud (0) and site `i` (index i) is up.
+    up: Vec<bool>,
+    /// Pull cursors per directed pair (from, to).
+    cursors: std::collections::HashMap<(usize, usize), i64>,
+    slots: Vec<String>,
+    codes: Vec<String>,
+    orders: Vec<String>,
+    revoked: Option<(usize, u64)>,
+    equivocated: Option<(String, u64)>,
+    log: Vec<String>,
+}
+
+impl Sim {
+    async fn new(seed: u64) -> Sim {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let cloud_key: [u8; 32] = rng.gen();
+        let cloud = Replica::start(
+            "cloud",
+            Arc::new(MemoryStore::new()),
+            cloud_key,
+            1,
+            "cloud-origin-1",
+            NodeRole::Cloud,
+            CLOUD_SERIALS,
+        )
+        .await;
+        cloud.node.seed_demo().await.unwrap();
+        let now = Utc::now();
+        let mut slots = Vec::new();
+        for i in 0..3 {
+            let new = NewSlot {
+                starts_at: now - Duration::minutes(10 + i),
+                ends_at: now + Duration::hours(2),
+                capacity: CAPACITY,
+            };
+            slots.push(
+                cloud
+                    .node
+                    .create_slot(&admin(), "demo", new)
+                    .await
+                    .unwrap()
+                    .slot
+                    .id,
+            );
+        }
+        let mut nodes = vec![cloud];
+        for i in 1..=2 {
+            let code = nodes[0]
+                .node
+                .create_enrolment(&admin(), "site_node", "demo")
+                .await
+                .unwrap();
+            let key: [u8; 32] = rng.gen();
+            let origin = format!("site-origin-{i}");
+            let public = IssuerKey::from_bytes(0, &key).public().to_bytes();
+            let enrolled = nodes[0]
+                .node
+                .redeem_enrolment(&code.code, "site", &origin, Some(public))
+                .await
+                .unwrap();
+            let mut site = Replica::start(
+                &format!("site{i}"),
+                Arc::new(MemoryStore::new()),
+                key,
+                enrolled.key_id.unwrap(),
+                &origin,
+                NodeRole::SiteNode,
+                enrolled.serials.unwrap(),
+            )
+            .await;
+            site.token = Some(enrolled.token);
+            nodes.push(site);
+        }
+        let mut sim = Sim {
+            rng,
+            nodes,
+            up: vec![true; 3],
+            cursors: Default::default(),
+            slots,
+            codes: vec![],
+            orders: vec![],
+            revoked: None,
+            equivocated: None,
+            log: vec![],
+        };
+        for _ in 0..3 {
+            sim.sync_all(false).await;
+        }
+        sim
+    }
+
+    fn is_revoked(&self, site: usize) -> bool {
+        self.revoked.is_some_and(|(s, _)| s == site)
+    }
+
+    /// Delivers ops `from` has that `to` may lack, in `from`'s commit order, through `fault`.
+    async fn transfer(&mut self, from: usize, to: usize, fault: Fault) -> usize {
+        if from != 0 && to == 0 {
+            // The cloud checks the pushing node's credential, as the HTTP layer does.
+            let token = self.nodes[from].token.clone().unwrap();
+            if self.nodes[0].node.authenticate_node(&token).is_err() {
+                return 0;
+            }
+        }
+        let cursor = self.cursors.get(&(from, to)).copied().unwrap_or(0);
+        let batch = self.nodes[from].store.read_after(cursor, 40).await.unwrap();
+        let Some(last) = batch.last().map(|s| s.cursor) else {
+            return 0;
+        };
+        let vv = self.nodes[to].node.version_vector();
+        let mut ops: Vec<Op> = batch
+            .into_iter()
+            .map(|s| s.op)
+            .filter(|op| op.seq > vv.get(&op.origin).copied().unwrap_or(0))
+            .collect();
+        let moved = ops.len();
+        let advance = match fault {
+            Fault::Lost => return 0,
+            Fault::None => Some(last),
+            Fault::Truncated => {
+                let keep = self.rng.gen_range(0..=ops.len());
+                ops.truncate(keep);
+                None
+            }
+            Fault::Duplicated => {
+                let again = ops.clone();
+                self.nodes[to].node.ingest(again).await.unwrap();
+                Some(last)
+            }
+            Fault::Reordered => {
+                ops.shuffle(&mut self.rng);
+                None
+            }
+        };
+        if !ops.is_empty() {
+            self.nodes[to].node.ingest(ops).await.unwrap();
+        }
+        if let Some(c) = advance {
+            self.cursors.insert((from, to), c);
+        } else {
+            // Resend from the same place next time; what arrived is deduplicated.
+        }
+        moved
+    }
+
+    fn fault(&mut self) -> Fault {
+        match self.rng.gen_range(0..20) {
+            0 => Fault::Lost,
+            1 => Fault::Truncated,
+            2 => Fault::Duplicated,
+            3 => Fault::Reordered,
+            _ => Fault::None,
+        }
+    }
+
+    async fn sync_all(&mut self, faulty: bool) -> usize {
+        let mut moved = 0;
+        for site in 1..self.nodes.len() {
+            if !self.up[site] {
+                continue;
+            }
+            for (from, to) in [(site, 0), (0, site)] {
+                let fault = if faulty { self.fault() } else { Fault::None };
+                moved += self.transfer(from, to, fault).await;
+            }
+        }
+        moved
+    }
+
+    async fn top_up_leases(&mut self, site: usize) {
+        if !self.up[site] || self.is_revoked(site) {
+            return;
+        }
+        let token = self.nodes[site].token.clone().unwrap();
+        let Ok(cred) = self.nodes[0].node.authenticate_node(&token) else {
+            return;
+        };
+        let slot = self.slots.choose(&mut self.rng).unwrap().clone();
+        let seats = self.rng.gen_range(1..=4);
+        let _ = self.nodes[0].node.grant_lease(&cred, &slot, seats).await;
+    }
+
+    async fn step(&mut self) {
+        let who = self.rng.gen_range(0..self.nodes.len());
+        match self.rng.gen_range(0..100) {
+            0..=29 => {
+                let slot = self.slots.choose(&mut self.rng).unwrap().clone();
+                let quantity = self.rng.gen_range(1..=3);
+                let channel = if who == 0 {
+                    Channel::Online
+                } else {
+                    Channel::BoxOffice
+                };
+                let order = NewOrder {
+                    venue: "demo".into(),
+                    channel,
+                    items: vec![NewOrderItem {
+                        product: "adult".into(),
+                        slot: Some(slot),
+                        quantity,
+                    }],
+                    payment: PaymentMethod::Cash,
+                    email: None,
+                    is_overbooking: false,
+                };
+                match self.nodes[who]
+                    .node
+                    .place_order(Some(&admin()), order)
+                    .await
+                {
+                    Ok(placed) => {
+                        self.orders.push(
+                            aspk_ticket::HumanNumber::from_serial(placed.order.number).digits(),
+                        );
+                        self.codes
+                            .extend(placed.tickets.iter().map(|t| t.code.clone()));
+                    }
+                    Err(AppError::SoldOut { .. }) => {}
+                    Err(e) => panic!("{}: selling failed: {e}", self.nodes[who].name),
+                }
+            }
+            30..=54 if !self.codes.is_empty() => {
+                let code = self.codes.choose(&mut self.rng).unwrap().clone();
+                let gate = format!("{}-gate", self.nodes[who].name);
+                self.nodes[who]
+                    .node
+                    .scan(&admin(), ScanInput::Code(code), &gate, None)
+                    .await
+                    .unwrap();
+            }
+            55..=61 if !self.orders.is_empty() => {
+                let number = self.orders.choose(&mut self.rng).unwrap().clone();
+                let req = aspk_app::CancelRequest {
+                    reason: "sim".into(),
+                    refund: false,
+                };
+                match self.nodes[who]
+                    .node
+                    .cancel_order(&admin(), &number, req)
+                    .await
+                {
+                    Ok(_) | Err(AppError::NotFound { .. }) | Err(AppError::Conflict { .. }) => {}
+                    Err(e) => panic!("cancel failed: {e}"),
+                }
+            }
+            62..=71 => {
+                let site = self.rng.gen_range(1..self.nodes.len());
+                self.top_up_leases(site).await;
+            }
+            72..=79 => {
+                let site = self.rng.gen_range(1..self.nodes.len());
+                self.up[site] = !self.up[site];
+                self.log.push(format!(
+                    "link {site} {}",
+                    if self.up[site] { "up" } else { "down" }
+                ));
+            }
+            80..=82 => {
+                self.log.push(format!("crash {}", self.nodes[who].name));
+                self.nodes[who].restart().await;
+            }
+            83 if self.revoked.is_none() && self.rng.gen_bool(0.3) => {
+                let site = self.rng.gen_range(1..self.nodes.len());
+                let node_id = self.nodes[0]
+                    .node
+                    .nodes(None)
+                    .into_iter()
+                    .find(|n| n.origin == self.nodes[site].origin)
+                    .unwrap()
+                    .node_id;
+                self.nodes[0]
+                    .node
+                    .revoke_node(&admin(), &node_id, "lost")
+                    .await
+                    .unwrap();
+                let seen = self.nodes[0]
+                    .node
+                    .version_vector()
+                    .get(&self.nodes[site].origin)
+                    .copied()
+                    .unwrap_or(0);
+                self.revoked = Some((site, seen));
+                self.log.push(format!("revoke site{site} at seq {seen}"));
+            }
+            84 if self.equivocated.is_none() => self.equivocate().await,
+            _ => {
+                self.sync_all(true).await;
+            }
+        }
+    }
+
+    /// A cloned site node sends a different op under a sequence number already used.
+    async fn equivocate(&mut self) {
+        let site = 1;
+        let ops = self.nodes[site].store.read_after(0, 10_000).await.unwrap();
+        let own: Vec<Op> = ops
+            .into_iter()
+            .map(|s| s.op)
+            .filter(|op| op.origin == self.nodes[site].origin)
+            .collect();
+        let known_at_cloud = self.nodes[0]
+            .node
+            .version_vector()
+            .get(&self.nodes[site].origin)
+            .copied()
+            .unwrap_or(0);
+        let Some(mut op) = own.into_iter().find(|op| op.seq <= known_at_cloud) else {
+            return;
+        };
+        op.actor = "clone".into();
+        self.equivocated = Some((op.origin.clone(), op.seq));
+        self.log
+            .push(format!("equivocate {}:{}", op.origin, op.seq));
+        self.nodes[0].node.ingest(vec![op]).await.unwrap();
+    }
+
+    async fn heal(&mut self) {
+        self.up = vec![true; self.nodes.len()];
+        // Let the equivocation recorder run.
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        for _ in 0..10_000 {
+            if self.sync_all(false).await == 0 {
+                // A quiet round: nothing more to move (the revoked site's pushes excepted).
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                if self.sync_all(false).await == 0 {
+                    return;
+                }
+            }
+        }
+        panic!("replication did not quiesce");
+    }
+
+    fn check(&self, seed: u64) {
+        let ctx = || format!("seed {seed}: {:?}", self.log);
+        let cloud = &self.nodes[0].node;
+        let live: Vec<&Replica> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !self.is_revoked(*i))
+            .map(|(_, r)| r)
+            .collect();
+        // (a) + (b): the same ops (per-origin contiguous, so equal version vectors) and state.
+        for r in &live {
+            assert_eq!(
+                r.node.version_vector(),
+                cloud.version_vector(),
+                "{}: version vectors differ; {}",
+                r.name,
+                ctx()
+            );
+            if r.node.read(|s| s.digest()) != cloud.read(|s| s.digest()) {
+                let explain = |n: &Node| {
+                    n.read(|s| {
+                        let mut t: Vec<String> = s
+                            .tickets
+                            .values()
+                            .map(|t| {
+                                format!(
+                                    "{}:{:?}:{:?}",
+                                    t.serial,
+                                    t.status,
+                                    t.entries
+                                        .iter()
+                                        .map(|e| (e.hlc, e.origin.clone()))
+                                        .collect::<Vec<_>>()
+                                )
+                            })
+                            .collect();
+                        t.sort();
+                        let mut sl: Vec<String> = s
+                            .slots
+                            .values()
+                            .map(|x| {
+                                format!("{}:{}:{:?}:{:?}", x.slot.id, x.sold, x.sold_by, x.leases)
+                            })
+                            .collect();
+                        sl.sort();
+                        let mut o: Vec<String> = s
+                            .orders
+                            .values()
+                            .map(|o| format!("{}:{:?}:{}", o.number, o.status, o.payments.len()))
+                            .collect();
+                        o.sort();
+                        (t, sl, o, s.findings.keys().cloned().collect::<Vec<_>>())
+                    })
+                };
+                let (a, b) = (explain(&r.node), explain(cloud));
+                let diff = |x: &Vec<String>, y: &Vec<String>| {
+                    x.iter()
+                        .filter(|i| !y.contains(i))
+                        .cloned()
+                        .collect::<Vec<_>>()
+                };
+                panic!(
+                    "{}: states differ; tickets {:?} vs {:?}; slots {:?} vs {:?}; orders {:?} vs {:?}; findings {:?} vs {:?}; {}",
+                    r.name, diff(&a.0, &b.0), diff(&b.0, &a.0), diff(&a.1, &b.1), diff(&b.1, &a.1), diff(&a.2, &b.2), diff(&b.2, &a.2), a.3, b.3, ctx()
+                );
+            }
+        }
+        cloud.read(|s| {
+            // (c) one double_entry finding per ticket entered more than once, none otherwise.
+            for t in s.tickets.values() {
+                let has = s
+                    .findings
+                    .contains_key(&format!("double_entry:{}", t.serial));
+                assert_eq!(
+                    has,
+                    t.entries.len() > 1,
+                    "ticket {} with {} entries; {}",
+                    t.serial,
+                    t.entries.len(),
+                    ctx()
+                );
+            }
+            assert_eq!(
+                s.findings
+                    .values()
+                    .filter(|f| f.kind == "double_entry")
+                    .count(),
+                s.tickets.values().filter(|t| t.entries.len() > 1).count()
+            );
+            // (d) leases keep every slot within capacity.
+            for slot in s.slots.values() {
+                assert!(
+                    slot.sold <= slot.slot.capacity,
+                    "slot {} sold {} of {}; {}",
+                    slot.slot.id,
+                    slot.sold,
+                    slot.slot.capacity,
+                    ctx()
+                );
+            }
+            assert!(
+                s.findings.values().all(|f| f.kind != "oversell"),
+                "{}",
+                ctx()
+            );
+        });
+        // (e) nothing the revoked site did after revocation reached the cloud.
+        if let Some((site, seen)) = self.revoked {
+            let now = cloud
+                .version_vector()
+                .get(&self.nodes[site].origin)
+                .copied()
+                .unwrap_or(0);
+            assert_eq!(
+                now,
+                seen,
+                "the revoked site's later ops were refused; {}",
+                ctx()
+            );
+        }
+        // (f) equivocation found, on every live replica.
+        if let Some((origin, seq)) = &self.equivocated {
+            for r in &live {
+                let found = r.node.read(|s| {
+                    s.findings
+                        .contains_key(&format!("equivocation:{origin}:{seq}"))
+                });
+                assert!(
+                    found,
+                    "{}: equivocation {origin}:{seq} found; {}",
+                    r.name,
+                    ctx()
+                );
+            }
+        }
+    }
+}
+
+async fn run(seed: u64) {
+    let mut sim = Sim::new(seed).await;
+    for _ in 0..STEPS {
+        sim.step().await;
+    }
+    sim.heal().await;
+    sim.check(seed);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn replicas_converge_without_loss_under_faults() {
+    if let Ok(seed) = std::env::var("ASPK_SIM_SEED") {
+        run(seed.parse().unwrap()).await;
+        return;
+    }
+    let seeds: u64 = std::env::var("ASPK_SIM_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
+    for seed in 0..seeds {
+        run(seed).await;
+    }
+}
