@@ -69,6 +69,7 @@ struct Inner {
     keyring: RwLock<KeyRing>,
     token_secret: [u8; 32],
     stats: Arc<WriterStats>,
+    committed: Arc<tokio::sync::Notify>,
     role: NodeRole,
     serials: (u64, u64),
 }
@@ -105,12 +106,14 @@ impl Node {
             clock,
         };
         let (equivocations, clashes) = mpsc::unbounded_channel();
+        let committed = Arc::new(tokio::sync::Notify::new());
         let writer = writer::spawn(
             state.clone(),
             stamp,
             store.clone(),
             stats.clone(),
             equivocations,
+            committed.clone(),
         );
         let inner = Inner {
             store,
@@ -121,6 +124,7 @@ impl Node {
             keyring: RwLock::new(keyring),
             token_secret,
             stats,
+            committed,
             role,
             serials,
         };
@@ -165,6 +169,11 @@ impl Node {
     /// Rebuilds the verification key ring from the log (after keys arrive by replication).
     pub fn refresh_keyring(&self) {
         *self.inner.keyring.write() = self.read(keyring_of);
+    }
+
+    /// Wakes a waiter (the sync worker) after ops were stored; a permit is kept if none waits.
+    pub async fn committed(&self) {
+        self.inner.committed.notified().await;
     }
 
     pub fn role(&self) -> NodeRole {

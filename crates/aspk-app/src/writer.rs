@@ -112,11 +112,18 @@ pub(crate) fn spawn(
     store: Arc<dyn Store>,
     stats: Arc<WriterStats>,
     equivocations: Equivocations,
+    committed: Arc<tokio::sync::Notify>,
 ) -> mpsc::Sender<Job> {
     let (job_tx, job_rx) = mpsc::channel::<Job>(4096);
     let (batch_tx, batch_rx) = mpsc::channel(2);
     tokio::spawn(decide_loop(state, stamp, job_rx, batch_tx));
-    tokio::spawn(commit_loop(store, batch_rx, stats, equivocations));
+    tokio::spawn(commit_loop(
+        store,
+        batch_rx,
+        stats,
+        equivocations,
+        committed,
+    ));
     job_tx
 }
 
@@ -152,6 +159,7 @@ async fn commit_loop(
     mut batches: mpsc::Receiver<(Vec<Op>, Vec<Completion>)>,
     stats: Arc<WriterStats>,
     equivocations: Equivocations,
+    committed: Arc<tokio::sync::Notify>,
 ) {
     while let Some((ops, completions)) = batches.recv().await {
         if !ops.is_empty() {
@@ -167,6 +175,9 @@ async fn commit_loop(
         }
         for complete in completions {
             complete(Ok(()));
+        }
+        if !ops.is_empty() {
+            committed.notify_one();
         }
     }
 }

@@ -111,8 +111,17 @@ impl Client {
         self.send(&url, self.http.get(&url)).await
     }
 
-    pub async fn pull(&self, base: &str, after: i64, limit: u32) -> Result<Pulled, SyncError> {
-        let url = format!("{base}/api/v1/sync/pull?after={after}&limit={limit}");
+    /// Ops after `after`, leaving out those of `own_origin` (the caller has its own ops).
+    pub async fn pull(
+        &self,
+        base: &str,
+        after: i64,
+        limit: u32,
+        own_origin: &str,
+    ) -> Result<Pulled, SyncError> {
+        let url = format!(
+            "{base}/api/v1/sync/pull?after={after}&limit={limit}&exclude_origin={own_origin}"
+        );
         self.send(&url, self.http.get(&url)).await
     }
 

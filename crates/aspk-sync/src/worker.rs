@@ -111,7 +111,14 @@ impl SyncWorker {
         tokio::spawn(async move {
             loop {
                 match self.round().await {
-                    Ok(()) => tokio::time::sleep(ROUND_PAUSE).await,
+                    // Next round after the pause, or at once when something was stored here.
+                    Ok(()) => {
+                        let node = self.node.clone();
+                        tokio::select! {
+                            () = tokio::time::sleep(ROUND_PAUSE) => {}
+                            () = node.committed() => {}
+                        }
+                    }
                     Err(e) => {
                         self.fail(&e);
                         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -228,7 +235,10 @@ impl SyncWorker {
     async fn pull(&mut self, url: &str) -> Result<(), SyncError> {
         loop {
             let after = self.cursors.pull.get(url).copied().unwrap_or(0);
-            let pulled = self.client.pull(url, after, BATCH).await?;
+            let pulled = self
+                .client
+                .pull(url, after, BATCH, self.node.origin())
+                .await?;
             if !pulled.ops.is_empty() {
                 self.node
                     .ingest(pulled.ops)

@@ -18,6 +18,8 @@ struct Cli {
 enum Command {
     /// Run the server: API, staff web app, shop and scanner app.
     Serve(cmd::serve::ServeArgs),
+    /// Measure replication: catch-up of a backlog, steady-state lag, cold start of a big log.
+    BenchReplication(cmd::bench_replication::BenchReplicationArgs),
     /// Manage staff accounts (run while the server is stopped).
     #[command(subcommand)]
     User(cmd::user::UserCommand),
@@ -48,6 +50,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => cmd::serve::run(args).await,
             Command::User(command) => cmd::user::run(command).await,
+            Command::BenchReplication(args) => cmd::bench_replication::run(args).await,
             Command::Bench(args) => cmd::bench::run(args).await,
         }
     });

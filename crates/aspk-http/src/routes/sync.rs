@@ -86,6 +86,8 @@ pub struct PullQuery {
     #[serde(default)]
     pub after: i64,
     pub limit: Option<u32>,
+    /// Leave out ops of this origin (the caller's own: it has them all).
+    pub exclude_origin: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -116,8 +118,13 @@ pub async fn pull(
     let head = store.head().await.map_err(AppError::from)?;
     let next = stored.last().map(|s| s.cursor).unwrap_or(q.after.max(0));
     let more = next < head;
+    let exclude = q.exclude_origin.as_deref();
     Ok(Json(PullResponse {
-        ops: stored.into_iter().map(|s| s.op).collect(),
+        ops: stored
+            .into_iter()
+            .map(|s| s.op)
+            .filter(|op| Some(op.origin.as_str()) != exclude)
+            .collect(),
         next,
         more,
         head,

@@ -1,4 +1,5 @@
 pub mod bench;
+pub mod bench_replication;
 pub mod node;
 pub mod serve;
 pub mod user;

@@ -1,0 +1,270 @@
+//! `aspk bench-replication`: the continuity core's speed figures on this machine.
+//! 1. catch-up: a site node with N ops the cloud lacks pushes them all (real HTTP, SQLite both ends);
+//! 2. cold start: a node folds a log of M ops from SQLite; resident memory after.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aspk_app::{DataDir, Node, NodeOptions, NodeRole, UpstreamStatus, CLOUD_SERIALS};
+use aspk_domain::{Channel, Currency, PaymentMethod, Slug};
+use aspk_oplog::{Hlc, Op, OpBody, OrderPlaced, TicketIssued};
+use aspk_sync::{LeasePolicy, SyncWorker, UpstreamConfig};
+use chrono::Utc;
+use clap::Args;
+
+#[derive(Args)]
+pub struct BenchReplicationArgs {
+    /// Ops the site node holds that the cloud lacks.
+    #[arg(long, default_value_t = 100_000)]
+    catch_up_ops: u64,
+    /// Ops in the log for the cold-start measurement.
+    #[arg(long, default_value_t = 1_000_000)]
+    start_ops: u64,
+    /// Internal: only start a node on this data folder and report (run in a fresh process
+    /// so the memory figure is the node's alone).
+    #[arg(long, hide = true)]
+    measure_start: Option<std::path::PathBuf>,
+}
+
+/// A day of a busy museum: orders of two tickets, and an entry for each ticket.
+fn synthetic_ops(origin: &str, count: u64) -> Vec<Op> {
+    let venue = Slug::parse("venue", "demo").unwrap_or_else(|_| unreachable!());
+    let product = Slug::parse("product", "adult").unwrap_or_else(|_| unreachable!());
+    let now = Utc::now();
+    let mut ops = Vec::with_capacity(count as usize);
+    let mut serial = 20_000_000_000u64;
+    let mut seq = 0;
+    while seq < count {
+        seq += 1;
+        let tickets: Vec<TicketIssued> = (0..2)
+            .map(|_| {
+                serial += 1;
+                TicketIssued {
+                    serial,
+                    product: product.clone(),
+                    slot: None,
+                    valid_from: now,
+                    valid_until: now,
+                    valid_days: None,
+                    price_minor: 25_000,
+                    code: "1".repeat(202),
+                }
+            })
+            .collect();
+        let first = tickets[0].serial;
+        let body = OpBody::OrderPlaced(OrderPlaced {
+            number: serial + 500_000_000,
+            venue: venue.clone(),
+            channel: Channel::BoxOffice,
+            email: None,
+            tickets,
+            payments: vec![aspk_domain::Payment {
+                method: PaymentMethod::Cash,
+                amount_minor: 50_000,
+                at: now,
+            }],
+            total_minor: 50_000,
+            currency: Currency::UAH,
+            is_overbooking: false,
+        });
+        ops.push(Op {
+            origin: origin.to_owned(),
+            seq,
+            hlc: Hlc::from_parts(seq, 0),
+            actor: "user:kasa".into(),
+            body,
+        });
+        if seq < count {
+            seq += 1;
+            let body = OpBody::EntryRecorded {
+                serial: first,
+                gate: "north".into(),
+                at: now,
+            };
+            ops.push(Op {
+                origin: origin.to_owned(),
+                seq,
+                hlc: Hlc::from_parts(seq, 0),
+                actor: "user:gate".into(),
+                body,
+            });
+        }
+    }
+    ops
+}
+
+async fn fill(store: &dyn aspk_store::Store, ops: &[Op]) -> anyhow::Result<()> {
+    for chunk in ops.chunks(5_000) {
+        store.append(chunk).await?;
+    }
+    Ok(())
+}
+
+fn rss_mib() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map(|kb| kb / 1024.0)
+            .unwrap_or(0.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+pub async fn run(args: BenchReplicationArgs) -> anyhow::Result<()> {
+    if let Some(dir) = args.measure_start {
+        return measure_start(&dir).await;
+    }
+    catch_up(args.catch_up_ops).await?;
+    cold_start(args.start_ops).await
+}
+
+async fn start_node(
+    data: &DataDir,
+    role: NodeRole,
+    key_id: u16,
+    serials: (u64, u64),
+) -> anyhow::Result<Node> {
+    let store = aspk_store::open(&data.sqlite_url()).await?;
+    Ok(Node::start(NodeOptions {
+        store,
+        origin: data.origin()?,
+        ticket_key: data.ticket_key(key_id)?,
+        token_secret: data.token_secret()?,
+        role,
+        serials,
+    })
+    .await?)
+}
+
+async fn catch_up(count: u64) -> anyhow::Result<()> {
+    let (cdir, sdir) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    let cloud_data = DataDir::open(cdir.path())?;
+    let cloud = start_node(&cloud_data, NodeRole::Cloud, 1, CLOUD_SERIALS).await?;
+    cloud.seed_demo().await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let router = aspk_http::router(aspk_http::AppState {
+        node: cloud.clone(),
+        upstream: None,
+    });
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let admin = cloud.authenticate(&cloud.sign_in("admin", "demo").await?.token)?;
+    let code = cloud.create_enrolment(&admin, "site_node", "demo").await?;
+    let site_data = DataDir::open(sdir.path())?;
+    let config = aspk_sync::enrol(
+        std::slice::from_ref(&url),
+        &code.code,
+        &site_data,
+        "bench site",
+    )
+    .await?;
+    let site_store = aspk_store::open(&site_data.sqlite_url()).await?;
+    let origin = site_data.origin()?;
+    fill(site_store.as_ref(), &synthetic_ops(&origin, count)).await?;
+    drop(site_store);
+    let site = start_node(
+        &site_data,
+        NodeRole::SiteNode,
+        config.key_id,
+        config.serials,
+    )
+    .await?;
+    let policy = LeasePolicy {
+        seats: 0,
+        horizon: chrono::Duration::zero(),
+    };
+    let worker = SyncWorker::new(
+        site.clone(),
+        UpstreamConfig { ..config },
+        Arc::new(UpstreamStatus::default()),
+        policy,
+        site_data.path(),
+    );
+
+    let started = Instant::now();
+    worker.spawn();
+    loop {
+        if cloud.version_vector().get(&origin).copied().unwrap_or(0) >= count {
+            break;
+        }
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(300),
+            "catch-up did not finish in 5 minutes"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let took = started.elapsed();
+    println!(
+        "catch-up: {count} ops site node → cloud in {:.2} s ({:.0} ops/s; target: 100,000 in under 5 s)",
+        took.as_secs_f64(),
+        count as f64 / took.as_secs_f64()
+    );
+
+    // Steady-state lag: one more op at the site, seen at the cloud.
+    let mut lags = Vec::new();
+    for _ in 0..10 {
+        let before = cloud.version_vector().get(&origin).copied().unwrap_or(0);
+        let t = Instant::now();
+        site.submit(|b| {
+            b.record(
+                "user:bench",
+                vec![OpBody::ScanDenied {
+                    serial: 1,
+                    gate: "g".into(),
+                    at: Utc::now(),
+                    reason: "bench".into(),
+                }],
+            );
+            Ok(())
+        })
+        .await?;
+        while cloud.version_vector().get(&origin).copied().unwrap_or(0) <= before {
+            anyhow::ensure!(t.elapsed() < Duration::from_secs(10), "lag over 10 s");
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        lags.push(t.elapsed());
+    }
+    lags.sort();
+    println!(
+        "steady-state lag site → cloud: median {:?}, max {:?} (target: under 1 s)",
+        lags[lags.len() / 2],
+        lags[lags.len() - 1]
+    );
+    Ok(())
+}
+
+async fn cold_start(count: u64) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    {
+        let data = DataDir::open(dir.path())?;
+        let store = aspk_store::open(&data.sqlite_url()).await?;
+        fill(store.as_ref(), &synthetic_ops("bench-origin-0001", count)).await?;
+    }
+    let status = std::process::Command::new(std::env::current_exe()?)
+        .args(["bench-replication", "--measure-start"])
+        .arg(dir.path())
+        .status()?;
+    anyhow::ensure!(status.success(), "the start measurement failed");
+    Ok(())
+}
+
+async fn measure_start(dir: &std::path::Path) -> anyhow::Result<()> {
+    let data = DataDir::open(dir)?;
+    let started = Instant::now();
+    let node = start_node(&data, NodeRole::Cloud, 1, CLOUD_SERIALS).await?;
+    let took = started.elapsed();
+    let (rss, hwm) = rss_mib();
+    let (ops, tickets) = node.read(|s| (s.op_count, s.tickets.len()));
+    println!(
+        "cold start: {ops} ops folded in {:.2} s ({tickets} tickets; target: under 2 s); resident memory {:.0} MiB, peak {:.0} MiB (target: under 200 MB)",
+        took.as_secs_f64(),
+        rss,
+        hwm
+    );
+    Ok(())
+}
