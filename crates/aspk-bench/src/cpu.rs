@@ -62,7 +62,8 @@ pub struct Span {
     /// Cores used by every other process (spawned server only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub other_cores: Option<f64>,
-    /// Server threads that were ready to run but waiting for a CPU, on average.
+    /// Server threads that were runnable but not running, on average: waiting for a busy
+    /// CPU, or for an idle one to wake up (on a VM the latter is not free).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_waiting_threads: Option<f64>,
     /// Same for the load generator's threads.

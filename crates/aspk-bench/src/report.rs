@@ -359,7 +359,7 @@ fn figures(s: &mut String, f: &Figures) {
     }
     let _ = writeln!(s, "{line}");
     let mut line = format!(
-        "  CPU wait   threads ready but waiting for a CPU, on average: bench {:.2}",
+        "  run queue  threads runnable but not running (contention, wake-up delay): bench {:.2}",
         c.bench_waiting_threads
     );
     if let Some(server) = c.server_waiting_threads {
