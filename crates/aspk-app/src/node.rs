@@ -31,6 +31,8 @@ pub enum NodeRole {
     Cloud,
     /// A replica at the venue: its key is delegated by the cloud at enrolment.
     SiteNode,
+    /// A turnstile agent: a replica that admits, and never sells.
+    Gate,
 }
 
 impl NodeRole {
@@ -38,6 +40,7 @@ impl NodeRole {
         match self {
             Self::Cloud => "cloud",
             Self::SiteNode => "site_node",
+            Self::Gate => "gate",
         }
     }
 }

@@ -109,6 +109,9 @@ impl Node {
         who: Option<&Principal>,
         new: NewOrder,
     ) -> Result<PlacedOrder, AppError> {
+        if self.role() == NodeRole::Gate {
+            return Err(AppError::Forbidden("sell at a gate"));
+        }
         let email = new.check_shape()?;
         check_seller(who, &new)?;
         let actor = who
@@ -159,6 +162,7 @@ impl Node {
                 let available = match self.role() {
                     NodeRole::SiteNode => slot.lease_left(self.origin()).unwrap_or(0),
                     NodeRole::Cloud => slot.available_for(self.origin()),
+                    NodeRole::Gate => 0,
                 };
                 if *requested > available {
                     let starts = slot.slot.starts_at.with_timezone(&venue.tz());

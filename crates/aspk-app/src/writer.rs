@@ -115,7 +115,8 @@ pub(crate) fn spawn(
     committed: Arc<tokio::sync::Notify>,
 ) -> mpsc::Sender<Job> {
     let (job_tx, job_rx) = mpsc::channel::<Job>(4096);
-    let (batch_tx, batch_rx) = mpsc::channel(2);
+    // One batch waits while one commits: the next batch grows instead of queueing.
+    let (batch_tx, batch_rx) = mpsc::channel(1);
     tokio::spawn(decide_loop(state, stamp, job_rx, batch_tx));
     tokio::spawn(commit_loop(
         store,

@@ -13,8 +13,16 @@ pub struct UpstreamConfig {
     pub node_id: String,
     pub token: String,
     pub venue: String,
+    /// `site_node` or `gate`.
+    #[serde(default = "site_node")]
+    pub role: String,
+    /// The delegated ticket key (site nodes; 0 for gates, which never sell).
     pub key_id: u16,
     pub serials: (u64, u64),
+}
+
+fn site_node() -> String {
+    "site_node".to_owned()
 }
 
 const FILE: &str = "upstream.json";
@@ -42,30 +50,34 @@ impl UpstreamConfig {
 #[derive(Deserialize)]
 struct Redeemed {
     node_id: String,
+    role: String,
     token: String,
     venue: String,
     key_id: Option<u16>,
     serials: Option<(u64, u64)>,
 }
 
-/// First start of a site node: makes its own ticket key, presents the enrolment code with
-/// the public half, stores the delegated key and the node token.
+/// First start of a site node or gate: presents the enrolment code (a site node with the
+/// public half of the ticket key it made), stores the node token (and the delegated key).
 pub async fn enrol(
     urls: &[String],
     code: &str,
     data: &DataDir,
     name: &str,
+    role: &str,
 ) -> anyhow::Result<UpstreamConfig> {
+    let wants_key = role == "site_node";
     let seed: [u8; 32] = rand::random();
     let public = aspk_ticket::IssuerKey::from_bytes(0, &seed)
         .public()
         .to_bytes();
     let origin = data.origin().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let public_hex: String = public.iter().map(|b| format!("{b:02x}")).collect();
     let body = serde_json::json!({
         "code": code,
         "name": name,
         "origin": origin,
-        "public_key": public.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+        "public_key": wants_key.then_some(public_hex),
     });
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))
@@ -89,16 +101,26 @@ pub async fn enrol(
             anyhow::bail!("enrolment refused by {url}: {detail}");
         }
         let r: Redeemed = response.json().await?;
-        let (Some(key_id), Some(serials)) = (r.key_id, r.serials) else {
-            anyhow::bail!("{url} did not delegate a ticket key: is the code for a site node?");
+        anyhow::ensure!(
+            r.role == role,
+            "the enrolment code is for a {}, not a {role}",
+            r.role
+        );
+        let (key_id, serials) = match (r.key_id, r.serials) {
+            (Some(key_id), Some(serials)) => {
+                data.store_ticket_key(key_id, &seed)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                (key_id, serials)
+            }
+            _ if wants_key => anyhow::bail!("{url} did not delegate a ticket key"),
+            _ => (0, (0, 0)),
         };
-        data.store_ticket_key(key_id, &seed)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let config = UpstreamConfig {
             urls: urls.to_vec(),
             node_id: r.node_id,
             token: r.token,
             venue: r.venue,
+            role: r.role,
             key_id,
             serials,
         };

@@ -161,6 +161,7 @@ async fn catch_up(count: u64) -> anyhow::Result<()> {
         &code.code,
         &site_data,
         "bench site",
+        "site_node",
     )
     .await?;
     let site_store = aspk_store::open(&site_data.sqlite_url()).await?;

@@ -84,7 +84,7 @@ pub fn redact(url: &str) -> String {
 fn incarnation(data: &DataDir, role: NodeRole) -> anyhow::Result<String> {
     let base = data.origin().map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(match role {
-        NodeRole::SiteNode => base,
+        NodeRole::SiteNode | NodeRole::Gate => base,
         NodeRole::Cloud => {
             let start: [u8; 4] = rand::random();
             format!(

@@ -116,7 +116,7 @@ async fn start_site_node(args: &ServeArgs) -> anyhow::Result<(Opened, Arc<Upstre
                 "this data folder is not enrolled yet: pass --enrol CODE from the cloud's admin",
             )?;
             let name = format!("site node {}", args.listen);
-            aspk_sync::enrol(&urls, code, &data, &name).await?
+            aspk_sync::enrol(&urls, code, &data, &name, "site_node").await?
         }
     };
     let data_path = data.path().to_owned();

@@ -298,6 +298,41 @@ impl Process {
         panic!("aspk serve did not become healthy on {}", process.base);
     }
 
+    /// Starts `aspk serve --demo` on `data` at the address of `base` (a restart on the same port).
+    pub async fn serve_on(data: &Path, base: &str) -> Process {
+        let listen = base.trim_start_matches("http://").to_owned();
+        let args = [
+            "serve",
+            "--demo",
+            "--data",
+            data.to_str().unwrap_or_default(),
+            "--listen",
+            &listen,
+        ];
+        let child = Command::new(binary())
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn aspk");
+        let mut process = Process {
+            child,
+            base: base.to_owned(),
+        };
+        for _ in 0..200 {
+            if reqwest::get(format!("{base}/healthz"))
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return process;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        let _ = process.child.kill();
+        let _ = process.child.wait();
+        panic!("aspk serve did not come back on {base}");
+    }
+
     /// `kill -9`: no chance to flush or clean up.
     pub fn kill_9(mut self) {
         self.child.kill().expect("SIGKILL");
