@@ -1,11 +1,11 @@
 //! # aspk-render
 //!
 //! Turns tickets into printable documents. This crate owns the *look* of a
-//! ticket: today PDF on A4 (the e-ticket a visitor prints or shows on a
-//! phone) and on an 80 mm thermal roll (box-office printers); ESC/POS output
-//! for roll printers is planned here too.
+//! ticket: PDF on A4 (the e-ticket a visitor prints or shows on a phone) and
+//! on an 80 mm thermal roll, and ESC/POS bytes for network receipt printers
+//! ([`escpos`]), with the one network call that sends them (raw TCP, port 9100).
 //!
-//! It is pure: bytes in, bytes out. No network, no filesystem, no clock and no
+//! Rendering is pure: bytes in, bytes out. No filesystem, no clock and no
 //! randomness at run time — the DejaVu Sans fonts are compiled in
 //! (`include_bytes!`, licence in `assets/DejaVu-LICENSE.txt`), and the same
 //! input always yields byte-identical PDF output.
@@ -33,6 +33,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 mod error;
+pub mod escpos;
 mod font;
 mod layout;
 mod paper;
@@ -42,6 +43,7 @@ mod text;
 mod ticket;
 
 pub use error::RenderError;
+pub use escpos::{ticket_escpos, EscPosOptions, TextMode};
 pub use paper::Paper;
 pub use qr::{qr_matrix, QrLevel, QrMatrix, QUIET_ZONE};
 pub use ticket::TicketDoc;

@@ -2,6 +2,7 @@
 //! (poppler's pdftotext/pdftoppm/pdfinfo, the rqrr decoder, zbarimg when present).
 
 mod api;
+mod escpos;
 mod qr_decode;
 mod samples;
 mod structure;
