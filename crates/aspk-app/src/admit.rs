@@ -145,7 +145,7 @@ impl Node {
         let is_known = self.read(|s| {
             s.tickets
                 .get(&claims.serial)
-                .is_some_and(|t| t.code == trimmed)
+                .is_some_and(|t| t.code.matches(trimmed))
         });
         if is_known {
             return Ok(Verified { claims, key_id });
@@ -215,7 +215,7 @@ fn decide(state: &State, serial: u64, code: Option<&str>, gate_venue: Option<&st
     let Some(ticket) = state.tickets.get(&serial) else {
         return ScanOutcome::bare(ScanResult::Unknown);
     };
-    if code.is_some_and(|c| c != ticket.code) {
+    if code.is_some_and(|c| !ticket.code.matches(c)) {
         // Genuinely signed, but not the code this ticket was issued with.
         return ScanOutcome::bare(ScanResult::Invalid);
     }

@@ -326,7 +326,7 @@ impl Sim {
                             aspk_ticket::HumanNumber::from_serial(placed.order.number).digits(),
                         );
                         self.codes
-                            .extend(placed.tickets.iter().map(|t| t.code.clone()));
+                            .extend(placed.tickets.iter().map(|t| t.code.to_string()));
                     }
                     Err(AppError::SoldOut { .. }) => {}
                     Err(e) => panic!("{}: selling failed: {e}", self.nodes[who].name),

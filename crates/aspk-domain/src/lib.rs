@@ -4,12 +4,14 @@
 //! wire format: add fields with `#[serde(default)]`, never rename.
 
 mod catalog;
+mod code;
 mod money;
 mod order;
 mod text;
 mod user;
 
 pub use catalog::{Category, Product, ProductValidity, Slot, Venue};
+pub use code::TicketCode;
 pub use money::{Currency, Money};
 pub use order::{Channel, Entry, Order, OrderStatus, Payment, PaymentMethod, Ticket, TicketStatus};
 pub use text::{Email, Localized, Slug, ValidationError};

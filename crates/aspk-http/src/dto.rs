@@ -208,7 +208,7 @@ impl TicketDto {
         Self {
             number: number(t.serial),
             number_display: number_display(t.serial),
-            code: t.code.clone(),
+            code: t.code.to_string(),
             product: t.product.to_string(),
             slot: t.slot.clone(),
             status: enum_name(&t.status),

@@ -70,7 +70,18 @@ impl SyncWorker {
         policy: LeasePolicy,
         data: &std::path::Path,
     ) -> Self {
-        let file = data.join("sync.json");
+        Self::with_cursor_file(node, config, status, policy, &data.join("sync.json"))
+    }
+
+    /// A worker whose cursors live in `file` (one file per peer when a node syncs with several).
+    pub fn with_cursor_file(
+        node: Node,
+        config: UpstreamConfig,
+        status: Arc<UpstreamStatus>,
+        policy: LeasePolicy,
+        file: &std::path::Path,
+    ) -> Self {
+        let file = file.to_owned();
         let cursors = std::fs::read(&file)
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())

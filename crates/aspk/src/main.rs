@@ -25,6 +25,8 @@ enum Command {
     Serve(cmd::serve::ServeArgs),
     /// Measure replication: catch-up of a backlog, steady-state lag, cold start of a big log.
     BenchReplication(cmd::bench_replication::BenchReplicationArgs),
+    /// Run the turnstile agent: read codes, decide locally, open the turnstile.
+    Gate(cmd::gate::GateArgs),
     /// Manage staff accounts (run while the server is stopped).
     #[command(subcommand)]
     User(cmd::user::UserCommand),
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => cmd::serve::run(args).await,
             Command::User(command) => cmd::user::run(command).await,
+            Command::Gate(args) => cmd::gate::run(args).await,
             Command::BenchReplication(args) => cmd::bench_replication::run(args).await,
             Command::Bench(args) => cmd::bench::run(args).await,
         }

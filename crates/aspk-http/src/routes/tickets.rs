@@ -124,7 +124,7 @@ pub fn ticket_doc(ticket: &Ticket, venue: &Venue, product: &Product) -> TicketDo
         both(&uk, &en)
     });
     TicketDoc {
-        code: ticket.code.clone(),
+        code: ticket.code.to_string(),
         number: number_display(ticket.serial),
         title: bilingual("ticket-title"),
         venue: both(&venue.name.uk, &venue.name.en),

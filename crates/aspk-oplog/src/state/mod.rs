@@ -263,7 +263,7 @@ impl State {
                 valid_until: issued.valid_until,
                 valid_days: issued.valid_days,
                 price_minor: issued.price_minor,
-                code: issued.code.clone(),
+                code: aspk_domain::TicketCode::new(&issued.code),
                 status: TicketStatus::Valid,
                 entries: Vec::new(),
                 void_reason: None,

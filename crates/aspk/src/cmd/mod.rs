@@ -1,5 +1,6 @@
 pub mod bench;
 pub mod bench_replication;
+pub mod gate;
 pub mod node;
 pub mod serve;
 pub mod user;

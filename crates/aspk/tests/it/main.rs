@@ -11,6 +11,7 @@ mod concurrency;
 mod contract;
 mod drills;
 mod durability;
+mod gate;
 mod kit;
 mod pages;
 mod pdf;

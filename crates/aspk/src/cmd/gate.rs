@@ -1,0 +1,212 @@
+//! `aspk gate`: the turnstile agent. A replica of its venue that decides every scan alone
+//! (signature, revocations, entries seen), replicates with its upstreams (site node, cloud)
+//! and directly with peer gates on the LAN, and opens the turnstile for an admitted ticket.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use aspk_app::{AppError, Node, NodeRole, Principal, ScanInput, ScanResult, UpstreamStatus};
+use aspk_domain::{Role, Username};
+use aspk_gate::{decision_line, InputSpec, OutputSpec, PassInfo, Turnstile};
+use aspk_http::AppState;
+use aspk_sync::{LeasePolicy, SyncWorker, UpstreamConfig};
+use clap::Args;
+
+use super::node::{self, Identity};
+
+#[derive(Args)]
+pub struct GateArgs {
+    /// Upstreams in order of preference (site node first, then the cloud), comma-separated.
+    #[arg(long, env = "ASPK_UPSTREAM", value_delimiter = ',', required = true)]
+    upstream: Vec<String>,
+    /// One-time enrolment code (role `gate`) for the first start.
+    #[arg(long, env = "ASPK_ENROL")]
+    enrol: Option<String>,
+    #[arg(long, default_value = "./aspk-gate-data", env = "ASPK_DATA")]
+    data: PathBuf,
+    /// Where codes come from: `stdin`, `tcp:ADDR`, `serial:DEV[@BAUD]`, `evdev:DEV`.
+    #[arg(long, default_value = "stdin")]
+    input: String,
+    /// Command run to open the turnstile for an admitted ticket (env: ASPK_TICKET, ASPK_RESULT, …).
+    #[arg(long)]
+    open: Option<String>,
+    /// Or an HTTP controller to POST each admission to.
+    #[arg(long)]
+    open_url: Option<String>,
+    /// How long the unlock output is held.
+    #[arg(long, default_value_t = 500)]
+    pulse_ms: u64,
+    /// This gate's name in entries and reports.
+    #[arg(long, default_value = "gate")]
+    name: String,
+    /// Serve the replication API here so peer gates can sync with this one.
+    #[arg(long)]
+    listen: Option<String>,
+    /// Peer gates to replicate with directly (their --listen addresses), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    peer: Vec<String>,
+}
+
+pub async fn run(args: GateArgs) -> anyhow::Result<()> {
+    let input: InputSpec = args
+        .input
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--input: {e}"))?;
+    let data = node::open_data(&args.data)?;
+    let urls: Vec<String> = args
+        .upstream
+        .iter()
+        .map(|u| u.trim().trim_end_matches('/').to_owned())
+        .collect();
+    let config = match UpstreamConfig::load(&data)? {
+        Some(mut c) => {
+            c.urls = urls;
+            c
+        }
+        None => {
+            let code = args
+                .enrol
+                .as_deref()
+                .context("this data folder is not enrolled yet: pass --enrol CODE (role gate)")?;
+            aspk_sync::enrol(&urls, code, &data, &args.name, "gate").await?
+        }
+    };
+    let data_path = data.path().to_owned();
+    let identity = Identity {
+        role: NodeRole::Gate,
+        key_id: 0,
+        serials: (0, 0),
+    };
+    let opened = node::start(data, None, identity).await?;
+    let node = opened.node.clone();
+    let status = Arc::new(UpstreamStatus::default());
+    let policy = LeasePolicy {
+        seats: 0,
+        horizon: chrono::Duration::zero(),
+    };
+    let mut upstream = SyncWorker::new(
+        node.clone(),
+        config.clone(),
+        status.clone(),
+        policy,
+        &data_path,
+    );
+    if let Err(e) = upstream.catch_up(2).await {
+        eprintln!("warning: upstream not reachable ({e}); deciding from local data");
+    }
+    upstream.spawn();
+    for (i, peer) in args.peer.iter().enumerate() {
+        let peer_config = UpstreamConfig {
+            urls: vec![peer.trim_end_matches('/').to_owned()],
+            ..config.clone()
+        };
+        let file = data_path.join(format!("sync-peer-{i}.json"));
+        SyncWorker::with_cursor_file(
+            node.clone(),
+            peer_config,
+            Arc::new(UpstreamStatus::default()),
+            policy,
+            &file,
+        )
+        .spawn();
+    }
+    if let Some(listen) = &args.listen {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+        let app = aspk_http::router(AppState {
+            node: node.clone(),
+            upstream: Some(status.clone()),
+        });
+        tokio::spawn(async move { axum::serve(listener, app).await });
+    }
+    let output = match (&args.open, &args.open_url) {
+        (Some(cmd), _) => OutputSpec::Command(cmd.clone()),
+        (None, Some(url)) => OutputSpec::Http { url: url.clone() },
+        (None, None) => OutputSpec::None,
+    };
+    let turnstile = Turnstile::new(output, Duration::from_millis(args.pulse_ms));
+    let mut codes = aspk_gate::spawn_input(input).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let who = Principal {
+        username: Username::parse(&format!("gate-{}", config.node_id))
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+        role: Role::Controller,
+    };
+    eprintln!("aspk gate '{}' ready (venue {})", args.name, config.venue);
+    while let Some(code) = codes.recv().await {
+        let line = decide(
+            &node,
+            &who,
+            &code,
+            &args.name,
+            &config.venue,
+            &status,
+            &turnstile,
+        )
+        .await;
+        println!("{line}");
+    }
+    drop(opened);
+    Ok(())
+}
+
+/// One scan: decide locally, open on admit, and describe the decision as one JSON line.
+async fn decide(
+    node: &Node,
+    who: &Principal,
+    code: &str,
+    gate: &str,
+    venue: &str,
+    status: &UpstreamStatus,
+    turnstile: &Turnstile,
+) -> String {
+    let digits = code.chars().filter(char::is_ascii_digit).count();
+    let input = if digits <= 16 {
+        ScanInput::Number(code.to_owned())
+    } else {
+        ScanInput::Code(code.to_owned())
+    };
+    let offline = !status.get().is_reachable;
+    match node.scan(who, input, gate, Some(venue)).await {
+        Ok(outcome) => {
+            let ticket = outcome
+                .ticket
+                .as_ref()
+                .map(|t| aspk_ticket::HumanNumber::from_serial(t.serial).digits());
+            let check = outcome
+                .product
+                .as_ref()
+                .is_some_and(|p| p.needs_document_check());
+            if outcome.result == ScanResult::Admit {
+                let info = PassInfo {
+                    ticket: ticket.clone(),
+                    result: "admit".into(),
+                    gate: gate.to_owned(),
+                    needs_document_check: check,
+                };
+                if let Err(e) = turnstile.open(&info).await {
+                    tracing::error!(error = %e, "cannot open the turnstile");
+                }
+            }
+            let extra = serde_json::json!({
+                "check_document": check,
+                "first_entry": outcome.first_entry.as_ref().map(|e| serde_json::json!({"at": e.at, "gate": e.gate})),
+            });
+            decision_line(outcome.result.as_str(), ticket.as_deref(), offline, extra)
+        }
+        Err(AppError::Invalid(e)) => decision_line(
+            "invalid",
+            None,
+            offline,
+            serde_json::json!({"error": e.to_string()}),
+        ),
+        Err(e) => decision_line(
+            "error",
+            None,
+            offline,
+            serde_json::json!({"error": e.to_string()}),
+        ),
+    }
+}

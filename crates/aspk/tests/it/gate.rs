@@ -1,0 +1,257 @@
+//! `aspk gate` with the real binary: codes on stdin, one JSON line per decision, the
+//! turnstile command run on admit, decisions offline, and two gates replicating directly.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::kit::{binary, free_port, order_body, Process};
+
+struct Gate {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Gate {
+    fn start(data: &std::path::Path, upstream: &str, code: Option<&str>, extra: &[&str]) -> Gate {
+        let mut args = vec![
+            "gate",
+            "--data",
+            data.to_str().unwrap(),
+            "--upstream",
+            upstream,
+            "--input",
+            "stdin",
+        ];
+        if let Some(code) = code {
+            args.extend(["--enrol", code]);
+        }
+        args.extend(extra);
+        let mut child = Command::new(binary())
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        Gate {
+            child,
+            stdin,
+            stdout,
+        }
+    }
+
+    fn scan(&mut self, code: &str) -> Value {
+        writeln!(self.stdin, "{code}").unwrap();
+        self.stdin.flush().unwrap();
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).unwrap();
+        serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("one JSON line per decision ({e}): {line:?}"))
+    }
+}
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn admin(base: &str) -> (reqwest::Client, String) {
+    let http = reqwest::Client::new();
+    let r: Value = http
+        .post(format!("{base}/api/v1/auth/token"))
+        .json(&json!({"username": "admin", "password": "demo"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (http, r["token"].as_str().unwrap().to_owned())
+}
+
+async fn post(http: &reqwest::Client, token: &str, url: String, body: Value) -> Value {
+    http.post(url)
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn setup() -> (tempfile::TempDir, Process, reqwest::Client, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let cloud = Process::serve(dir.path(), &[]).await;
+    let (http, token) = admin(&cloud.base).await;
+    let now = chrono::Utc::now();
+    let slot = post(&http, &token, format!("{}/api/v1/venues/demo/slots", cloud.base), json!({"starts_at": (now - chrono::Duration::minutes(5)).to_rfc3339(), "ends_at": (now + chrono::Duration::hours(1)).to_rfc3339(), "capacity": 50})).await;
+    let slot = slot["id"].as_str().unwrap().to_owned();
+    (dir, cloud, http, token, slot)
+}
+
+async fn gate_code(http: &reqwest::Client, token: &str, base: &str) -> String {
+    post(
+        http,
+        token,
+        format!("{base}/api/v1/enrolments"),
+        json!({"role": "gate", "venue": "demo"}),
+    )
+    .await["code"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gate_decides_alone_and_opens_the_turnstile() {
+    let (_dir, cloud, http, token, slot) = setup().await;
+    let order = post(
+        &http,
+        &token,
+        format!("{}/api/v1/orders", cloud.base),
+        order_body("adult", Some(&slot), 3, "box_office"),
+    )
+    .await;
+    let codes: Vec<String> = order["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["code"].as_str().unwrap().to_owned())
+        .collect();
+    let gdir = tempfile::tempdir().unwrap();
+    let opened = gdir.path().join("opened.txt");
+    let open_cmd = format!(
+        "echo \"$ASPK_TICKET $ASPK_RESULT $ASPK_GATE\" >> {}",
+        opened.display()
+    );
+    let code = gate_code(&http, &token, &cloud.base).await;
+    let mut gate = Gate::start(
+        &gdir.path().join("data"),
+        &cloud.base,
+        Some(&code),
+        &["--name", "north", "--open", &open_cmd],
+    );
+    let first = gate.scan(&codes[0]);
+    assert_eq!(first["result"], "admit", "{first}");
+    assert_eq!(first["offline"], false);
+    let number = first["ticket"].as_str().unwrap().to_owned();
+    assert_eq!(gate.scan(&codes[0])["result"], "already_used");
+    assert_eq!(gate.scan("12345")["result"], "invalid");
+    let text = std::fs::read_to_string(&opened).unwrap();
+    assert_eq!(
+        text.trim(),
+        format!("{number} admit north"),
+        "the turnstile opened once, for the admitted ticket"
+    );
+
+    // The cloud goes away: the gate keeps deciding from what it holds.
+    cloud.kill_9();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let offline = gate.scan(&codes[1]);
+    assert_eq!(offline["result"], "admit", "{offline}");
+    assert_eq!(offline["offline"], true);
+    assert_eq!(gate.scan(&codes[1])["result"], "already_used");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_gates_replicate_directly_and_partitioned_double_entry_is_found_once() {
+    let (dir, cloud, http, token, slot) = setup().await;
+    let order = post(
+        &http,
+        &token,
+        format!("{}/api/v1/orders", cloud.base),
+        order_body("adult", Some(&slot), 2, "box_office"),
+    )
+    .await;
+    let codes: Vec<String> = order["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["code"].as_str().unwrap().to_owned())
+        .collect();
+    let (pa, pb) = (free_port(), free_port());
+    let (ga, gb) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (ca, cb) = (
+        gate_code(&http, &token, &cloud.base).await,
+        gate_code(&http, &token, &cloud.base).await,
+    );
+    let (la, lb) = (format!("127.0.0.1:{pa}"), format!("127.0.0.1:{pb}"));
+    let (ua, ub) = (format!("http://{la}"), format!("http://{lb}"));
+    let mut a = Gate::start(
+        ga.path(),
+        &cloud.base,
+        Some(&ca),
+        &["--name", "a", "--listen", &la, "--peer", &ub],
+    );
+    let mut b = Gate::start(
+        gb.path(),
+        &cloud.base,
+        Some(&cb),
+        &["--name", "b", "--listen", &lb, "--peer", &ua],
+    );
+    // Both have caught up with the cloud (they answered a scan), then the cloud goes away.
+    assert_eq!(a.scan("1")["result"], "invalid");
+    assert_eq!(b.scan("1")["result"], "invalid");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let cloud_base = cloud.base.clone();
+    cloud.kill_9();
+
+    assert_eq!(a.scan(&codes[0])["result"], "admit");
+    // Within a second, gate B knows (the site node and the cloud are both gone).
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let at_b = b.scan(&codes[0]);
+    assert_eq!(at_b["result"], "already_used", "{at_b}");
+    assert_eq!(at_b["first_entry"]["gate"], "a");
+
+    drop(a);
+    drop(b);
+    // Partitioned: the two gates cannot reach each other or anyone.
+    let mut a = Gate::start(ga.path(), "http://127.0.0.1:1", None, &["--name", "a"]);
+    let mut b = Gate::start(gb.path(), "http://127.0.0.1:1", None, &["--name", "b"]);
+    assert_eq!(a.scan(&codes[1])["result"], "admit");
+    assert_eq!(b.scan(&codes[1])["result"], "admit");
+    drop(a);
+    drop(b);
+    // The cloud returns; the gates reconnect and push their entries.
+    let cloud = Process::serve_on(dir.path(), &cloud_base).await;
+    let _a = Gate::start(ga.path(), &cloud.base, None, &["--name", "a"]);
+    let _b = Gate::start(gb.path(), &cloud.base, None, &["--name", "b"]);
+    let (http, token) = admin(&cloud.base).await;
+    let mut findings = Value::Null;
+    for _ in 0..100 {
+        findings = http
+            .get(format!("{}/api/v1/findings?status=open", cloud.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if findings.as_array().is_some_and(|f| !f.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let findings = findings.as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["kind"], "double_entry");
+    let gates: Vec<&str> = findings[0]["facts"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["gate"].as_str().unwrap())
+        .collect();
+    assert_eq!(gates.len(), 2);
+    assert!(gates.contains(&"a") && gates.contains(&"b"), "{gates:?}");
+}
