@@ -181,22 +181,22 @@ fn decide_code(
     let now = Utc::now();
     let local_day = epoch_day(now.with_timezone(&venue.tz()).date_naive());
     let early = i64::from(venue.early_entry_minutes) * 60;
-    let result = if let Some(first) = state.pending_entries(claims.serial).first() {
+    if let Some(first) = state.pending_entries(claims.serial).first() {
+        let first_entry = Some(first.clone());
         return ScanOutcome {
             result: ScanResult::AlreadyUsed,
             ticket: None,
             product: None,
-            first_entry: Some(first.clone()),
+            first_entry,
         };
-    } else {
-        match time_verdict(&claims.validity, now.timestamp(), local_day, early) {
-            TimeVerdict::NotYetValid => ScanResult::NotValidYet,
-            TimeVerdict::Expired => ScanResult::Expired,
-            TimeVerdict::Valid if gate_venue.is_some_and(|g| g != venue.id.as_str()) => {
-                ScanResult::WrongVenue
-            }
-            TimeVerdict::Valid => ScanResult::Admit,
+    }
+    let result = match time_verdict(&claims.validity, now.timestamp(), local_day, early) {
+        TimeVerdict::NotYetValid => ScanResult::NotValidYet,
+        TimeVerdict::Expired => ScanResult::Expired,
+        TimeVerdict::Valid if gate_venue.is_some_and(|g| g != venue.id.as_str()) => {
+            ScanResult::WrongVenue
         }
+        TimeVerdict::Valid => ScanResult::Admit,
     };
     let product = state
         .products_of(&venue.id)

@@ -37,7 +37,13 @@ impl FromRequestParts<AppState> for NodeAuth {
         match state.node.authenticate_node(token) {
             Ok(node) => Ok(Self(node)),
             Err(e) => {
-                if let Some(node_id) = state.node.revoked_node(token) {
+                // The first refusal is recorded (a finding); later ones are only refused.
+                let first_refusal = state.node.revoked_node(token).filter(|id| {
+                    state
+                        .node
+                        .read(|s| !s.findings.contains_key(&format!("revoked_push:{id}")))
+                });
+                if let Some(node_id) = first_refusal {
                     let body = OpBody::RevokedPushRefused { node_id, ops: 0 };
                     let _ = state
                         .node

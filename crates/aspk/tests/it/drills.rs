@@ -588,3 +588,50 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_revoked_site_node_is_refused_and_flagged_once() {
+    let (cdir, sdir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let cport = free_port();
+    let _cloud = cloud(cdir.path(), cport).await;
+    let c = Api::sign_in(&format!("http://127.0.0.1:{cport}")).await;
+    let slot = c.open_slot(40).await;
+    let sport = free_port();
+    let _site = site(sdir.path(), sport, &c.base, Some(&c.enrolment().await), 10).await;
+    let s = Api::sign_in(&format!("http://127.0.0.1:{sport}")).await;
+    within(Duration::from_secs(10), "site node leases seats", || {
+        leased(&s, &slot)
+    })
+    .await;
+    let (_, nodes) = c.get("/api/v1/nodes").await;
+    let node_id = nodes[0]["node_id"].as_str().unwrap().to_owned();
+    let (status, _) = c
+        .post(
+            &format!("/api/v1/nodes/{node_id}/revoke"),
+            json!({"reason": "stolen"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, order) = s.sell(&slot, 1, "box_office").await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "the site node still sells from its lease: {order}"
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        !c.has_order(order["number"].as_str().unwrap()).await,
+        "its pushes are refused"
+    );
+    let findings = c.findings().await;
+    let flagged: Vec<_> = findings
+        .iter()
+        .filter(|f| f["kind"] == "revoked_push")
+        .collect();
+    assert_eq!(flagged.len(), 1, "flagged once: {findings:?}");
+    assert_eq!(flagged[0]["facts"]["node_id"], node_id.as_str());
+    assert!(s.status().await["upstream"]["last_error"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("403"));
+}
