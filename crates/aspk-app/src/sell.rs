@@ -102,6 +102,16 @@ struct Line<'a> {
 }
 
 impl Node {
+    /// Seats of `slot` this node may sell now. A site node may be cut off at any moment, so
+    /// it sells only from its lease; the cloud sells what no lease covers; a gate never sells.
+    pub fn seats_for_sale(&self, slot: &aspk_oplog::SlotState) -> u32 {
+        match self.role() {
+            NodeRole::SiteNode => slot.lease_left(self.origin()).unwrap_or(0),
+            NodeRole::Cloud => slot.available_for(self.origin()),
+            NodeRole::Gate => 0,
+        }
+    }
+
     /// Places an order: checks everything, takes the seats, signs the tickets, and returns
     /// once the order is durable. Either every ticket is issued or none (409 when short).
     pub async fn place_order(
@@ -159,11 +169,7 @@ impl Node {
             for (id, requested) in &per_slot {
                 let slot = &state.slots[*id];
                 // A site node may be cut off at any moment: it sells only from its lease.
-                let available = match self.role() {
-                    NodeRole::SiteNode => slot.lease_left(self.origin()).unwrap_or(0),
-                    NodeRole::Cloud => slot.available_for(self.origin()),
-                    NodeRole::Gate => 0,
-                };
+                let available = self.seats_for_sale(slot);
                 if *requested > available {
                     let starts = slot.slot.starts_at.with_timezone(&venue.tz());
                     let is_lease = self.role() == NodeRole::SiteNode;

@@ -107,14 +107,14 @@ pub struct SlotDto {
 }
 
 impl SlotDto {
-    /// `origin` is the node answering: a site node shows the seats of its own lease.
-    pub fn new(s: &SlotState, venue: Option<&Venue>, origin: &str) -> Self {
+    /// `available` is what the answering node may sell (a site node: its own lease).
+    pub fn new(s: &SlotState, venue: Option<&Venue>, available: u32) -> Self {
         Self {
             id: s.slot.id.clone(),
             starts_at: local(venue, s.slot.starts_at),
             ends_at: local(venue, s.slot.ends_at),
             capacity: s.slot.capacity,
-            available: s.available_for(origin),
+            available,
             sold: s.sold,
         }
     }

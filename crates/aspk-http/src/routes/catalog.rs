@@ -38,7 +38,7 @@ pub async fn catalog(
         slots: view
             .slots
             .iter()
-            .map(|s| SlotDto::new(s, Some(venue), state.node.origin()))
+            .map(|s| SlotDto::new(s, Some(venue), state.node.seats_for_sale(s)))
             .collect(),
     }))
 }
@@ -62,7 +62,11 @@ pub async fn create_slot(
     let v = state.node.read(|s| s.venues.get(&slot.slot.venue).cloned());
     Ok((
         StatusCode::CREATED,
-        Json(SlotDto::new(&slot, v.as_ref(), state.node.origin())),
+        Json(SlotDto::new(
+            &slot,
+            v.as_ref(),
+            state.node.seats_for_sale(&slot),
+        )),
     ))
 }
 
