@@ -202,10 +202,6 @@ fn dummy_hash() -> &'static str {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     HASH.get_or_init(|| {
         let secret: [u8; 16] = rand::random();
-        hash_password(&to_hex_str(&secret)).unwrap_or_default()
+        hash_password(&crate::to_hex(&secret)).unwrap_or_default()
     })
-}
-
-fn to_hex_str(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

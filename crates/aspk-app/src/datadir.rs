@@ -108,11 +108,7 @@ impl DataDir {
     fn read_or_create_secret(&self, path: &Path) -> Result<[u8; 32], DataDirError> {
         let hex = self.read_or_create(path, || {
             let bytes: [u8; 32] = rand::random();
-            bytes
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-                .into_bytes()
+            to_hex(&bytes).into_bytes()
         })?;
         let text = String::from_utf8_lossy(&hex);
         parse_hex32(text.trim()).ok_or_else(|| DataDirError::Damaged {
@@ -155,8 +151,9 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-pub(crate) fn parse_hex32(text: &str) -> Option<[u8; 32]> {
-    if text.len() != 64 {
+/// 32 bytes from 64 hex digits (keys and secrets in files and on the wire).
+pub fn parse_hex32(text: &str) -> Option<[u8; 32]> {
+    if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     let mut out = [0u8; 32];
@@ -166,7 +163,8 @@ pub(crate) fn parse_hex32(text: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
-pub(crate) fn to_hex(bytes: &[u8]) -> String {
+/// Lower-case hex, two digits a byte.
+pub fn to_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -25,7 +25,7 @@ pub use admit::{ScanInput, ScanOutcome, ScanResult};
 pub use auth::{Principal, TokenIssued};
 pub use cancel::CancelRequest;
 pub use catalog::{local_day_bounds, local_today, CatalogView, NewSlot};
-pub use datadir::{write_private, DataDir, DataDirError};
+pub use datadir::{parse_hex32, to_hex, write_private, DataDir, DataDirError};
 pub use demo::{DEMO_PASSWORD, DEMO_USER};
 pub use enrol::{Enrolled, EnrolmentCode, NodeCredential};
 pub use error::AppError;

@@ -72,7 +72,7 @@ pub async fn enrol(
         .public()
         .to_bytes();
     let origin = data.origin().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let public_hex: String = public.iter().map(|b| format!("{b:02x}")).collect();
+    let public_hex = aspk_app::to_hex(&public);
     let body = serde_json::json!({
         "code": code,
         "name": name,

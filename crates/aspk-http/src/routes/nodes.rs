@@ -84,16 +84,8 @@ pub struct RedeemResponse {
 }
 
 fn parse_key(hex: &str) -> Result<[u8; 32], AppError> {
-    let bad = || AppError::invalid("public_key", "must be 64 hex digits");
-    if hex.len() != 64 {
-        return Err(bad());
-    }
-    let mut out = [0u8; 32];
-    for (i, b) in out.iter_mut().enumerate() {
-        *b = u8::from_str_radix(hex.get(2 * i..2 * i + 2).ok_or_else(bad)?, 16)
-            .map_err(|_| bad())?;
-    }
-    Ok(out)
+    aspk_app::parse_hex32(hex)
+        .ok_or_else(|| AppError::invalid("public_key", "must be 64 hex digits"))
 }
 
 /// A new node presents its enrolment code and gets its identity (the code works once).

@@ -87,10 +87,7 @@ fn incarnation(data: &DataDir, role: NodeRole) -> anyhow::Result<String> {
         NodeRole::SiteNode | NodeRole::Gate => base,
         NodeRole::Cloud => {
             let start: [u8; 4] = rand::random();
-            format!(
-                "{base}-{}",
-                start.iter().map(|b| format!("{b:02x}")).collect::<String>()
-            )
+            format!("{base}-{}", aspk_app::to_hex(&start))
         }
     })
 }
