@@ -4,6 +4,7 @@ pub mod auth;
 pub mod catalog;
 pub mod nodes;
 pub mod orders;
+pub mod requests;
 pub mod scans;
 pub mod sync;
 pub mod system;
@@ -28,6 +29,7 @@ pub fn api() -> Router<AppState> {
         .route("/api/v1/orders", post(orders::place))
         .route("/api/v1/orders/{number}", get(orders::get))
         .route("/api/v1/orders/{number}/cancel", post(orders::cancel))
+        .route("/api/v1/requests", post(requests::create))
         .route("/api/v1/scans", post(scans::scan))
         .route("/api/v1/tickets/{number}/pdf", get(tickets::pdf))
         .route("/api/v1/status", get(system::status))
