@@ -159,6 +159,7 @@ fn build(state: &State, venue: Venue, from: NaiveDate, to: NaiveDate) -> Report 
                 sales.refunds_minor -= payment.amount_minor;
             }
         }
+        let mut products_in_order: Vec<&str> = Vec::new();
         for ticket in live {
             let product = state
                 .products
@@ -172,6 +173,10 @@ fn build(state: &State, venue: Venue, from: NaiveDate, to: NaiveDate) -> Report 
                 });
             line.sales.tickets += 1;
             line.sales.amount_minor += ticket.price_minor;
+            if !products_in_order.contains(&ticket.product.as_str()) {
+                products_in_order.push(ticket.product.as_str());
+                line.sales.orders += 1;
+            }
         }
     }
     report.by_product = products.into_values().collect();

@@ -15,3 +15,4 @@ mod gate;
 mod kit;
 mod pages;
 mod pdf;
+mod staff_app;
