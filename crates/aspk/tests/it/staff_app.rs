@@ -88,6 +88,9 @@ impl<'a> Session<'a> {
     }
 }
 
+/// A form post: path, fields, and the roles that must be refused.
+type Action<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str]);
+
 async fn demo_with_staff() -> (TestApp, String) {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let admin = app.admin().await;
@@ -148,7 +151,7 @@ async fn every_staff_route_checks_the_role() {
     // Actions: a controller may not sell, cancel, print or change settings; a cashier may
     // not change settings or answer requests.
     let ops = app.ops_in_log().await;
-    let actions: &[(&str, &[(&str, &str)], &[&str])] = &[
+    let actions: &[Action] = &[
         (
             "/shifts/open",
             &[("venue", "demo"), ("float", "100")],
