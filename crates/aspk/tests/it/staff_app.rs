@@ -631,3 +631,113 @@ async fn reports_requests_and_schedules() {
     assert_eq!(admin_s.post("/settings/schedule", &form).await.0, 303);
     assert_eq!(count(&app), 6, "running it again adds nothing");
 }
+
+/// A minimal SMTP server on loopback: accepts every mail and hands back each session's
+/// envelope and data.
+async fn smtp_server() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            let (socket, _) = listener.accept().await.unwrap();
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 test ESMTP\r\n").await.unwrap();
+                let mut transcript = String::new();
+                let mut in_data = false;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    transcript.push_str(&line);
+                    transcript.push('\n');
+                    let reply: &[u8] = if in_data {
+                        if line != "." {
+                            continue;
+                        }
+                        in_data = false;
+                        let _ = tx.send(std::mem::take(&mut transcript));
+                        b"250 queued\r\n"
+                    } else {
+                        match line.get(..4).unwrap_or("").to_ascii_uppercase().as_str() {
+                            "EHLO" | "HELO" => b"250 test\r\n",
+                            "DATA" => {
+                                in_data = true;
+                                b"354 go on\r\n"
+                            }
+                            "QUIT" => {
+                                let _ = write.write_all(b"221 bye\r\n").await;
+                                break;
+                            }
+                            _ => b"250 ok\r\n",
+                        }
+                    };
+                    write.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (addr, rx)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_outbox_is_sent_when_mail_works_and_retried_until_then() {
+    let (app, _) = demo_with_staff().await;
+    let maria = app.token("maria", "correct horse").await;
+    let who = app.node.authenticate(&maria).unwrap();
+    let id = app
+        .node
+        .receive_request(
+            "demo",
+            "Оксана",
+            "oksana@example.com",
+            "Екскурсія",
+            "Чи є екскурсії?",
+        )
+        .await
+        .unwrap();
+    let mail_id = app
+        .node
+        .reply_request(&who, &id, "Так, щосуботи.")
+        .await
+        .unwrap();
+
+    // The mail server is down: the attempt is recorded, the mail stays queued.
+    let dead = crate::kit::free_port();
+    let config = |server: String| aspk_mail::MailConfig {
+        server,
+        from: "Музей <tickets@museum.example>".into(),
+    };
+    let mut mailer =
+        aspk_mail::Mailer::new(app.node.clone(), &config(format!("127.0.0.1:{dead}"))).unwrap();
+    mailer.send_due().await;
+    let mail = app.node.read(|s| s.outbox[&mail_id].clone());
+    assert_eq!((mail.attempts, mail.sent_at), (1, None));
+    assert!(mail.last_error.is_some());
+
+    // It works again: the mail goes out once, and is marked sent.
+    let (addr, mut received) = smtp_server().await;
+    let mut mailer = aspk_mail::Mailer::new(app.node.clone(), &config(addr)).unwrap();
+    mailer.send_due().await;
+    let session = tokio::time::timeout(Duration::from_secs(5), received.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        session.contains("RCPT TO:<oksana@example.com>"),
+        "{session}"
+    );
+    assert!(
+        session.contains("MAIL FROM:<tickets@museum.example>"),
+        "{session}"
+    );
+    assert!(session.contains("Subject: "), "{session}");
+    let mail = app.node.read(|s| s.outbox[&mail_id].clone());
+    assert!(mail.sent_at.is_some());
+    mailer.send_due().await;
+    assert!(
+        received.try_recv().is_err(),
+        "a sent mail is not sent again"
+    );
+}
