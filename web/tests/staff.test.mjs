@@ -134,6 +134,10 @@ async function flow(browser, lang) {
     await Promise.all([cp.waitForNavigation(), cp.press('#float', 'Enter')]);
     await cp.selectOption('#slot', slot);
     await shot(cp, '03-box-office');
+    await cp.setViewportSize({ width: 800, height: 1280 });
+    await shot(cp, '03-box-office-tablet');
+    assert.ok(await cp.isVisible('#sell'), 'the sell button fits a tablet');
+    await cp.setViewportSize({ width: 1280, height: 800 });
     const started = performance.now();
     await cp.keyboard.press('Alt+1');
     await cp.keyboard.press('Alt+1');

@@ -157,6 +157,7 @@ impl Node {
                 password_hash: hash,
                 is_active: true,
                 generation: 1,
+                lang: None,
             };
             batch.record(&actor, vec![OpBody::UserSaved(user)]);
             Ok(())
@@ -256,6 +257,31 @@ impl Node {
 }
 
 impl Node {
+    /// Remembers the interface language a member of staff chose (`uk` or `en`).
+    pub async fn set_language(&self, who: &Principal, lang: &str) -> Result<(), AppError> {
+        if !matches!(lang, "uk" | "en") {
+            return Err(AppError::invalid("lang", "must be uk or en"));
+        }
+        let (name, lang) = (who.username.clone(), lang.to_owned());
+        let actor = who.actor();
+        self.submit(move |batch| {
+            let Some(mut user) = batch.state().users.get(&name).cloned() else {
+                return Err(AppError::Unauthenticated);
+            };
+            if user.lang.as_deref() != Some(lang.as_str()) {
+                user.lang = Some(lang);
+                batch.record(&actor, vec![OpBody::UserSaved(user)]);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// The language a member of staff chose last, if any.
+    pub fn language_of(&self, username: &Username) -> Option<String> {
+        self.read(|s| s.users.get(username).and_then(|u| u.lang.clone()))
+    }
+
     /// The anti-forgery token for forms of the session `session_token`.
     pub fn csrf_token(&self, session_token: &str) -> String {
         let mut key_input = *self.token_secret();

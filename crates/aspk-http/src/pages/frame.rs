@@ -59,6 +59,14 @@ impl FromRequestParts<AppState> for Page {
             .node
             .authenticate(&session)
             .map_err(|_| redirect("/"))?;
+        // A language chosen with `?lang=` is remembered for the person too.
+        if set_lang.is_some()
+            && state.node.language_of(&who.username).as_deref() != Some(lang.code())
+        {
+            if let Err(e) = state.node.set_language(&who, lang.code()).await {
+                tracing::warn!(error = %e, "could not remember the language");
+            }
+        }
         Ok(Page {
             lang,
             csrf: state.node.csrf_token(&session),

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
-use super::frame::{escape, page_lang, redirect};
+use super::frame::{escape, page_lang, redirect, LANG_COOKIE};
 use super::Page;
 use crate::extract::{cookie, SESSION_COOKIE};
 use crate::AppState;
@@ -87,11 +87,26 @@ pub async fn submit(
     let (lang, _) = page_lang(&headers, uri.query());
     match state.node.sign_in(&f.username, &f.password).await {
         Ok(issued) => {
+            // `Secure` when the app is reached over HTTPS (a TLS proxy in front of it).
+            let secure = headers
+                .get("x-forwarded-proto")
+                .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"https"));
             let cookie = format!(
-                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age=57600",
-                issued.token
+                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age=57600{}",
+                issued.token,
+                if secure { "; Secure" } else { "" }
             );
-            with_cookie(redirect(home(issued.role)), Some(cookie))
+            let mut response = with_cookie(redirect(home(issued.role)), Some(cookie));
+            // The person's own language follows them to any workstation.
+            let chosen = aspk_domain::Username::parse(&f.username)
+                .ok()
+                .and_then(|u| state.node.language_of(&u));
+            if let Some(lang) = chosen {
+                let cookie =
+                    format!("{LANG_COOKIE}={lang}; Path=/; Max-Age=31536000; SameSite=Lax");
+                response = with_cookie(response, Some(cookie));
+            }
+            response
         }
         Err(e) => {
             let (status, key) = match e {

@@ -741,3 +741,32 @@ async fn the_outbox_is_sent_when_mail_works_and_retried_until_then() {
         "a sent mail is not sent again"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_language_follows_the_person() {
+    let (app, _) = demo_with_staff().await;
+    let olena = Session::sign_in(&app, "olena", "correct horse").await;
+    let (_, html) = olena.get("/status?lang=en").await;
+    assert!(html.contains("System status"));
+    // A new sign-in elsewhere (no language cookie) gets her choice back.
+    let r = app
+        .client
+        .post(format!("{}/", app.base))
+        .form(&[("username", "olena"), ("password", "correct horse")])
+        .send()
+        .await
+        .unwrap();
+    let cookies: Vec<String> = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        cookies.iter().any(|c| c.starts_with("aspk_lang=en")),
+        "{cookies:?}"
+    );
+    let petro = Session::sign_in(&app, "petro", "correct horse").await;
+    let (_, html) = petro.get("/status").await;
+    assert!(html.contains("Стан системи"), "others keep Ukrainian");
+}
