@@ -330,7 +330,8 @@ fn mentions(op: &Op, order: &Order) -> bool {
         }
         OpBody::TicketVoided { serial, .. }
         | OpBody::EntryRecorded { serial, .. }
-        | OpBody::ScanDenied { serial, .. } => ticket(serial),
+        | OpBody::ScanDenied { serial, .. }
+        | OpBody::PassNotUsed { serial, .. } => ticket(serial),
         _ => false,
     }
 }

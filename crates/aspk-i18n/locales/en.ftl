@@ -218,3 +218,4 @@ status-upstream = Upstream
 status-upstream-up = reachable
 status-upstream-down = unreachable
 status-last-push = Last sent up
+history-pass-not-used = ticket { $ticket } let through at { $gate }, but nobody passed: the ticket stays valid

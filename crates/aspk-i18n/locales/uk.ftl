@@ -219,3 +219,4 @@ status-upstream = Вищий вузол
 status-upstream-up = доступний
 status-upstream-down = недоступний
 status-last-push = Востаннє надіслано
+history-pass-not-used = квиток { $ticket } відкрив турнікет на { $gate }, але ніхто не пройшов: квиток лишається дійсним

@@ -197,6 +197,14 @@ pub enum OpBody {
         #[serde(default)]
         error: Option<String>,
     },
+    /// A gate granted a pass but nobody walked through (the turnstile's passage sensor
+    /// stayed quiet): the entry this gate recorded at `entry_hlc` is withdrawn and the
+    /// ticket stays usable.
+    PassNotUsed {
+        serial: u64,
+        gate: String,
+        entry_hlc: u64,
+    },
 }
 
 impl OpBody {
@@ -230,6 +238,7 @@ impl OpBody {
             Self::RequestReplied { .. } => "request_replied",
             Self::MailQueued { .. } => "mail_queued",
             Self::MailAttempted { .. } => "mail_attempted",
+            Self::PassNotUsed { .. } => "pass_not_used",
         }
     }
 }

@@ -279,6 +279,16 @@ fn history_row(page: &Page, op: &Op, v: Option<&Venue>) -> String {
             };
             page.t_args(key, &[("printer", printer.as_str().into())])
         }
+        OpBody::PassNotUsed { serial, gate, .. } => page.t_args(
+            "history-pass-not-used",
+            &[
+                (
+                    "ticket",
+                    HumanNumber::from_serial(*serial).to_string().into(),
+                ),
+                ("gate", gate.as_str().into()),
+            ],
+        ),
         other => other.kind().to_owned(),
     };
     format!(

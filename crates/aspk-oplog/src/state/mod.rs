@@ -167,6 +167,9 @@ impl State {
                 }
             }
             OpBody::EntryRecorded { serial, gate, at } => self.record_entry(*serial, gate, *at, op),
+            OpBody::PassNotUsed {
+                serial, entry_hlc, ..
+            } => self.withdraw_entry(*serial, &op.origin, *entry_hlc),
             OpBody::ScanDenied { .. } => {}
             OpBody::EnrolmentCreated {
                 code_hash,
@@ -420,6 +423,25 @@ impl State {
         ticket.entries.insert(pos, entry);
         if ticket.status == TicketStatus::Valid {
             ticket.status = TicketStatus::Used;
+        }
+        self.check_ticket(serial);
+    }
+
+    /// Removes the entry `origin` recorded at `hlc` (a pass nobody used).
+    fn withdraw_entry(&mut self, serial: u64, origin: &str, hlc: u64) {
+        let is_it = |e: &Entry| e.origin == origin && e.hlc == hlc;
+        if let Some(pending) = self.pending_entries.get_mut(&serial) {
+            pending.retain(|e| !is_it(e));
+        }
+        let Some(ticket) = self.tickets.get_mut(&serial) else {
+            return;
+        };
+        ticket.entries.retain(|e| !is_it(e));
+        if ticket.entries.is_empty() && ticket.status == TicketStatus::Used {
+            ticket.status = TicketStatus::Valid;
+        }
+        if ticket.entries.len() < 2 {
+            self.findings.remove(&format!("double_entry:{serial}"));
         }
         self.check_ticket(serial);
     }
