@@ -81,9 +81,13 @@ mod tests {
         ];
         let mut keys = Vec::new();
         for source in sources {
-            for opener in ["e(\"", "t(\"", "t_args(\"", "t(lang, \""] {
+            for opener in [".e(", ".t(", "t_args(", " t(lang,"] {
                 for (i, _) in source.match_indices(opener) {
-                    let rest = &source[i + opener.len()..];
+                    // The key may follow on the next line (rustfmt breaks long calls).
+                    let rest = source[i + opener.len()..].trim_start();
+                    let Some(rest) = rest.strip_prefix('"') else {
+                        continue;
+                    };
                     let Some(key) = rest.find('"').map(|end| &rest[..end]) else {
                         continue;
                     };
