@@ -5,6 +5,7 @@
 
 mod assets;
 mod box_office;
+mod devices;
 mod frame;
 mod order_detail;
 mod orders;
@@ -59,6 +60,8 @@ pub fn routes() -> Router<AppState> {
         .route("/settings/products", post(settings::save_product))
         .route("/settings/users", post(settings::add_user))
         .route("/settings/schedule", post(settings::schedule))
+        .route("/settings/devices", get(devices::list).post(devices::add))
+        .route("/settings/devices/{node_id}/revoke", post(devices::revoke))
 }
 
 #[cfg(test)]
@@ -69,6 +72,7 @@ mod tests {
     fn literal_keys() -> Vec<String> {
         let sources = [
             include_str!("box_office.rs"),
+            include_str!("devices.rs"),
             include_str!("frame.rs"),
             include_str!("order_detail.rs"),
             include_str!("orders.rs"),

@@ -117,7 +117,7 @@ pub async fn page(page: Page) -> Response {
         .map(|(_, d)| format!("<label class=\"check\"><input type=\"checkbox\" name=\"day\" value=\"{d}\" checked> {}</label>", page.e(&format!("weekday-{d}"))))
         .collect();
     let body = format!(
-        "<section><h2>{printers_l}</h2><table id=\"printers\"><tbody>{printer_rows}</tbody></table>\
+        "<p><a href=\"/settings/devices\" id=\"devices-link\">{devices_l}</a></p><section><h2>{printers_l}</h2><table id=\"printers\"><tbody>{printer_rows}</tbody></table>\
          <form method=\"post\" action=\"/settings/printers\">{csrf}\
          <label for=\"printer-id\">{id_l}</label><input id=\"printer-id\" name=\"id\" required pattern=\"[a-z0-9_-]+\">\
          <label for=\"printer-name\">{name_l}</label><input id=\"printer-name\" name=\"name\" required>\
@@ -143,6 +143,7 @@ pub async fn page(page: Page) -> Response {
          <label for=\"user-password\">{password_l}</label><input id=\"user-password\" name=\"password\" type=\"password\" minlength=\"8\" required autocomplete=\"new-password\">\
          <label for=\"user-role\">{role_l}</label><select id=\"user-role\" name=\"role\">{role_options}</select>\
          <div><button class=\"primary\" type=\"submit\">{add_l}</button></div></form></section>",
+        devices_l = page.e("nav-devices"),
         printers_l = page.e("settings-printers"),
         id_l = page.e("settings-id"),
         name_l = page.e("settings-name"),

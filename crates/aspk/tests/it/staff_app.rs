@@ -770,3 +770,46 @@ async fn the_language_follows_the_person() {
     let (_, html) = petro.get("/status").await;
     assert!(html.contains("Стан системи"), "others keep Ukrainian");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_admin_adds_a_phone_with_a_qr_and_revokes_it() {
+    let (app, _) = demo_with_staff().await;
+    let admin = Session::sign_in(&app, "admin", "demo").await;
+    let maria = Session::sign_in(&app, "maria", "correct horse").await;
+    assert_eq!(maria.get("/settings/devices").await.0, 403);
+    let (status, to) = admin
+        .post(
+            "/settings/devices",
+            &[("role", "scanner"), ("venue", "demo")],
+        )
+        .await;
+    assert_eq!(status, 200, "{to}");
+    let code = to
+        .split("id=\"enrol-code\">")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .unwrap()
+        .to_owned();
+    assert_eq!(code.len(), 10);
+    assert!(to.contains("<svg") && to.contains(&format!("/scan#pair={code}")));
+    let (status, redeemed) = app
+        .post(
+            "/api/v1/enrolments/redeem",
+            None,
+            json!({"code": code, "name": "Телефон 1", "origin": "phone-test-0001"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{redeemed}");
+    let node_id = redeemed["node_id"].as_str().unwrap().to_owned();
+    let (_, list) = admin.get("/settings/devices").await;
+    assert!(list.contains("Телефон 1"));
+    let (status, _) = admin
+        .post(
+            &format!("/settings/devices/{node_id}/revoke"),
+            &[("reason", "загублено")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let revoked = app.node.read(|s| s.nodes[&node_id].revoked.clone());
+    assert_eq!(revoked.as_deref(), Some("загублено"));
+}
