@@ -257,6 +257,74 @@ impl Node {
 }
 
 impl Node {
+    /// Changes a member of staff (admins): role, active or not, a new password. A new
+    /// password or deactivation ends every session the person had.
+    pub async fn update_user(
+        &self,
+        who: &Principal,
+        username: &str,
+        role: Option<Role>,
+        is_active: Option<bool>,
+        password: Option<String>,
+    ) -> Result<(), AppError> {
+        who.require(&[Role::Admin], "change staff accounts")?;
+        let name = Username::parse(username)?;
+        if name == who.username
+            && (is_active == Some(false) || role.is_some_and(|r| r != Role::Admin))
+        {
+            return Err(AppError::invalid(
+                "username",
+                "you cannot lock yourself out: ask another admin",
+            ));
+        }
+        let hash = match password {
+            Some(p) => {
+                let len = p.chars().count();
+                if !(MIN_PASSWORD_LEN..=MAX_PASSWORD_LEN).contains(&len) {
+                    return Err(AppError::invalid(
+                        "password",
+                        format!("must be {MIN_PASSWORD_LEN} to {MAX_PASSWORD_LEN} characters"),
+                    ));
+                }
+                Some(
+                    tokio::task::spawn_blocking(move || hash_password(&p))
+                        .await
+                        .map_err(|e| AppError::Internal(e.into()))??,
+                )
+            }
+            None => None,
+        };
+        let actor = who.actor();
+        self.submit(move |batch| {
+            let mut user =
+                batch
+                    .state()
+                    .users
+                    .get(&name)
+                    .cloned()
+                    .ok_or_else(|| AppError::NotFound {
+                        what: "user",
+                        id: name.as_str().to_owned(),
+                    })?;
+            let ends_sessions = hash.is_some() || (is_active == Some(false) && user.is_active);
+            if let Some(role) = role {
+                user.role = role;
+            }
+            if let Some(active) = is_active {
+                user.is_active = active;
+            }
+            if let Some(hash) = hash {
+                user.password_hash = hash;
+            }
+            if ends_sessions {
+                user.generation += 1;
+            }
+            batch.record(&actor, vec![OpBody::UserSaved(user)]);
+            Ok(())
+        })
+        .await
+    }
+
     /// Remembers the interface language a member of staff chose (`uk` or `en`).
     pub async fn set_language(&self, who: &Principal, lang: &str) -> Result<(), AppError> {
         if !matches!(lang, "uk" | "en") {

@@ -59,6 +59,8 @@ pub fn routes() -> Router<AppState> {
         .route("/settings/printers", post(settings::save_printer))
         .route("/settings/products", post(settings::save_product))
         .route("/settings/users", post(settings::add_user))
+        .route("/settings/users/update", post(settings::update_user))
+        .route("/settings/products/new", post(settings::new_product))
         .route("/settings/schedule", post(settings::schedule))
         .route("/settings/devices", get(devices::list).post(devices::add))
         .route("/settings/devices/{node_id}/revoke", post(devices::revoke))

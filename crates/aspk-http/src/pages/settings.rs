@@ -85,11 +85,26 @@ pub async fn page(page: Page) -> Response {
     let user_rows: String = users
         .iter()
         .map(|(name, role, active)| {
+            let roles: String = ["cashier", "controller", "manager", "admin"]
+                .iter()
+                .map(|r| {
+                    let selected = if *r == role.as_str() { " selected" } else { "" };
+                    format!("<option value=\"{r}\"{selected}>{}</option>", page.e(&format!("role-{r}")))
+                })
+                .collect();
             format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(name),
-                page.e(&format!("role-{}", role.as_str())),
-                if *active { "✓" } else { "—" }
+                "<tr data-user=\"{n}\"><td>{n}</td><td><form method=\"post\" action=\"/settings/users/update\" class=\"inline\">{csrf}\
+                 <input type=\"hidden\" name=\"username\" value=\"{n}\"><select name=\"role\" aria-label=\"{role_l}\">{roles}</select>\
+                 <label class=\"check\"><input type=\"checkbox\" name=\"active\" value=\"1\"{checked}> {active_l}</label>\
+                 <input name=\"password\" type=\"password\" autocomplete=\"new-password\" placeholder=\"{password_l}\" aria-label=\"{password_l}\">\
+                 <button type=\"submit\">{save_l}</button></form></td></tr>",
+                n = escape(name),
+                csrf = csrf,
+                role_l = page.e("settings-role"),
+                checked = if *active { " checked" } else { "" },
+                active_l = page.e("settings-active"),
+                password_l = page.e("settings-new-password"),
+                save_l = page.e("action-save"),
             )
         })
         .collect();
@@ -126,7 +141,7 @@ pub async fn page(page: Page) -> Response {
          <label for=\"printer-address\">{address_l}</label><input id=\"printer-address\" name=\"address\" placeholder=\"192.168.1.50:9100\">\
          <label class=\"check\"><input type=\"checkbox\" name=\"cp1125\" value=\"1\"> {cp1125_l}</label>\
          <div><button class=\"primary\" type=\"submit\">{save_l}</button></div></form></section>\
-         <section><h2>{products_l}</h2><table id=\"products\"><tbody>{product_rows}</tbody></table></section>\
+         <section><h2>{products_l}</h2><table id=\"products\"><tbody>{product_rows}</tbody></table>{new_product}</section>\
          <section><h2>{schedule_l}</h2><form method=\"post\" action=\"/settings/schedule\">{csrf}\
          <label for=\"sched-venue\">{venue_l}</label><select id=\"sched-venue\" name=\"venue\">{venue_options}</select>\
          <label for=\"sched-from\">{from_l}</label><input id=\"sched-from\" name=\"from\" type=\"date\" required>\
@@ -153,6 +168,7 @@ pub async fn page(page: Page) -> Response {
         cp1125_l = page.e("settings-cp1125"),
         save_l = page.e("action-save"),
         products_l = page.e("settings-products"),
+        new_product = new_product_form(&page, &venue_options),
         schedule_l = page.e("settings-schedule"),
         venue_l = page.e("settings-venue"),
         from_l = page.e("report-from"),
@@ -209,6 +225,166 @@ pub async fn save_printer(page: Page, Form(f): Form<PrinterForm>) -> Response {
         kind,
     };
     match page.state.node.save_printer(&page.who, printer).await {
+        Ok(()) => redirect("/settings"),
+        Err(e) => page.error(e),
+    }
+}
+
+fn new_product_form(page: &Page, venue_options: &str) -> String {
+    let categories: String = ["full", "reduced", "free"]
+        .iter()
+        .map(|c| {
+            format!(
+                "<option value=\"{c}\">{}</option>",
+                page.e(&format!("category-{c}"))
+            )
+        })
+        .collect();
+    format!(
+        "<form method=\"post\" action=\"/settings/products/new\"><h3>{title}</h3>{csrf}\
+         <label for=\"np-venue\">{venue_l}</label><select id=\"np-venue\" name=\"venue\">{venue_options}</select>\
+         <label for=\"np-id\">{id_l}</label><input id=\"np-id\" name=\"id\" required pattern=\"[a-z0-9_-]+\">\
+         <label for=\"np-uk\">{uk_l}</label><input id=\"np-uk\" name=\"name_uk\" required>\
+         <label for=\"np-en\">{en_l}</label><input id=\"np-en\" name=\"name_en\">\
+         <label for=\"np-category\">{category_l}</label><select id=\"np-category\" name=\"category\">{categories}</select>\
+         <label for=\"np-price\">{price_l}</label><input id=\"np-price\" name=\"price\" inputmode=\"decimal\" required>\
+         <label for=\"np-doc\">{doc_l}</label><input id=\"np-doc\" name=\"document\">\
+         <label for=\"np-first\">{first_l}</label><input id=\"np-first\" name=\"first\" type=\"date\">\
+         <label for=\"np-last\">{last_l}</label><input id=\"np-last\" name=\"last\" type=\"date\">\
+         <div><button class=\"primary\" type=\"submit\">{add_l}</button></div></form>",
+        title = page.e("settings-new-product"),
+        csrf = page.csrf_field(),
+        venue_l = page.e("settings-venue"),
+        id_l = page.e("settings-id"),
+        uk_l = page.e("settings-name-uk"),
+        en_l = page.e("settings-name-en"),
+        category_l = page.e("report-category"),
+        price_l = page.e("box-price"),
+        doc_l = page.e("settings-document"),
+        first_l = page.e("settings-open-first"),
+        last_l = page.e("settings-open-last"),
+        add_l = page.e("action-add"),
+    )
+}
+
+pub async fn new_product(page: Page, Form(f): Form<NewProductForm>) -> Response {
+    if let Err(refused) = page.check_csrf(&f.csrf) {
+        return *refused;
+    }
+    match product_from(&page, f) {
+        Ok(product) => match page.state.node.save_product(&page.who, product).await {
+            Ok(_) => redirect("/settings"),
+            Err(e) => page.error(e),
+        },
+        Err(e) => page.error(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NewProductForm {
+    csrf: String,
+    venue: String,
+    id: String,
+    name_uk: String,
+    #[serde(default)]
+    name_en: String,
+    category: String,
+    price: String,
+    #[serde(default)]
+    document: String,
+    #[serde(default)]
+    first: String,
+    #[serde(default)]
+    last: String,
+}
+
+fn product_from(page: &Page, f: NewProductForm) -> Result<aspk_domain::Product, AppError> {
+    use aspk_domain::{Category, Localized, ProductValidity};
+    let exists = page.state.node.read(|s| {
+        Slug::parse("venue", &f.venue)
+            .ok()
+            .zip(Slug::parse("id", &f.id).ok())
+            .is_some_and(|key| s.products.contains_key(&key))
+    });
+    if exists {
+        return Err(AppError::invalid(
+            "id",
+            "a ticket type with this id exists: change it in the list above",
+        ));
+    }
+    let category = match f.category.as_str() {
+        "reduced" => Category::Reduced,
+        "free" => Category::Free,
+        _ => Category::Full,
+    };
+    let price_minor = parse_money(&f.price)
+        .ok_or_else(|| AppError::invalid("price", "type a price such as 250 or 250,50"))?;
+    let validity = match (f.first.trim(), f.last.trim()) {
+        ("", "") => ProductValidity::Timed,
+        (first, last) => ProductValidity::OpenDate {
+            first: first
+                .parse()
+                .map_err(|_| AppError::invalid("first", "must be a date"))?,
+            last: last
+                .parse()
+                .map_err(|_| AppError::invalid("last", "must be a date"))?,
+        },
+    };
+    let document = Some(f.document.trim().to_owned())
+        .filter(|d| !d.is_empty())
+        .map(|d| Localized {
+            uk: d,
+            en: String::new(),
+        });
+    Ok(aspk_domain::Product {
+        venue: Slug::parse("venue", &f.venue)?,
+        id: Slug::parse("id", f.id.trim())?,
+        no: 0,
+        name: Localized {
+            uk: f.name_uk.trim().to_owned(),
+            en: f.name_en.trim().to_owned(),
+        },
+        category,
+        price_minor,
+        currency: aspk_domain::Currency::UAH,
+        document,
+        validity,
+        is_on_sale: true,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct UpdateUserForm {
+    csrf: String,
+    username: String,
+    role: String,
+    #[serde(default)]
+    active: Option<String>,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn update_user(page: Page, Form(f): Form<UpdateUserForm>) -> Response {
+    if let Err(refused) = page.check_csrf(&f.csrf) {
+        return *refused;
+    }
+    let role = match Role::parse(&f.role) {
+        Ok(r) => r,
+        Err(e) => return page.error(e.into()),
+    };
+    let password = Some(f.password).filter(|p| !p.is_empty());
+    match page
+        .state
+        .node
+        .update_user(
+            &page.who,
+            &f.username,
+            Some(role),
+            Some(f.active.is_some()),
+            password,
+        )
+        .await
+    {
         Ok(()) => redirect("/settings"),
         Err(e) => page.error(e),
     }

@@ -813,3 +813,77 @@ async fn an_admin_adds_a_phone_with_a_qr_and_revokes_it() {
     let revoked = app.node.read(|s| s.nodes[&node_id].revoked.clone());
     assert_eq!(revoked.as_deref(), Some("загублено"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn admins_add_ticket_types_and_manage_staff() {
+    let (app, _) = demo_with_staff().await;
+    let admin = Session::sign_in(&app, "admin", "demo").await;
+    let form = [
+        ("venue", "demo"),
+        ("id", "family"),
+        ("name_uk", "Сімейний"),
+        ("name_en", "Family"),
+        ("category", "full"),
+        ("price", "600"),
+    ];
+    assert_eq!(admin.post("/settings/products/new", &form).await.0, 303);
+    let price = app.node.read(|s| {
+        s.products_of(&aspk_domain::Slug::parse("venue", "demo").unwrap())
+            .find(|p| p.id.as_str() == "family")
+            .map(|p| p.price_minor)
+    });
+    assert_eq!(price, Some(60_000));
+    assert_eq!(
+        admin.post("/settings/products/new", &form).await.0,
+        422,
+        "an existing id is not overwritten"
+    );
+    // Petro becomes a manager; Olena is switched off and her session ends at once.
+    let olena = Session::sign_in(&app, "olena", "correct horse").await;
+    assert_eq!(
+        admin
+            .post(
+                "/settings/users/update",
+                &[("username", "petro"), ("role", "manager"), ("active", "1")]
+            )
+            .await
+            .0,
+        303
+    );
+    assert_eq!(
+        admin
+            .post(
+                "/settings/users/update",
+                &[("username", "olena"), ("role", "cashier")]
+            )
+            .await
+            .0,
+        303
+    );
+    assert_eq!(
+        olena.get("/box-office").await.0,
+        303,
+        "sent back to sign in"
+    );
+    let petro = Session::sign_in(&app, "petro", "correct horse").await;
+    assert_eq!(petro.get("/reports").await.0, 200, "now a manager");
+    let r = app
+        .client
+        .post(format!("{}/", app.base))
+        .form(&[("username", "olena"), ("password", "correct horse")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(
+        admin
+            .post(
+                "/settings/users/update",
+                &[("username", "admin"), ("role", "cashier"), ("active", "1")]
+            )
+            .await
+            .0,
+        422,
+        "an admin cannot demote themselves"
+    );
+}
