@@ -259,7 +259,7 @@ pub async fn sell(
             .map(|(_, v)| v.trim().to_owned())
             .unwrap_or_default()
     };
-    if let Err(refused) = page.check_csrf(&field("csrf")) {
+    if let Err(refused) = page.check_post(&field("csrf"), "/box-office") {
         return *refused;
     }
     let back = BoxOfficeQuery {
@@ -500,7 +500,7 @@ pub async fn choose_printer(
     headers: HeaderMap,
     Form(f): Form<PrinterForm>,
 ) -> Response {
-    if let Err(refused) = page.check_csrf(&f.csrf) {
+    if let Err(refused) = page.check_post(&f.csrf, "/box-office") {
         return *refused;
     }
     let id = Slug::parse("printer", &f.printer)

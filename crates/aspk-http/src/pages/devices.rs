@@ -95,7 +95,7 @@ pub struct AddForm {
 
 /// A fresh one-time code: as digits, as a link and as a QR for phones.
 pub async fn add(page: Page, headers: HeaderMap, Form(f): Form<AddForm>) -> Response {
-    if let Err(refused) = page.check_csrf(&f.csrf) {
+    if let Err(refused) = page.check_post(&f.csrf, "/settings") {
         return *refused;
     }
     let code = match page
@@ -158,7 +158,7 @@ pub async fn revoke(
     Path(node_id): Path<String>,
     Form(f): Form<RevokeForm>,
 ) -> Response {
-    if let Err(refused) = page.check_csrf(&f.csrf) {
+    if let Err(refused) = page.check_post(&f.csrf, "/settings") {
         return *refused;
     }
     match page

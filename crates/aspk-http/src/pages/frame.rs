@@ -180,6 +180,12 @@ impl Page {
         }
     }
 
+    /// A form post: this session's anti-forgery token, and a role allowed in `section`.
+    pub fn check_post(&self, csrf: &str, section: &str) -> Result<(), Box<Response>> {
+        self.check_csrf(csrf)?;
+        self.require_section(section)
+    }
+
     /// The hidden anti-forgery field for forms.
     pub fn csrf_field(&self) -> String {
         format!(

@@ -309,7 +309,7 @@ pub struct CancelForm {
 }
 
 pub async fn cancel(page: Page, Path(number): Path<u64>, Form(f): Form<CancelForm>) -> Response {
-    if let Err(refused) = page.check_csrf(&f.csrf) {
+    if let Err(refused) = page.check_post(&f.csrf, "/orders") {
         return *refused;
     }
     let request = CancelRequest {
@@ -333,7 +333,7 @@ pub async fn cancel_ticket(
     Path(serial): Path<u64>,
     Form(f): Form<CancelForm>,
 ) -> Response {
-    if let Err(refused) = page.check_csrf(&f.csrf) {
+    if let Err(refused) = page.check_post(&f.csrf, "/orders") {
         return *refused;
     }
     let request = CancelRequest {
@@ -359,7 +359,7 @@ pub async fn print(
     Path(number): Path<u64>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    if let Err(refused) = page.check_csrf(&f.csrf) {
+    if let Err(refused) = page.check_post(&f.csrf, "/orders") {
         return *refused;
     }
     if let Err(refused) = page.require_section("/box-office") {
@@ -386,7 +386,7 @@ pub async fn resend(
     Path(number): Path<u64>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    if let Err(refused) = page.check_csrf(&f.csrf) {
+    if let Err(refused) = page.check_post(&f.csrf, "/orders") {
         return *refused;
     }
     if let Err(refused) = page.require_section("/orders") {

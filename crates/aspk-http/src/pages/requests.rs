@@ -188,7 +188,7 @@ pub struct ReplyForm {
 }
 
 pub async fn reply(page: Page, Path(id): Path<String>, Form(f): Form<ReplyForm>) -> Response {
-    if let Err(refused) = page.check_csrf(&f.csrf) {
+    if let Err(refused) = page.check_post(&f.csrf, "/requests") {
         return *refused;
     }
     match page.state.node.reply_request(&page.who, &id, &f.body).await {
@@ -207,7 +207,7 @@ pub struct UpdateForm {
 }
 
 pub async fn update(page: Page, Path(id): Path<String>, Form(f): Form<UpdateForm>) -> Response {
-    if let Err(refused) = page.check_csrf(&f.csrf) {
+    if let Err(refused) = page.check_post(&f.csrf, "/requests") {
         return *refused;
     }
     let status = Some(f.status.as_str()).filter(|s| !s.is_empty());

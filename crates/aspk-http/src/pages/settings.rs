@@ -201,7 +201,7 @@ pub struct PrinterForm {
 }
 
 pub async fn save_printer(page: Page, Form(f): Form<PrinterForm>) -> Response {
-    if let Err(refused) = page.check_csrf(&f.csrf) {
+    if let Err(refused) = page.check_post(&f.csrf, "/settings") {
         return *refused;
     }
     let id = match Slug::parse("id", f.id.trim()) {
@@ -268,7 +268,7 @@ fn new_product_form(page: &Page, venue_options: &str) -> String {
 }
 
 pub async fn new_product(page: Page, Form(f): Form<NewProductForm>) -> Response {
-    if let Err(refused) = page.check_csrf(&f.csrf) {
+    if let Err(refused) = page.check_post(&f.csrf, "/settings") {
         return *refused;
     }
     match product_from(&page, f) {
@@ -365,7 +365,7 @@ pub struct UpdateUserForm {
 }
 
 pub async fn update_user(page: Page, Form(f): Form<UpdateUserForm>) -> Response {
-    if let Err(refused) = page.check_csrf(&f.csrf) {
+    if let Err(refused) = page.check_post(&f.csrf, "/settings") {
         return *refused;
     }
     let role = match Role::parse(&f.role) {
@@ -401,7 +401,7 @@ pub struct ProductForm {
 }
 
 pub async fn save_product(page: Page, Form(f): Form<ProductForm>) -> Response {
-    if let Err(refused) = page.check_csrf(&f.csrf) {
+    if let Err(refused) = page.check_post(&f.csrf, "/settings") {
         return *refused;
     }
     let Some(price) = parse_money(&f.price) else {
@@ -440,7 +440,7 @@ pub struct UserForm {
 }
 
 pub async fn add_user(page: Page, Form(f): Form<UserForm>) -> Response {
-    if let Err(refused) = page.check_csrf(&f.csrf) {
+    if let Err(refused) = page.check_post(&f.csrf, "/settings") {
         return *refused;
     }
     if page.who.role != Role::Admin {
@@ -469,7 +469,7 @@ pub async fn schedule(page: Page, Form(fields): Form<Vec<(String, String)>>) -> 
             .map(|(_, v)| v.trim().to_owned())
             .unwrap_or_default()
     };
-    if let Err(refused) = page.check_csrf(&field("csrf")) {
+    if let Err(refused) = page.check_post(&field("csrf"), "/settings") {
         return *refused;
     }
     match pattern_from(&fields, &field) {

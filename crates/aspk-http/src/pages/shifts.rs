@@ -17,7 +17,7 @@ pub struct OpenForm {
 }
 
 pub async fn open(page: Page, Form(f): Form<OpenForm>) -> Response {
-    if let Err(refused) = page.check_csrf(&f.csrf) {
+    if let Err(refused) = page.check_post(&f.csrf, "/shifts") {
         return *refused;
     }
     let Some(float) = parse_money(&f.float) else {
@@ -41,7 +41,7 @@ pub struct CloseForm {
 }
 
 pub async fn close(page: Page, Form(f): Form<CloseForm>) -> Response {
-    if let Err(refused) = page.check_csrf(&f.csrf) {
+    if let Err(refused) = page.check_post(&f.csrf, "/shifts") {
         return *refused;
     }
     let Some(counted) = parse_money(&f.counted) else {
