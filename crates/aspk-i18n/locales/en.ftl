@@ -241,3 +241,7 @@ settings-name-en = Name in English
 settings-document = Document to check at entry
 settings-open-first = Open date: valid from (leave empty for timed tickets)
 settings-open-last = Open date: valid until
+settings-venues = Venues
+settings-new-venue = New venue
+settings-time-zone = Time zone
+settings-early-entry = Entry before the slot, minutes

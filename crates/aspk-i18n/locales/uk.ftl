@@ -242,3 +242,7 @@ settings-name-en = Назва англійською
 settings-document = Документ для перевірки на вході
 settings-open-first = Відкрита дата: дійсний з (порожньо — квиток на сеанс)
 settings-open-last = Відкрита дата: дійсний до
+settings-venues = Заклади
+settings-new-venue = Новий заклад
+settings-time-zone = Часовий пояс
+settings-early-entry = Вхід до початку сеансу, хв

@@ -57,6 +57,7 @@ pub fn routes() -> Router<AppState> {
         .route("/requests/{id}/update", post(requests::update))
         .route("/settings", get(settings::page))
         .route("/settings/printers", post(settings::save_printer))
+        .route("/settings/venues", post(settings::save_venue))
         .route("/settings/products", post(settings::save_product))
         .route("/settings/users", post(settings::add_user))
         .route("/settings/users/update", post(settings::update_user))

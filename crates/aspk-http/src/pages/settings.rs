@@ -132,7 +132,7 @@ pub async fn page(page: Page) -> Response {
         .map(|(_, d)| format!("<label class=\"check\"><input type=\"checkbox\" name=\"day\" value=\"{d}\" checked> {}</label>", page.e(&format!("weekday-{d}"))))
         .collect();
     let body = format!(
-        "<p><a href=\"/settings/devices\" id=\"devices-link\">{devices_l}</a></p><section><h2>{printers_l}</h2><table id=\"printers\"><tbody>{printer_rows}</tbody></table>\
+        "<p><a href=\"/settings/devices\" id=\"devices-link\">{devices_l}</a></p>{venues}<section><h2>{printers_l}</h2><table id=\"printers\"><tbody>{printer_rows}</tbody></table>\
          <form method=\"post\" action=\"/settings/printers\">{csrf}\
          <label for=\"printer-id\">{id_l}</label><input id=\"printer-id\" name=\"id\" required pattern=\"[a-z0-9_-]+\">\
          <label for=\"printer-name\">{name_l}</label><input id=\"printer-name\" name=\"name\" required>\
@@ -159,6 +159,7 @@ pub async fn page(page: Page) -> Response {
          <label for=\"user-role\">{role_l}</label><select id=\"user-role\" name=\"role\">{role_options}</select>\
          <div><button class=\"primary\" type=\"submit\">{add_l}</button></div></form></section>",
         devices_l = page.e("nav-devices"),
+        venues = venues_section(&page, &venues),
         printers_l = page.e("settings-printers"),
         id_l = page.e("settings-id"),
         name_l = page.e("settings-name"),
@@ -226,6 +227,98 @@ pub async fn save_printer(page: Page, Form(f): Form<PrinterForm>) -> Response {
     };
     match page.state.node.save_printer(&page.who, printer).await {
         Ok(()) => redirect("/settings"),
+        Err(e) => page.error(e),
+    }
+}
+
+/// Each venue's names, time zone and early entry, editable; and a form for a new one.
+fn venues_section(page: &Page, venues: &[aspk_domain::Venue]) -> String {
+    let csrf = page.csrf_field();
+    let form = |v: Option<&aspk_domain::Venue>| {
+        let id_field = match v {
+            Some(v) => format!(
+                "<input type=\"hidden\" name=\"id\" value=\"{}\">",
+                escape(v.id.as_str())
+            ),
+            None => format!(
+                "<label>{} <input name=\"id\" required pattern=\"[a-z0-9_-]+\"></label>",
+                page.e("settings-id")
+            ),
+        };
+        format!(
+            "<form method=\"post\" action=\"/settings/venues\" class=\"inline\">{csrf}{id_field}\
+             <label>{uk_l} <input name=\"name_uk\" value=\"{uk}\" required></label>\
+             <label>{en_l} <input name=\"name_en\" value=\"{en}\"></label>\
+             <label>{tz_l} <input name=\"time_zone\" value=\"{tz}\" required></label>\
+             <label>{early_l} <input name=\"early\" type=\"number\" min=\"0\" max=\"240\" value=\"{early}\"></label>\
+             <button type=\"submit\">{save_l}</button></form>",
+            uk_l = page.e("settings-name-uk"),
+            uk = escape(v.map(|v| v.name.uk.as_str()).unwrap_or("")),
+            en_l = page.e("settings-name-en"),
+            en = escape(v.map(|v| v.name.en.as_str()).unwrap_or("")),
+            tz_l = page.e("settings-time-zone"),
+            tz = escape(v.map(|v| v.time_zone.as_str()).unwrap_or("Europe/Kyiv")),
+            early_l = page.e("settings-early-entry"),
+            early = v.map(|v| v.early_entry_minutes).unwrap_or(0),
+            save_l = page.e("action-save"),
+        )
+    };
+    let rows: String = venues.iter().map(|v| form(Some(v))).collect();
+    format!(
+        "<section id=\"venues\"><h2>{}</h2>{rows}<h3>{}</h3>{}</section>",
+        page.e("settings-venues"),
+        page.e("settings-new-venue"),
+        form(None)
+    )
+}
+
+#[derive(Deserialize)]
+pub struct VenueForm {
+    csrf: String,
+    id: String,
+    name_uk: String,
+    #[serde(default)]
+    name_en: String,
+    time_zone: String,
+    #[serde(default)]
+    early: String,
+}
+
+pub async fn save_venue(page: Page, Form(f): Form<VenueForm>) -> Response {
+    if let Err(refused) = page.check_post(&f.csrf, "/settings") {
+        return *refused;
+    }
+    let early = if f.early.trim().is_empty() {
+        Ok(0)
+    } else {
+        f.early
+            .trim()
+            .parse::<u16>()
+            .map_err(|_| AppError::invalid("early", "must be minutes, 0 to 240"))
+    };
+    let venue = Slug::parse("id", f.id.trim())
+        .map_err(AppError::from)
+        .and_then(|id| {
+            let existing = page.state.node.read(|s| s.venues.get(&id).cloned());
+            Ok(aspk_domain::Venue {
+                id,
+                no: existing.as_ref().map(|v| v.no).unwrap_or(0),
+                name: aspk_domain::Localized {
+                    uk: f.name_uk.trim().to_owned(),
+                    en: f.name_en.trim().to_owned(),
+                },
+                time_zone: f.time_zone.trim().to_owned(),
+                currency: existing
+                    .map(|v| v.currency)
+                    .unwrap_or(aspk_domain::Currency::UAH),
+                early_entry_minutes: early?,
+            })
+        });
+    match venue {
+        Ok(venue) => match page.state.node.save_venue(&page.who, venue).await {
+            Ok(_) => redirect("/settings"),
+            Err(e) => page.error(e),
+        },
         Err(e) => page.error(e),
     }
 }

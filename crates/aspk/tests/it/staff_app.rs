@@ -919,6 +919,30 @@ async fn admins_add_ticket_types_and_manage_staff() {
         422,
         "an existing id is not overwritten"
     );
+    let venue = [
+        ("id", "demo"),
+        ("name_uk", "Музей"),
+        ("name_en", "Museum"),
+        ("time_zone", "Mars/Olympus"),
+    ];
+    assert_eq!(
+        admin.post("/settings/venues", &venue).await.0,
+        422,
+        "a bad time zone is refused"
+    );
+    let venue = [
+        ("id", "demo"),
+        ("name_uk", "Музей"),
+        ("name_en", "Museum"),
+        ("time_zone", "Europe/Kyiv"),
+        ("early", "15"),
+    ];
+    assert_eq!(admin.post("/settings/venues", &venue).await.0, 303);
+    let (name, early) = app.node.read(|s| {
+        let v = &s.venues[&aspk_domain::Slug::parse("venue", "demo").unwrap()];
+        (v.name.uk.clone(), v.early_entry_minutes)
+    });
+    assert_eq!((name.as_str(), early), ("Музей", 15));
     // Petro becomes a manager; Olena is switched off and her session ends at once.
     let olena = Session::sign_in(&app, "olena", "correct horse").await;
     assert_eq!(
