@@ -11,6 +11,7 @@ mod cancel;
 mod catalog;
 mod datadir;
 mod demo;
+mod device;
 mod enrol;
 mod error;
 mod findings;
@@ -27,6 +28,9 @@ pub use cancel::CancelRequest;
 pub use catalog::{local_day_bounds, local_today, CatalogView, NewSlot};
 pub use datadir::{parse_hex32, to_hex, write_private, DataDir, DataDirError};
 pub use demo::{DEMO_PASSWORD, DEMO_USER};
+pub use device::{
+    DeviceFeed, DeviceScan, FeedKey, FeedTicket, UploadReport, FEED_DAYS, MAX_UPLOAD,
+};
 pub use enrol::{Enrolled, EnrolmentCode, NodeCredential};
 pub use error::AppError;
 pub use node::{delegated_serials, Node, NodeOptions, NodeRole, CLOUD_SERIALS};
