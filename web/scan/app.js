@@ -23,8 +23,9 @@ const app = {
   deciding: Promise.resolve(),
 };
 
-// Exposed for the browser tests and for support staff looking at a phone (read-only use).
+// Exposed for the browser tests and for support staff looking at a phone.
 self.aspkScan = app;
+app.sync = () => sync();
 
 async function refreshStatus() {
   const [held, nextSeq, lastSync, tickets, skewMs] = await Promise.all([
@@ -35,6 +36,7 @@ async function refreshStatus() {
     store.getMeta('skewMs'),
   ]);
   const queue = Math.max(0, (nextSeq ?? 1) - 1 - (held ?? 0));
+  app.status = { queue, held: held ?? 0, lastSync: lastSync ?? null, tickets };
   ui.renderStatus({ online: app.online && navigator.onLine, queue, lastSync, tickets, skewMs });
   return queue;
 }
@@ -86,6 +88,7 @@ async function scanNow(text) {
   const kind = ui.showResult(shown, () => $('entry').focus());
   feedback.signal(kind);
   app.lastDecision = { result: d.result, kind, serial: d.serial ?? null, seq: row.seq ?? null };
+  app.decisions = (app.decisions ?? 0) + 1;
   await refreshStatus();
   if (row.seq) sync();
 }

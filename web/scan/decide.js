@@ -2,20 +2,19 @@
 // Same rules and order as the server (crates/aspk-app/src/admit.rs): a code must be genuinely
 // signed by a known key within that key's serials and be the code its ticket was issued with;
 // then void, already used (here or anywhere the feed has seen), time, venue.
-import { HumanNumberError, parseHumanNumber, TicketCodeError, timeVerdict, verifyCode } from './verify.js';
+import { decodeCode, HumanNumberError, parseHumanNumber, TicketCodeError, timeVerdict, verifyCode } from './verify.js';
 import * as store from './store.js';
 
 const hexToBytes = (hex) => Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
 
-let ringCache = { keys: null, ring: new Map(), ranges: new Map() };
+let ringCache = { sig: null, ring: new Map(), ranges: new Map() };
 
-/** The key ring for verifyCode (rebuilt when the stored keys change). */
-async function ring() {
-  const keys = await store.allKeys();
+/** The key ring for verifyCode, rebuilt only when the stored keys change. */
+function ring(keys) {
   const sig = keys.map((k) => `${k.key_id}:${k.public_key}`).join(',');
-  if (ringCache.keys !== sig) {
+  if (ringCache.sig !== sig) {
     ringCache = {
-      keys: sig,
+      sig,
       ring: new Map(keys.map((k) => [k.key_id, hexToBytes(k.public_key)])),
       ranges: new Map(keys.filter((k) => k.serials).map((k) => [k.key_id, k.serials])),
     };
@@ -23,11 +22,16 @@ async function ring() {
   return ringCache;
 }
 
+const dayFormats = new Map();
+
 /** Today in the venue's time zone, as days since 1970-01-01. */
 export function localDay(timeZone, now = new Date()) {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
-    .formatToParts(now)
-    .reduce((o, p) => ({ ...o, [p.type]: p.value }), {});
+  let format = dayFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    dayFormats.set(timeZone, format);
+  }
+  const parts = Object.fromEntries(format.formatToParts(now).map((p) => [p.type, p.value]));
   return Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day)) / 86_400_000;
 }
 
@@ -59,7 +63,15 @@ export async function decide(text) {
     if (!ticket) return { result: 'unknown', serial: serialFromNumber };
     code = ticket.code;
   }
-  const { ring: keyring, ranges } = await ring();
+  let serial;
+  try {
+    serial = decodeCode(code).claims.serial; // only to look the ticket up; verified below
+  } catch (e) {
+    if (e instanceof TicketCodeError) return { result: 'invalid' };
+    throw e;
+  }
+  const { ticket, scans: local, venue, products, keys } = await store.lookup(serial);
+  const { ring: keyring, ranges } = ring(keys);
   let verified;
   try {
     verified = await verifyCode(code, keyring);
@@ -69,14 +81,7 @@ export async function decide(text) {
   }
   const { claims, keyId } = verified;
   const range = ranges.get(keyId);
-  if (range && !(claims.serial >= range[0] && claims.serial < range[1])) return { result: 'invalid' };
-  const serial = claims.serial;
-  const [ticket, venue, products, local] = await Promise.all([
-    store.getTicket(serial),
-    store.getMeta('venue'),
-    store.getMeta('products'),
-    store.scansOf(serial),
-  ]);
+  if (range && !(serial >= range[0] && serial < range[1])) return { result: 'invalid' };
   if (ticket && ticket.code !== code) return { result: 'invalid' };
   const product = (products ?? []).find((p) => p.no === claims.product) ?? null;
   const base = { serial, ticket: ticket ?? null, product, claims };

@@ -73,6 +73,23 @@ export const countTickets = () => read('tickets', (s) => s.count());
 export const allKeys = () => read('keys', (s) => s.getAll());
 export const scansOf = (serial) => read('scans', (s) => s.index('serial').getAll(serial));
 
+/**
+ * Everything one decision reads, in one transaction: the ticket, this device's scans of it,
+ * the venue, the products and the keys.
+ */
+export async function lookup(serial) {
+  const db = await open();
+  const tx = db.transaction(['tickets', 'scans', 'meta', 'keys'], 'readonly');
+  const [ticket, scans, venue, products, keys] = await Promise.all([
+    result(tx.objectStore('tickets').get(serial)),
+    result(tx.objectStore('scans').index('serial').getAll(serial)),
+    result(tx.objectStore('meta').get('venue')),
+    result(tx.objectStore('meta').get('products')),
+    result(tx.objectStore('keys').getAll()),
+  ]);
+  return { ticket, scans, venue, products, keys };
+}
+
 export const setMeta = (entries) =>
   write(['meta'], ({ meta }) => {
     for (const [k, v] of Object.entries(entries)) meta.put(v, k);
