@@ -9,7 +9,7 @@ import * as net from './net.js';
 import * as store from './store.js';
 import * as ui from './ui.js';
 
-const SYNC_EVERY_MS = 10_000;
+const SYNC_EVERY_MS = 5_000;
 const HISTORY = 15;
 const RECORDED = new Set(['admit', 'already_used', 'void', 'not_valid_yet', 'expired', 'wrong_venue']);
 
@@ -197,6 +197,14 @@ function wire() {
     ui.numberHint('');
     scan(text);
   };
+  // A keyboard-wedge scanner types wherever the focus is: digits typed outside a field go to
+  // the scan field (while the scanner screen is shown), so its Enter submits them there.
+  addEventListener('keydown', (e) => {
+    const inField = e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement;
+    if (inField || $('scanner').hidden || e.ctrlKey || e.altKey || e.metaKey || !/^[0-9]$/.test(e.key)) return;
+    $('result').hidden = true;
+    $('entry').focus();
+  });
   addEventListener('online', () => sync());
   addEventListener('offline', () => {
     app.online = false;

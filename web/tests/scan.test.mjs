@@ -159,6 +159,14 @@ test('offline: camera admits, and used, cancelled, forged and wrong-venue ticket
   assert.equal(forged.result, 'invalid');
   assert.equal(forged.kind, 'deny');
 
+  // A scanner typing while nothing is focused: the digits still land in the scan field.
+  await page.evaluate(() => document.activeElement.blur());
+  const unfocused = (await appState()).decisions;
+  await page.keyboard.type(t.wrong.code);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((n) => self.aspkScan.decisions > n, unfocused);
+  assert.equal((await shown()).result, 'wrong_venue');
+
   const wrong = await typeScan(t.wrong.code);
   assert.equal(wrong.result, 'wrong_venue');
 
@@ -172,20 +180,20 @@ test('offline: camera admits, and used, cancelled, forged and wrong-venue ticket
   assert.equal(await page.getAttribute('#entry-hint', 'data-state'), 'bad');
   assert.equal((await typeScan(typo)).result, 'invalid');
 
-  // Recorded and waiting: 3 admits + 4 refusals (the forged code and the typo record nothing).
-  await waitQueue(7);
-  assert.equal(await page.textContent('#queue'), 'Черга: 7');
-  assert.equal(await page.locator('#history li').count(), 9);
+  // Recorded and waiting: 3 admits + 5 refusals (the forged code and the typo record nothing).
+  await waitQueue(8);
+  assert.equal(await page.textContent('#queue'), 'Черга: 8');
+  assert.equal(await page.locator('#history li').count(), 10);
 });
 
 test('reloads while offline: the app starts from the service worker with its queue', async () => {
   await page.reload();
   await page.waitForSelector('#scanner:not([hidden])');
   await page.waitForFunction(() => self.aspkScan?.ready && self.aspkScan.status);
-  assert.equal((await appState()).queue, 7);
+  assert.equal((await appState()).queue, 8);
   assert.equal(await page.textContent('#net'), 'Офлайн');
   assert.equal((await typeScan(t.other.code)).result, 'admit', 'still decides after the reload');
-  await waitQueue(8);
+  await waitQueue(9);
 });
 
 test('back online: the queue reaches the server exactly once', async () => {
@@ -200,7 +208,7 @@ test('back online: the queue reaches the server exactly once', async () => {
   const serialOf = (ticket) => Number(ticket.number.slice(0, 11));
   const device = await page.evaluate(async () => (await import('/scan/store.js')).getMeta('device'));
   const queued = await page.evaluate(async () => (await import('/scan/store.js')).queued(0, 100));
-  assert.equal(queued.length, 9);
+  assert.equal(queued.length, 10);
 
   // A retry of everything (a lost answer): nothing new is recorded.
   const retry = await api.ok(
@@ -209,7 +217,7 @@ test('back online: the queue reaches the server exactly once', async () => {
     { scans: queued.map(({ seq, at_ms, counter, serial, result }) => ({ seq, at_ms, counter, serial, result })) },
     device.token,
   );
-  assert.deepEqual(retry, { applied: 0, known: 9, gaps: 0, held: 9 });
+  assert.deepEqual(retry, { applied: 0, known: 10, gaps: 0, held: 10 });
 
   const findings = await api.ok('GET', '/api/v1/findings?status=open');
   const doubles = findings.filter((f) => f.kind === 'double_entry');
