@@ -215,6 +215,8 @@ function wire() {
 async function start() {
   apply(document);
   wire();
+  // Camera, service worker and WebCrypto exist only in a secure context (https:, localhost).
+  $('insecure').hidden = self.isSecureContext;
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register('/scan/sw.js', { scope: '/scan' }).catch((e) => console.warn('no service worker', e));
   }

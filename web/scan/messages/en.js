@@ -48,6 +48,7 @@ export default {
   'reason.bad_number': 'Typo in the ticket number',
   'reason.document': 'Reduced ticket: {document}',
   'reason.document.any': 'Reduced ticket: check the document',
+  'insecure': 'This page is not served over HTTPS: camera, offline use and signature checks are unavailable. Open the https://… address.',
   'wiped': 'An administrator revoked this device. All its data has been erased.',
   'error.server': 'The server answered: {detail}',
 };
