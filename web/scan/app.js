@@ -80,7 +80,12 @@ async function scanNow(text) {
   const d = await decide(text);
   let row = { at_ms: Date.now() };
   if (RECORDED.has(d.result)) {
-    row = await store.appendScan({ serial: d.serial, result: d.result, product_no: d.claims?.product ?? null });
+    row = await store.appendScan({
+      serial: d.serial,
+      result: d.result,
+      product_no: d.claims?.product ?? null,
+      document: d.document ?? null,
+    });
   }
   const shown = { ...d, at_ms: row.at_ms, seq: row.seq };
   app.history = [shown, ...app.history].slice(0, HISTORY);

@@ -192,6 +192,8 @@ test('reloads while offline: the app starts from the service worker with its que
   await page.waitForFunction(() => self.aspkScan?.ready && self.aspkScan.status);
   assert.equal((await appState()).queue, 8);
   assert.equal(await page.textContent('#net'), 'Офлайн');
+  assert.equal(await page.locator('#history li').count(), 8, 'the recorded scans survive the reload');
+  assert.equal(await page.locator('#history li[data-kind="check"]').count(), 1);
   assert.equal((await typeScan(t.other.code)).result, 'admit', 'still decides after the reload');
   await waitQueue(9);
 });

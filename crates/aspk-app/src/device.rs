@@ -405,6 +405,12 @@ impl Node {
             });
         }
         ops.sort_by_key(|op| op.seq);
+        if let Some(pair) = ops.windows(2).find(|w| w[0].seq == w[1].seq) {
+            return Err(AppError::invalid(
+                "scans",
+                format!("seq {} is given twice", pair[0].seq),
+            ));
+        }
         let report = self.ingest(ops).await?;
         Ok(UploadReport {
             applied: report.applied,

@@ -203,6 +203,7 @@ async fn uploads_are_recorded_once_and_offline_double_use_is_found() {
         for bad in [
             json!({"scans": [scan(5, serial(&b), "already_used"), scan(6, serial(&b), "maybe")]}),
             json!({"scans": [scan(5, 0, "admit")]}),
+            json!({"scans": [scan(5, serial(&b), "admit"), scan(5, serial(&b), "expired")]}),
             json!({"scans": [scan(0, serial(&b), "admit")]}),
             json!({"scans": [{"seq": 5, "at_ms": 12, "serial": serial(&b), "result": "admit"}]}),
             json!({"scans": [{"seq": 5, "serial": serial(&b), "result": "admit"}]}),
