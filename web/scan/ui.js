@@ -8,6 +8,7 @@ const $ = (id) => document.getElementById(id);
 const RESULT_MS = { admit: 1_800, check: 4_000, deny: 4_000 };
 
 export function showSection(name) {
+  document.body.dataset.section = name;
   for (const id of ['pairing', 'scanner']) $(id).hidden = id !== name;
 }
 

@@ -28,6 +28,7 @@ before(async () => {
   const slot = await api.slotNow('demo', 40);
   const sold = await api.sell('demo', slot, 'adult', 4);
   [t.camera, t.valid, t.twice, t.other] = sold.tickets;
+  t.order = sold.number;
   t.reduced = (await api.sell('demo', slot, 'reduced', 1)).tickets[0];
   const cancelled = await api.sell('demo', slot, 'adult', 1);
   t.cancelled = { ...cancelled.tickets[0], order: cancelled.number };
@@ -225,6 +226,12 @@ test('back online: the queue reaches the server exactly once', async () => {
   const doubles = findings.filter((f) => f.kind === 'double_entry');
   assert.equal(doubles.length, 1, JSON.stringify(findings));
   assert.equal(String(doubles[0].ticket).replace(/\D/g, '').slice(0, 11), String(serialOf(t.twice)).padStart(11, '0'));
+
+  // The order's tickets: one entry each by the phone; `twice` also the server gate's.
+  const order = await api.ok('GET', `/api/v1/orders/${t.order}`);
+  const gatesOf = (ticket) => order.tickets.find((x) => x.number === ticket.number).entries.map((e) => e.gate).sort();
+  for (const ticket of [t.camera, t.valid, t.other]) assert.deepEqual(gatesOf(ticket), ['Вхід 1 (телефон)']);
+  assert.deepEqual(gatesOf(t.twice), ['main-1', 'Вхід 1 (телефон)'].sort());
 
   // Each ticket the phone admitted has exactly one entry by the phone.
   for (const ticket of [t.camera, t.valid, t.reduced, t.other]) {
