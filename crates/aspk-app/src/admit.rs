@@ -136,6 +136,41 @@ impl Node {
 }
 
 impl Node {
+    /// Withdraws the entry this node recorded last for `serial` at `gate`: the turnstile
+    /// opened but nobody passed. The ticket stays usable; the unused pass stays in the log.
+    pub async fn withdraw_entry(
+        &self,
+        who: &Principal,
+        serial: u64,
+        gate: &str,
+    ) -> Result<bool, AppError> {
+        let origin = self.origin().to_owned();
+        let gate = gate.to_owned();
+        let actor = who.actor();
+        self.submit(move |batch| {
+            let entry_hlc = batch.state().tickets.get(&serial).and_then(|t| {
+                t.entries
+                    .iter()
+                    .rev()
+                    .find(|e| e.origin == origin && e.gate == gate)
+                    .map(|e| e.hlc)
+            });
+            let Some(entry_hlc) = entry_hlc else {
+                return Ok(false);
+            };
+            batch.record(
+                &actor,
+                vec![OpBody::PassNotUsed {
+                    serial,
+                    gate,
+                    entry_hlc,
+                }],
+            );
+            Ok(true)
+        })
+        .await
+    }
+
     /// Parses and authenticates a code. A code equal, digit for digit, to the one stored for
     /// its ticket was authenticated when the ticket was issued or received, so the
     /// signature is checked only for codes this node has not seen (the costly part of a scan).

@@ -11,6 +11,8 @@ use aspk_oplog::OpBody;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use crate::{AppError, Node};
 
@@ -42,6 +44,49 @@ pub struct TokenIssued {
     pub token: String,
     pub expires_at: DateTime<Utc>,
     pub role: Role,
+}
+
+/// Failed sign-ins in a row that lock a user name, and for how long.
+pub const LOCKOUT_AFTER: u32 = 5;
+pub const LOCKOUT_MINUTES: u32 = 5;
+
+/// Failed sign-ins per user name on this node: the count in a row, and the lock's end.
+#[derive(Default)]
+pub(crate) struct Lockout(std::sync::Mutex<HashMap<String, (u32, Option<Instant>)>>);
+
+impl Lockout {
+    fn check(&self, name: &str) -> Result<(), AppError> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match map.get(name).and_then(|(_, until)| *until) {
+            Some(until) if until > Instant::now() => {
+                let secs = until.saturating_duration_since(Instant::now()).as_secs();
+                Err(AppError::LockedOut {
+                    minutes: u32::try_from(secs / 60 + 1).unwrap_or(LOCKOUT_MINUTES),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn failed(&self, name: &str) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 10_000 {
+            map.retain(|_, (_, until)| until.is_some_and(|u| u > Instant::now()));
+        }
+        let entry = map.entry(name.to_owned()).or_default();
+        entry.0 += 1;
+        if entry.0 >= LOCKOUT_AFTER {
+            entry.0 = 0;
+            entry.1 = Some(Instant::now() + Duration::from_secs(u64::from(LOCKOUT_MINUTES) * 60));
+        }
+    }
+
+    fn succeeded(&self, name: &str) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(name);
+    }
 }
 
 /// How long a bearer token lasts: one working day plus margin.
@@ -112,6 +157,7 @@ impl Node {
                 password_hash: hash,
                 is_active: true,
                 generation: 1,
+                lang: None,
             };
             batch.record(&actor, vec![OpBody::UserSaved(user)]);
             Ok(())
@@ -119,8 +165,25 @@ impl Node {
         .await
     }
 
-    /// Checks a user name and password and issues a bearer token.
+    /// Checks a user name and password and issues a bearer token. After
+    /// [`LOCKOUT_AFTER`] failures in a row the name is locked for [`LOCKOUT_MINUTES`].
     pub async fn sign_in(&self, username: &str, password: &str) -> Result<TokenIssued, AppError> {
+        let key = username.trim().to_lowercase();
+        self.lockout().check(&key)?;
+        let result = self.check_password(username, password).await;
+        match &result {
+            Ok(_) => self.lockout().succeeded(&key),
+            Err(AppError::BadCredentials) => self.lockout().failed(&key),
+            Err(_) => {}
+        }
+        result
+    }
+
+    async fn check_password(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<TokenIssued, AppError> {
         let user = Username::parse(username)
             .ok()
             .and_then(|name| self.read(|s| s.users.get(&name).cloned()))
@@ -190,6 +253,46 @@ impl Node {
             username: user.username,
             role: user.role,
         })
+    }
+}
+
+impl Node {
+    /// Remembers the interface language a member of staff chose (`uk` or `en`).
+    pub async fn set_language(&self, who: &Principal, lang: &str) -> Result<(), AppError> {
+        if !matches!(lang, "uk" | "en") {
+            return Err(AppError::invalid("lang", "must be uk or en"));
+        }
+        let (name, lang) = (who.username.clone(), lang.to_owned());
+        let actor = who.actor();
+        self.submit(move |batch| {
+            let Some(mut user) = batch.state().users.get(&name).cloned() else {
+                return Err(AppError::Unauthenticated);
+            };
+            if user.lang.as_deref() != Some(lang.as_str()) {
+                user.lang = Some(lang);
+                batch.record(&actor, vec![OpBody::UserSaved(user)]);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// The language a member of staff chose last, if any.
+    pub fn language_of(&self, username: &Username) -> Option<String> {
+        self.read(|s| s.users.get(username).and_then(|u| u.lang.clone()))
+    }
+
+    /// The anti-forgery token for forms of the session `session_token`.
+    pub fn csrf_token(&self, session_token: &str) -> String {
+        let mut key_input = *self.token_secret();
+        key_input[0] ^= 0x5a;
+        let mac = blake3::keyed_hash(&key_input, session_token.as_bytes());
+        URL_SAFE_NO_PAD.encode(&mac.as_bytes()[..18])
+    }
+
+    /// Whether `given` is the anti-forgery token of `session_token`.
+    pub fn csrf_ok(&self, session_token: &str, given: &str) -> bool {
+        constant_time_eq(self.csrf_token(session_token).as_bytes(), given.as_bytes())
     }
 }
 

@@ -26,7 +26,112 @@ pub(crate) fn parse_number(what: &'static str, raw: &str) -> Result<u64, AppErro
         })
 }
 
+/// A cashier may cancel only their own sales, and only while the shift they were sold in is
+/// open; managers and admins may cancel any order.
+fn check_cashier_may_cancel(
+    state: &aspk_oplog::State,
+    who: &Principal,
+    order: &Order,
+) -> Result<(), AppError> {
+    if who.role != Role::Cashier {
+        return Ok(());
+    }
+    if order.created_by.as_deref() != Some(who.actor().as_str()) {
+        return Err(AppError::Forbidden("cancel another cashier's sale"));
+    }
+    let shift_closed = order
+        .shift
+        .as_ref()
+        .and_then(|id| state.shifts.get(id))
+        .is_some_and(|s| s.closed_at.is_some());
+    if shift_closed {
+        return Err(AppError::Forbidden(
+            "cancel a sale after its shift was closed",
+        ));
+    }
+    Ok(())
+}
+
+fn check_reason(reason: &str) -> Result<String, AppError> {
+    let reason = reason.trim().to_owned();
+    if reason.chars().count() > MAX_REASON_LEN || reason.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            "reason",
+            format!("must be at most {MAX_REASON_LEN} characters of text"),
+        ));
+    }
+    Ok(reason)
+}
+
 impl Node {
+    /// Voids one ticket of an order (refunding its price when asked): its seat returns.
+    pub async fn void_ticket(
+        &self,
+        who: &Principal,
+        number: &str,
+        request: CancelRequest,
+    ) -> Result<Order, AppError> {
+        who.require(
+            &[Role::Admin, Role::Manager, Role::Cashier],
+            "cancel tickets",
+        )?;
+        let reason = check_reason(&request.reason)?;
+        let serial = parse_number("ticket", number)?;
+        let who = who.clone();
+        self.submit(move |batch| {
+            let state = batch.state();
+            let ticket = state
+                .tickets
+                .get(&serial)
+                .ok_or_else(|| AppError::NotFound {
+                    what: "ticket",
+                    id: serial.to_string(),
+                })?;
+            let order = state
+                .orders
+                .get(&ticket.order)
+                .ok_or_else(|| AppError::NotFound {
+                    what: "order",
+                    id: ticket.order.to_string(),
+                })?;
+            check_cashier_may_cancel(state, &who, order)?;
+            if ticket.status == aspk_domain::TicketStatus::Void || order.status != OrderStatus::Paid
+            {
+                return Err(AppError::Conflict {
+                    code: "already_cancelled",
+                    detail: "the ticket is already cancelled".into(),
+                });
+            }
+            let refund = request.refund.then(|| Payment {
+                method: order
+                    .payments
+                    .first()
+                    .map(|p| p.method)
+                    .unwrap_or(aspk_domain::PaymentMethod::Other),
+                amount_minor: -ticket.price_minor,
+                at: Utc::now(),
+            });
+            let entries_seen = u32::try_from(ticket.entries.len()).unwrap_or(u32::MAX);
+            let order_number = order.number;
+            batch.record(
+                &who.actor(),
+                vec![OpBody::TicketVoided {
+                    serial,
+                    reason,
+                    refund,
+                    entries_seen,
+                }],
+            );
+            batch
+                .state()
+                .orders
+                .get(&order_number)
+                .cloned()
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("order vanished")))
+        })
+        .await
+    }
+
     /// Cancels a whole order. Managers and admins may cancel any order; a cashier only
     /// the box-office orders they sold themselves.
     pub async fn cancel_order(
@@ -39,13 +144,7 @@ impl Node {
             &[Role::Admin, Role::Manager, Role::Cashier],
             "cancel orders",
         )?;
-        let reason = request.reason.trim().to_owned();
-        if reason.chars().count() > MAX_REASON_LEN || reason.chars().any(char::is_control) {
-            return Err(AppError::invalid(
-                "reason",
-                format!("must be at most {MAX_REASON_LEN} characters of text"),
-            ));
-        }
+        let reason = check_reason(&request.reason)?;
         let number_value = parse_number("order", number)?;
         let who = who.clone();
         self.submit(move |batch| {
@@ -58,11 +157,7 @@ impl Node {
                         what: "order",
                         id: number_value.to_string(),
                     })?;
-            if who.role == Role::Cashier
-                && order.created_by.as_deref() != Some(who.actor().as_str())
-            {
-                return Err(AppError::Forbidden("cancel another cashier's sale"));
-            }
+            check_cashier_may_cancel(batch.state(), &who, order)?;
             if order.status != OrderStatus::Paid {
                 return Err(AppError::Conflict {
                     code: "already_cancelled",

@@ -163,7 +163,7 @@ impl Node {
 }
 
 /// A readable, unique slot id: `demo-20261127-1000`, with a suffix if that start is taken.
-fn slot_id(state: &State, venue: &Venue, starts_at: DateTime<Utc>) -> String {
+pub(crate) fn slot_id(state: &State, venue: &Venue, starts_at: DateTime<Utc>) -> String {
     let local = starts_at.with_timezone(&venue.tz());
     let base = format!("{}-{}", venue.id, local.format("%Y%m%d-%H%M"));
     if !state.slots.contains_key(&base) {

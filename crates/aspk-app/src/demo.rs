@@ -100,6 +100,7 @@ impl Node {
                     password_hash: hash,
                     is_active: true,
                     generation: 1,
+                    lang: None,
                 }));
             }
             batch.record("system:demo", ops);

@@ -20,11 +20,17 @@ pub enum AppError {
         requested: u32,
         available: u32,
         detail: String,
+        /// The slot's start in the venue's time, e.g. `26.11 14:00`.
+        local_time: String,
+        /// Selling from a lease while possibly cut off.
+        offline: bool,
     },
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
     #[error("wrong user name or password")]
     BadCredentials,
+    #[error("too many failed sign-ins: try again in {minutes} min")]
+    LockedOut { minutes: u32 },
     #[error("sign in first")]
     Unauthenticated,
     #[error("your role may not do this: {0}")]
@@ -70,6 +76,8 @@ impl AppError {
             requested,
             available,
             detail,
+            local_time: local_time.to_owned(),
+            offline: is_offline_lease,
         }
     }
 }

@@ -73,8 +73,11 @@ struct Inner {
     token_secret: [u8; 32],
     stats: Arc<WriterStats>,
     committed: Arc<tokio::sync::Notify>,
+    /// Counts commits; any number of watchers (e.g. live order lists) see each change.
+    commits: Arc<tokio::sync::watch::Sender<u64>>,
     role: NodeRole,
     serials: (u64, u64),
+    sign_in_failures: crate::auth::Lockout,
 }
 
 const LOAD_CHUNK: u32 = 10_000;
@@ -110,6 +113,7 @@ impl Node {
         };
         let (equivocations, clashes) = mpsc::unbounded_channel();
         let committed = Arc::new(tokio::sync::Notify::new());
+        let commits = Arc::new(tokio::sync::watch::Sender::new(0u64));
         let writer = writer::spawn(
             state.clone(),
             stamp,
@@ -117,6 +121,7 @@ impl Node {
             stats.clone(),
             equivocations,
             committed.clone(),
+            commits.clone(),
         );
         let inner = Inner {
             store,
@@ -128,8 +133,10 @@ impl Node {
             token_secret,
             stats,
             committed,
+            commits,
             role,
             serials,
+            sign_in_failures: Default::default(),
         };
         let node = Node {
             inner: Arc::new(inner),
@@ -177,6 +184,11 @@ impl Node {
     /// Wakes a waiter (the sync worker) after ops were stored; a permit is kept if none waits.
     pub async fn committed(&self) {
         self.inner.committed.notified().await;
+    }
+
+    /// Sees every commit (unlike [`Node::committed`], which wakes one waiter).
+    pub fn watch_commits(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.commits.subscribe()
     }
 
     pub fn role(&self) -> NodeRole {
@@ -229,6 +241,10 @@ impl Node {
 
     pub fn ticket_key(&self) -> &IssuerKey {
         &self.inner.ticket_key
+    }
+
+    pub(crate) fn lockout(&self) -> &crate::auth::Lockout {
+        &self.inner.sign_in_failures
     }
 
     pub(crate) fn token_secret(&self) -> &[u8; 32] {

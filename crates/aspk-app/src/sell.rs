@@ -33,6 +33,8 @@ pub struct NewOrder {
     pub email: Option<String>,
     /// Sell beyond capacity on purpose (managers only); recorded as such.
     pub is_overbooking: bool,
+    /// A mixed payment: this much in cash, the rest by card (`payment` is then ignored).
+    pub mixed_cash_minor: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -129,7 +131,7 @@ impl Node {
             .unwrap_or_else(|| "visitor".to_owned());
         let node = self.clone();
         self.submit(move |batch| {
-            let placed = node.decide_order(batch.state(), &new, email)?;
+            let placed = node.decide_order(batch.state(), &new, email, &actor)?;
             let number = placed.number;
             batch.record(&actor, vec![OpBody::OrderPlaced(placed)]);
             let state = batch.state();
@@ -153,6 +155,7 @@ impl Node {
         state: &State,
         new: &NewOrder,
         email: Option<Email>,
+        seller: &str,
     ) -> Result<OrderPlaced, AppError> {
         let venue = venue_of(state, &new.venue)?;
         let now = Utc::now();
@@ -194,20 +197,23 @@ impl Node {
             tickets.push(self.issue_ticket(venue, line, serial)?);
         }
         let total_minor: i64 = tickets.iter().map(|t| t.price_minor).sum();
+        let payments = payments_for(new, total_minor, now)?;
+        // A box-office sale belongs to the seller's open cash shift, when there is one.
+        let shift = (new.channel == Channel::BoxOffice)
+            .then(|| state.open_shift(seller))
+            .flatten()
+            .map(|s| s.id.clone());
         Ok(OrderPlaced {
             number,
             venue: venue.id.clone(),
             channel: new.channel,
             email,
             tickets,
-            payments: vec![Payment {
-                method: new.payment,
-                amount_minor: total_minor,
-                at: now,
-            }],
+            payments,
             total_minor,
             currency: venue.currency,
             is_overbooking: new.is_overbooking,
+            shift,
         })
     }
 
@@ -263,6 +269,30 @@ impl Node {
             price_minor: line.product.price_minor,
             code,
         })
+    }
+}
+
+/// The payments for `total_minor`: one by `new.payment`, or cash and card for a mixed one.
+fn payments_for(
+    new: &NewOrder,
+    total_minor: i64,
+    at: DateTime<Utc>,
+) -> Result<Vec<Payment>, AppError> {
+    let pay = |method, amount_minor| Payment {
+        method,
+        amount_minor,
+        at,
+    };
+    match new.mixed_cash_minor {
+        None => Ok(vec![pay(new.payment, total_minor)]),
+        Some(cash) if cash <= 0 || cash >= total_minor => Err(AppError::invalid(
+            "cash",
+            "a mixed payment's cash part must be more than zero and less than the total",
+        )),
+        Some(cash) => Ok(vec![
+            pay(PaymentMethod::Cash, cash),
+            pay(PaymentMethod::Card, total_minor - cash),
+        ]),
     }
 }
 

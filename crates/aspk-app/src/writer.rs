@@ -113,6 +113,7 @@ pub(crate) fn spawn(
     stats: Arc<WriterStats>,
     equivocations: Equivocations,
     committed: Arc<tokio::sync::Notify>,
+    commits: Arc<tokio::sync::watch::Sender<u64>>,
 ) -> mpsc::Sender<Job> {
     let (job_tx, job_rx) = mpsc::channel::<Job>(4096);
     // One batch waits while one commits: the next batch grows instead of queueing.
@@ -124,6 +125,7 @@ pub(crate) fn spawn(
         stats,
         equivocations,
         committed,
+        commits,
     ));
     job_tx
 }
@@ -161,6 +163,7 @@ async fn commit_loop(
     stats: Arc<WriterStats>,
     equivocations: Equivocations,
     committed: Arc<tokio::sync::Notify>,
+    commits: Arc<tokio::sync::watch::Sender<u64>>,
 ) {
     while let Some((ops, completions)) = batches.recv().await {
         if !ops.is_empty() {
@@ -179,6 +182,7 @@ async fn commit_loop(
         }
         if !ops.is_empty() {
             committed.notify_one();
+            commits.send_modify(|n| *n += 1);
         }
     }
 }

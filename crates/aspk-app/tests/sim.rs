@@ -315,6 +315,7 @@ impl Sim {
                     payment: PaymentMethod::Cash,
                     email: None,
                     is_overbooking: false,
+                    mixed_cash_minor: None,
                 };
                 match self.nodes[who]
                     .node

@@ -5,6 +5,7 @@
 
 mod catalog;
 mod code;
+mod desk;
 mod money;
 mod order;
 mod text;
@@ -12,6 +13,7 @@ mod user;
 
 pub use catalog::{Category, Product, ProductValidity, Slot, Venue};
 pub use code::TicketCode;
+pub use desk::{Mail, Printer, PrinterKind, RequestMessage, RequestStatus, Shift, VisitorRequest};
 pub use money::{Currency, Money};
 pub use order::{Channel, Entry, Order, OrderStatus, Payment, PaymentMethod, Ticket, TicketStatus};
 pub use text::{Email, Localized, Slug, ValidationError};

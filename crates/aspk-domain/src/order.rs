@@ -104,4 +104,7 @@ pub struct Order {
     /// `(hlc, origin)` of the cancellation that counts (the earliest).
     #[serde(default)]
     pub cancelled_by: Option<(u64, String)>,
+    /// The cash shift a box-office sale belongs to.
+    #[serde(default)]
+    pub shift: Option<String>,
 }

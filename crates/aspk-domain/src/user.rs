@@ -70,4 +70,7 @@ pub struct User {
     pub is_active: bool,
     /// Bumped on password change; bearer tokens carry it, so old tokens stop working.
     pub generation: u32,
+    /// The interface language the person chose last (`uk` or `en`).
+    #[serde(default)]
+    pub lang: Option<String>,
 }

@@ -58,6 +58,7 @@ impl From<AppError> for ApiError {
             AppError::Conflict { code, .. } => (StatusCode::CONFLICT, *code),
             AppError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
             AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            AppError::LockedOut { .. } => (StatusCode::TOO_MANY_REQUESTS, "locked_out"),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             AppError::Internal(inner) => {

@@ -3,7 +3,9 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{auth, catalog, devices, nodes, orders, scans, sync, system, tickets};
+use crate::routes::{
+    auth, catalog, devices, nodes, orders, requests, scans, sync, system, tickets,
+};
 
 struct BearerAuth;
 
@@ -24,7 +26,7 @@ impl Modify for BearerAuth {
         auth::token, auth::add_user,
         catalog::catalog, catalog::create_slot, catalog::save_venue, catalog::save_product,
         orders::place, orders::get, orders::cancel,
-        scans::scan,
+        scans::scan, requests::create,
         tickets::pdf,
         system::status, system::findings, system::resolve, system::healthz,
         nodes::create, nodes::redeem, nodes::list, nodes::revoke,

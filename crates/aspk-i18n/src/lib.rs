@@ -109,6 +109,18 @@ impl From<i64> for Arg {
     }
 }
 
+impl From<u32> for Arg {
+    fn from(n: u32) -> Self {
+        Arg::Num(i64::from(n))
+    }
+}
+
+impl From<String> for Arg {
+    fn from(s: String) -> Self {
+        Arg::Str(s)
+    }
+}
+
 impl From<&str> for Arg {
     fn from(s: &str) -> Self {
         Arg::Str(s.to_owned())

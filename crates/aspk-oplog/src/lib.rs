@@ -11,4 +11,6 @@ mod state;
 
 pub use hlc::{Hlc, HlcClock};
 pub use op::{Op, OpBody, OpId, OrderPlaced, TicketIssued};
-pub use state::{Enrolment, Finding, KeyMeta, NodeRecord, Resolution, SlotState, State};
+pub use state::{
+    Enrolment, Finding, KeyMeta, NodeRecord, PrintRecord, Resolution, SlotState, State,
+};

@@ -1,4 +1,6 @@
-use aspk_domain::{Channel, Currency, Email, Payment, Product, Slot, Slug, User, Venue};
+use aspk_domain::{
+    Channel, Currency, Email, Payment, Printer, Product, RequestStatus, Slot, Slug, User, Venue,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -135,6 +137,74 @@ pub enum OpBody {
         node_id: String,
         ops: u32,
     },
+    /// A cashier opened a cash shift with a float.
+    ShiftOpened {
+        shift_id: String,
+        venue: Slug,
+        float_minor: i64,
+        currency: Currency,
+    },
+    /// A cashier closed their shift with the cash counted in the drawer.
+    ShiftClosed {
+        shift_id: String,
+        counted_minor: i64,
+        #[serde(default)]
+        note: String,
+    },
+    /// An order's tickets were sent to a printer (a reprint when not the first time).
+    OrderPrinted {
+        number: u64,
+        printer: String,
+        reprint: bool,
+        /// Empty when the printer took the job; otherwise what went wrong.
+        #[serde(default)]
+        error: String,
+    },
+    PrinterSaved(Printer),
+    /// A visitor's question arrived (contact form or e-mail).
+    RequestReceived {
+        id: String,
+        venue: Slug,
+        name: String,
+        email: String,
+        subject: String,
+        body: String,
+    },
+    /// A request was assigned to a person or its status changed.
+    RequestUpdated {
+        id: String,
+        #[serde(default)]
+        assignee: Option<String>,
+        #[serde(default)]
+        status: Option<RequestStatus>,
+    },
+    /// A member of staff answered; the answer is in the outbox as `mail_id`.
+    RequestReplied {
+        id: String,
+        body: String,
+        mail_id: String,
+    },
+    /// An e-mail is put in the durable outbox.
+    MailQueued {
+        id: String,
+        to: String,
+        subject: String,
+        body: String,
+    },
+    /// The mail server took the e-mail, or refused it for now.
+    MailAttempted {
+        id: String,
+        #[serde(default)]
+        error: Option<String>,
+    },
+    /// A gate granted a pass but nobody walked through (the turnstile's passage sensor
+    /// stayed quiet): the entry this gate recorded at `entry_hlc` is withdrawn and the
+    /// ticket stays usable.
+    PassNotUsed {
+        serial: u64,
+        gate: String,
+        entry_hlc: u64,
+    },
 }
 
 impl OpBody {
@@ -159,6 +229,16 @@ impl OpBody {
             Self::EquivocationDetected { .. } => "equivocation_detected",
             Self::FindingResolved { .. } => "finding_resolved",
             Self::RevokedPushRefused { .. } => "revoked_push_refused",
+            Self::ShiftOpened { .. } => "shift_opened",
+            Self::ShiftClosed { .. } => "shift_closed",
+            Self::OrderPrinted { .. } => "order_printed",
+            Self::PrinterSaved(_) => "printer_saved",
+            Self::RequestReceived { .. } => "request_received",
+            Self::RequestUpdated { .. } => "request_updated",
+            Self::RequestReplied { .. } => "request_replied",
+            Self::MailQueued { .. } => "mail_queued",
+            Self::MailAttempted { .. } => "mail_attempted",
+            Self::PassNotUsed { .. } => "pass_not_used",
         }
     }
 }
@@ -176,6 +256,9 @@ pub struct OrderPlaced {
     /// A manager sold beyond capacity on purpose.
     #[serde(default)]
     pub is_overbooking: bool,
+    /// The cash shift of a box-office sale.
+    #[serde(default)]
+    pub shift: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -108,6 +108,7 @@ fn to_ops(actions: &[Action]) -> Vec<Op> {
                         total_minor: 100,
                         currency: Currency::UAH,
                         is_overbooking: false,
+                        shift: None,
                     }),
                 ),
                 Action::Cancel { origin, serial } => (

@@ -45,7 +45,7 @@ mod ticket;
 pub use error::RenderError;
 pub use escpos::{ticket_escpos, EscPosOptions, TextMode};
 pub use paper::Paper;
-pub use qr::{qr_matrix, QrLevel, QrMatrix, QUIET_ZONE};
+pub use qr::{qr_matrix, qr_svg, text_qr_matrix, QrLevel, QrMatrix, QUIET_ZONE};
 pub use ticket::TicketDoc;
 
 /// Renders `tickets` as one PDF with one page per ticket, in order.

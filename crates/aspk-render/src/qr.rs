@@ -150,6 +150,53 @@ pub(crate) fn validate_code(code: &str) -> Result<(), RenderError> {
     Ok(())
 }
 
+/// Encodes any short text (e.g. a pairing link) as a QR symbol at level M, in the mode the
+/// `qrcode` crate picks. For ticket codes use [`qr_matrix`], which pins numeric mode.
+pub fn text_qr_matrix(text: &str) -> Result<QrMatrix, RenderError> {
+    let qr =
+        QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).map_err(|_| {
+            RenderError::CodeTooLong {
+                len: text.len(),
+                level: "M",
+            }
+        })?;
+    let version = match qr.version() {
+        Version::Normal(v) => u8::try_from(v).unwrap_or(u8::MAX),
+        Version::Micro(v) => u8::try_from(v).unwrap_or(u8::MAX),
+    };
+    Ok(QrMatrix {
+        width: qr.width(),
+        version,
+        modules: qr
+            .to_colors()
+            .into_iter()
+            .map(|c| c == Color::Dark)
+            .collect(),
+    })
+}
+
+/// The symbol as a standalone SVG (one path of dark runs, quiet zone included), `size`
+/// pixels square: crisp on any screen, no image files.
+pub fn qr_svg(matrix: &QrMatrix, size: u32) -> String {
+    let side = matrix.width_with_quiet_zone();
+    let mut path = String::new();
+    for y in 0..matrix.width() {
+        for (x, len) in matrix.dark_runs(y) {
+            path.push_str(&format!(
+                "M{} {}h{}v1h-{}z",
+                x + QUIET_ZONE,
+                y + QUIET_ZONE,
+                len,
+                len
+            ));
+        }
+    }
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {side} {side}\" width=\"{size}\" height=\"{size}\" shape-rendering=\"crispEdges\" role=\"img\">\
+         <rect width=\"{side}\" height=\"{side}\" fill=\"#fff\"/><path fill=\"#000\" d=\"{path}\"/></svg>"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

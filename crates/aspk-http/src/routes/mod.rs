@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod devices;
 pub mod nodes;
 pub mod orders;
+pub mod requests;
 pub mod scans;
 pub mod sync;
 pub mod system;
@@ -29,6 +30,7 @@ pub fn api() -> Router<AppState> {
         .route("/api/v1/orders", post(orders::place))
         .route("/api/v1/orders/{number}", get(orders::get))
         .route("/api/v1/orders/{number}/cancel", post(orders::cancel))
+        .route("/api/v1/requests", post(requests::create))
         .route("/api/v1/scans", post(scans::scan))
         .route("/api/v1/tickets/{number}/pdf", get(tickets::pdf))
         .route("/api/v1/status", get(system::status))

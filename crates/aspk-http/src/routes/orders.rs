@@ -57,6 +57,7 @@ pub async fn place(
         payment: parse_method(&req.payment.method)?,
         email: req.email.filter(|e| !e.trim().is_empty()),
         is_overbooking: req.overbook,
+        mixed_cash_minor: None,
     };
     let placed = state.node.place_order(who.as_ref(), new).await?;
     let venue = state

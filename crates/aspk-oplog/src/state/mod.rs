@@ -2,17 +2,19 @@
 //! delivered in any causal order (each origin's ops in sequence, and every op after the
 //! ops its origin had seen), every replica reaches the same state and the same findings.
 
+mod desk;
 mod findings;
 mod slots;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aspk_domain::{
-    Entry, Order, OrderStatus, Payment, Product, Slot, Slug, Ticket, TicketStatus, User, Username,
-    Venue,
+    Entry, Mail, Order, OrderStatus, Payment, Printer, Product, Shift, Slot, Slug, Ticket,
+    TicketStatus, User, Username, Venue, VisitorRequest,
 };
 use chrono::{DateTime, Utc};
 
+pub use desk::PrintRecord;
 pub use findings::{Finding, Resolution};
 pub use slots::SlotState;
 
@@ -68,6 +70,8 @@ pub struct State {
     /// (venue, start, slot id) for range queries by day.
     pub slots_by_time: BTreeMap<(Slug, DateTime<Utc>, String), ()>,
     pub orders: HashMap<u64, Order>,
+    /// (created, number): orders in time order, for lists and reports.
+    pub orders_by_time: BTreeSet<(DateTime<Utc>, u64)>,
     pub tickets: HashMap<u64, Ticket>,
     pub users: BTreeMap<Username, User>,
     /// Ticket-signing public keys by key id (hex).
@@ -77,6 +81,12 @@ pub struct State {
     /// Enrolment codes by their hash.
     pub enrolments: BTreeMap<String, Enrolment>,
     pub findings: BTreeMap<String, Finding>,
+    pub shifts: BTreeMap<String, Shift>,
+    pub printers: BTreeMap<Slug, Printer>,
+    /// Print jobs per order number.
+    pub prints: HashMap<u64, Vec<PrintRecord>>,
+    pub requests: BTreeMap<String, VisitorRequest>,
+    pub outbox: BTreeMap<String, Mail>,
     resolutions: BTreeMap<String, Resolution>,
     /// For void tickets: how many entries the canceller knew of.
     voids_seen: HashMap<u64, u32>,
@@ -103,6 +113,9 @@ impl State {
         *seen = op.seq;
         self.op_count += 1;
         let at = op.hlc.to_datetime();
+        if self.apply_desk(op, at) {
+            return;
+        }
         match &op.body {
             OpBody::VenueSaved(venue) => {
                 self.venues.insert(venue.id.clone(), venue.clone());
@@ -154,6 +167,9 @@ impl State {
                 }
             }
             OpBody::EntryRecorded { serial, gate, at } => self.record_entry(*serial, gate, *at, op),
+            OpBody::PassNotUsed {
+                serial, entry_hlc, ..
+            } => self.withdraw_entry(*serial, &op.origin, *entry_hlc),
             OpBody::ScanDenied { .. } => {}
             OpBody::EnrolmentCreated {
                 code_hash,
@@ -226,6 +242,16 @@ impl State {
                 }
             }
             OpBody::RevokedPushRefused { node_id, ops } => self.note_revoked_push(node_id, *ops),
+            // Folded by `apply_desk`.
+            OpBody::ShiftOpened { .. }
+            | OpBody::ShiftClosed { .. }
+            | OpBody::OrderPrinted { .. }
+            | OpBody::PrinterSaved(_)
+            | OpBody::RequestReceived { .. }
+            | OpBody::RequestUpdated { .. }
+            | OpBody::RequestReplied { .. }
+            | OpBody::MailQueued { .. }
+            | OpBody::MailAttempted { .. } => {}
         }
     }
 
@@ -293,8 +319,12 @@ impl State {
             created_by: Some(op.actor.clone()),
             cancel_reason: None,
             cancelled_by: None,
+            shift: placed.shift.clone(),
         };
-        self.orders.entry(placed.number).or_insert(order);
+        if !self.orders.contains_key(&placed.number) {
+            self.orders_by_time.insert((at, placed.number));
+            self.orders.insert(placed.number, order);
+        }
         touched.dedup();
         for slot in touched {
             self.check_oversell(&slot);
@@ -393,6 +423,25 @@ impl State {
         ticket.entries.insert(pos, entry);
         if ticket.status == TicketStatus::Valid {
             ticket.status = TicketStatus::Used;
+        }
+        self.check_ticket(serial);
+    }
+
+    /// Removes the entry `origin` recorded at `hlc` (a pass nobody used).
+    fn withdraw_entry(&mut self, serial: u64, origin: &str, hlc: u64) {
+        let is_it = |e: &Entry| e.origin == origin && e.hlc == hlc;
+        if let Some(pending) = self.pending_entries.get_mut(&serial) {
+            pending.retain(|e| !is_it(e));
+        }
+        let Some(ticket) = self.tickets.get_mut(&serial) else {
+            return;
+        };
+        ticket.entries.retain(|e| !is_it(e));
+        if ticket.entries.is_empty() && ticket.status == TicketStatus::Used {
+            ticket.status = TicketStatus::Valid;
+        }
+        if ticket.entries.len() < 2 {
+            self.findings.remove(&format!("double_entry:{serial}"));
         }
         self.check_ticket(serial);
     }

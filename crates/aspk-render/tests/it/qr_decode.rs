@@ -127,3 +127,28 @@ fn qr_matrix_decodes_without_pdf() {
     assert_eq!(text, c);
     assert_eq!(meta.version.0, usize::from(m.version()));
 }
+
+/// A pairing link's QR (the SVG drawn from the same matrix) reads back exactly.
+#[test]
+fn a_link_qr_decodes_back_with_rqrr() {
+    let link = "http://192.168.1.10:8080/scan#pair=7730118842";
+    let matrix = aspk_render::text_qr_matrix(link).expect("encode");
+    let svg = aspk_render::qr_svg(&matrix, 240);
+    assert!(svg.starts_with("<svg") && svg.contains("<path"));
+    let scale = 6;
+    let side = matrix.width_with_quiet_zone() * scale;
+    let q = aspk_render::QUIET_ZONE;
+    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(side, side, |x, y| {
+        let (mx, my) = (x / scale, y / scale);
+        let dark = mx >= q && my >= q && matrix.is_dark(mx - q, my - q);
+        if dark {
+            0
+        } else {
+            255
+        }
+    });
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1);
+    let (_, text) = grids[0].decode().expect("decode");
+    assert_eq!(text, link);
+}

@@ -69,6 +69,7 @@ fn synthetic_ops(origin: &str, count: u64) -> Vec<Op> {
             total_minor: 50_000,
             currency: Currency::UAH,
             is_overbooking: false,
+            shift: None,
         });
         ops.push(Op {
             origin: origin.to_owned(),
@@ -271,6 +272,7 @@ async fn gate_decisions(tickets: u32) -> anyhow::Result<()> {
             payment: PaymentMethod::Cash,
             email: None,
             is_overbooking: false,
+            mixed_cash_minor: None,
         };
         let placed = cloud.place_order(Some(&admin), order).await?;
         codes.extend(placed.tickets.iter().map(|t| t.code.to_string()));

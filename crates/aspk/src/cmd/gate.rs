@@ -9,7 +9,9 @@ use std::time::Duration;
 use anyhow::Context;
 use aspk_app::{AppError, Node, NodeRole, Principal, ScanInput, ScanResult, UpstreamStatus};
 use aspk_domain::{Role, Username};
-use aspk_gate::{decision_line, InputSpec, OutputSpec, PassInfo, Turnstile};
+use aspk_gate::{
+    decision_line, ConfirmSpec, InputSpec, OutputSpec, PassInfo, PassageConfirm, Turnstile,
+};
 use aspk_http::AppState;
 use aspk_sync::{LeasePolicy, SyncWorker, UpstreamConfig};
 use clap::Args;
@@ -47,6 +49,22 @@ pub struct GateArgs {
     /// Peer gates to replicate with directly (their --listen addresses), comma-separated.
     #[arg(long, value_delimiter = ',')]
     peer: Vec<String>,
+    /// The turnstile's "passage confirmed" input: `none` (every grant counts), `tcp:ADDR`
+    /// (the controller sends a line `passed` per rotation) or `cmd:COMMAND` (exit 0 = passed).
+    #[arg(long, default_value = "none")]
+    confirm: String,
+    /// How long to wait for the passage after opening; then the pass counts as unused.
+    #[arg(long, default_value_t = 10_000)]
+    confirm_ms: u64,
+}
+
+/// What turns a scan into a passage at this gate.
+struct Passage<'a> {
+    turnstile: &'a Turnstile,
+    confirm: &'a PassageConfirm,
+    timeout: Duration,
+    /// A sensor is configured: grants wait for it.
+    is_confirmed: bool,
 }
 
 pub async fn run(args: GateArgs) -> anyhow::Result<()> {
@@ -54,6 +72,10 @@ pub async fn run(args: GateArgs) -> anyhow::Result<()> {
         .input
         .parse()
         .map_err(|e| anyhow::anyhow!("--input: {e}"))?;
+    let confirm_spec: ConfirmSpec = args
+        .confirm
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--confirm: {e}"))?;
     let data = node::open_data(&args.data)?;
     let urls: Vec<String> = args
         .upstream
@@ -128,6 +150,15 @@ pub async fn run(args: GateArgs) -> anyhow::Result<()> {
         (None, None) => OutputSpec::None,
     };
     let turnstile = Turnstile::new(output, Duration::from_millis(args.pulse_ms));
+    let is_confirmed = confirm_spec != ConfirmSpec::None;
+    let confirm =
+        PassageConfirm::start(confirm_spec).map_err(|e| anyhow::anyhow!("--confirm: {e}"))?;
+    let passage = Passage {
+        turnstile: &turnstile,
+        confirm: &confirm,
+        timeout: Duration::from_millis(args.confirm_ms),
+        is_confirmed,
+    };
     let mut codes = aspk_gate::spawn_input(input).map_err(|e| anyhow::anyhow!("{e}"))?;
     let who = Principal {
         username: Username::parse(&format!("gate-{}", config.node_id))
@@ -143,7 +174,7 @@ pub async fn run(args: GateArgs) -> anyhow::Result<()> {
             &args.name,
             &config.venue,
             &status,
-            &turnstile,
+            &passage,
         )
         .await;
         println!("{line}");
@@ -160,7 +191,7 @@ async fn decide(
     gate: &str,
     venue: &str,
     status: &UpstreamStatus,
-    turnstile: &Turnstile,
+    passage: &Passage<'_>,
 ) -> String {
     let digits = code.chars().filter(char::is_ascii_digit).count();
     let input = if digits <= 16 {
@@ -179,6 +210,7 @@ async fn decide(
                 .product
                 .as_ref()
                 .is_some_and(|p| p.needs_document_check());
+            let mut passed = None;
             if outcome.result == ScanResult::Admit {
                 let info = PassInfo {
                     ticket: ticket.clone(),
@@ -186,14 +218,15 @@ async fn decide(
                     gate: gate.to_owned(),
                     needs_document_check: check,
                 };
-                if let Err(e) = turnstile.open(&info).await {
-                    tracing::error!(error = %e, "cannot open the turnstile");
-                }
+                passed = Some(pass(node, who, gate, &outcome, &info, passage).await);
             }
-            let extra = serde_json::json!({
+            let mut extra = serde_json::json!({
                 "check_document": check,
                 "first_entry": outcome.first_entry.as_ref().map(|e| serde_json::json!({"at": e.at, "gate": e.gate})),
             });
+            if let (Some(passed), true) = (passed, passage.is_confirmed) {
+                extra["passed"] = serde_json::json!(passed);
+            }
             decision_line(outcome.result.as_str(), ticket.as_deref(), offline, extra)
         }
         Err(AppError::Invalid(e)) => decision_line(
@@ -209,4 +242,38 @@ async fn decide(
             serde_json::json!({"error": e.to_string()}),
         ),
     }
+}
+
+/// Opens the turnstile for an admitted ticket and, with a passage sensor, waits for the
+/// visitor to walk through; a pass nobody used is withdrawn, so the ticket stays usable.
+async fn pass(
+    node: &Node,
+    who: &Principal,
+    gate: &str,
+    outcome: &aspk_app::ScanOutcome,
+    info: &PassInfo,
+    passage: &Passage<'_>,
+) -> bool {
+    let mark = passage.confirm.mark();
+    if let Err(e) = passage.turnstile.open(info).await {
+        tracing::error!(error = %e, "cannot open the turnstile");
+    }
+    if !passage.is_confirmed {
+        return true;
+    }
+    let passed = passage
+        .confirm
+        .wait_passage_since(mark, passage.timeout)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "passage sensor failed; counting the pass as used");
+            true
+        });
+    let serial = outcome.ticket.as_ref().map(|t| t.serial);
+    if let (false, Some(serial)) = (passed, serial) {
+        if let Err(e) = node.withdraw_entry(who, serial, gate).await {
+            tracing::error!(error = %e, "cannot withdraw an unused pass");
+        }
+    }
+    passed
 }

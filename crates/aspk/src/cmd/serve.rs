@@ -37,6 +37,16 @@ pub struct ServeArgs {
     /// Site node: how many hours ahead slots are leased.
     #[arg(long, default_value_t = 24)]
     lease_hours: i64,
+    /// SMTP server (`host:port`) that sends the outbox: answers to visitors, e-tickets.
+    #[arg(long, env = "ASPK_SMTP")]
+    smtp: Option<String>,
+    /// Sender of outgoing mail, e.g. `Museum <tickets@museum.example>`.
+    #[arg(
+        long,
+        env = "ASPK_MAIL_FROM",
+        default_value = "aspk <tickets@localhost>"
+    )]
+    mail_from: String,
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -73,6 +83,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             aspk_app::DEMO_PASSWORD
         );
     }
+    let _mailer = match &args.smtp {
+        Some(server) => {
+            let config = aspk_mail::MailConfig {
+                server: server.clone(),
+                from: args.mail_from.clone(),
+            };
+            Some(aspk_mail::Mailer::new(opened.node.clone(), &config)?.spawn())
+        }
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;

@@ -255,3 +255,91 @@ async fn two_gates_replicate_directly_and_partitioned_double_entry_is_found_once
     assert_eq!(gates.len(), 2);
     assert!(gates.contains(&"a") && gates.contains(&"b"), "{gates:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pass_nobody_used_is_withdrawn_and_the_ticket_stays_usable() {
+    let (_dir, cloud, http, token, slot) = setup().await;
+    let order = post(
+        &http,
+        &token,
+        format!("{}/api/v1/orders", cloud.base),
+        order_body("adult", Some(&slot), 1, "box_office"),
+    )
+    .await;
+    let code = order["tickets"][0]["code"].as_str().unwrap().to_owned();
+    let number = order["tickets"][0]["number"].as_str().unwrap().to_owned();
+    let gdir = tempfile::tempdir().unwrap();
+    let enrol = gate_code(&http, &token, &cloud.base).await;
+    let sensor = format!("127.0.0.1:{}", free_port());
+    let mut gate = Gate::start(
+        &gdir.path().join("data"),
+        &cloud.base,
+        Some(&enrol),
+        &[
+            "--name",
+            "south",
+            "--confirm",
+            &format!("tcp:{sensor}"),
+            "--confirm-ms",
+            "700",
+        ],
+    );
+    // Nobody walks through: the grant is recorded as unused.
+    let unused = gate.scan(&code);
+    assert_eq!(
+        (unused["result"].as_str(), unused["passed"].as_bool()),
+        (Some("admit"), Some(false)),
+        "{unused}"
+    );
+    // The turnstile reports a rotation while the gate is open.
+    let reporter = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        let mut s = std::net::TcpStream::connect(sensor).unwrap();
+        s.write_all(b"passed\n").unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+    });
+    let used = gate.scan(&code);
+    assert_eq!(
+        (used["result"].as_str(), used["passed"].as_bool()),
+        (Some("admit"), Some(true)),
+        "{used}"
+    );
+    reporter.join().unwrap();
+    assert_eq!(gate.scan(&code)["result"], "already_used");
+    // The cloud learns the whole story: one entry, one unused pass, no double entry.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let o: Value = http
+            .get(format!(
+                "{}/api/v1/orders/{}",
+                cloud.base,
+                order["number"].as_str().unwrap()
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let entries = o["tickets"][0]["entries"].as_array().unwrap().len();
+        if entries == 1 && o["tickets"][0]["status"] == "used" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "cloud sees {o}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let findings: Value = http
+        .get(format!("{}/api/v1/findings", cloud.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        !findings.to_string().contains(&number[..11]),
+        "no finding: {findings}"
+    );
+}

@@ -16,3 +16,4 @@ mod gate;
 mod kit;
 mod pages;
 mod pdf;
+mod staff_app;

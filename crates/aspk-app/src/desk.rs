@@ -1,0 +1,337 @@
+//! The box office's equipment and paperwork: printers, the print log, an order's history,
+//! visitors' requests and the durable mail outbox.
+
+use aspk_domain::{Email, Order, Printer, PrinterKind, RequestStatus, Role, Slug};
+use aspk_oplog::{Op, OpBody};
+use rand::Rng;
+
+use crate::catalog::venue_of;
+use crate::shift::is_manager;
+use crate::{AppError, Node, Principal};
+
+const MAX_TEXT: usize = 5_000;
+const MAX_LINE: usize = 200;
+
+fn fresh_id() -> String {
+    format!("{:016x}", rand::thread_rng().gen::<u64>())
+}
+
+fn check_text(field: &'static str, text: &str, max: usize) -> Result<String, AppError> {
+    let text = text.trim().to_owned();
+    let bad_control = text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r');
+    if text.is_empty() || text.chars().count() > max || bad_control {
+        return Err(AppError::invalid(
+            field,
+            format!("must be 1 to {max} characters of text"),
+        ));
+    }
+    Ok(text)
+}
+
+/// A printer's settings, checked.
+fn check_printer(printer: &Printer) -> Result<(), AppError> {
+    check_text("name", &printer.name, MAX_LINE)?;
+    match &printer.kind {
+        PrinterKind::Browser { paper } if paper == "a4" || paper == "80mm" => Ok(()),
+        PrinterKind::Browser { .. } => Err(AppError::invalid("paper", "must be a4 or 80mm")),
+        PrinterKind::EscPos { address, .. } => {
+            let ok = !address.trim().is_empty()
+                && address.len() <= MAX_LINE
+                && !address.chars().any(char::is_whitespace);
+            if ok {
+                Ok(())
+            } else {
+                Err(AppError::invalid(
+                    "address",
+                    "must be a host or host:port, e.g. 192.168.1.50:9100",
+                ))
+            }
+        }
+    }
+}
+
+impl Node {
+    /// Adds or changes a printer (admins).
+    pub async fn save_printer(&self, who: &Principal, printer: Printer) -> Result<(), AppError> {
+        who.require(&[Role::Admin], "configure printers")?;
+        check_printer(&printer)?;
+        let actor = who.actor();
+        self.submit(move |batch| {
+            batch.record(&actor, vec![OpBody::PrinterSaved(printer)]);
+            Ok(())
+        })
+        .await
+    }
+
+    /// Records that an order went to a printer (`error` empty when the printer took it).
+    pub async fn record_print(
+        &self,
+        who: &Principal,
+        number: u64,
+        printer: &Slug,
+        error: String,
+    ) -> Result<bool, AppError> {
+        let actor = who.actor();
+        let printer = printer.as_str().to_owned();
+        self.submit(move |batch| {
+            let state = batch.state();
+            if !state.orders.contains_key(&number) {
+                return Err(AppError::NotFound {
+                    what: "order",
+                    id: number.to_string(),
+                });
+            }
+            let reprint = state
+                .prints
+                .get(&number)
+                .is_some_and(|log| log.iter().any(|p| p.error.is_empty()));
+            batch.record(
+                &actor,
+                vec![OpBody::OrderPrinted {
+                    number,
+                    printer,
+                    reprint,
+                    error,
+                }],
+            );
+            Ok(reprint)
+        })
+        .await
+    }
+
+    /// Every op about an order or its tickets, oldest first: who did what, when.
+    pub async fn order_history(&self, order: &Order) -> Result<Vec<Op>, AppError> {
+        let ops = self
+            .store()
+            .ops_mentioning(&order.number.to_string(), 1_000)
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+        let mut history: Vec<Op> = ops.into_iter().map(|s| s.op).collect();
+        for serial in &order.tickets {
+            let more = self
+                .store()
+                .ops_mentioning(&serial.to_string(), 1_000)
+                .await
+                .map_err(|e| AppError::Internal(e.into()))?;
+            history.extend(more.into_iter().map(|s| s.op));
+        }
+        history.retain(|op| mentions(op, order));
+        history.sort_by(|a, b| (a.hlc.0, &a.origin, a.seq).cmp(&(b.hlc.0, &b.origin, b.seq)));
+        history.dedup_by(|a, b| a.origin == b.origin && a.seq == b.seq);
+        Ok(history)
+    }
+
+    /// A visitor's question from the shop's contact form (no sign-in).
+    pub async fn receive_request(
+        &self,
+        venue: &str,
+        name: &str,
+        email: &str,
+        subject: &str,
+        body: &str,
+    ) -> Result<String, AppError> {
+        let venue = self.read(|s| venue_of(s, venue).map(|v| v.id.clone()))?;
+        let name = check_text("name", name, MAX_LINE)?;
+        let email = Email::parse(email)?.as_str().to_owned();
+        let subject = check_text("subject", subject, MAX_LINE)?;
+        let body = check_text("body", body, MAX_TEXT)?;
+        let id = fresh_id();
+        let op = OpBody::RequestReceived {
+            id: id.clone(),
+            venue,
+            name,
+            email,
+            subject,
+            body,
+        };
+        self.submit(move |batch| {
+            batch.record("visitor", vec![op]);
+            Ok(())
+        })
+        .await?;
+        Ok(id)
+    }
+
+    /// Assigns a request to a member of staff and/or sets its status (managers and admins).
+    pub async fn update_request(
+        &self,
+        who: &Principal,
+        id: &str,
+        assignee: Option<String>,
+        status: Option<&str>,
+    ) -> Result<(), AppError> {
+        who.require(&[Role::Admin, Role::Manager], "handle visitors' requests")?;
+        let status =
+            match status {
+                None => None,
+                Some(raw) => Some(RequestStatus::parse(raw).ok_or_else(|| {
+                    AppError::invalid("status", "must be new, answered or closed")
+                })?),
+            };
+        let id = id.to_owned();
+        let actor = who.actor();
+        self.submit(move |batch| {
+            let state = batch.state();
+            if !state.requests.contains_key(&id) {
+                return Err(AppError::NotFound {
+                    what: "request",
+                    id,
+                });
+            }
+            if let Some(name) = assignee.as_deref().filter(|a| !a.is_empty()) {
+                let known = aspk_domain::Username::parse(name)
+                    .ok()
+                    .is_some_and(|u| state.users.contains_key(&u));
+                if !known {
+                    return Err(AppError::invalid("assignee", "no such member of staff"));
+                }
+            }
+            batch.record(
+                &actor,
+                vec![OpBody::RequestUpdated {
+                    id,
+                    assignee,
+                    status,
+                }],
+            );
+            Ok(())
+        })
+        .await
+    }
+
+    /// Answers a request: the answer joins the thread and is queued in the outbox.
+    pub async fn reply_request(
+        &self,
+        who: &Principal,
+        id: &str,
+        body: &str,
+    ) -> Result<String, AppError> {
+        who.require(&[Role::Admin, Role::Manager], "answer visitors' requests")?;
+        let body = check_text("body", body, MAX_TEXT)?;
+        let id = id.to_owned();
+        let actor = who.actor();
+        self.submit(move |batch| {
+            let request =
+                batch
+                    .state()
+                    .requests
+                    .get(&id)
+                    .cloned()
+                    .ok_or_else(|| AppError::NotFound {
+                        what: "request",
+                        id: id.clone(),
+                    })?;
+            let mail_id = fresh_id();
+            batch.record(
+                &actor,
+                vec![
+                    OpBody::RequestReplied {
+                        id,
+                        body: body.clone(),
+                        mail_id: mail_id.clone(),
+                    },
+                    OpBody::MailQueued {
+                        id: mail_id.clone(),
+                        to: request.email,
+                        subject: format!("Re: {}", request.subject),
+                        body,
+                    },
+                ],
+            );
+            Ok(mail_id)
+        })
+        .await
+    }
+
+    /// Puts an e-mail about order `number` (e.g. its e-tickets again) in the outbox.
+    pub async fn queue_mail(
+        &self,
+        who: &Principal,
+        number: u64,
+        to: &str,
+        subject: &str,
+        body: &str,
+    ) -> Result<String, AppError> {
+        who.require(
+            &[Role::Admin, Role::Manager, Role::Cashier],
+            "send e-mails to visitors",
+        )?;
+        let to = Email::parse(to)?.as_str().to_owned();
+        let subject = check_text("subject", subject, MAX_LINE)?;
+        let body = check_text("body", body, MAX_TEXT * 4)?;
+        let actor = who.actor();
+        self.submit(move |batch| {
+            if !batch.state().orders.contains_key(&number) {
+                return Err(AppError::NotFound {
+                    what: "order",
+                    id: number.to_string(),
+                });
+            }
+            let id = fresh_id();
+            batch.record(
+                &actor,
+                vec![OpBody::MailQueued {
+                    id: id.clone(),
+                    to,
+                    subject,
+                    body,
+                }],
+            );
+            Ok(id)
+        })
+        .await
+    }
+
+    /// Records one delivery attempt of an outbox mail (by the mailer).
+    pub async fn record_mail_attempt(
+        &self,
+        id: &str,
+        error: Option<String>,
+    ) -> Result<(), AppError> {
+        let id = id.to_owned();
+        self.submit(move |batch| {
+            batch.record("system:mailer", vec![OpBody::MailAttempted { id, error }]);
+            Ok(())
+        })
+        .await
+    }
+
+    /// Requests newest first, optionally of one status (managers and admins).
+    pub fn requests(
+        &self,
+        who: &Principal,
+        status: Option<RequestStatus>,
+    ) -> Result<Vec<aspk_domain::VisitorRequest>, AppError> {
+        if !is_manager(who) {
+            return Err(AppError::Forbidden("read visitors' requests"));
+        }
+        Ok(self.read(|s| {
+            let mut list: Vec<_> = s
+                .requests
+                .values()
+                .filter(|r| status.is_none_or(|st| r.status == st))
+                .cloned()
+                .collect();
+            list.sort_by_key(|r| std::cmp::Reverse(r.received_at));
+            list
+        }))
+    }
+}
+
+/// Whether `op` is about `order` or one of its tickets.
+fn mentions(op: &Op, order: &Order) -> bool {
+    let ticket = |s: &u64| order.tickets.contains(s);
+    match &op.body {
+        OpBody::OrderPlaced(p) => p.number == order.number,
+        OpBody::OrderCancelled { number, .. } | OpBody::OrderPrinted { number, .. } => {
+            *number == order.number
+        }
+        OpBody::TicketVoided { serial, .. }
+        | OpBody::EntryRecorded { serial, .. }
+        | OpBody::ScanDenied { serial, .. }
+        | OpBody::PassNotUsed { serial, .. } => ticket(serial),
+        _ => false,
+    }
+}

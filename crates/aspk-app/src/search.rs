@@ -1,0 +1,149 @@
+//! Finding orders: by order or ticket number (a mistyped digit or two swapped neighbours
+//! are found through the check digit), by e-mail, by day, channel and status.
+
+use aspk_domain::{Channel, Order, OrderStatus, Role};
+use aspk_oplog::State;
+use aspk_ticket::{verhoeff_is_valid, HumanNumber};
+use chrono::NaiveDate;
+
+use crate::catalog::local_day_bounds;
+use crate::{AppError, Node, Principal};
+
+#[derive(Debug, Clone, Default)]
+pub struct OrderQuery {
+    /// An order or ticket number, or part of an e-mail address.
+    pub text: String,
+    pub channel: Option<Channel>,
+    pub status: Option<OrderStatus>,
+    /// The venue-local day the order was placed.
+    pub day: Option<NaiveDate>,
+    pub limit: usize,
+}
+
+/// What a search found: the orders, newest first, and whether the number was corrected.
+#[derive(Debug, Clone, Default)]
+pub struct OrderHits {
+    pub orders: Vec<Order>,
+    /// The number as typed was not valid; these are the orders of the valid numbers one
+    /// typo away from it.
+    pub corrected: bool,
+}
+
+/// Numbers one typo away from `digits` (one digit changed, or two neighbours swapped)
+/// that pass the check digit.
+pub fn typo_candidates(digits: &str) -> Vec<u64> {
+    let bytes = digits.as_bytes();
+    let mut out = Vec::new();
+    let mut consider = |candidate: Vec<u8>| {
+        let text = String::from_utf8(candidate).unwrap_or_default();
+        if verhoeff_is_valid(&text) {
+            if let Ok(n) = HumanNumber::parse(&text) {
+                out.push(n.serial());
+            }
+        }
+    };
+    for i in 0..bytes.len() {
+        for d in b'0'..=b'9' {
+            if d != bytes[i] {
+                let mut c = bytes.to_vec();
+                c[i] = d;
+                consider(c);
+            }
+        }
+        if i + 1 < bytes.len() && bytes[i] != bytes[i + 1] {
+            let mut c = bytes.to_vec();
+            c.swap(i, i + 1);
+            consider(c);
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The order a number names: an order number, or the number of one of its tickets.
+fn order_for_serial(state: &State, serial: u64) -> Option<&Order> {
+    state.orders.get(&serial).or_else(|| {
+        state
+            .tickets
+            .get(&serial)
+            .and_then(|t| state.orders.get(&t.order))
+    })
+}
+
+impl OrderQuery {
+    fn keeps(&self, state: &State, order: &Order) -> bool {
+        if self.channel.is_some_and(|c| c != order.channel)
+            || self.status.is_some_and(|s| s != order.status)
+        {
+            return false;
+        }
+        match (self.day, state.venues.get(&order.venue)) {
+            (Some(day), Some(venue)) => {
+                let (from, until) = local_day_bounds(venue, day);
+                (from..until).contains(&order.created_at)
+            }
+            _ => true,
+        }
+    }
+}
+
+impl Node {
+    /// Orders matching `query`, newest first. Staff who sell or manage only.
+    pub fn find_orders(&self, who: &Principal, query: &OrderQuery) -> Result<OrderHits, AppError> {
+        who.require(
+            &[Role::Admin, Role::Manager, Role::Cashier],
+            "look up orders",
+        )?;
+        let limit = query.limit.clamp(1, 500);
+        let text = query.text.trim();
+        let digits: String = text.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        Ok(self.read(|state| {
+            if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
+                return by_number(state, &digits, query);
+            }
+            let needle = text.to_lowercase();
+            let orders = state
+                .orders_by_time
+                .iter()
+                .rev()
+                .filter_map(|(_, n)| state.orders.get(n))
+                .filter(|o| {
+                    needle.is_empty()
+                        || o.email
+                            .as_ref()
+                            .is_some_and(|e| e.as_str().to_lowercase().contains(&needle))
+                })
+                .filter(|o| query.keeps(state, o))
+                .take(limit)
+                .cloned()
+                .collect();
+            OrderHits {
+                orders,
+                corrected: false,
+            }
+        }))
+    }
+}
+
+fn by_number(state: &State, digits: &str, query: &OrderQuery) -> OrderHits {
+    let exact = HumanNumber::parse(digits)
+        .ok()
+        .and_then(|n| order_for_serial(state, n.serial()));
+    let (mut orders, corrected): (Vec<Order>, bool) = match exact {
+        Some(order) => (vec![order.clone()], false),
+        None if digits.len() == aspk_ticket::HUMAN_NUMBER_LEN => {
+            let found = typo_candidates(digits)
+                .into_iter()
+                .filter_map(|s| order_for_serial(state, s))
+                .cloned()
+                .collect();
+            (found, true)
+        }
+        None => (Vec::new(), false),
+    };
+    orders.retain(|o| query.keeps(state, o));
+    orders.sort_by_key(|o| std::cmp::Reverse(o.created_at));
+    orders.dedup_by_key(|o| o.number);
+    OrderHits { orders, corrected }
+}

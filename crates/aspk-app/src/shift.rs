@@ -1,0 +1,253 @@
+//! Cash shifts: a cashier opens one with a float, sells, and closes it with the cash
+//! counted; the close (Z) report compares the cash expected with the cash counted.
+
+use std::collections::BTreeMap;
+
+use aspk_domain::{Category, Localized, OrderStatus, PaymentMethod, Role, Shift, TicketStatus};
+use aspk_oplog::{OpBody, State};
+use rand::Rng;
+
+use crate::catalog::venue_of;
+use crate::{AppError, Node, Principal};
+
+/// Largest float or counted amount accepted: a million hryvnias.
+const MAX_CASH_MINOR: i64 = 100_000_000;
+
+/// Sales of one product in a shift.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductLine {
+    pub name: Localized,
+    pub category: Category,
+    pub tickets: u32,
+    pub amount_minor: i64,
+}
+
+/// The close (Z) report of a shift: what was sold and how it was paid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZReport {
+    pub shift: Shift,
+    pub orders: u32,
+    pub by_product: Vec<ProductLine>,
+    /// Received per payment method (refunds not subtracted).
+    pub by_method: BTreeMap<&'static str, i64>,
+    /// Money paid back (a positive amount), and how much of it in cash.
+    pub refunds_minor: i64,
+    pub cash_refunds_minor: i64,
+    /// Float + cash received − cash refunded.
+    pub expected_cash_minor: i64,
+}
+
+impl ZReport {
+    /// Counted − expected, once the shift is closed.
+    pub fn difference_minor(&self) -> Option<i64> {
+        self.shift
+            .counted_minor
+            .map(|c| c - self.expected_cash_minor)
+    }
+
+    pub fn sales_minor(&self) -> i64 {
+        self.by_method.values().sum()
+    }
+}
+
+pub fn method_name(method: PaymentMethod) -> &'static str {
+    match method {
+        PaymentMethod::Cash => "cash",
+        PaymentMethod::Card => "card",
+        PaymentMethod::Other => "other",
+    }
+}
+
+fn check_cash(field: &'static str, minor: i64) -> Result<(), AppError> {
+    if (0..=MAX_CASH_MINOR).contains(&minor) {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            field,
+            "must be an amount from 0 to 1 000 000",
+        ))
+    }
+}
+
+/// Builds the Z report of `shift` from the orders sold in it.
+pub fn z_report(state: &State, shift: &Shift) -> ZReport {
+    let mut report = ZReport {
+        shift: shift.clone(),
+        orders: 0,
+        by_product: Vec::new(),
+        by_method: BTreeMap::new(),
+        refunds_minor: 0,
+        cash_refunds_minor: 0,
+        expected_cash_minor: shift.float_minor,
+    };
+    let mut lines: BTreeMap<String, ProductLine> = BTreeMap::new();
+    let orders = state
+        .orders
+        .values()
+        .filter(|o| o.shift.as_deref() == Some(shift.id.as_str()));
+    for order in orders {
+        report.orders += 1;
+        for payment in &order.payments {
+            let is_cash = payment.method == PaymentMethod::Cash;
+            if payment.amount_minor >= 0 {
+                *report
+                    .by_method
+                    .entry(method_name(payment.method))
+                    .or_default() += payment.amount_minor;
+            } else {
+                report.refunds_minor -= payment.amount_minor;
+                if is_cash {
+                    report.cash_refunds_minor -= payment.amount_minor;
+                }
+            }
+            if is_cash {
+                report.expected_cash_minor += payment.amount_minor;
+            }
+        }
+        let sold = order.status == OrderStatus::Paid;
+        for ticket in order.tickets.iter().filter_map(|s| state.tickets.get(s)) {
+            if !sold && ticket.status == TicketStatus::Void {
+                continue;
+            }
+            let product = state
+                .products
+                .get(&(ticket.venue.clone(), ticket.product.clone()));
+            let line = lines
+                .entry(ticket.product.as_str().to_owned())
+                .or_insert_with(|| ProductLine {
+                    name: product
+                        .map(|p| p.name.clone())
+                        .unwrap_or_else(|| Localized {
+                            uk: ticket.product.as_str().to_owned(),
+                            en: String::new(),
+                        }),
+                    category: product.map(|p| p.category).unwrap_or(Category::Full),
+                    tickets: 0,
+                    amount_minor: 0,
+                });
+            if ticket.status != TicketStatus::Void {
+                line.tickets += 1;
+                line.amount_minor += ticket.price_minor;
+            }
+        }
+    }
+    report.by_product = lines.into_values().collect();
+    report
+}
+
+impl Node {
+    /// Opens a cash shift for the signed-in cashier with `float_minor` in the drawer.
+    pub async fn open_shift(
+        &self,
+        who: &Principal,
+        venue: &str,
+        float_minor: i64,
+    ) -> Result<Shift, AppError> {
+        who.require(
+            &[Role::Admin, Role::Manager, Role::Cashier],
+            "open a cash shift",
+        )?;
+        check_cash("float", float_minor)?;
+        let actor = who.actor();
+        let venue = venue.to_owned();
+        self.submit(move |batch| {
+            let state = batch.state();
+            let venue = venue_of(state, &venue)?.clone();
+            if state.open_shift(&actor).is_some() {
+                return Err(AppError::Conflict {
+                    code: "shift_open",
+                    detail: "you already have an open shift: close it first".into(),
+                });
+            }
+            let shift_id = format!("{:016x}", rand::thread_rng().gen::<u64>());
+            batch.record(
+                &actor,
+                vec![OpBody::ShiftOpened {
+                    shift_id: shift_id.clone(),
+                    venue: venue.id,
+                    float_minor,
+                    currency: venue.currency,
+                }],
+            );
+            batch
+                .state()
+                .shifts
+                .get(&shift_id)
+                .cloned()
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("shift vanished")))
+        })
+        .await
+    }
+
+    /// Closes the signed-in cashier's open shift with the cash counted; returns its Z report.
+    pub async fn close_shift(
+        &self,
+        who: &Principal,
+        counted_minor: i64,
+        note: &str,
+    ) -> Result<ZReport, AppError> {
+        check_cash("counted", counted_minor)?;
+        let note = note.trim().to_owned();
+        if note.chars().count() > 500 || note.chars().any(char::is_control) {
+            return Err(AppError::invalid("note", "must be at most 500 characters"));
+        }
+        let actor = who.actor();
+        self.submit(move |batch| {
+            let shift =
+                batch
+                    .state()
+                    .open_shift(&actor)
+                    .cloned()
+                    .ok_or_else(|| AppError::Conflict {
+                        code: "no_open_shift",
+                        detail: "you have no open shift".into(),
+                    })?;
+            batch.record(
+                &actor,
+                vec![OpBody::ShiftClosed {
+                    shift_id: shift.id.clone(),
+                    counted_minor,
+                    note,
+                }],
+            );
+            let state = batch.state();
+            let closed = state.shifts.get(&shift.id).cloned().unwrap_or(shift);
+            Ok(z_report(state, &closed))
+        })
+        .await
+    }
+
+    /// The Z report of a shift: its cashier sees their own, managers every one.
+    pub fn shift_report(&self, who: &Principal, shift_id: &str) -> Result<ZReport, AppError> {
+        self.read(|state| {
+            let shift = state
+                .shifts
+                .get(shift_id)
+                .filter(|s| s.cashier == who.actor() || is_manager(who))
+                .ok_or_else(|| AppError::NotFound {
+                    what: "shift",
+                    id: shift_id.to_owned(),
+                })?;
+            Ok(z_report(state, shift))
+        })
+    }
+
+    /// Shifts newest first: a cashier's own, or everyone's for managers.
+    pub fn shifts(&self, who: &Principal, limit: usize) -> Vec<Shift> {
+        self.read(|state| {
+            let mut shifts: Vec<Shift> = state
+                .shifts
+                .values()
+                .filter(|s| s.cashier == who.actor() || is_manager(who))
+                .cloned()
+                .collect();
+            shifts.sort_by_key(|s| std::cmp::Reverse(s.opened_at));
+            shifts.truncate(limit);
+            shifts
+        })
+    }
+}
+
+pub(crate) fn is_manager(who: &Principal) -> bool {
+    matches!(who.role, Role::Admin | Role::Manager)
+}

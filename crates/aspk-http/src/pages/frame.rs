@@ -1,0 +1,297 @@
+//! What every staff page shares: the signed-in session, its language and anti-forgery token,
+//! the role checks, the layout and the formatting of money and time.
+
+use aspk_app::{AppError, Principal};
+use aspk_domain::{Currency, Money, Role, Venue};
+use aspk_i18n::{t, t_args, Arg, Lang};
+use axum::extract::FromRequestParts;
+use axum::http::header::{LOCATION, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use chrono::{DateTime, Utc};
+
+use crate::extract::{cookie, SESSION_COOKIE};
+use crate::AppState;
+
+pub const LANG_COOKIE: &str = "aspk_lang";
+
+/// A request from a signed-in member of staff.
+pub struct Page {
+    pub lang: Lang,
+    pub who: Principal,
+    pub csrf: String,
+    session: String,
+    /// A language cookie to set (the page was asked for with `?lang=`).
+    set_lang: Option<String>,
+    pub state: AppState,
+}
+
+/// The page language: `?lang=` wins, then the cookie, then Ukrainian.
+pub fn page_lang(headers: &HeaderMap, query: Option<&str>) -> (Lang, Option<String>) {
+    let asked = query.and_then(|q| {
+        q.split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == "lang")
+            .map(|(_, v)| v.to_owned())
+    });
+    if let Some(raw) = asked {
+        let lang = Lang::parse(&raw);
+        let cookie = format!(
+            "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            lang.code()
+        );
+        return (lang, Some(cookie));
+    }
+    let lang = cookie(headers, LANG_COOKIE)
+        .map(|c| Lang::parse(&c))
+        .unwrap_or_default();
+    (lang, None)
+}
+
+impl FromRequestParts<AppState> for Page {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let (lang, set_lang) = page_lang(&parts.headers, parts.uri.query());
+        let session = cookie(&parts.headers, SESSION_COOKIE).unwrap_or_default();
+        let who = state
+            .node
+            .authenticate(&session)
+            .map_err(|_| redirect("/"))?;
+        // A language chosen with `?lang=` is remembered for the person too.
+        if set_lang.is_some()
+            && state.node.language_of(&who.username).as_deref() != Some(lang.code())
+        {
+            if let Err(e) = state.node.set_language(&who, lang.code()).await {
+                tracing::warn!(error = %e, "could not remember the language");
+            }
+        }
+        Ok(Page {
+            lang,
+            csrf: state.node.csrf_token(&session),
+            who,
+            session,
+            set_lang,
+            state: state.clone(),
+        })
+    }
+}
+
+pub fn redirect(to: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(LOCATION, to.to_owned())]).into_response()
+}
+
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Who may open which section, in the order of the navigation bar.
+const SECTIONS: &[(&str, &str, &[Role])] = &[
+    (
+        "/box-office",
+        "nav-box-office",
+        &[Role::Admin, Role::Manager, Role::Cashier],
+    ),
+    (
+        "/orders",
+        "nav-orders",
+        &[Role::Admin, Role::Manager, Role::Cashier],
+    ),
+    (
+        "/shifts",
+        "nav-shifts",
+        &[Role::Admin, Role::Manager, Role::Cashier],
+    ),
+    ("/requests", "nav-requests", &[Role::Admin, Role::Manager]),
+    ("/reports", "nav-reports", &[Role::Admin, Role::Manager]),
+    ("/settings", "nav-settings", &[Role::Admin]),
+    (
+        "/scan",
+        "nav-scan",
+        &[Role::Admin, Role::Manager, Role::Controller],
+    ),
+    (
+        "/status",
+        "nav-status",
+        &[Role::Admin, Role::Manager, Role::Cashier, Role::Controller],
+    ),
+];
+
+/// The roles allowed in the section at `path`.
+pub fn section_roles(path: &str) -> &'static [Role] {
+    SECTIONS
+        .iter()
+        .find(|(p, _, _)| *p == path)
+        .map(|(_, _, roles)| *roles)
+        .unwrap_or(&[Role::Admin])
+}
+
+impl Page {
+    pub fn t(&self, key: &str) -> String {
+        t(self.lang, key)
+    }
+
+    /// Escaped message.
+    pub fn e(&self, key: &str) -> String {
+        escape(&t(self.lang, key))
+    }
+
+    pub fn t_args(&self, key: &str, args: &[(&str, Arg)]) -> String {
+        t_args(self.lang, key, args)
+    }
+
+    /// Refuses (403 page) unless the member of staff may use the section at `path`.
+    pub fn require_section(&self, path: &str) -> Result<(), Box<Response>> {
+        if section_roles(path).contains(&self.who.role) {
+            Ok(())
+        } else {
+            Err(Box::new(self.error(AppError::Forbidden("open this page"))))
+        }
+    }
+
+    /// Refuses a form post without this session's anti-forgery token.
+    pub fn check_csrf(&self, given: &str) -> Result<(), Box<Response>> {
+        if self.state.node.csrf_ok(&self.session, given) {
+            Ok(())
+        } else {
+            let body = format!(
+                "<p class=\"error\" role=\"alert\">{}</p>",
+                self.e("error-csrf")
+            );
+            Err(Box::new(
+                (
+                    StatusCode::FORBIDDEN,
+                    Html(self.layout(&self.t("error-title"), &body)),
+                )
+                    .into_response(),
+            ))
+        }
+    }
+
+    /// The hidden anti-forgery field for forms.
+    pub fn csrf_field(&self) -> String {
+        format!(
+            "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
+            escape(&self.csrf)
+        )
+    }
+
+    pub fn money(&self, minor: i64, currency: Currency) -> String {
+        Money { minor, currency }.display(self.lang.code())
+    }
+
+    /// A moment in the venue's time zone.
+    pub fn time(&self, at: DateTime<Utc>, venue: Option<&Venue>) -> String {
+        let tz = venue.map(Venue::tz).unwrap_or(chrono_tz::Europe::Kyiv);
+        at.with_timezone(&tz).format("%d.%m.%Y %H:%M").to_string()
+    }
+
+    /// The message for an error of a use case, in the page's language.
+    pub fn error_text(&self, err: &AppError) -> String {
+        if let AppError::SoldOut {
+            requested,
+            available,
+            local_time,
+            offline,
+            ..
+        } = err
+        {
+            let key = if *offline {
+                "error-sold-out-offline"
+            } else {
+                "error-sold-out"
+            };
+            return self.t_args(
+                key,
+                &[
+                    ("time", local_time.as_str().into()),
+                    ("requested", (*requested).into()),
+                    ("available", (*available).into()),
+                ],
+            );
+        }
+        let key = match err {
+            AppError::Forbidden(_) => "error-forbidden",
+            AppError::LockedOut { .. } => "error-locked-out",
+            AppError::Conflict { code, .. } => match *code {
+                "shift_open" => "error-shift-open",
+                "no_open_shift" => "error-no-open-shift",
+                "already_cancelled" => "error-already-cancelled",
+                _ => "",
+            },
+            AppError::Invalid(_) | AppError::UnknownReference { .. } => "error-invalid",
+            AppError::NotFound { .. } => "error-not-found",
+            _ => "",
+        };
+        let detail = err.to_string();
+        if key.is_empty() {
+            detail
+        } else {
+            format!("{} ({detail})", self.t(key))
+        }
+    }
+
+    /// An error page for a failed action, with the right status.
+    pub fn error(&self, err: AppError) -> Response {
+        let text = self.error_text(&err);
+        let status = crate::ApiError::from(err).status;
+        let body = format!(
+            "<p class=\"error\" role=\"alert\">{}</p><p><a href=\"javascript:history.back()\">{}</a></p>",
+            escape(&text),
+            self.e("action-back")
+        );
+        self.respond((status, Html(self.layout(&self.t("error-title"), &body))).into_response())
+    }
+
+    /// A whole page with the navigation for this member of staff.
+    pub fn layout(&self, title: &str, body: &str) -> String {
+        let links: String = SECTIONS
+            .iter()
+            .filter(|(_, _, roles)| roles.contains(&self.who.role))
+            .map(|(href, key, _)| format!("<a href=\"{href}\">{}</a>", self.e(key)))
+            .collect();
+        let other = if self.lang == Lang::Uk { "en" } else { "uk" };
+        format!(
+            "<!doctype html><html lang=\"{code}\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+             <title>{title} · АСПК</title><link rel=\"stylesheet\" href=\"/static/staff.css\"></head>\
+             <body><header><strong class=\"brand\">АСПК</strong><nav aria-label=\"{nav}\">{links}</nav>\
+             <span class=\"who\">{user} · {role}</span>\
+             <a class=\"lang\" href=\"?lang={other}\">{switch}</a>\
+             <form method=\"post\" action=\"/sign-out\">{csrf}<button>{sign_out}</button></form></header>\
+             <main><h1>{title}</h1>{body}</main></body></html>",
+            code = self.lang.code(),
+            title = escape(title),
+            nav = self.e("nav-label"),
+            user = escape(self.who.username.as_str()),
+            role = self.e(&format!("role-{}", self.who.role.as_str())),
+            switch = self.e("language-switch"),
+            csrf = self.csrf_field(),
+            sign_out = self.e("sign-out"),
+        )
+    }
+
+    /// A full HTML response, setting the language cookie when the page was asked in one.
+    pub fn html(&self, title: &str, body: &str) -> Response {
+        self.respond(Html(self.layout(title, body)).into_response())
+    }
+
+    pub fn respond(&self, mut response: Response) -> Response {
+        if let Some(value) = self.set_lang.as_ref().and_then(|c| c.parse().ok()) {
+            response.headers_mut().append(SET_COOKIE, value);
+        }
+        response
+    }
+}

@@ -1,0 +1,143 @@
+//! The staff web app: server-rendered pages with a little JavaScript (box office keys, live
+//! orders). Text comes from the message catalogues; the language is `?lang=en|uk`,
+//! remembered in a cookie. Every page needs a signed-in session cookie and checks the role;
+//! every form carries an anti-forgery token tied to the session.
+
+mod assets;
+mod box_office;
+mod devices;
+mod frame;
+mod order_detail;
+mod orders;
+mod printing;
+mod reports;
+mod requests;
+mod settings;
+mod shifts;
+mod sign_in;
+mod status;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::AppState;
+
+pub(crate) use frame::{escape, Page};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(sign_in::page).post(sign_in::submit))
+        .route("/sign-out", post(sign_in::sign_out))
+        .route("/status", get(status::page))
+        .route("/static/{file}", get(assets::file))
+        .route("/box-office", get(box_office::page))
+        .route("/box-office/sell", post(box_office::sell))
+        .route("/box-office/sale/{number}", get(box_office::sale))
+        .route("/box-office/printer", post(box_office::choose_printer))
+        .route("/shifts", get(shifts::list))
+        .route("/shifts/open", post(shifts::open))
+        .route("/shifts/close", post(shifts::close))
+        .route("/shifts/{id}", get(shifts::report))
+        .route("/orders", get(orders::list))
+        .route("/orders/events", get(orders::events))
+        .route("/orders/{number}", get(order_detail::page))
+        .route("/orders/{number}/cancel", post(order_detail::cancel))
+        .route("/orders/{number}/print", post(order_detail::print))
+        .route("/orders/{number}/resend", post(order_detail::resend))
+        .route("/orders/{number}/pdf", get(order_detail::pdf))
+        .route(
+            "/tickets/{number}/cancel",
+            post(order_detail::cancel_ticket),
+        )
+        .route("/reports", get(reports::page))
+        .route("/reports/{table}", get(reports::csv))
+        .route("/requests", get(requests::list))
+        .route("/requests/{id}", get(requests::thread))
+        .route("/requests/{id}/reply", post(requests::reply))
+        .route("/requests/{id}/update", post(requests::update))
+        .route("/settings", get(settings::page))
+        .route("/settings/printers", post(settings::save_printer))
+        .route("/settings/products", post(settings::save_product))
+        .route("/settings/users", post(settings::add_user))
+        .route("/settings/schedule", post(settings::schedule))
+        .route("/settings/devices", get(devices::list).post(devices::add))
+        .route("/settings/devices/{node_id}/revoke", post(devices::revoke))
+}
+
+#[cfg(test)]
+mod tests {
+    use aspk_i18n::{t, Lang};
+
+    /// Every literal message key the pages use, in every file.
+    fn literal_keys() -> Vec<String> {
+        let sources = [
+            include_str!("box_office.rs"),
+            include_str!("devices.rs"),
+            include_str!("frame.rs"),
+            include_str!("order_detail.rs"),
+            include_str!("orders.rs"),
+            include_str!("reports.rs"),
+            include_str!("requests.rs"),
+            include_str!("settings.rs"),
+            include_str!("shifts.rs"),
+            include_str!("sign_in.rs"),
+            include_str!("status.rs"),
+        ];
+        let mut keys = Vec::new();
+        for source in sources {
+            for opener in [".e(", ".t(", "t_args(", " t(lang,"] {
+                for (i, _) in source.match_indices(opener) {
+                    // The key may follow on the next line (rustfmt breaks long calls).
+                    let rest = source[i + opener.len()..].trim_start();
+                    let Some(rest) = rest.strip_prefix('"') else {
+                        continue;
+                    };
+                    let Some(key) = rest.find('"').map(|end| &rest[..end]) else {
+                        continue;
+                    };
+                    let is_key = key.contains('-')
+                        && key
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+                    if is_key {
+                        keys.push(key.to_owned());
+                    }
+                }
+            }
+        }
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
+    /// Keys built at run time from a prefix and a value.
+    fn built_keys() -> Vec<String> {
+        let families: &[(&str, &[&str])] = &[
+            ("category-", &["full", "reduced", "free"]),
+            ("payment-", &["cash", "card", "other", "mixed"]),
+            ("channel-", &["box_office", "online", "paper"]),
+            ("order-status-", &["paid", "cancelled", "refunded"]),
+            ("ticket-status-", &["valid", "used", "void"]),
+            ("role-", &["admin", "manager", "cashier", "controller"]),
+            ("request-status-", &["new", "answered", "closed"]),
+            (
+                "weekday-",
+                &["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+            ),
+        ];
+        families
+            .iter()
+            .flat_map(|(prefix, values)| values.iter().map(move |v| format!("{prefix}{v}")))
+            .collect()
+    }
+
+    #[test]
+    fn every_key_the_pages_use_is_in_both_catalogues() {
+        let keys: Vec<String> = literal_keys().into_iter().chain(built_keys()).collect();
+        assert!(keys.len() > 150, "found only {} keys", keys.len());
+        for lang in Lang::ALL {
+            let missing: Vec<&String> = keys.iter().filter(|k| t(lang, k) == **k).collect();
+            assert!(missing.is_empty(), "{lang:?} lacks {missing:?}");
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! Signing in and out. The session is a bearer token in an HTTP-only, same-site cookie;
+//! repeated failures lock the name for a while (the use case decides).
+
+use aspk_app::AppError;
+use aspk_i18n::{t, Lang};
+use axum::extract::{Form, State};
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+
+use super::frame::{escape, page_lang, redirect, LANG_COOKIE};
+use super::Page;
+use crate::extract::{cookie, SESSION_COOKIE};
+use crate::AppState;
+
+fn sign_in_layout(lang: Lang, body: &str) -> String {
+    let other = if lang == Lang::Uk { "en" } else { "uk" };
+    let title = t(lang, "sign-in-title");
+    format!(
+        "<!doctype html><html lang=\"{code}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>{title} · АСПК</title><link rel=\"stylesheet\" href=\"/static/staff.css\"></head>\
+         <body><header><strong class=\"brand\">АСПК</strong><nav></nav>\
+         <a class=\"lang\" href=\"?lang={other}\">{switch}</a></header>\
+         <main class=\"narrow\"><h1>{title}</h1>{body}</main></body></html>",
+        code = lang.code(),
+        title = escape(&title),
+        switch = escape(&t(lang, "language-switch")),
+    )
+}
+
+fn form(lang: Lang, error: Option<String>) -> String {
+    let error = error
+        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(&e)))
+        .unwrap_or_default();
+    format!(
+        "{error}<form method=\"post\" action=\"/\">\
+         <label for=\"username\">{u}</label><input id=\"username\" name=\"username\" autocomplete=\"username\" autofocus required>\
+         <label for=\"password\">{p}</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
+         <div><button class=\"primary\" type=\"submit\">{s}</button></div></form>",
+        u = escape(&t(lang, "sign-in-username")),
+        p = escape(&t(lang, "sign-in-password")),
+        s = escape(&t(lang, "sign-in-submit")),
+    )
+}
+
+fn with_cookie(mut response: Response, cookie: Option<String>) -> Response {
+    if let Some(value) = cookie.and_then(|c| c.parse().ok()) {
+        response.headers_mut().append(SET_COOKIE, value);
+    }
+    response
+}
+
+/// Where a member of staff starts: the box office, or the status page for controllers.
+fn home(role: aspk_domain::Role) -> &'static str {
+    match role {
+        aspk_domain::Role::Controller => "/status",
+        _ => "/box-office",
+    }
+}
+
+pub async fn page(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+    let (lang, set) = page_lang(&headers, uri.query());
+    let session = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
+    if let Ok(who) = state.node.authenticate(&session) {
+        return with_cookie(redirect(home(who.role)), set);
+    }
+    with_cookie(
+        Html(sign_in_layout(lang, &form(lang, None))).into_response(),
+        set,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    username: String,
+    password: String,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    Form(f): Form<SignInForm>,
+) -> Response {
+    let (lang, _) = page_lang(&headers, uri.query());
+    match state.node.sign_in(&f.username, &f.password).await {
+        Ok(issued) => {
+            // `Secure` when the app is reached over HTTPS (a TLS proxy in front of it).
+            let secure = headers
+                .get("x-forwarded-proto")
+                .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"https"));
+            let cookie = format!(
+                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age=57600{}",
+                issued.token,
+                if secure { "; Secure" } else { "" }
+            );
+            let mut response = with_cookie(redirect(home(issued.role)), Some(cookie));
+            // The person's own language follows them to any workstation.
+            let chosen = aspk_domain::Username::parse(&f.username)
+                .ok()
+                .and_then(|u| state.node.language_of(&u));
+            if let Some(lang) = chosen {
+                let cookie =
+                    format!("{LANG_COOKIE}={lang}; Path=/; Max-Age=31536000; SameSite=Lax");
+                response = with_cookie(response, Some(cookie));
+            }
+            response
+        }
+        Err(e) => {
+            let (status, key) = match e {
+                AppError::LockedOut { .. } => (StatusCode::TOO_MANY_REQUESTS, "error-locked-out"),
+                _ => (StatusCode::UNAUTHORIZED, "sign-in-failed"),
+            };
+            let page = sign_in_layout(lang, &form(lang, Some(t(lang, key))));
+            (status, Html(page)).into_response()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn sign_out(page: Page, Form(f): Form<CsrfOnly>) -> Response {
+    if let Err(refused) = page.check_csrf(&f.csrf) {
+        return *refused;
+    }
+    with_cookie(
+        redirect("/"),
+        Some(format!(
+            "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+        )),
+    )
+}

@@ -1,0 +1,52 @@
+//! The node's health for staff: role, link to the upstream, sync, leases and findings.
+
+use axum::response::Response;
+
+use super::{escape, Page};
+
+pub async fn page(page: Page) -> Response {
+    if let Err(refused) = page.require_section("/status") {
+        return *refused;
+    }
+    let node = &page.state.node;
+    let (_, stalled) = node.writer_stats();
+    let (ops, findings) = node.read(|s| {
+        let open = s
+            .findings
+            .values()
+            .filter(|f| f.resolution.is_none())
+            .count();
+        (s.op_count, open)
+    });
+    let store = page.t(if stalled {
+        "status-store-stalled"
+    } else {
+        "status-store-ok"
+    });
+    let mut rows = vec![
+        ("status-role", node.role().as_str().to_owned()),
+        ("status-ops", ops.to_string()),
+        ("status-findings", findings.to_string()),
+        ("status-store", store),
+    ];
+    if let Some(up) = &page.state.upstream {
+        let view = up.get();
+        let reachable = page.t(if view.is_reachable {
+            "status-upstream-up"
+        } else {
+            "status-upstream-down"
+        });
+        rows.push(("status-upstream", format!("{} ({reachable})", view.url)));
+        rows.push(("status-pending", view.pending_ops.to_string()));
+        let last = view
+            .last_push
+            .map(|at| page.time(at, None))
+            .unwrap_or_else(|| "—".into());
+        rows.push(("status-last-push", last));
+    }
+    let body: String = rows
+        .iter()
+        .map(|(k, v)| format!("<dt>{}</dt><dd>{}</dd>", page.e(k), escape(v)))
+        .collect();
+    page.html(&page.t("nav-status"), &format!("<dl>{body}</dl>"))
+}

@@ -1,0 +1,815 @@
+//! The staff web app over real HTTP: role checks on every route, anti-forgery tokens,
+//! sign-in lockout, shifts and the Z report, printing to a loopback "printer", typo-tolerant
+//! search, live orders by server-sent events, reports and CSV, requests and the outbox.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::json;
+use tokio::io::AsyncReadExt;
+
+use crate::kit::{order_body, Backend, TestApp};
+
+/// A browser session of one member of staff: its cookie and anti-forgery token.
+struct Session<'a> {
+    app: &'a TestApp,
+    cookie: String,
+    csrf: String,
+}
+
+impl<'a> Session<'a> {
+    async fn sign_in(app: &'a TestApp, username: &str, password: &str) -> Session<'a> {
+        let r = app
+            .client
+            .post(format!("{}/", app.base))
+            .form(&[("username", username), ("password", password)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{username} signs in");
+        let cookie = r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let mut s = Session {
+            app,
+            cookie,
+            csrf: String::new(),
+        };
+        let html = s.get("/status").await.1;
+        s.csrf = html
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("the page carries a csrf token")
+            .to_owned();
+        s
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, String) {
+        let r = self
+            .app
+            .client
+            .get(format!("{}{path}", self.app.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+
+    /// Posts a form with this session's token; returns the status and the redirect target.
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+        let mut fields: Vec<(&str, &str)> = vec![("csrf", &self.csrf)];
+        fields.extend_from_slice(form);
+        self.post_raw(path, &fields).await
+    }
+
+    async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+        let r = self
+            .app
+            .client
+            .post(format!("{}{path}", self.app.base))
+            .header("cookie", &self.cookie)
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let location = r
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned());
+        let body = r.text().await.unwrap();
+        (status, location.unwrap_or(body))
+    }
+}
+
+/// A form post: path, fields, and the roles that must be refused.
+type Action<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str]);
+
+async fn demo_with_staff() -> (TestApp, String) {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let admin = app.admin().await;
+    for (name, role) in [
+        ("olena", "cashier"),
+        ("petro", "cashier"),
+        ("maria", "manager"),
+        ("ivan", "controller"),
+    ] {
+        app.staff(&admin, name, role).await;
+    }
+    (app, admin)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_staff_route_checks_the_role() {
+    let (app, admin) = demo_with_staff().await;
+    let slot = app.open_slot(&admin, 50).await;
+    let (_, order) = app.sell(&admin, "adult", &slot, 1).await;
+    let number = order["number"].as_str().unwrap().replace(' ', "");
+    let serial: u64 = number.parse::<u64>().unwrap() / 10;
+    let pages: &[(&str, &[&str])] = &[
+        ("/box-office", &["admin", "manager", "cashier"]),
+        ("/orders", &["admin", "manager", "cashier"]),
+        (
+            &format!("/orders/{serial}"),
+            &["admin", "manager", "cashier"],
+        ),
+        ("/shifts", &["admin", "manager", "cashier"]),
+        ("/requests", &["admin", "manager"]),
+        ("/reports", &["admin", "manager"]),
+        ("/reports/by-day.csv", &["admin", "manager"]),
+        ("/settings", &["admin"]),
+        ("/status", &["admin", "manager", "cashier", "controller"]),
+    ];
+    let sessions = [
+        ("admin", Session::sign_in(&app, "admin", "demo").await),
+        (
+            "manager",
+            Session::sign_in(&app, "maria", "correct horse").await,
+        ),
+        (
+            "cashier",
+            Session::sign_in(&app, "olena", "correct horse").await,
+        ),
+        (
+            "controller",
+            Session::sign_in(&app, "ivan", "correct horse").await,
+        ),
+    ];
+    for (path, allowed) in pages {
+        for (role, session) in &sessions {
+            let (status, _) = session.get(path).await;
+            let expected = if allowed.contains(role) { 200 } else { 403 };
+            assert_eq!(status.as_u16(), expected, "{role} on {path}");
+        }
+    }
+    // Actions: a controller may not sell, cancel, print or change settings; a cashier may
+    // not change settings or answer requests.
+    let ops = app.ops_in_log().await;
+    let actions: &[Action] = &[
+        (
+            "/shifts/open",
+            &[("venue", "demo"), ("float", "100")],
+            &["controller"],
+        ),
+        (
+            &format!("/orders/{serial}/cancel"),
+            &[("reason", "test")],
+            &["controller"],
+        ),
+        (&format!("/orders/{serial}/print"), &[], &["controller"]),
+        (
+            "/settings/printers",
+            &[("id", "p1"), ("name", "P"), ("kind", "pdf-a4")],
+            &["cashier", "controller", "manager"],
+        ),
+        (
+            "/settings/users",
+            &[
+                ("username", "x1"),
+                ("password", "12345678"),
+                ("role", "admin"),
+            ],
+            &["cashier", "controller", "manager"],
+        ),
+        (
+            "/requests/none/reply",
+            &[("body", "hi")],
+            &["cashier", "controller"],
+        ),
+    ];
+    for (path, form, refused) in actions {
+        for (role, session) in &sessions {
+            if refused.contains(role) {
+                let (status, body) = session.post(path, form).await;
+                assert_eq!(status, 403, "{role} on POST {path}: {body}");
+            }
+        }
+    }
+    assert_eq!(
+        app.ops_in_log().await,
+        ops,
+        "refused actions change nothing"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forms_need_the_session_token_and_sign_in_locks_after_failures() {
+    let (app, _) = demo_with_staff().await;
+    let olena = Session::sign_in(&app, "olena", "correct horse").await;
+    let ops = app.ops_in_log().await;
+    for token in ["", "forged", &olena.csrf[1..]] {
+        let (status, body) = olena
+            .post_raw(
+                "/shifts/open",
+                &[("csrf", token), ("venue", "demo"), ("float", "100")],
+            )
+            .await;
+        assert_eq!(status, 403, "token {token:?}: {body}");
+    }
+    // Another session's token does not fit this one.
+    let petro = Session::sign_in(&app, "petro", "correct horse").await;
+    let (status, _) = olena
+        .post_raw(
+            "/shifts/open",
+            &[("csrf", &petro.csrf), ("venue", "demo"), ("float", "1")],
+        )
+        .await;
+    assert_eq!(status, 403);
+    assert_eq!(app.ops_in_log().await, ops, "forged forms change nothing");
+
+    for _ in 0..5 {
+        let r = app
+            .client
+            .post(format!("{}/", app.base))
+            .form(&[("username", "petro"), ("password", "wrong one")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+    }
+    let locked = app
+        .client
+        .post(format!("{}/?lang=en", app.base))
+        .form(&[("username", "petro"), ("password", "correct horse")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(locked.status(), 429, "locked even with the right password");
+    assert!(locked.text().await.unwrap().contains("Too many failed"));
+    let (status, body) = app
+        .post(
+            "/api/v1/auth/token",
+            None,
+            json!({"username": "petro", "password": "correct horse"}),
+        )
+        .await;
+    assert_eq!(status, 429, "the API shares the lock: {body}");
+    assert_eq!(body["code"], "locked_out");
+    // Others are not locked out.
+    Session::sign_in(&app, "olena", "correct horse").await;
+}
+
+/// A loopback "printer": accepts one job and hands back its bytes.
+async fn printer() -> (String, tokio::task::JoinHandle<Vec<u8>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let job = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut bytes = Vec::new();
+        socket.read_to_end(&mut bytes).await.unwrap();
+        bytes
+    });
+    (addr, job)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_shift_sells_prints_and_closes_with_a_correct_z_report() {
+    let (app, admin) = demo_with_staff().await;
+    let slot = app.open_slot(&admin, 20).await;
+    let admin_s = Session::sign_in(&app, "admin", "demo").await;
+    let (addr, job) = printer().await;
+    let (status, _) = admin_s
+        .post(
+            "/settings/printers",
+            &[
+                ("id", "kasa-1"),
+                ("name", "Каса 1"),
+                ("kind", "escpos"),
+                ("address", &addr),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+
+    let olena = Session::sign_in(&app, "olena", "correct horse").await;
+    let (_, html) = olena.get("/box-office").await;
+    assert!(
+        html.contains("name=\"float\""),
+        "a shift must be opened first"
+    );
+    let (status, _) = olena
+        .post("/shifts/open", &[("venue", "demo"), ("float", "500")])
+        .await;
+    assert_eq!(status, 303);
+    let (status, again) = olena
+        .post("/shifts/open", &[("venue", "demo"), ("float", "500")])
+        .await;
+    assert_eq!(status, 409, "one open shift per cashier: {again}");
+
+    let sell = [
+        ("venue", "demo"),
+        ("slot", slot.as_str()),
+        ("qty-adult", "2"),
+        ("qty-reduced", "1"),
+        ("payment", "cash"),
+        ("tendered", "1000"),
+    ];
+    let (status, to) = olena.post("/box-office/sell", &sell).await;
+    assert_eq!(status, 303, "{to}");
+    assert!(to.starts_with("/box-office/sale/"), "{to}");
+    let bytes = tokio::time::timeout(Duration::from_secs(10), job)
+        .await
+        .unwrap()
+        .unwrap();
+    let number: u64 = to
+        .trim_start_matches("/box-office/sale/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let codes: Vec<String> = app.node.read(|s| {
+        s.orders[&number]
+            .tickets
+            .iter()
+            .map(|t| s.tickets[t].code.to_string())
+            .collect()
+    });
+    assert_eq!(codes.len(), 3);
+    assert!(bytes.starts_with(&[0x1b, 0x40]), "ESC @ first");
+    for code in &codes {
+        // GS ( k pL pH 49 80 48 <data>: store the QR data, exactly the code.
+        let len = code.len() + 3;
+        let mut store = vec![
+            0x1d,
+            0x28,
+            0x6b,
+            (len % 256) as u8,
+            (len / 256) as u8,
+            49,
+            80,
+            48,
+        ];
+        store.extend_from_slice(code.as_bytes());
+        assert!(
+            contains(&bytes, &store),
+            "QR command with the ticket's code"
+        );
+    }
+    assert!(
+        contains(&bytes, &[0x1d, 0x28, 0x6b, 3, 0, 49, 69, 50]),
+        "level Q"
+    );
+    assert!(contains(&bytes, &[0x1d, 0x56, 0x42, 0x00]), "cut");
+    assert!(
+        contains(&bytes, &[0x1d, 0x76, 0x30]),
+        "text as raster images"
+    );
+    let (_, sale) = olena.get(&to).await;
+    assert!(
+        sale.contains("id=\"change-due\">375,00"),
+        "change of 1000 for 625"
+    );
+
+    // The printer is gone now: the sale stays, the cashier is told and can print again.
+    let card = [
+        ("venue", "demo"),
+        ("slot", slot.as_str()),
+        ("qty-adult", "1"),
+        ("payment", "card"),
+    ];
+    let (status, to2) = olena.post("/box-office/sell", &card).await;
+    assert_eq!(status, 303);
+    let (_, sale2) = olena.get(&to2).await;
+    assert!(sale2.contains("printer is off or not connected"), "{sale2}");
+    let mixed = [
+        ("venue", "demo"),
+        ("slot", slot.as_str()),
+        ("qty-reduced", "2"),
+        ("payment", "mixed"),
+        ("mixed_cash", "100"),
+    ];
+    assert_eq!(olena.post("/box-office/sell", &mixed).await.0, 303);
+    // Bad input changes nothing.
+    let ops = app.ops_in_log().await;
+    for bad in [
+        vec![
+            ("venue", "demo"),
+            ("slot", slot.as_str()),
+            ("payment", "cash"),
+        ],
+        vec![
+            ("venue", "demo"),
+            ("slot", slot.as_str()),
+            ("qty-adult", "x"),
+        ],
+        vec![
+            ("venue", "demo"),
+            ("slot", slot.as_str()),
+            ("qty-adult", "1"),
+            ("payment", "mixed"),
+            ("mixed_cash", "999999"),
+        ],
+        vec![
+            ("venue", "demo"),
+            ("slot", slot.as_str()),
+            ("qty-adult", "99"),
+        ],
+    ] {
+        let (status, body) = olena.post("/box-office/sell", &bad).await;
+        assert_eq!(status, 200, "the box office shows the problem");
+        assert!(body.contains("role=\"alert\""), "{body}");
+    }
+    assert_eq!(app.ops_in_log().await, ops);
+
+    // Petro cannot cancel Olena's sale; Olena can while her shift is open.
+    let petro = Session::sign_in(&app, "petro", "correct horse").await;
+    let first_ticket = app.node.read(|s| s.orders[&number].tickets[0]);
+    let (status, _) = petro
+        .post(
+            &format!("/tickets/{first_ticket}/cancel"),
+            &[("reason", "x"), ("refund", "1")],
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = olena
+        .post(
+            &format!("/tickets/{first_ticket}/cancel"),
+            &[("reason", "changed mind"), ("refund", "1")],
+        )
+        .await;
+    assert_eq!(status, 303);
+
+    // Expected cash: 500 float + 625 + 100 (mixed) − 250 refunded = 975.
+    let (status, to) = olena.post("/shifts/close", &[("counted", "965")]).await;
+    assert_eq!(status, 303);
+    let (_, z) = olena.get(&format!("{to}?lang=en")).await;
+    for (id, value) in [
+        ("z-orders", "3"),
+        ("z-cash", "UAH 725.00"),
+        ("z-card", "UAH 400.00"),
+        ("z-refunds", "UAH 250.00"),
+        ("z-expected", "UAH 975.00"),
+        ("z-counted", "UAH 965.00"),
+        ("z-difference", "-UAH 10.00"),
+    ] {
+        assert!(
+            z.contains(&format!("id=\"{id}\">{value}<")),
+            "{id} = {value} in {z}"
+        );
+    }
+    // After the close, the cashier can no longer cancel that shift's sales.
+    let second_ticket = app.node.read(|s| s.orders[&number].tickets[1]);
+    let (status, _) = olena
+        .post(
+            &format!("/tickets/{second_ticket}/cancel"),
+            &[("reason", "late")],
+        )
+        .await;
+    assert_eq!(status, 403);
+    // The order's history shows the sale, the print and the cancel.
+    let maria = Session::sign_in(&app, "maria", "correct horse").await;
+    let (_, detail) = maria.get(&format!("/orders/{number}?lang=en")).await;
+    for fact in [
+        "order placed",
+        "printed on kasa-1",
+        "cancelled: changed mind",
+    ] {
+        assert!(detail.contains(fact), "{fact} in the history");
+    }
+    let _ = admin;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_order_streams_in_and_is_found_with_a_typo() {
+    let (app, admin) = demo_with_staff().await;
+    let slot = app.open_slot(&admin, 20).await;
+    let maria = Session::sign_in(&app, "maria", "correct horse").await;
+    let events = app
+        .client
+        .get(format!("{}/orders/events", app.base))
+        .header("cookie", &maria.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status(), 200);
+    let mut events = events;
+    let mut body = order_body("adult", Some(&slot), 2, "online");
+    body["email"] = json!("visitor@example.com");
+    body["payment"] = json!({"method": "card"});
+    let (status, order) = app.post("/api/v1/orders", None, body).await;
+    assert_eq!(status, 201, "{order}");
+    let number = order["number_display"].as_str().unwrap().to_owned();
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    while !seen.contains(&number) {
+        let chunk = tokio::time::timeout_at(deadline, events.chunk())
+            .await
+            .expect("the order arrives within 2 s")
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains("event: orders"), "{seen}");
+
+    // One digit wrong: the check digit fails, the neighbours that pass are tried.
+    let digits: Vec<char> = number.replace(' ', "").chars().collect();
+    let mut typo = digits.clone();
+    typo[4] = if typo[4] == '9' {
+        '0'
+    } else {
+        char::from(typo[4] as u8 + 1)
+    };
+    let typo: String = typo.into_iter().collect();
+    let (_, list) = maria.get(&format!("/orders?q={typo}")).await;
+    assert!(list.contains(&number), "found despite the typo");
+    assert!(list.contains("id=\"corrected\""));
+    let (_, by_mail) = maria.get("/orders?q=VISITOR@example").await;
+    assert!(by_mail.contains(&number));
+    let (_, none) = maria.get("/orders?q=nobody@example.com").await;
+    assert!(none.contains("id=\"no-orders\""));
+    let (_, filtered) = maria.get("/orders?channel=box_office").await;
+    assert!(!filtered.contains(&number), "channel filter");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reports_requests_and_schedules() {
+    let (app, admin) = demo_with_staff().await;
+    let slot = app.open_slot(&admin, 20).await;
+    let (_, order) = app.sell(&admin, "adult", &slot, 3).await;
+    let code = order["tickets"][0]["code"].as_str().unwrap().to_owned();
+    app.scan_code(&admin, &code, "main").await;
+    let maria = Session::sign_in(&app, "maria", "correct horse").await;
+    let (status, html) = maria.get("/reports?lang=en").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<svg id=\"attendance-chart\""));
+    assert!(html.contains("UAH 750.00"), "net sales");
+    let (status, csv) = maria.get("/reports/by-product.csv").await;
+    assert_eq!(status, 200);
+    assert!(csv.contains("orders,tickets,amount,refunds,currency"));
+    assert!(csv.contains(",1,3,750.00,0.00,UAH"), "{csv}");
+    let (_, attendance) = maria.get("/reports/attendance.csv").await;
+    assert!(
+        attendance.contains(&format!("{slot},")) && attendance.contains(",20,3,1\n"),
+        "{attendance}"
+    );
+    let (status, _) = maria.get("/reports?from=2026-01-10&to=2026-01-01").await;
+    assert_eq!(status, 422);
+
+    // A visitor's question, a reply in the outbox, assignment and status.
+    let ops = app.ops_in_log().await;
+    let (status, _) = app
+        .post(
+            "/api/v1/requests",
+            None,
+            json!({"venue": "demo", "name": "A", "email": "not-mail", "subject": "s", "body": "b"}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(app.ops_in_log().await, ops);
+    let (status, created) = app
+        .post(
+            "/api/v1/requests",
+            None,
+            json!({"venue": "demo", "name": "Оксана", "email": "oksana@example.com", "subject": "Екскурсія", "body": "Чи є екскурсії англійською?"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let id = created["id"].as_str().unwrap();
+    let (_, inbox) = maria.get("/requests?status=new").await;
+    assert!(inbox.contains("Екскурсія"));
+    let (status, _) = maria
+        .post(
+            &format!("/requests/{id}/reply"),
+            &[("body", "Так, щосуботи о 12:00.")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let (status, _) = maria
+        .post(
+            &format!("/requests/{id}/update"),
+            &[("assignee", "maria"), ("status", "closed")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let (_, thread) = maria.get(&format!("/requests/{id}")).await;
+    assert!(thread.contains("щосуботи") && thread.contains("чекає на надсилання"));
+    let queued = app.node.read(|s| {
+        s.outbox
+            .values()
+            .filter(|m| m.to == "oksana@example.com")
+            .count()
+    });
+    assert_eq!(queued, 1);
+    let closed = app.node.read(|s| s.requests[id].status);
+    assert_eq!(closed, aspk_domain::RequestStatus::Closed);
+
+    // A weekly pattern creates slots, skipping closed days and existing ones.
+    let admin_s = Session::sign_in(&app, "admin", "demo").await;
+    let form = [
+        ("venue", "demo"),
+        ("from", "2027-03-01"),
+        ("to", "2027-03-14"),
+        ("day", "mon"),
+        ("day", "sat"),
+        ("times", "10:00 12:00"),
+        ("minutes", "90"),
+        ("capacity", "30"),
+        ("closed", "2027-03-08"),
+    ];
+    let count = |app: &TestApp| {
+        app.node.read(|s| {
+            s.slots
+                .keys()
+                .filter(|k| k.starts_with("demo-202703"))
+                .count()
+        })
+    };
+    assert_eq!(admin_s.post("/settings/schedule", &form).await.0, 303);
+    // Mondays 1st, (8th closed); Saturdays 6th, 13th: three days, two times each.
+    assert_eq!(count(&app), 6);
+    assert_eq!(admin_s.post("/settings/schedule", &form).await.0, 303);
+    assert_eq!(count(&app), 6, "running it again adds nothing");
+}
+
+/// A minimal SMTP server on loopback: accepts every mail and hands back each session's
+/// envelope and data.
+async fn smtp_server() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            let (socket, _) = listener.accept().await.unwrap();
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 test ESMTP\r\n").await.unwrap();
+                let mut transcript = String::new();
+                let mut in_data = false;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    transcript.push_str(&line);
+                    transcript.push('\n');
+                    let reply: &[u8] = if in_data {
+                        if line != "." {
+                            continue;
+                        }
+                        in_data = false;
+                        let _ = tx.send(std::mem::take(&mut transcript));
+                        b"250 queued\r\n"
+                    } else {
+                        match line.get(..4).unwrap_or("").to_ascii_uppercase().as_str() {
+                            "EHLO" | "HELO" => b"250 test\r\n",
+                            "DATA" => {
+                                in_data = true;
+                                b"354 go on\r\n"
+                            }
+                            "QUIT" => {
+                                let _ = write.write_all(b"221 bye\r\n").await;
+                                break;
+                            }
+                            _ => b"250 ok\r\n",
+                        }
+                    };
+                    write.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (addr, rx)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_outbox_is_sent_when_mail_works_and_retried_until_then() {
+    let (app, _) = demo_with_staff().await;
+    let maria = app.token("maria", "correct horse").await;
+    let who = app.node.authenticate(&maria).unwrap();
+    let id = app
+        .node
+        .receive_request(
+            "demo",
+            "Оксана",
+            "oksana@example.com",
+            "Екскурсія",
+            "Чи є екскурсії?",
+        )
+        .await
+        .unwrap();
+    let mail_id = app
+        .node
+        .reply_request(&who, &id, "Так, щосуботи.")
+        .await
+        .unwrap();
+
+    // The mail server is down: the attempt is recorded, the mail stays queued.
+    let dead = crate::kit::free_port();
+    let config = |server: String| aspk_mail::MailConfig {
+        server,
+        from: "Музей <tickets@museum.example>".into(),
+    };
+    let mut mailer =
+        aspk_mail::Mailer::new(app.node.clone(), &config(format!("127.0.0.1:{dead}"))).unwrap();
+    mailer.send_due().await;
+    let mail = app.node.read(|s| s.outbox[&mail_id].clone());
+    assert_eq!((mail.attempts, mail.sent_at), (1, None));
+    assert!(mail.last_error.is_some());
+
+    // It works again: the mail goes out once, and is marked sent.
+    let (addr, mut received) = smtp_server().await;
+    let mut mailer = aspk_mail::Mailer::new(app.node.clone(), &config(addr)).unwrap();
+    mailer.send_due().await;
+    let session = tokio::time::timeout(Duration::from_secs(5), received.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        session.contains("RCPT TO:<oksana@example.com>"),
+        "{session}"
+    );
+    assert!(
+        session.contains("MAIL FROM:<tickets@museum.example>"),
+        "{session}"
+    );
+    assert!(session.contains("Subject: "), "{session}");
+    let mail = app.node.read(|s| s.outbox[&mail_id].clone());
+    assert!(mail.sent_at.is_some());
+    mailer.send_due().await;
+    assert!(
+        received.try_recv().is_err(),
+        "a sent mail is not sent again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_language_follows_the_person() {
+    let (app, _) = demo_with_staff().await;
+    let olena = Session::sign_in(&app, "olena", "correct horse").await;
+    let (_, html) = olena.get("/status?lang=en").await;
+    assert!(html.contains("System status"));
+    // A new sign-in elsewhere (no language cookie) gets her choice back.
+    let r = app
+        .client
+        .post(format!("{}/", app.base))
+        .form(&[("username", "olena"), ("password", "correct horse")])
+        .send()
+        .await
+        .unwrap();
+    let cookies: Vec<String> = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        cookies.iter().any(|c| c.starts_with("aspk_lang=en")),
+        "{cookies:?}"
+    );
+    let petro = Session::sign_in(&app, "petro", "correct horse").await;
+    let (_, html) = petro.get("/status").await;
+    assert!(html.contains("Стан системи"), "others keep Ukrainian");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_admin_adds_a_phone_with_a_qr_and_revokes_it() {
+    let (app, _) = demo_with_staff().await;
+    let admin = Session::sign_in(&app, "admin", "demo").await;
+    let maria = Session::sign_in(&app, "maria", "correct horse").await;
+    assert_eq!(maria.get("/settings/devices").await.0, 403);
+    let (status, to) = admin
+        .post(
+            "/settings/devices",
+            &[("role", "scanner"), ("venue", "demo")],
+        )
+        .await;
+    assert_eq!(status, 200, "{to}");
+    let code = to
+        .split("id=\"enrol-code\">")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .unwrap()
+        .to_owned();
+    assert_eq!(code.len(), 10);
+    assert!(to.contains("<svg") && to.contains(&format!("/scan#pair={code}")));
+    let (status, redeemed) = app
+        .post(
+            "/api/v1/enrolments/redeem",
+            None,
+            json!({"code": code, "name": "Телефон 1", "origin": "phone-test-0001"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{redeemed}");
+    let node_id = redeemed["node_id"].as_str().unwrap().to_owned();
+    let (_, list) = admin.get("/settings/devices").await;
+    assert!(list.contains("Телефон 1"));
+    let (status, _) = admin
+        .post(
+            &format!("/settings/devices/{node_id}/revoke"),
+            &[("reason", "загублено")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let revoked = app.node.read(|s| s.nodes[&node_id].revoked.clone());
+    assert_eq!(revoked.as_deref(), Some("загублено"));
+}
