@@ -45,6 +45,27 @@ test('the vendored @noble/ed25519 is the pinned package, unchanged', async () =>
   assert.ok(readme.includes(`| ${pinned} `), 'vendor/README.md names another version');
 });
 
+test('the vendored jsQR is the pinned package, unchanged', async () => {
+  const pkg = JSON.parse(await readFile(join(WEB_DIR, 'package.json'), 'utf8'));
+  const pinned = pkg.devDependencies.jsqr;
+  assert.match(pinned, /^\d+\.\d+\.\d+$/, 'pin an exact version');
+  const installed = JSON.parse(await readFile(join(WEB_DIR, 'node_modules/jsqr/package.json'), 'utf8'));
+  assert.equal(installed.version, pinned);
+  for (const [vendored, original] of [
+    ['jsqr/jsQR.js', 'dist/jsQR.js'],
+    ['jsqr/LICENSE', 'LICENSE'],
+  ]) {
+    assert.ok(
+      (await readFile(join(SCAN_DIR, 'vendor', vendored))).equals(
+        await readFile(join(WEB_DIR, 'node_modules/jsqr', original)),
+      ),
+      `web/scan/vendor/${vendored} differs from jsqr@${pinned}/${original}`,
+    );
+  }
+  const readme = await readFile(join(SCAN_DIR, 'vendor/README.md'), 'utf8');
+  assert.ok(readme.includes(`| ${pinned} (exact`), 'vendor/README.md names another jsQR version');
+});
+
 test('the small-order check refuses exactly the 8-torsion points, in every encoding', () => {
   const points = smallOrderPoints();
   const ys = new Set(points.map((p) => p.y));

@@ -12,6 +12,7 @@ mod catalog;
 mod datadir;
 mod demo;
 mod desk;
+mod device;
 mod enrol;
 mod error;
 mod findings;
@@ -32,6 +33,9 @@ pub use cancel::CancelRequest;
 pub use catalog::{local_day_bounds, local_today, CatalogView, NewSlot};
 pub use datadir::{parse_hex32, to_hex, write_private, DataDir, DataDirError};
 pub use demo::{DEMO_PASSWORD, DEMO_USER};
+pub use device::{
+    DeviceFeed, DeviceScan, FeedKey, FeedTicket, UploadReport, FEED_DAYS, MAX_UPLOAD,
+};
 pub use enrol::{Enrolled, EnrolmentCode, NodeCredential};
 pub use error::AppError;
 pub use node::{delegated_serials, Node, NodeOptions, NodeRole, CLOUD_SERIALS};

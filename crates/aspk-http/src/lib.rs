@@ -8,6 +8,7 @@ mod extract;
 mod openapi;
 mod pages;
 mod routes;
+mod scan_app;
 
 use std::time::Duration;
 
@@ -33,6 +34,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(routes::api())
         .merge(routes::sync_api())
+        .merge(routes::devices::device_api())
+        .merge(scan_app::routes())
         .merge(pages::routes())
         .fallback(error::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))

@@ -3,7 +3,9 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{auth, catalog, nodes, orders, requests, scans, sync, system, tickets};
+use crate::routes::{
+    auth, catalog, devices, nodes, orders, requests, scans, sync, system, tickets,
+};
 
 struct BearerAuth;
 
@@ -29,6 +31,7 @@ impl Modify for BearerAuth {
         system::status, system::findings, system::resolve, system::healthz,
         nodes::create, nodes::redeem, nodes::list, nodes::revoke,
         sync::status, sync::pull, sync::push, sync::lease,
+        devices::feed, devices::upload,
     ),
     modifiers(&BearerAuth)
 )]

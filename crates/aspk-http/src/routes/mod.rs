@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod catalog;
+pub mod devices;
 pub mod nodes;
 pub mod orders;
 pub mod requests;

@@ -9,6 +9,7 @@ mod bad_input;
 mod cli;
 mod concurrency;
 mod contract;
+mod devices;
 mod drills;
 mod durability;
 mod gate;

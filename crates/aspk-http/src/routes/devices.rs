@@ -1,0 +1,241 @@
+//! The phone scanner's API (`/api/v1/device/…`), authenticated with the node token the
+//! phone got when it paired. A revoked phone gets 403 and wipes its data. gzip both ways.
+
+use aspk_app::{DeviceFeed, DeviceScan, FeedTicket};
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::sync::NodeAuth;
+use crate::error::Problem;
+use crate::extract::{ApiJson, ApiQuery};
+use crate::{ApiError, AppState};
+
+/// Largest upload (1,000 scans are about 100 kB).
+const MAX_DEVICE_BODY: usize = 1024 * 1024;
+
+pub fn device_api() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/device/feed", get(feed))
+        .route("/api/v1/device/scans", post(upload))
+        .layer(tower_http::compression::CompressionLayer::new().gzip(true))
+        .layer(tower_http::decompression::RequestDecompressionLayer::new().gzip(true))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_DEVICE_BODY))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct FeedQuery {
+    /// The `cursor` of the previous answer; leave out for a full download.
+    pub cursor: Option<String>,
+    /// Most tickets per page (default and maximum 10,000).
+    pub limit: Option<usize>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FeedEntry {
+    pub at: DateTime<Utc>,
+    pub gate: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FeedTicketDto {
+    pub serial: u64,
+    /// The QR code's text.
+    pub code: String,
+    /// Product number (as in the code).
+    pub product: u16,
+    /// `valid`, `used` or `void`.
+    pub state: &'static str,
+    pub entries: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_entry: Option<FeedEntry>,
+}
+
+impl From<FeedTicket> for FeedTicketDto {
+    fn from(t: FeedTicket) -> Self {
+        Self {
+            serial: t.serial,
+            code: t.code,
+            product: t.product,
+            state: t.state,
+            entries: t.entries,
+            first_entry: t.first_entry.map(|e| FeedEntry {
+                at: e.at,
+                gate: e.gate,
+            }),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FeedVenue {
+    pub id: String,
+    pub no: u16,
+    pub name: String,
+    pub name_en: String,
+    pub time_zone: String,
+    pub early_entry_minutes: u16,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FeedProduct {
+    pub no: u16,
+    pub id: String,
+    pub name: String,
+    pub name_en: String,
+    /// The document to check at entry (reduced and free tickets), if any.
+    pub document: Option<String>,
+    pub document_en: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FeedKeyDto {
+    pub key_id: u16,
+    /// 64 hex digits.
+    pub public_key: String,
+    /// Serials `[from, to)` a delegated key may sign.
+    pub serials: Option<(u64, u64)>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FeedResponse {
+    /// Pass back as `cursor` next time.
+    pub cursor: String,
+    /// Another page waits: ask again at once.
+    pub more: bool,
+    /// The first page of a full download: forget the tickets held before.
+    pub reset: bool,
+    pub venue: FeedVenue,
+    pub products: Vec<FeedProduct>,
+    pub keys: Vec<FeedKeyDto>,
+    pub tickets: Vec<FeedTicketDto>,
+    /// This device's scans held by the server, up to this sequence number.
+    pub held: u64,
+    pub server_time: DateTime<Utc>,
+}
+
+fn or_uk(en: &str, uk: &str) -> String {
+    if en.is_empty() { uk } else { en }.to_owned()
+}
+
+impl From<DeviceFeed> for FeedResponse {
+    fn from(f: DeviceFeed) -> Self {
+        let v = f.venue;
+        Self {
+            cursor: f.cursor,
+            more: f.more,
+            reset: f.reset,
+            venue: FeedVenue {
+                id: v.id.to_string(),
+                no: v.no,
+                name_en: or_uk(&v.name.en, &v.name.uk),
+                name: v.name.uk,
+                time_zone: v.time_zone,
+                early_entry_minutes: v.early_entry_minutes,
+            },
+            products: f
+                .products
+                .into_iter()
+                .map(|p| FeedProduct {
+                    no: p.no,
+                    id: p.id.to_string(),
+                    name_en: or_uk(&p.name.en, &p.name.uk),
+                    name: p.name.uk,
+                    document_en: p.document.as_ref().map(|d| or_uk(&d.en, &d.uk)),
+                    document: p.document.map(|d| d.uk),
+                })
+                .collect(),
+            keys: f
+                .keys
+                .into_iter()
+                .map(|k| FeedKeyDto {
+                    key_id: k.key_id,
+                    public_key: k.public_key,
+                    serials: k.serials,
+                })
+                .collect(),
+            tickets: f.tickets.into_iter().map(Into::into).collect(),
+            held: f.held,
+            server_time: f.server_time,
+        }
+    }
+}
+
+/// What a paired phone needs to decide offline, a page at a time (see docs/scanner.md).
+#[utoipa::path(get, path = "/api/v1/device/feed", tag = "devices", params(FeedQuery), security(("node" = [])),
+    responses((status = 200, body = FeedResponse), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn feed(
+    State(state): State<AppState>,
+    NodeAuth(device): NodeAuth,
+    ApiQuery(q): ApiQuery<FeedQuery>,
+) -> Result<Json<FeedResponse>, ApiError> {
+    let feed = state
+        .node
+        .device_feed(&device, q.cursor.as_deref(), q.limit)
+        .await?;
+    Ok(Json(feed.into()))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScanUpload {
+    /// The phone's own sequence number, contiguous from 1.
+    pub seq: u64,
+    /// When, by the phone's clock (Unix milliseconds).
+    pub at_ms: i64,
+    /// Orders scans within one millisecond.
+    #[serde(default)]
+    pub counter: u16,
+    pub serial: u64,
+    /// `admit`, `already_used`, `void`, `not_valid_yet`, `expired` or `wrong_venue`.
+    pub result: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct UploadRequest {
+    pub scans: Vec<ScanUpload>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct UploadResponse {
+    /// New here: recorded.
+    pub applied: usize,
+    /// Recorded before (a retry).
+    pub known: usize,
+    /// Skipped: an earlier scan is missing; send from `held + 1`.
+    pub gaps: usize,
+    /// This device's scans are held here up to this sequence number.
+    pub held: u64,
+}
+
+/// Scans decided on the phone, recorded as its own ops; durable when this answers. A retry
+/// is recorded once; one bad scan refuses the whole upload (422) and records nothing.
+#[utoipa::path(post, path = "/api/v1/device/scans", tag = "devices", request_body = UploadRequest, security(("node" = [])),
+    responses((status = 200, body = UploadResponse), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn upload(
+    State(state): State<AppState>,
+    NodeAuth(device): NodeAuth,
+    ApiJson(req): ApiJson<UploadRequest>,
+) -> Result<Json<UploadResponse>, ApiError> {
+    let scans = req
+        .scans
+        .into_iter()
+        .map(|s| DeviceScan {
+            seq: s.seq,
+            at_ms: s.at_ms,
+            counter: s.counter,
+            serial: s.serial,
+            result: s.result,
+        })
+        .collect();
+    let report = state.node.device_upload(&device, scans).await?;
+    Ok(Json(UploadResponse {
+        applied: report.applied,
+        known: report.known,
+        gaps: report.gaps,
+        held: report.held,
+    }))
+}

@@ -1,0 +1,114 @@
+//! The scanner app (`/scan`): a PWA whose files (`web/scan/`) are built into the binary, so
+//! a phone on a LAN without internet gets everything from this node. No build step: plain
+//! ES modules. The service worker's scope is `/scan` (it is allowed beyond its folder), and
+//! its cache name carries a hash of all files so a new binary replaces the cached app.
+
+use std::sync::LazyLock;
+
+use axum::extract::Path;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use crate::AppState;
+
+macro_rules! asset {
+    ($path:literal, $type:expr) => {
+        (
+            $path,
+            $type,
+            include_bytes!(concat!("../../../web/scan/", $path)).as_slice(),
+        )
+    };
+}
+
+const JS: &str = "text/javascript; charset=utf-8";
+
+/// Every file of the app: (path under /scan/, content type, bytes).
+static FILES: &[(&str, &str, &[u8])] = &[
+    asset!("index.html", "text/html; charset=utf-8"),
+    asset!("app.js", JS),
+    asset!("ui.js", JS),
+    asset!("store.js", JS),
+    asset!("net.js", JS),
+    asset!("decide.js", JS),
+    asset!("camera.js", JS),
+    asset!("feedback.js", JS),
+    asset!("i18n.js", JS),
+    asset!("messages/uk.js", JS),
+    asset!("messages/en.js", JS),
+    asset!("verify.js", JS),
+    asset!("vendor/noble-ed25519/index.js", JS),
+    asset!("vendor/jsqr/jsQR.js", JS),
+    asset!("style.css", "text/css; charset=utf-8"),
+    asset!("manifest.webmanifest", "application/manifest+json"),
+    asset!("icon.svg", "image/svg+xml"),
+    asset!("icon-192.png", "image/png"),
+    asset!("icon-512.png", "image/png"),
+    asset!("sw.js", JS),
+];
+
+/// Changes whenever any file of the app changes (FNV-1a over all of them).
+static VERSION: LazyLock<String> = LazyLock::new(|| {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for (path, _, bytes) in FILES {
+        for b in path.bytes().chain(bytes.iter().copied()) {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+});
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/scan", get(index))
+        .route("/scan/", get(index))
+        .route("/scan/{*path}", get(file))
+}
+
+async fn index() -> Response {
+    serve("index.html")
+}
+
+async fn file(Path(path): Path<String>) -> Response {
+    serve(&path)
+}
+
+fn serve(path: &str) -> Response {
+    let Some((_, content_type, bytes)) = FILES.iter().find(|(p, _, _)| *p == path) else {
+        return crate::error::ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("the scanner app has no file '{path}'"),
+        )
+        .into_response();
+    };
+    let mut response = if path == "sw.js" {
+        let text = String::from_utf8_lossy(bytes).replace("__ASPK_SCAN_VERSION__", &VERSION);
+        text.into_response()
+    } else {
+        bytes.to_vec().into_response()
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    // Revalidate each time: the service worker keeps the offline copy.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if path == "sw.js" {
+        headers.insert("service-worker-allowed", HeaderValue::from_static("/scan"));
+    }
+    if path == "index.html" {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; script-src 'self'; connect-src 'self'; worker-src 'self'",
+            ),
+        );
+    }
+    response
+}

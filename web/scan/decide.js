@@ -1,0 +1,105 @@
+// The decision for one scan, made on the phone from its own store, with or without network.
+// Same rules and order as the server (crates/aspk-app/src/admit.rs): a code must be genuinely
+// signed by a known key within that key's serials and be the code its ticket was issued with;
+// then void, already used (here or anywhere the feed has seen), time, venue.
+import { decodeCode, HumanNumberError, parseHumanNumber, TicketCodeError, timeVerdict, verifyCode } from './verify.js';
+import * as store from './store.js';
+
+const hexToBytes = (hex) => Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
+
+let ringCache = { sig: null, ring: new Map(), ranges: new Map() };
+
+/** The key ring for verifyCode, rebuilt only when the stored keys change. */
+function ring(keys) {
+  const sig = keys.map((k) => `${k.key_id}:${k.public_key}`).join(',');
+  if (ringCache.sig !== sig) {
+    ringCache = {
+      sig,
+      ring: new Map(keys.map((k) => [k.key_id, hexToBytes(k.public_key)])),
+      ranges: new Map(keys.filter((k) => k.serials).map((k) => [k.key_id, k.serials])),
+    };
+  }
+  return ringCache;
+}
+
+const dayFormats = new Map();
+
+/** Today in the venue's time zone, as days since 1970-01-01. */
+export function localDay(timeZone, now = new Date()) {
+  let format = dayFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    dayFormats.set(timeZone, format);
+  }
+  const parts = Object.fromEntries(format.formatToParts(now).map((p) => [p.type, p.value]));
+  return Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day)) / 86_400_000;
+}
+
+/** What was presented: a QR code (long digit string) or a typed 12-digit ticket number. */
+export function classify(text) {
+  const trimmed = String(text ?? '').trim();
+  const digits = trimmed.replace(/[\s.\u00a0-]/g, '');
+  if (/^[0-9]+$/.test(digits) && digits.length <= 12) return { kind: 'number', text: trimmed };
+  return { kind: 'code', text: trimmed };
+}
+
+/**
+ * Decides one scan. Resolves to {result, serial?, ticket?, product?, first?, document?}:
+ * result is one of the API's scan results (admit, already_used, void, not_valid_yet, expired,
+ * wrong_venue, invalid, unknown); `document` is set when an admitted ticket needs a document check.
+ */
+export async function decide(text) {
+  const input = classify(text);
+  let code = input.text;
+  let serialFromNumber = null;
+  if (input.kind === 'number') {
+    try {
+      serialFromNumber = parseHumanNumber(input.text).serial;
+    } catch (e) {
+      if (e instanceof HumanNumberError) return { result: 'invalid', reason: 'bad_number' };
+      throw e;
+    }
+    const ticket = await store.getTicket(serialFromNumber);
+    if (!ticket) return { result: 'unknown', serial: serialFromNumber };
+    code = ticket.code;
+  }
+  let serial;
+  try {
+    serial = decodeCode(code).claims.serial; // only to look the ticket up; verified below
+  } catch (e) {
+    if (e instanceof TicketCodeError) return { result: 'invalid' };
+    throw e;
+  }
+  const { ticket, scans: local, venue, products, keys } = await store.lookup(serial);
+  const { ring: keyring, ranges } = ring(keys);
+  let verified;
+  try {
+    verified = await verifyCode(code, keyring);
+  } catch (e) {
+    if (e instanceof TicketCodeError) return { result: 'invalid' };
+    throw e;
+  }
+  const { claims, keyId } = verified;
+  const range = ranges.get(keyId);
+  if (range && !(serial >= range[0] && serial < range[1])) return { result: 'invalid' };
+  if (ticket && ticket.code !== code) return { result: 'invalid' };
+  const product = (products ?? []).find((p) => p.no === claims.product) ?? null;
+  const base = { serial, ticket: ticket ?? null, product, claims };
+  if (ticket?.state === 'void') return { ...base, result: 'void' };
+  const localEntry = local.find((s) => s.result === 'admit');
+  if (localEntry || (ticket && ticket.entries > 0)) {
+    const first = ticket?.first_entry ?? (localEntry ? { at: new Date(localEntry.at_ms).toISOString(), gate: null } : null);
+    return { ...base, result: 'already_used', first };
+  }
+  const verdict = timeVerdict(
+    claims.validity,
+    Math.floor(Date.now() / 1000),
+    localDay(venue?.time_zone ?? 'Europe/Kyiv'),
+    (venue?.early_entry_minutes ?? 0) * 60,
+  );
+  if (verdict === 'not_yet_valid') return { ...base, result: 'not_valid_yet' };
+  if (verdict === 'expired') return { ...base, result: 'expired' };
+  if (!venue || claims.venue !== venue.no) return { ...base, result: 'wrong_venue' };
+  const document = claims.needs_document_check || product?.document ? product?.document ?? '' : null;
+  return { ...base, result: 'admit', document };
+}

@@ -1,0 +1,125 @@
+// The real `aspk` binary for browser tests: built with cargo when needed (ASPK_BIN overrides),
+// started with the demo museum in a temporary data folder on a free loopback port, and a few
+// API helpers (admin token, slots, orders, enrolment) used by the scanner app tests.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { REPO_DIR } from './harness.mjs';
+
+/** Path of an up-to-date aspk binary (cargo build -p aspk unless ASPK_BIN is given). */
+export function aspkBinary() {
+  if (process.env.ASPK_BIN) return process.env.ASPK_BIN;
+  const built = spawnSync('cargo', ['build', '-p', 'aspk', '--locked', '--quiet'], {
+    cwd: REPO_DIR,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (built.status !== 0) throw new Error('cargo build -p aspk failed');
+  const target = process.env.CARGO_TARGET_DIR ?? join(REPO_DIR, 'target');
+  return join(target, 'debug', 'aspk');
+}
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `aspk serve --demo`; resolves to {base, api, stop}. */
+export async function startAspk() {
+  const bin = aspkBinary();
+  const data = await mkdtemp(join(tmpdir(), 'aspk-scan-test-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(bin, ['serve', '--demo', '--data', data, '--listen', `127.0.0.1:${port}`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout.on('data', (d) => (log += d));
+  child.stderr.on('data', (d) => (log += d));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`aspk exited: ${log}`);
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`aspk did not start: ${log}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const api = new Api(base);
+  await api.signIn();
+  return {
+    base,
+    api,
+    log: () => log,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+      await rm(data, { recursive: true, force: true });
+    },
+  };
+}
+
+export class Api {
+  constructor(base) {
+    this.base = base;
+    this.token = null;
+  }
+
+  async call(method, path, body, token = this.token) {
+    const headers = {};
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(this.base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    let json = null;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = text;
+    }
+    return { status: res.status, body: json };
+  }
+
+  async ok(method, path, body, token) {
+    const r = await this.call(method, path, body, token);
+    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body;
+  }
+
+  async signIn() {
+    this.token = (await this.ok('POST', '/api/v1/auth/token', { username: 'admin', password: 'demo' }, null)).token;
+  }
+
+  /** A slot of `venue` open now (started 10 minutes ago, ends in 2 hours). */
+  slotNow(venue, capacity) {
+    const now = Date.now();
+    return this.ok('POST', `/api/v1/venues/${venue}/slots`, {
+      starts_at: new Date(now - 10 * 60_000).toISOString(),
+      ends_at: new Date(now + 2 * 3600_000).toISOString(),
+      capacity,
+    }).then((s) => s.id);
+  }
+
+  sell(venue, slot, product, quantity) {
+    return this.ok('POST', '/api/v1/orders', {
+      venue,
+      channel: 'box_office',
+      items: [{ product, slot, quantity }],
+      payment: { method: 'cash' },
+    });
+  }
+
+  enrolScanner(venue = 'demo') {
+    return this.ok('POST', '/api/v1/enrolments', { role: 'scanner', venue });
+  }
+}
