@@ -60,6 +60,8 @@ pub struct Report {
     pub by_method: BTreeMap<&'static str, Sales>,
     pub by_cashier: BTreeMap<String, Sales>,
     pub attendance: Vec<SlotAttendance>,
+    /// Decisions per gate (phones, turnstiles, API scans) in the range.
+    pub by_gate: BTreeMap<String, aspk_oplog::GateCount>,
 }
 
 pub fn channel_name(channel: Channel) -> &'static str {
@@ -108,6 +110,7 @@ fn build(state: &State, venue: Venue, from: NaiveDate, to: NaiveDate) -> Report 
         by_method: BTreeMap::new(),
         by_cashier: BTreeMap::new(),
         attendance: Vec::new(),
+        by_gate: BTreeMap::new(),
     };
     let mut products: BTreeMap<String, ProductSales> = BTreeMap::new();
     let orders = state
@@ -181,7 +184,33 @@ fn build(state: &State, venue: Venue, from: NaiveDate, to: NaiveDate) -> Report 
     }
     report.by_product = products.into_values().collect();
     report.attendance = attendance(state, &venue, start, end);
+    report.by_gate = gate_counts(state, start, end);
     report
+}
+
+/// Decisions per gate in `[start, end)` (whole hours; the venue's days start on the hour).
+fn gate_counts(
+    state: &State,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> BTreeMap<String, aspk_oplog::GateCount> {
+    let (from, to) = (
+        start.timestamp().div_euclid(3600),
+        end.timestamp().div_euclid(3600),
+    );
+    let mut out: BTreeMap<String, aspk_oplog::GateCount> = BTreeMap::new();
+    for ((gate, hour), count) in &state.gate_counts {
+        if !(from..to).contains(hour) {
+            continue;
+        }
+        let total = out.entry(gate.clone()).or_default();
+        total.admitted += count.admitted;
+        total.unused += count.unused;
+        for (reason, n) in &count.denied {
+            *total.denied.entry(reason.clone()).or_default() += n;
+        }
+    }
+    out
 }
 
 fn add(sales: &mut Sales, row: &Sales) {

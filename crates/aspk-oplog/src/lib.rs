@@ -12,5 +12,5 @@ mod state;
 pub use hlc::{Hlc, HlcClock};
 pub use op::{Op, OpBody, OpId, OrderPlaced, TicketIssued};
 pub use state::{
-    Enrolment, Finding, KeyMeta, NodeRecord, PrintRecord, Resolution, SlotState, State,
+    Enrolment, Finding, GateCount, KeyMeta, NodeRecord, PrintRecord, Resolution, SlotState, State,
 };

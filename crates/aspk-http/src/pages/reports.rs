@@ -156,6 +156,7 @@ pub async fn page(page: Page, Query(q): Query<RangeQuery>) -> Response {
         ));
     }
     body.push_str(&attendance_html(&page, &report, &range));
+    body.push_str(&gates_html(&page, &report, &range));
     page.html(&page.t("nav-reports"), &body)
 }
 
@@ -236,6 +237,38 @@ fn attendance_svg(page: &Page, r: &Report) -> String {
     svg
 }
 
+fn gates_html(page: &Page, r: &Report, range: &str) -> String {
+    let rows: String = r
+        .by_gate
+        .iter()
+        .map(|(gate, c)| {
+            let reasons: Vec<String> = c
+                .denied
+                .iter()
+                .map(|(reason, n)| format!("{reason}: {n}"))
+                .collect();
+            format!(
+                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+                escape(gate),
+                c.admitted,
+                c.unused,
+                c.denied.values().sum::<u32>(),
+                escape(&reasons.join(", "))
+            )
+        })
+        .collect();
+    format!(
+        "<section><h2>{title}</h2><table id=\"by-gate\"><thead><tr><th>{gate}</th><th>{admitted}</th><th>{unused}</th><th>{denied}</th><th>{reasons}</th></tr></thead><tbody>{rows}</tbody></table>\
+         <p><a href=\"/reports/by-gate.csv?{range}\" download>CSV</a></p></section>",
+        title = page.e("report-by-gate"),
+        gate = page.e("report-gate"),
+        admitted = page.e("report-admitted"),
+        unused = page.e("report-unused"),
+        denied = page.e("report-denied"),
+        reasons = page.e("report-reasons"),
+    )
+}
+
 fn csv_field(text: &str) -> String {
     if text.contains([',', '"', '\n', ';']) {
         format!("\"{}\"", text.replace('"', "\"\""))
@@ -265,7 +298,18 @@ pub async fn csv(page: Page, Path(file): Path<String>, Query(q): Query<RangeQuer
         Err(e) => return page.error(e),
     };
     let mut out = String::from("\u{feff}");
-    if id == "attendance" {
+    if id == "by-gate" {
+        out.push_str("gate,admitted,unused,denied\n");
+        for (gate, c) in &report.by_gate {
+            out.push_str(&format!(
+                "{},{},{},{}\n",
+                csv_field(gate),
+                c.admitted,
+                c.unused,
+                c.denied.values().sum::<u32>()
+            ));
+        }
+    } else if id == "attendance" {
         let tz = report.venue.tz();
         out.push_str("slot,starts_at,capacity,sold,entered\n");
         for a in &report.attendance {

@@ -95,6 +95,21 @@ pub struct State {
     /// Highest sequence number applied per origin: the version vector.
     pub applied: BTreeMap<String, u64>,
     pub op_count: u64,
+    /// Decisions per (gate, hour since the epoch, UTC): admitted, refused by reason, unused.
+    pub gate_counts: BTreeMap<(String, i64), GateCount>,
+}
+
+/// What one gate decided in one hour.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GateCount {
+    pub admitted: u32,
+    /// Passes granted but not walked through (withdrawn).
+    pub unused: u32,
+    pub denied: BTreeMap<String, u32>,
+}
+
+fn hour_of(at: DateTime<Utc>) -> i64 {
+    at.timestamp().div_euclid(3600)
 }
 
 impl State {
@@ -166,11 +181,25 @@ impl State {
                     add_payment(order, refund.clone());
                 }
             }
-            OpBody::EntryRecorded { serial, gate, at } => self.record_entry(*serial, gate, *at, op),
+            OpBody::EntryRecorded { serial, gate, at } => {
+                self.gate_counts
+                    .entry((gate.clone(), hour_of(*at)))
+                    .or_default()
+                    .admitted += 1;
+                self.record_entry(*serial, gate, *at, op);
+            }
             OpBody::PassNotUsed {
                 serial, entry_hlc, ..
             } => self.withdraw_entry(*serial, &op.origin, *entry_hlc),
-            OpBody::ScanDenied { .. } => {}
+            OpBody::ScanDenied {
+                gate, at, reason, ..
+            } => {
+                let count = self
+                    .gate_counts
+                    .entry((gate.clone(), hour_of(*at)))
+                    .or_default();
+                *count.denied.entry(reason.clone()).or_default() += 1;
+            }
             OpBody::EnrolmentCreated {
                 code_hash,
                 role,
@@ -430,6 +459,18 @@ impl State {
     /// Removes the entry `origin` recorded at `hlc` (a pass nobody used).
     fn withdraw_entry(&mut self, serial: u64, origin: &str, hlc: u64) {
         let is_it = |e: &Entry| e.origin == origin && e.hlc == hlc;
+        let withdrawn = self
+            .tickets
+            .get(&serial)
+            .map(|t| &t.entries)
+            .or_else(|| self.pending_entries.get(&serial))
+            .and_then(|entries| entries.iter().find(|e| is_it(e)))
+            .map(|e| (e.gate.clone(), hour_of(e.at)));
+        if let Some(key) = withdrawn {
+            let count = self.gate_counts.entry(key).or_default();
+            count.admitted = count.admitted.saturating_sub(1);
+            count.unused += 1;
+        }
         if let Some(pending) = self.pending_entries.get_mut(&serial) {
             pending.retain(|e| !is_it(e));
         }

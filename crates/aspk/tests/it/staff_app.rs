@@ -634,6 +634,12 @@ async fn reports_requests_and_schedules() {
         attendance.contains(&format!("{slot},")) && attendance.contains(",20,3,1\n"),
         "{attendance}"
     );
+    app.scan_code(&admin, &code, "main").await;
+    let (_, gates) = maria.get("/reports/by-gate.csv").await;
+    assert!(
+        gates.contains("main,1,0,1\n"),
+        "one admitted, one refused at main: {gates}"
+    );
     let (status, _) = maria.get("/reports?from=2026-01-10&to=2026-01-01").await;
     assert_eq!(status, 422);
 
