@@ -10,7 +10,8 @@ use anyhow::Context;
 use aspk_app::{AppError, Node, NodeRole, Principal, ScanInput, ScanResult, UpstreamStatus};
 use aspk_domain::{Role, Username};
 use aspk_gate::{
-    decision_line, ConfirmSpec, InputSpec, OutputSpec, PassInfo, PassageConfirm, Turnstile,
+    decision_line, ConfirmSpec, Direction, Feedback, InputSpec, OutputSpec, PassInfo,
+    PassageConfirm, Signal, Turnstile,
 };
 use aspk_http::AppState;
 use aspk_sync::{LeasePolicy, SyncWorker, UpstreamConfig};
@@ -56,11 +57,69 @@ pub struct GateArgs {
     /// How long to wait for the passage after opening; then the pass counts as unused.
     #[arg(long, default_value_t = 10_000)]
     confirm_ms: u64,
+    /// The unlock output in one spec (wins over --open/--open-url): `cmd:COMMAND`,
+    /// `http://…`, `gpio:CHIP:LINE[:active_low]` (Linux GPIO character device) or `none`.
+    #[arg(long)]
+    output: Option<String>,
+    /// Which way this turnstile admits: `entry` or `exit`.
+    #[arg(long, default_value = "entry")]
+    direction: String,
+    /// Signal lamps and buzzers for the visitor and the attendant, e.g.
+    /// `green=gpio:gpiochip0:22`, `red=cmd:beep -f 300`, `amber=http://display/amber`
+    /// (amber: check the reduced or free ticket's document). Repeatable.
+    #[arg(long = "signal")]
+    signals: Vec<String>,
+    /// Fire alarm / free passage switch: `tcp:ADDR`, where the alarm panel's bridge sends a
+    /// line `on` (the turnstile opens and stays open) or `off` (back to normal).
+    #[arg(long)]
+    free_passage: Option<String>,
+}
+
+/// `green=SPEC` (or red, amber) as a signal and its output.
+fn parse_signal(raw: &str) -> anyhow::Result<(Signal, OutputSpec)> {
+    let (name, spec) = raw.split_once('=').ok_or_else(|| {
+        anyhow::anyhow!("--signal '{raw}': write it as green=SPEC, red=SPEC or amber=SPEC")
+    })?;
+    let signal = match name.trim() {
+        "green" => Signal::Green,
+        "red" => Signal::Red,
+        "amber" => Signal::Amber,
+        other => anyhow::bail!("--signal '{raw}': '{other}' is not green, red or amber"),
+    };
+    let spec = spec
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--signal '{raw}': {e}"))?;
+    Ok((signal, spec))
+}
+
+/// Listens for the fire alarm's `on`/`off` lines and holds the turnstile open meanwhile.
+fn spawn_free_passage(raw: &str, turnstile: Arc<Turnstile>) -> anyhow::Result<()> {
+    let addr = raw
+        .strip_prefix("tcp:")
+        .and_then(|a| a.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("--free-passage '{raw}': use tcp:HOST:PORT"))?;
+    let (_, mut lines) =
+        aspk_gate::input::tcp::spawn(addr).map_err(|e| anyhow::anyhow!("--free-passage: {e}"))?;
+    tokio::spawn(async move {
+        while let Some(line) = lines.recv().await {
+            let on = match line.trim().to_ascii_lowercase().as_str() {
+                "on" | "1" | "alarm" => true,
+                "off" | "0" | "clear" => false,
+                _ => continue,
+            };
+            eprintln!("free passage {}", if on { "ON" } else { "OFF" });
+            if let Err(e) = turnstile.hold_open(on).await {
+                tracing::error!(error = %e, "cannot switch free passage");
+            }
+        }
+    });
+    Ok(())
 }
 
 /// What turns a scan into a passage at this gate.
 struct Passage<'a> {
     turnstile: &'a Turnstile,
+    feedback: &'a Feedback,
     confirm: &'a PassageConfirm,
     timeout: Duration,
     /// A sensor is configured: grants wait for it.
@@ -144,17 +203,36 @@ pub async fn run(args: GateArgs) -> anyhow::Result<()> {
         });
         tokio::spawn(async move { axum::serve(listener, app).await });
     }
-    let output = match (&args.open, &args.open_url) {
-        (Some(cmd), _) => OutputSpec::Command(cmd.clone()),
-        (None, Some(url)) => OutputSpec::Http { url: url.clone() },
-        (None, None) => OutputSpec::None,
+    let output = match (&args.output, &args.open, &args.open_url) {
+        (Some(spec), _, _) => spec.parse().map_err(|e| anyhow::anyhow!("--output: {e}"))?,
+        (None, Some(cmd), _) => OutputSpec::Command(cmd.clone()),
+        (None, None, Some(url)) => OutputSpec::Http { url: url.clone() },
+        (None, None, None) => OutputSpec::None,
     };
-    let turnstile = Turnstile::new(output, Duration::from_millis(args.pulse_ms));
+    let direction: Direction = args
+        .direction
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--direction: {e}"))?;
+    let pulse = Duration::from_millis(args.pulse_ms);
+    let turnstile = Arc::new(
+        Turnstile::new(output, pulse)
+            .with_direction(direction)
+            .with_gate(args.name.clone()),
+    );
+    let mut feedback = Feedback::new(pulse).with_direction(direction);
+    for raw in &args.signals {
+        let (signal, spec) = parse_signal(raw)?;
+        feedback = feedback.on(signal, &spec);
+    }
+    if let Some(raw) = &args.free_passage {
+        spawn_free_passage(raw, turnstile.clone())?;
+    }
     let is_confirmed = confirm_spec != ConfirmSpec::None;
     let confirm =
         PassageConfirm::start(confirm_spec).map_err(|e| anyhow::anyhow!("--confirm: {e}"))?;
     let passage = Passage {
         turnstile: &turnstile,
+        feedback: &feedback,
         confirm: &confirm,
         timeout: Duration::from_millis(args.confirm_ms),
         is_confirmed,
@@ -210,14 +288,18 @@ async fn decide(
                 .product
                 .as_ref()
                 .is_some_and(|p| p.needs_document_check());
+            let info = PassInfo {
+                ticket: ticket.clone(),
+                result: outcome.result.as_str().into(),
+                gate: gate.to_owned(),
+                needs_document_check: check,
+            };
+            let signal = Signal::for_decision(outcome.result.as_str(), check);
+            if let Err(e) = passage.feedback.show(signal, &info).await {
+                tracing::error!(error = %e, "cannot show the signal");
+            }
             let mut passed = None;
             if outcome.result == ScanResult::Admit {
-                let info = PassInfo {
-                    ticket: ticket.clone(),
-                    result: "admit".into(),
-                    gate: gate.to_owned(),
-                    needs_document_check: check,
-                };
                 passed = Some(pass(node, who, gate, &outcome, &info, passage).await);
             }
             let mut extra = serde_json::json!({

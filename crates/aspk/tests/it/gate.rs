@@ -343,3 +343,88 @@ async fn a_pass_nobody_used_is_withdrawn_and_the_ticket_stays_usable() {
         "no finding: {findings}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signals_show_each_decision_and_the_fire_alarm_holds_the_gate_open() {
+    let (_dir, cloud, http, token, slot) = setup().await;
+    let mut body = order_body("adult", Some(&slot), 1, "box_office");
+    body["items"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"product": "reduced", "slot": slot, "quantity": 1}));
+    let order = post(&http, &token, format!("{}/api/v1/orders", cloud.base), body).await;
+    let code_of = |product: &str| {
+        order["tickets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["product"] == product)
+            .unwrap()["code"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let gdir = tempfile::tempdir().unwrap();
+    let log = gdir.path().join("outputs.txt");
+    let out = |what: &str| format!("cmd:echo \"{what} $ASPK_RESULT\" >> {}", log.display());
+    let alarm = format!("127.0.0.1:{}", free_port());
+    let enrol = gate_code(&http, &token, &cloud.base).await;
+    let (turnstile, green, red, amber) = (
+        out("turnstile"),
+        format!("green={}", out("green")),
+        format!("red={}", out("red")),
+        format!("amber={}", out("amber")),
+    );
+    let mut gate = Gate::start(
+        &gdir.path().join("data"),
+        &cloud.base,
+        Some(&enrol),
+        &[
+            "--output",
+            &turnstile,
+            "--signal",
+            &green,
+            "--signal",
+            &red,
+            "--signal",
+            &amber,
+            "--free-passage",
+            &format!("tcp:{alarm}"),
+            "--direction",
+            "entry",
+        ],
+    );
+    assert_eq!(gate.scan(&code_of("adult"))["result"], "admit");
+    assert_eq!(gate.scan(&code_of("adult"))["result"], "already_used");
+    let reduced = gate.scan(&code_of("reduced"));
+    assert_eq!(
+        (
+            reduced["result"].as_str(),
+            reduced["check_document"].as_bool()
+        ),
+        (Some("admit"), Some(true))
+    );
+    let mut panel = std::net::TcpStream::connect(&alarm).unwrap();
+    panel.write_all(b"on\n").unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("turnstile free_passage_on") {
+            let lines: Vec<&str> = text.lines().collect();
+            for expected in [
+                "green admit",
+                "turnstile admit",
+                "red already_used",
+                "amber admit",
+            ] {
+                assert!(lines.contains(&expected), "{expected} in {lines:?}");
+            }
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "free passage switched on: {text}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
