@@ -22,6 +22,9 @@ pub struct NodeOptions {
     pub role: NodeRole,
     /// Serials `[from, to)` this node issues tickets and orders in.
     pub serials: (u64, u64),
+    /// How far this node's wall clock is off, in ms: 0 in real use (the host's clock is
+    /// what it is); simulations set it to test ordering under clock skew.
+    pub clock_offset_ms: i64,
 }
 
 /// What a node is in the topology.
@@ -93,8 +96,9 @@ impl Node {
             token_secret,
             role,
             serials,
+            clock_offset_ms,
         } = options;
-        let clock = Arc::new(HlcClock::new());
+        let clock = Arc::new(HlcClock::with_offset(clock_offset_ms));
         let state = load_state(store.as_ref(), &clock).await?;
         let next_seq = store
             .version_vector()

@@ -1,7 +1,8 @@
 //! Deterministic simulation of replication: a cloud and two site nodes (real `Node`s on
 //! in-memory stores, real decisions, real ingest) exchange ops over simulated links with
 //! seeded partitions, message loss, truncation, duplication, reordering, crashes,
-//! revocation and equivocation. After healing, the checker asserts:
+//! revocation and equivocation, each node's clock off by up to 15 minutes either way (its
+//! hybrid logical clock must still order causally). After healing, the checker asserts:
 //! (a) no acknowledged op is lost; (b) replicas converge to the same state and findings;
 //! (c) each double entry yields exactly one finding; (d) no slot is sold beyond capacity;
 //! (e) a revoked node's later ops are refused; (f) equivocation is detected.
@@ -29,35 +30,36 @@ use rand::{Rng, SeedableRng};
 const STEPS: usize = 120;
 const CAPACITY: u32 = 12;
 
+/// What a replica is, kept across crashes.
+#[derive(Clone, Copy)]
+struct Identity {
+    key: [u8; 32],
+    key_id: u16,
+    role: NodeRole,
+    serials: (u64, u64),
+    /// How far this node's clock is off (seeded, up to 15 minutes either way).
+    skew_ms: i64,
+}
+
 struct Replica {
     name: String,
     node: Node,
     store: Arc<MemoryStore>,
-    key: [u8; 32],
-    key_id: u16,
     origin: String,
-    role: NodeRole,
-    serials: (u64, u64),
+    id: Identity,
     token: Option<String>,
 }
 
 impl Replica {
-    async fn start(
-        name: &str,
-        store: Arc<MemoryStore>,
-        key: [u8; 32],
-        key_id: u16,
-        origin: &str,
-        role: NodeRole,
-        serials: (u64, u64),
-    ) -> Replica {
+    async fn start(name: &str, store: Arc<MemoryStore>, origin: &str, id: Identity) -> Replica {
         let node = Node::start(NodeOptions {
             store: store.clone(),
             origin: origin.to_owned(),
-            ticket_key: IssuerKey::from_bytes(key_id, &key),
+            ticket_key: IssuerKey::from_bytes(id.key_id, &id.key),
             token_secret: [7; 32],
-            role,
-            serials,
+            role: id.role,
+            serials: id.serials,
+            clock_offset_ms: id.skew_ms,
         })
         .await
         .unwrap();
@@ -65,11 +67,8 @@ impl Replica {
             name: name.to_owned(),
             node,
             store,
-            key,
-            key_id,
             origin: origin.to_owned(),
-            role,
-            serials,
+            id,
             token: None,
         }
     }
@@ -77,16 +76,7 @@ impl Replica {
     /// A crash: the process is gone, the store (disk) stays; a new process folds the log.
     async fn restart(&mut self) {
         let token = self.token.take();
-        *self = Replica::start(
-            &self.name,
-            self.store.clone(),
-            self.key,
-            self.key_id,
-            &self.origin,
-            self.role,
-            self.serials,
-        )
-        .await;
+        *self = Replica::start(&self.name, self.store.clone(), &self.origin, self.id).await;
         self.token = token;
     }
 }
@@ -127,14 +117,19 @@ impl Sim {
     async fn new(seed: u64) -> Sim {
         let mut rng = StdRng::seed_from_u64(seed);
         let cloud_key: [u8; 32] = rng.gen();
+        let skew = |rng: &mut StdRng| rng.gen_range(-900_000..=900_000);
+        let cloud_id = Identity {
+            key: cloud_key,
+            key_id: 1,
+            role: NodeRole::Cloud,
+            serials: CLOUD_SERIALS,
+            skew_ms: skew(&mut rng),
+        };
         let cloud = Replica::start(
             "cloud",
             Arc::new(MemoryStore::new()),
-            cloud_key,
-            1,
             "cloud-origin-1",
-            NodeRole::Cloud,
-            CLOUD_SERIALS,
+            cloud_id,
         )
         .await;
         cloud.node.seed_demo().await.unwrap();
@@ -171,14 +166,18 @@ impl Sim {
                 .redeem_enrolment(&code.code, "site", &origin, Some(public))
                 .await
                 .unwrap();
+            let id = Identity {
+                key,
+                key_id: enrolled.key_id.unwrap(),
+                role: NodeRole::SiteNode,
+                serials: enrolled.serials.unwrap(),
+                skew_ms: skew(&mut rng),
+            };
             let mut site = Replica::start(
                 &format!("site{i}"),
                 Arc::new(MemoryStore::new()),
-                key,
-                enrolled.key_id.unwrap(),
                 &origin,
-                NodeRole::SiteNode,
-                enrolled.serials.unwrap(),
+                id,
             )
             .await;
             site.token = Some(enrolled.token);
@@ -457,6 +456,13 @@ impl Sim {
         // (a) + (b): the same ops (per-origin contiguous, so equal version vectors) and state.
         for r in &live {
             assert_eq!(
+                r.node.read(|s| s.parked_ops()),
+                0,
+                "{}: an op still waits for its subject; {}",
+                r.name,
+                ctx()
+            );
+            assert_eq!(
                 r.node.version_vector(),
                 cloud.version_vector(),
                 "{}: version vectors differ; {}",
@@ -590,6 +596,29 @@ async fn run(seed: u64) {
     }
     sim.heal().await;
     sim.check(seed);
+    sim.check_clocks(seed).await;
+}
+
+impl Sim {
+    /// (g) Skewed clocks and restarts never make an origin's clock go back: within each
+    /// origin, a later sequence number always carries a later HLC reading.
+    async fn check_clocks(&self, seed: u64) {
+        let ops = self.nodes[0].store.read_after(0, 1_000_000).await.unwrap();
+        let mut last: std::collections::HashMap<&str, (u64, u64)> = Default::default();
+        for stored in &ops {
+            let op = &stored.op;
+            if let Some((seq, hlc)) = last.get(op.origin.as_str()) {
+                assert!(
+                    op.seq < *seq || op.hlc.0 > *hlc,
+                    "seed {seed}: {}#{} has HLC {} not after #{seq}'s {hlc}",
+                    op.origin,
+                    op.seq,
+                    op.hlc.0
+                );
+            }
+            last.insert(op.origin.as_str(), (op.seq, op.hlc.0));
+        }
+    }
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -27,6 +27,8 @@ impl Hlc {
 #[derive(Debug, Default)]
 pub struct HlcClock {
     last: AtomicU64,
+    /// Added to the wall clock: a node whose clock is wrong (simulations set it).
+    offset_ms: i64,
 }
 
 impl HlcClock {
@@ -34,14 +36,22 @@ impl HlcClock {
         Self::default()
     }
 
-    fn wall() -> u64 {
-        let ms = chrono::Utc::now().timestamp_millis();
+    /// A clock whose wall time is off by `offset_ms` (negative: behind).
+    pub fn with_offset(offset_ms: i64) -> Self {
+        Self {
+            last: AtomicU64::new(0),
+            offset_ms,
+        }
+    }
+
+    fn wall(&self) -> u64 {
+        let ms = chrono::Utc::now().timestamp_millis() + self.offset_ms;
         Hlc::from_parts(u64::try_from(ms).unwrap_or(0), 0).0
     }
 
     /// A reading greater than every reading handed out or observed before.
     pub fn now(&self) -> Hlc {
-        let wall = Self::wall();
+        let wall = self.wall();
         let mut prev = self.last.load(Ordering::Relaxed);
         loop {
             let next = if wall > prev { wall } else { prev + 1 };
@@ -64,6 +74,16 @@ impl HlcClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_clock_behind_still_moves_past_what_it_saw() {
+        let behind = HlcClock::with_offset(-3_600_000);
+        let ahead = HlcClock::with_offset(3_600_000);
+        let seen = ahead.now();
+        assert!(behind.now() < seen, "an hour behind reads earlier");
+        behind.observe(seen);
+        assert!(behind.now() > seen, "after seeing it, never earlier");
+    }
 
     #[test]
     fn readings_strictly_increase_and_pass_observed_ones() {

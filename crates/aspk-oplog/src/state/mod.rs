@@ -4,6 +4,7 @@
 
 mod desk;
 mod findings;
+mod parked;
 mod slots;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -87,6 +88,8 @@ pub struct State {
     pub prints: HashMap<u64, Vec<PrintRecord>>,
     pub requests: BTreeMap<String, VisitorRequest>,
     pub outbox: BTreeMap<String, Mail>,
+    /// Ops that arrived before the order, ticket, slot or request they are about.
+    parked: HashMap<parked::Subject, Vec<Op>>,
     resolutions: BTreeMap<String, Resolution>,
     /// For void tickets: how many entries the canceller knew of.
     voids_seen: HashMap<u64, u32>,
@@ -127,10 +130,23 @@ impl State {
         }
         *seen = op.seq;
         self.op_count += 1;
-        let at = op.hlc.to_datetime();
-        if self.apply_desk(op, at) {
+        self.apply_body(op);
+    }
+
+    /// Folds in what `op` says (its place in the version vector already taken).
+    fn apply_body(&mut self, op: &Op) {
+        if let Some(subject) = self.missing_subject(op) {
+            self.park(subject, op);
             return;
         }
+        let at = op.hlc.to_datetime();
+        if !self.apply_desk(op, at) {
+            self.apply_core(op, at);
+        }
+        self.unpark_after(op);
+    }
+
+    fn apply_core(&mut self, op: &Op, at: DateTime<Utc>) {
         match &op.body {
             OpBody::VenueSaved(venue) => {
                 self.venues.insert(venue.id.clone(), venue.clone());

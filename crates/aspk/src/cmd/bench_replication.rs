@@ -141,6 +141,7 @@ async fn start_node(
         token_secret: data.token_secret()?,
         role,
         serials,
+        clock_offset_ms: 0,
     })
     .await?)
 }

@@ -56,6 +56,7 @@ pub async fn start(
         token_secret: data.token_secret().map_err(|e| anyhow::anyhow!("{e}"))?,
         role: identity.role,
         serials: identity.serials,
+        clock_offset_ms: 0,
     };
     let node = Node::start(options).await.context("starting the node")?;
     Ok(Opened {

@@ -60,6 +60,7 @@ impl TestApp {
             token_secret: data.token_secret().expect("secret"),
             role: aspk_app::NodeRole::Cloud,
             serials: aspk_app::CLOUD_SERIALS,
+            clock_offset_ms: 0,
         })
         .await
         .expect("start node");
