@@ -14,6 +14,7 @@ mod drills;
 mod durability;
 mod gate;
 mod kit;
+mod netns;
 mod pages;
 mod pdf;
 mod staff_app;
