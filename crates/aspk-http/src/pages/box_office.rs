@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::frame::redirect;
+use super::frame::{form_field, redirect};
 use super::printing::{chosen_printer, print_order, PRINTER_COOKIE};
 use super::{escape, Page};
 
@@ -252,13 +252,7 @@ pub async fn sell(
     if let Err(refused) = page.require_section("/box-office") {
         return *refused;
     }
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .unwrap_or_default()
-    };
+    let field = |name: &str| form_field(&fields, name);
     if let Err(refused) = page.check_post(&field("csrf"), "/box-office") {
         return *refused;
     }

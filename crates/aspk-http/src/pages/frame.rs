@@ -78,6 +78,16 @@ impl FromRequestParts<AppState> for Page {
     }
 }
 
+/// One field of a form read as a list of pairs (forms with repeated or open-ended names),
+/// trimmed; empty when absent.
+pub fn form_field(fields: &[(String, String)], name: &str) -> String {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim().to_owned())
+        .unwrap_or_default()
+}
+
 pub fn redirect(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(LOCATION, to.to_owned())]).into_response()
 }

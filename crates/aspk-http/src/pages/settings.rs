@@ -8,7 +8,7 @@ use chrono::{NaiveDate, NaiveTime, Weekday};
 use serde::Deserialize;
 
 use super::box_office::{category_name, parse_money};
-use super::frame::redirect;
+use super::frame::{form_field, redirect};
 use super::{escape, Page};
 
 const WEEKDAYS: [(Weekday, &str); 7] = [
@@ -555,13 +555,7 @@ pub async fn add_user(page: Page, Form(f): Form<UserForm>) -> Response {
 }
 
 pub async fn schedule(page: Page, Form(fields): Form<Vec<(String, String)>>) -> Response {
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .unwrap_or_default()
-    };
+    let field = |name: &str| form_field(&fields, name);
     if let Err(refused) = page.check_post(&field("csrf"), "/settings") {
         return *refused;
     }
