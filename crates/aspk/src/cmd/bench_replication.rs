@@ -206,7 +206,7 @@ async fn catch_up(count: u64) -> anyhow::Result<()> {
     );
 
     let started = Instant::now();
-    worker.spawn();
+    let replicating = worker.spawn();
     loop {
         if cloud.version_vector().get(&origin).copied().unwrap_or(0) >= count {
             break;
@@ -254,6 +254,8 @@ async fn catch_up(count: u64) -> anyhow::Result<()> {
         lags[lags.len() / 2],
         lags[lags.len() - 1]
     );
+    // Stop replicating before the data folders go away with this phase.
+    replicating.abort();
     Ok(())
 }
 
