@@ -144,3 +144,20 @@ impl FromRequestParts<AppState> for Staff {
         }
     }
 }
+
+/// The address clients reached this node at, for links they will open (`https` when the
+/// request came over TLS, directly or through a proxy); relative when the host is unknown.
+pub(crate) fn base_url(headers: &axum::http::HeaderMap) -> String {
+    let scheme = match headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(p) if p.eq_ignore_ascii_case("https") => "https",
+        _ => "http",
+    };
+    headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(|h| format!("{scheme}://{h}"))
+        .unwrap_or_default()
+}

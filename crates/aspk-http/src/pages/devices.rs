@@ -3,7 +3,7 @@
 
 use aspk_render::{qr_svg, text_qr_matrix};
 use axum::extract::{Form, Path};
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
 
@@ -107,11 +107,8 @@ pub async fn add(page: Page, headers: HeaderMap, Form(f): Form<AddForm>) -> Resp
         Ok(c) => c,
         Err(e) => return page.error(e),
     };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1:8080");
-    let link = format!("http://{host}/scan#pair={}", code.code);
+    let base = crate::extract::base_url(&headers);
+    let link = format!("{base}/scan#pair={}", code.code);
     let how = if f.role == "scanner" {
         let qr = text_qr_matrix(&link)
             .map(|m| qr_svg(&m, 280))
@@ -123,9 +120,9 @@ pub async fn add(page: Page, headers: HeaderMap, Form(f): Form<AddForm>) -> Resp
         )
     } else {
         let command = if f.role == "gate" {
-            format!("aspk gate --upstream http://{host} --enrol {}", code.code)
+            format!("aspk gate --upstream {base} --enrol {}", code.code)
         } else {
-            format!("aspk serve --upstream http://{host} --enrol {}", code.code)
+            format!("aspk serve --upstream {base} --enrol {}", code.code)
         };
         format!(
             "<p>{}</p><pre id=\"enrol-command\">{}</pre>",

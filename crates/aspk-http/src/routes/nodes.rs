@@ -2,14 +2,14 @@
 
 use aspk_app::AppError;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::Problem;
-use crate::extract::{ApiJson, ApiPath, Staff};
+use crate::extract::{base_url, ApiJson, ApiPath, Staff};
 use crate::{ApiError, AppState};
 
 #[derive(Deserialize, ToSchema)]
@@ -26,15 +26,6 @@ pub struct EnrolmentResponse {
     /// Opens the scanner app's pairing for phones.
     pub url: String,
     pub expires_at: DateTime<Utc>,
-}
-
-/// The address clients reached this node at, for links (falls back to a relative path).
-fn base_url(headers: &HeaderMap) -> String {
-    headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(|h| format!("http://{h}"))
-        .unwrap_or_default()
 }
 
 /// Create a one-time enrolment code (admin).

@@ -40,6 +40,13 @@ pub struct ServeArgs {
     /// SMTP server (`host:port`) that sends the outbox: answers to visitors, e-tickets.
     #[arg(long, env = "ASPK_SMTP")]
     smtp: Option<String>,
+    /// Serve HTTPS with this certificate chain (PEM). Phones need HTTPS for the camera,
+    /// offline start and signature checks; use a certificate they trust.
+    #[arg(long, env = "ASPK_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, env = "ASPK_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Sender of outgoing mail, e.g. `Museum <tickets@museum.example>`.
     #[arg(
         long,
@@ -101,19 +108,75 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         upstream,
     });
     let local = listener.local_addr().unwrap_or(addr);
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(tls_config(cert, key).await?),
+        _ => None,
+    };
     println!(
-        "aspk serving on http://{local} as {} (data {}, database {})",
+        "aspk serving on {}://{local} as {} (data {}, database {})",
+        if tls.is_some() { "https" } else { "http" },
         opened.node.role().as_str(),
         args.data.display(),
         node::redact(&opened.database)
     );
     tracing::info!(ms = started.elapsed().as_millis() as u64, "ready");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
-        .await
-        .context("serving")?;
+    match tls {
+        None => axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown())
+            .await
+            .context("serving")?,
+        Some(config) => serve_tls(listener, config, app).await?,
+    }
     drop(opened);
     Ok(())
+}
+
+/// The certificate and key, read once at start (a bad file is a one-line error).
+async fn tls_config(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> anyhow::Result<axum_server::tls_rustls::RustlsConfig> {
+    // One process-wide crypto provider (ring, as the sync client uses).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot use --tls-cert {} / --tls-key {}: {e}",
+                cert.display(),
+                key.display()
+            )
+        })
+}
+
+/// HTTPS on the bound listener. Requests are marked `x-forwarded-proto: https`, as a TLS
+/// proxy in front would, so links and cookies know they are on HTTPS.
+async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    config: axum_server::tls_rustls::RustlsConfig,
+    app: axum::Router,
+) -> anyhow::Result<()> {
+    let app = app.layer(axum::middleware::map_request(
+        |mut req: axum::extract::Request| async move {
+            req.headers_mut().insert(
+                "x-forwarded-proto",
+                axum::http::HeaderValue::from_static("https"),
+            );
+            req
+        },
+    ));
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        shutdown().await;
+        stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+    });
+    let listener = listener.into_std().context("serving")?;
+    axum_server::from_tcp_rustls(listener, config)
+        .handle(handle)
+        .serve(app.into_make_service())
+        .await
+        .context("serving")
 }
 
 /// Enrols on first start, catches up with the upstream (or starts from what it has when the

@@ -188,3 +188,93 @@ async fn user_add_creates_the_first_admin_of_a_real_install() {
         .unwrap();
     assert_eq!(response.status(), 200);
 }
+
+/// `--tls-cert/--tls-key`: the node serves HTTPS itself (phones need it for the camera and
+/// offline start), and the links it hands out say https.
+#[tokio::test(flavor = "multi_thread")]
+async fn serves_https_with_a_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
+    std::fs::write(&key_path, cert.key_pair.serialize_pem()).unwrap();
+    let port = crate::kit::free_port();
+    let mut child = std::process::Command::new(crate::kit::binary())
+        .args(["serve", "--demo", "--data"])
+        .arg(dir.path().join("data"))
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--tls-cert"])
+        .arg(&cert_path)
+        .arg("--tls-key")
+        .arg(&key_path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let trusting = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let base = format!("https://127.0.0.1:{port}");
+    let mut healthy = false;
+    for _ in 0..200 {
+        if trusting
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            healthy = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(healthy, "answers over HTTPS");
+    let plain = reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await;
+    assert!(
+        plain.is_err() || !plain.unwrap().status().is_success(),
+        "no plain HTTP"
+    );
+    let token: serde_json::Value = trusting
+        .post(format!("{base}/api/v1/auth/token"))
+        .json(&serde_json::json!({"username": "admin", "password": "demo"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code: serde_json::Value = trusting
+        .post(format!("{base}/api/v1/enrolments"))
+        .bearer_auth(token["token"].as_str().unwrap())
+        .json(&serde_json::json!({"role": "scanner", "venue": "demo"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        code["url"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{base}/scan#pair=")),
+        "{code}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    // A key file that is not one: a one-line error, non-zero exit.
+    std::fs::write(&key_path, "not a key").unwrap();
+    let out = std::process::Command::new(crate::kit::binary())
+        .args(["serve", "--data"])
+        .arg(dir.path().join("data2"))
+        .args(["--listen", "127.0.0.1:0", "--tls-cert"])
+        .arg(&cert_path)
+        .arg("--tls-key")
+        .arg(&key_path)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--tls-key"), "{stderr}");
+}
