@@ -11,7 +11,7 @@ use crate::{AppError, Node, Principal};
 
 #[derive(Debug, Clone, Default)]
 pub struct OrderQuery {
-    /// An order or ticket number, or part of an e-mail address.
+    /// An order or ticket number, or part of an e-mail address or of the visitor's name.
     pub text: String,
     pub channel: Option<Channel>,
     pub status: Option<OrderStatus>,
@@ -113,6 +113,9 @@ impl Node {
                         || o.email
                             .as_ref()
                             .is_some_and(|e| e.as_str().to_lowercase().contains(&needle))
+                        || o.name
+                            .as_ref()
+                            .is_some_and(|n| n.to_lowercase().contains(&needle))
                 })
                 .filter(|o| query.keeps(state, o))
                 .take(limit)

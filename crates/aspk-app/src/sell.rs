@@ -35,6 +35,8 @@ pub struct NewOrder {
     pub is_overbooking: bool,
     /// A mixed payment: this much in cash, the rest by card (`payment` is then ignored).
     pub mixed_cash_minor: Option<i64>,
+    /// The visitor's name, when the shop asks for it (for finding the order later).
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -198,6 +200,16 @@ impl Node {
         }
         let total_minor: i64 = tickets.iter().map(|t| t.price_minor).sum();
         let payments = payments_for(new, total_minor, now)?;
+        let name = match new.name.as_deref().map(str::trim) {
+            Some(n) if n.chars().count() > 200 || n.chars().any(char::is_control) => {
+                return Err(AppError::invalid(
+                    "name",
+                    "must be at most 200 characters of text",
+                ))
+            }
+            Some(n) if !n.is_empty() => Some(n.to_owned()),
+            _ => None,
+        };
         // A box-office sale belongs to the seller's open cash shift, when there is one.
         let shift = (new.channel == Channel::BoxOffice)
             .then(|| state.open_shift(seller))
@@ -214,6 +226,7 @@ impl Node {
             currency: venue.currency,
             is_overbooking: new.is_overbooking,
             shift,
+            name,
         })
     }
 

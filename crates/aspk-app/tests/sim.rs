@@ -315,6 +315,7 @@ impl Sim {
                     email: None,
                     is_overbooking: false,
                     mixed_cash_minor: None,
+                    name: None,
                 };
                 match self.nodes[who]
                     .node

@@ -107,4 +107,7 @@ pub struct Order {
     /// The cash shift a box-office sale belongs to.
     #[serde(default)]
     pub shift: Option<String>,
+    /// The visitor's name, when given.
+    #[serde(default)]
+    pub name: Option<String>,
 }

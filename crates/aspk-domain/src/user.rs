@@ -70,7 +70,8 @@ pub struct User {
     pub is_active: bool,
     /// Bumped on password change; bearer tokens carry it, so old tokens stop working.
     pub generation: u32,
-    /// The interface language the person chose last (`uk` or `en`).
-    #[serde(default)]
+    /// The interface language the person chose last (`uk` or `en`); left out of the JSON
+    /// when unset, so users saved before it existed keep their ops' content hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
 }

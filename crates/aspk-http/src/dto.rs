@@ -160,6 +160,9 @@ pub struct OrderRequest {
     pub items: Vec<OrderItemRequest>,
     pub payment: PaymentRequest,
     pub email: Option<String>,
+    /// The visitor's name (optional; helps staff find the order).
+    #[serde(default)]
+    pub name: Option<String>,
     /// Sell beyond capacity on purpose (manager or admin); recorded as overbooking.
     #[serde(default)]
     pub overbook: bool,

@@ -256,9 +256,13 @@ pub struct OrderPlaced {
     /// A manager sold beyond capacity on purpose.
     #[serde(default)]
     pub is_overbooking: bool,
-    /// The cash shift of a box-office sale.
-    #[serde(default)]
+    /// The cash shift of a box-office sale. (Absent fields are left out of the JSON, so ops
+    /// written before a field existed keep their content hash.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shift: Option<String>,
+    /// The visitor's name, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -354,6 +354,7 @@ fn sale_from_form(
             email: None,
             is_overbooking: false,
             mixed_cash_minor,
+            name: None,
         },
         tendered,
     ))

@@ -130,7 +130,7 @@ pub async fn page(page: Page, Path(number): Path<u64>) -> Response {
     let body = format!(
         "<dl><dt>{number_l}</dt><dd class=\"number\" id=\"order-number\">{num}</dd><dt>{status_l}</dt><dd id=\"order-status\">{status}</dd>\
          <dt>{channel_l}</dt><dd>{channel}</dd><dt>{time_l}</dt><dd>{created}</dd><dt>{by_l}</dt><dd>{by}</dd>\
-         <dt>{email_l}</dt><dd>{email}</dd><dt>{total_l}</dt><dd>{total}</dd>{reason}</dl>\
+         <dt>{name_l}</dt><dd>{name}</dd><dt>{email_l}</dt><dd>{email}</dd><dt>{total_l}</dt><dd>{total}</dd>{reason}</dl>\
          <h2>{tickets_l}</h2><table id=\"tickets\"><thead><tr><th>{number_l}</th><th>{product_l}</th><th>{visit_l}</th><th>{price_l}</th><th>{status_l}</th><th>{entries_l}</th><th></th></tr></thead><tbody>{ticket_rows}</tbody></table>\
          <h2>{payments_l}</h2><table><tbody>{payments}</tbody></table>\
          <h2>{prints_l}</h2><ul>{prints}</ul>\
@@ -147,6 +147,8 @@ pub async fn page(page: Page, Path(number): Path<u64>) -> Response {
         created = page.time(order.created_at, v),
         by_l = page.e("order-by"),
         by = escape(order.created_by.as_deref().unwrap_or("").trim_start_matches("user:")),
+        name_l = page.e("order-name"),
+        name = escape(order.name.as_deref().unwrap_or("—")),
         email_l = page.e("orders-email"),
         email = escape(order.email.as_ref().map(|e| e.as_str()).unwrap_or("—")),
         total_l = page.e("box-total"),

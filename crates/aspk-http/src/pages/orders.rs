@@ -80,11 +80,19 @@ fn row(page: &Page, order: &Order) -> OrderRow {
         href: format!("/orders/{}", order.number),
         created: page.time(order.created_at, venue.as_ref()),
         channel: page.t(&format!("channel-{channel}")),
-        email: order
-            .email
-            .as_ref()
-            .map(|e| e.as_str().to_owned())
-            .unwrap_or_default(),
+        email: [
+            order.name.clone().unwrap_or_default(),
+            order
+                .email
+                .as_ref()
+                .map(|e| e.as_str().to_owned())
+                .unwrap_or_default(),
+        ]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" · "),
         tickets: order.tickets.len(),
         total: page.money(order.total_minor, order.currency),
         status: page.t(&format!("order-status-{status}")),

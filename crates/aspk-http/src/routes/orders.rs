@@ -58,6 +58,7 @@ pub async fn place(
         email: req.email.filter(|e| !e.trim().is_empty()),
         is_overbooking: req.overbook,
         mixed_cash_minor: None,
+        name: req.name.filter(|n| !n.trim().is_empty()),
     };
     let placed = state.node.place_order(who.as_ref(), new).await?;
     let venue = state

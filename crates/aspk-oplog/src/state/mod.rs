@@ -365,6 +365,7 @@ impl State {
             cancel_reason: None,
             cancelled_by: None,
             shift: placed.shift.clone(),
+            name: placed.name.clone(),
         };
         if !self.orders.contains_key(&placed.number) {
             self.orders_by_time.insert((at, placed.number));

@@ -82,6 +82,7 @@ fn synthetic_ops(origin: &str, count: u64) -> Vec<Op> {
             currency: Currency::UAH,
             is_overbooking: false,
             shift: None,
+            name: None,
         });
         ops.push(Op {
             origin: origin.to_owned(),
@@ -288,6 +289,7 @@ async fn gate_decisions(tickets: u32) -> anyhow::Result<()> {
             email: None,
             is_overbooking: false,
             mixed_cash_minor: None,
+            name: None,
         };
         let placed = cloud.place_order(Some(&admin), order).await?;
         codes.extend(placed.tickets.iter().map(|t| t.code.to_string()));

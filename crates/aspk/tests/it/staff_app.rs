@@ -577,6 +577,7 @@ async fn a_new_order_streams_in_and_is_found_with_a_typo() {
     let mut events = events;
     let mut body = order_body("adult", Some(&slot), 2, "online");
     body["email"] = json!("visitor@example.com");
+    body["name"] = json!("Оксана Петренко");
     body["payment"] = json!({"method": "card"});
     let (status, order) = app.post("/api/v1/orders", None, body).await;
     assert_eq!(status, 201, "{order}");
@@ -607,6 +608,10 @@ async fn a_new_order_streams_in_and_is_found_with_a_typo() {
     assert!(list.contains("id=\"corrected\""));
     let (_, by_mail) = maria.get("/orders?q=VISITOR@example").await;
     assert!(by_mail.contains(&number));
+    let (_, by_name) = maria
+        .get("/orders?q=%D0%BF%D0%B5%D1%82%D1%80%D0%B5%D0%BD%D0%BA%D0%BE")
+        .await;
+    assert!(by_name.contains(&number), "found by the visitor's name");
     let (_, none) = maria.get("/orders?q=nobody@example.com").await;
     assert!(none.contains("id=\"no-orders\""));
     let (_, filtered) = maria.get("/orders?channel=box_office").await;
