@@ -284,18 +284,46 @@ impl Page {
              <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
              <title>{title} · АСПК</title><link rel=\"stylesheet\" href=\"/static/staff.css\"></head>\
              <body><header><strong class=\"brand\">АСПК</strong><nav aria-label=\"{nav}\">{links}</nav>\
-             <span class=\"who\">{user} · {role}</span>\
+             {path}<span class=\"who\">{user} · {role}</span>\
              <a class=\"lang\" href=\"?lang={other}\">{switch}</a>\
              <form method=\"post\" action=\"/sign-out\">{csrf}<button>{sign_out}</button></form></header>\
              <main><h1>{title}</h1>{body}</main></body></html>",
             code = self.lang.code(),
             title = escape(title),
+            path = self.path_badge(),
             nav = self.e("nav-label"),
             user = escape(self.who.username.as_str()),
             role = self.e(&format!("role-{}", self.who.role.as_str())),
             switch = self.e("language-switch"),
             csrf = self.csrf_field(),
             sign_out = self.e("sign-out"),
+        )
+    }
+
+    /// Which node this page comes from and, on a site node, whether its upstream is
+    /// reachable: staff see at a glance that they work on the local path during an outage.
+    fn path_badge(&self) -> String {
+        let role = self.state.node.role().as_str();
+        let (class, text) = match &self.state.upstream {
+            Some(up) if up.get().is_reachable => (
+                "path-ok",
+                self.t_args(
+                    "path-via-upstream",
+                    &[("role", self.t(&format!("path-role-{role}")).into())],
+                ),
+            ),
+            Some(_) => (
+                "path-offline",
+                self.t_args(
+                    "path-offline",
+                    &[("role", self.t(&format!("path-role-{role}")).into())],
+                ),
+            ),
+            None => ("path-ok", self.t(&format!("path-role-{role}"))),
+        };
+        format!(
+            "<a class=\"path {class}\" id=\"path\" href=\"/status\">{}</a>",
+            escape(&text)
         )
     }
 

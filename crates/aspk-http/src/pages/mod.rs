@@ -127,6 +127,8 @@ mod tests {
                 "weekday-",
                 &["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
             ),
+            ("device-role-", &["scanner", "gate", "site_node"]),
+            ("path-role-", &["cloud", "site_node", "gate"]),
         ];
         families
             .iter()

@@ -242,6 +242,35 @@ where
     panic!("{what}: not within {limit:?}");
 }
 
+/// A staff page as the admin sees it in a browser (form sign-in, session cookie).
+async fn staff_page(base: &str, path: &str) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let signed_in = http
+        .post(format!("{base}/"))
+        .form(&[("username", "admin"), ("password", "demo")])
+        .send()
+        .await
+        .unwrap();
+    let cookie = signed_in.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    http.get(format!("{base}{path}"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 async fn leased(site: &Api, slot: &str) -> bool {
     site.status().await["leases"].as_array().is_some_and(|l| {
         l.iter()
@@ -324,6 +353,13 @@ async fn internet_cut_site_node_carries_on_and_everything_reconciles() {
     )
     .await;
     assert!(!c.has_order(&local_no).await);
+    // Staff at the site node see they are working alone.
+    assert!(
+        staff_page(&format!("http://127.0.0.1:{sport}"), "/status")
+            .await
+            .contains("path-offline"),
+        "the staff app shows the local path"
+    );
 
     link.restore();
     let took = within(

@@ -861,6 +861,10 @@ async fn the_language_follows_the_person() {
     let petro = Session::sign_in(&app, "petro", "correct horse").await;
     let (_, html) = petro.get("/status").await;
     assert!(html.contains("Стан системи"), "others keep Ukrainian");
+    assert!(
+        html.contains("id=\"path\"") && html.contains("центральний сервер"),
+        "the path is shown"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
