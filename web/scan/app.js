@@ -28,16 +28,17 @@ self.aspkScan = app;
 app.sync = () => sync();
 
 async function refreshStatus() {
-  const [held, nextSeq, lastSync, tickets, skewMs] = await Promise.all([
+  const [held, nextSeq, lastSync, tickets, skewMs, via] = await Promise.all([
     store.getMeta('held'),
     store.getMeta('nextSeq'),
     store.getMeta('lastSync'),
     store.countTickets(),
     store.getMeta('skewMs'),
+    store.getMeta('via'),
   ]);
   const queue = Math.max(0, (nextSeq ?? 1) - 1 - (held ?? 0));
   app.status = { queue, held: held ?? 0, lastSync: lastSync ?? null, tickets };
-  ui.renderStatus({ online: app.online && navigator.onLine, queue, lastSync, tickets, skewMs });
+  ui.renderStatus({ online: app.online && navigator.onLine, queue, lastSync, tickets, skewMs, via });
   return queue;
 }
 

@@ -134,8 +134,11 @@ export function appendScan(scan) {
   });
 }
 
-/** Takes in one page of the server's feed (tickets, keys, venue, products) and its cursor. */
-export function applyFeed(page) {
+/**
+ * Takes in one page of the server's feed (tickets, keys, venue, products) and its cursor,
+ * kept under `cursorKey` (cursors belong to the node that issued them).
+ */
+export function applyFeed(page, cursorKey = 'cursor') {
   return write(['meta', 'tickets', 'keys'], ({ meta, tickets, keys }) => {
     if (page.reset) tickets.clear();
     for (const t of page.tickets) tickets.put(t);
@@ -143,7 +146,7 @@ export function applyFeed(page) {
     for (const k of page.keys) keys.put(k);
     meta.put(page.venue, 'venue');
     meta.put(page.products, 'products');
-    meta.put(page.cursor, 'cursor');
+    meta.put(page.cursor, cursorKey);
   });
 }
 

@@ -14,13 +14,17 @@ export function showSection(name) {
 
 const time = (ms) => new Date(ms).toLocaleTimeString(lang() === 'uk' ? 'uk-UA' : 'en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 
-export function renderStatus({ online, queue, lastSync, tickets, skewMs }) {
+export function renderStatus({ online, queue, lastSync, tickets, skewMs, via }) {
   const net = $('net');
   net.textContent = t(online ? 'status.online' : 'status.offline');
   net.dataset.state = online ? 'online' : 'offline';
   $('queue').textContent = t('status.queue', { count: queue });
   $('queue').dataset.count = String(queue);
-  $('synced').textContent = lastSync ? t('status.synced', { time: time(lastSync) }) : t('status.never');
+  const synced = lastSync ? t('status.synced', { time: time(lastSync) }) : t('status.never');
+  // Synced through another node than the one that served the app (its own is down).
+  const other = via && via !== location.origin ? ` ${t('status.via', { host: new URL(via).host })}` : '';
+  $('synced').textContent = synced + other;
+  $('synced').dataset.via = via ?? '';
   $('count').textContent = t('status.tickets', { count: tickets });
   const off = Math.round(Math.abs(skewMs ?? 0) / 60_000);
   $('clock-warning').hidden = off < 2;

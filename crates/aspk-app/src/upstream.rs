@@ -8,6 +8,8 @@ use parking_lot::Mutex;
 pub struct UpstreamView {
     /// The endpoint in use now.
     pub url: String,
+    /// Every configured endpoint, in order of preference.
+    pub urls: Vec<String>,
     pub is_reachable: bool,
     pub last_push: Option<DateTime<Utc>>,
     pub last_pull: Option<DateTime<Utc>>,

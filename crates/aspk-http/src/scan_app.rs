@@ -5,7 +5,7 @@
 
 use std::sync::LazyLock;
 
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -68,8 +68,38 @@ pub fn routes() -> Router<AppState> {
         .route("/scan/{*path}", get(file))
 }
 
-async fn index() -> Response {
-    serve("index.html")
+async fn index(State(state): State<AppState>) -> Response {
+    let mut response = serve("index.html");
+    // The app may also sync with this node's upstreams when this node is down.
+    let upstreams: Vec<String> = state
+        .upstream
+        .iter()
+        .flat_map(|u| u.get().urls)
+        .filter_map(|u| origin_of(&u))
+        .collect();
+    let csp = format!(
+        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; script-src 'self'; connect-src 'self'{}{}; worker-src 'self'",
+        if upstreams.is_empty() { "" } else { " " },
+        upstreams.join(" ")
+    );
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}
+
+/// `scheme://host[:port]` of a URL, for a CSP source; `None` for anything else.
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split('/').next()?;
+    let ok = matches!(scheme, "http" | "https")
+        && !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    ok.then(|| format!("{scheme}://{host}"))
 }
 
 async fn file(Path(path): Path<String>) -> Response {

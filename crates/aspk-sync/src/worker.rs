@@ -87,6 +87,7 @@ impl SyncWorker {
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default();
         let client = Client::new(&config.token);
+        status.update(|s| s.urls = config.urls.clone());
         Self {
             node,
             config,

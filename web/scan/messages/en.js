@@ -17,6 +17,7 @@ export default {
   'status.offline': 'Offline',
   'status.queue': 'Queue: {count}',
   'status.synced': 'Synced: {time}',
+  'status.via': '(via {host})',
   'status.never': 'Synced: not yet',
   'status.tickets': 'Tickets: {count}',
   'status.clock': 'The phone clock is off by {minutes} min: check the time!',

@@ -17,6 +17,7 @@ export default {
   'status.offline': 'Офлайн',
   'status.queue': 'Черга: {count}',
   'status.synced': 'Синхр.: {time}',
+  'status.via': '(через {host})',
   'status.never': 'Синхр.: ще не було',
   'status.tickets': 'Квитків: {count}',
   'status.clock': 'Годинник телефона відстає або поспішає на {minutes} хв — перевірте час!',

@@ -24,6 +24,16 @@ pub fn device_api() -> Router<AppState> {
         .layer(tower_http::compression::CompressionLayer::new().gzip(true))
         .layer(tower_http::decompression::RequestDecompressionLayer::new().gzip(true))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_DEVICE_BODY))
+        // A phone loaded from one node syncs with the next one when the first is down.
+        .layer(
+            tower_http::cors::CorsLayer::new()
+                .allow_origin(tower_http::cors::Any)
+                .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+                .allow_headers([
+                    axum::http::header::AUTHORIZATION,
+                    axum::http::header::CONTENT_TYPE,
+                ]),
+        )
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -115,6 +125,9 @@ pub struct FeedResponse {
     /// This device's scans held by the server, up to this sequence number.
     pub held: u64,
     pub server_time: DateTime<Utc>,
+    /// Where this phone may sync, in order of preference: this node, then its upstreams.
+    /// The phone switches along the list when one does not answer.
+    pub endpoints: Vec<String>,
 }
 
 fn or_uk(en: &str, uk: &str) -> String {
@@ -160,6 +173,7 @@ impl From<DeviceFeed> for FeedResponse {
             tickets: f.tickets.into_iter().map(Into::into).collect(),
             held: f.held,
             server_time: f.server_time,
+            endpoints: Vec::new(),
         }
     }
 }
@@ -170,13 +184,19 @@ impl From<DeviceFeed> for FeedResponse {
 pub async fn feed(
     State(state): State<AppState>,
     NodeAuth(device): NodeAuth,
+    headers: axum::http::HeaderMap,
     ApiQuery(q): ApiQuery<FeedQuery>,
 ) -> Result<Json<FeedResponse>, ApiError> {
     let feed = state
         .node
         .device_feed(&device, q.cursor.as_deref(), q.limit)
         .await?;
-    Ok(Json(feed.into()))
+    let mut response: FeedResponse = feed.into();
+    response.endpoints = std::iter::once(crate::extract::base_url(&headers))
+        .chain(state.upstream.iter().flat_map(|u| u.get().urls))
+        .filter(|u| !u.is_empty())
+        .collect();
+    Ok(Json(response))
 }
 
 #[derive(Deserialize, ToSchema)]
