@@ -2,6 +2,7 @@
 //! delivered in any causal order (each origin's ops in sequence, and every op after the
 //! ops its origin had seen), every replica reaches the same state and the same findings.
 
+mod boxed;
 mod desk;
 mod findings;
 mod parked;
@@ -15,6 +16,7 @@ use aspk_domain::{
 };
 use chrono::{DateTime, Utc};
 
+pub use boxed::BoxedMap;
 pub use desk::PrintRecord;
 pub use findings::{Finding, Resolution};
 pub use slots::SlotState;
@@ -70,10 +72,10 @@ pub struct State {
     pub slots: HashMap<String, SlotState>,
     /// (venue, start, slot id) for range queries by day.
     pub slots_by_time: BTreeMap<(Slug, DateTime<Utc>, String), ()>,
-    pub orders: HashMap<u64, Order>,
+    pub orders: BoxedMap<u64, Order>,
     /// (created, number): orders in time order, for lists and reports.
     pub orders_by_time: BTreeSet<(DateTime<Utc>, u64)>,
-    pub tickets: HashMap<u64, Ticket>,
+    pub tickets: BoxedMap<u64, Ticket>,
     pub users: BTreeMap<Username, User>,
     /// Ticket-signing public keys by key id (hex).
     pub keys: BTreeMap<u16, String>,
