@@ -52,6 +52,34 @@ fn check_cashier_may_cancel(
     Ok(())
 }
 
+/// Pays `amount` back by the methods it was paid with: each method gives back at most what
+/// it still holds for the order, the last-used method first (a mixed payment's card part,
+/// then its cash). Negative payments, one per method.
+fn refund_payments(order: &Order, amount: i64) -> Vec<Payment> {
+    let at = Utc::now();
+    let mut held: Vec<(aspk_domain::PaymentMethod, i64)> = Vec::new();
+    for p in &order.payments {
+        match held.iter_mut().find(|(m, _)| *m == p.method) {
+            Some((_, sum)) => *sum += p.amount_minor,
+            None => held.push((p.method, p.amount_minor)),
+        }
+    }
+    let mut left = amount;
+    let mut out = Vec::new();
+    for (method, sum) in held.into_iter().rev() {
+        let part = left.min(sum);
+        if part > 0 {
+            out.push(Payment {
+                method,
+                amount_minor: -part,
+                at,
+            });
+            left -= part;
+        }
+    }
+    out
+}
+
 fn check_reason(reason: &str) -> Result<String, AppError> {
     let reason = reason.trim().to_owned();
     if reason.chars().count() > MAX_REASON_LEN || reason.chars().any(char::is_control) {
@@ -102,15 +130,12 @@ impl Node {
                     detail: "the ticket is already cancelled".into(),
                 });
             }
-            let refund = request.refund.then(|| Payment {
-                method: order
-                    .payments
-                    .first()
-                    .map(|p| p.method)
-                    .unwrap_or(aspk_domain::PaymentMethod::Other),
-                amount_minor: -ticket.price_minor,
-                at: Utc::now(),
-            });
+            let mut refunds = if request.refund {
+                refund_payments(order, ticket.price_minor)
+            } else {
+                Vec::new()
+            };
+            let refund = (!refunds.is_empty()).then(|| refunds.remove(0));
             let entries_seen = u32::try_from(ticket.entries.len()).unwrap_or(u32::MAX);
             let order_number = order.number;
             batch.record(
@@ -119,6 +144,7 @@ impl Node {
                     serial,
                     reason,
                     refund,
+                    more_refunds: refunds,
                     entries_seen,
                 }],
             );
@@ -164,19 +190,13 @@ impl Node {
                     detail: "the order is already cancelled".into(),
                 });
             }
-            let refund = request.refund.then(|| {
+            let mut refunds = if request.refund {
                 let paid: i64 = order.payments.iter().map(|p| p.amount_minor).sum();
-                let method = order
-                    .payments
-                    .first()
-                    .map(|p| p.method)
-                    .unwrap_or(aspk_domain::PaymentMethod::Other);
-                Payment {
-                    method,
-                    amount_minor: -paid,
-                    at: Utc::now(),
-                }
-            });
+                refund_payments(order, paid)
+            } else {
+                Vec::new()
+            };
+            let refund = (!refunds.is_empty()).then(|| refunds.remove(0));
             let state = batch.state();
             let entries_seen = order
                 .tickets
@@ -191,6 +211,7 @@ impl Node {
                     number: number_value,
                     reason,
                     refund,
+                    more_refunds: refunds,
                     entries_seen,
                 }],
             );

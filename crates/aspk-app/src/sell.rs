@@ -75,6 +75,14 @@ impl NewOrder {
                 "paper stock is entered through the paper import, not as an order",
             ));
         }
+        if let Some(name) = &self.name {
+            if name.trim().chars().count() > 200 || name.chars().any(char::is_control) {
+                return Err(AppError::invalid(
+                    "name",
+                    "must be at most 200 characters of text",
+                ));
+            }
+        }
         self.email
             .as_deref()
             .map(Email::parse)
@@ -188,6 +196,9 @@ impl Node {
                 }
             }
         }
+        // The payment is checked before any ticket is signed (signing is the costly part).
+        let total_minor: i64 = lines.iter().map(|l| l.product.price_minor).sum();
+        let payments = payments_for(new, total_minor, now)?;
         let mut rng = rand::thread_rng();
         let range = self.serials();
         let number = fresh_serial(&mut rng, range, |n| state.orders.contains_key(&n));
@@ -198,18 +209,12 @@ impl Node {
             });
             tickets.push(self.issue_ticket(venue, line, serial)?);
         }
-        let total_minor: i64 = tickets.iter().map(|t| t.price_minor).sum();
-        let payments = payments_for(new, total_minor, now)?;
-        let name = match new.name.as_deref().map(str::trim) {
-            Some(n) if n.chars().count() > 200 || n.chars().any(char::is_control) => {
-                return Err(AppError::invalid(
-                    "name",
-                    "must be at most 200 characters of text",
-                ))
-            }
-            Some(n) if !n.is_empty() => Some(n.to_owned()),
-            _ => None,
-        };
+        let name = new
+            .name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned);
         // A box-office sale belongs to the seller's open cash shift, when there is one.
         let shift = (new.channel == Channel::BoxOffice)
             .then(|| state.open_shift(seller))

@@ -62,6 +62,9 @@ pub enum OpBody {
         reason: String,
         #[serde(default)]
         refund: Option<Payment>,
+        /// The rest of a refund split over several payment methods (a mixed payment).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        more_refunds: Vec<Payment>,
         /// Entries per ticket the cancelling node knew of: later ones were admitted after cancel.
         #[serde(default)]
         entries_seen: Vec<(u64, u32)>,
@@ -72,6 +75,9 @@ pub enum OpBody {
         reason: String,
         #[serde(default)]
         refund: Option<Payment>,
+        /// The rest of a refund split over several payment methods (a mixed payment).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        more_refunds: Vec<Payment>,
         #[serde(default)]
         entries_seen: u32,
     },

@@ -118,6 +118,7 @@ fn to_ops(actions: &[Action]) -> Vec<Op> {
                         serial: 10_000_000_000 + serial,
                         reason: "r".into(),
                         refund: None,
+                        more_refunds: vec![],
                         entries_seen: 0,
                     },
                 ),

@@ -361,10 +361,7 @@ pub async fn print(
     Path(number): Path<u64>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    if let Err(refused) = page.check_post(&f.csrf, "/orders") {
-        return *refused;
-    }
-    if let Err(refused) = page.require_section("/box-office") {
+    if let Err(refused) = page.check_post(&f.csrf, "/box-office") {
         return *refused;
     }
     if load(&page, number).is_none() {
@@ -391,14 +388,7 @@ pub async fn resend(
     if let Err(refused) = page.check_post(&f.csrf, "/orders") {
         return *refused;
     }
-    if let Err(refused) = page.require_section("/orders") {
-        return *refused;
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost")
-        .to_owned();
+    let base = crate::extract::base_url(&headers);
     let Some((order, _, tickets, _)) = load(&page, number) else {
         return page.error(not_found(number));
     };
@@ -413,7 +403,7 @@ pub async fn resend(
         .filter(|(t, _)| t.status != TicketStatus::Void)
         .map(|(t, name)| {
             format!(
-                "{name}: http://{host}/api/v1/tickets/{}/pdf\n",
+                "{name}: {base}/api/v1/tickets/{}/pdf\n",
                 HumanNumber::from_serial(t.serial).digits()
             )
         })

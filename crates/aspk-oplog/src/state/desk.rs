@@ -40,6 +40,7 @@ impl State {
                     note: String::new(),
                 };
                 self.shifts.entry(shift_id.clone()).or_insert(shift);
+                self.refresh_open_shift(&op.actor);
             }
             OpBody::ShiftClosed {
                 shift_id,
@@ -52,6 +53,8 @@ impl State {
                         shift.counted_minor = Some(*counted_minor);
                         shift.note = note.clone();
                     }
+                    let cashier = shift.cashier.clone();
+                    self.refresh_open_shift(&cashier);
                 }
             }
             OpBody::OrderPrinted {
@@ -161,11 +164,26 @@ impl State {
         true
     }
 
-    /// The open shift of a cashier (actor) at a venue, if any.
+    /// The open shift of a cashier (actor), if any. Looked up on every box-office sale, so
+    /// it is indexed rather than searched.
     pub fn open_shift(&self, cashier: &str) -> Option<&Shift> {
-        self.shifts
+        self.open_shifts
+            .get(cashier)
+            .and_then(|id| self.shifts.get(id))
+    }
+
+    /// Recomputes which shift of `cashier` is open (the latest, if two were opened at
+    /// places that could not see each other). Runs only when a shift opens or closes.
+    fn refresh_open_shift(&mut self, cashier: &str) {
+        let open = self
+            .shifts
             .values()
             .filter(|s| s.cashier == cashier && s.closed_at.is_none())
-            .max_by_key(|s| s.opened_at)
+            .max_by_key(|s| (s.opened_at, s.id.clone()))
+            .map(|s| s.id.clone());
+        match open {
+            Some(id) => self.open_shifts.insert(cashier.to_owned(), id),
+            None => self.open_shifts.remove(cashier),
+        };
     }
 }

@@ -85,6 +85,8 @@ pub struct State {
     pub enrolments: BTreeMap<String, Enrolment>,
     pub findings: BTreeMap<String, Finding>,
     pub shifts: BTreeMap<String, Shift>,
+    /// The open shift of each cashier (actor → shift id).
+    open_shifts: BTreeMap<String, String>,
     pub printers: BTreeMap<Slug, Printer>,
     /// Print jobs per order number.
     pub prints: HashMap<u64, Vec<PrintRecord>>,
@@ -181,22 +183,25 @@ impl State {
                 number,
                 reason,
                 refund,
+                more_refunds,
                 entries_seen,
             } => {
-                self.cancel_order(*number, reason, refund.as_ref(), entries_seen, &stamp(op));
+                let refunds: Vec<&Payment> = refund.iter().chain(more_refunds).collect();
+                self.cancel_order(*number, reason, &refunds, entries_seen, &stamp(op));
             }
             OpBody::TicketVoided {
                 serial,
                 reason,
                 refund,
+                more_refunds,
                 entries_seen,
             } => {
                 self.void_ticket(*serial, reason, *entries_seen, &stamp(op));
                 let order = self.tickets.get(serial).map(|t| t.order);
-                if let (Some(refund), Some(order)) =
-                    (refund, order.and_then(|o| self.orders.get_mut(&o)))
-                {
-                    add_payment(order, refund.clone());
+                if let Some(order) = order.and_then(|o| self.orders.get_mut(&o)) {
+                    for refund in refund.iter().chain(more_refunds) {
+                        add_payment(order, refund.clone());
+                    }
                 }
             }
             OpBody::EntryRecorded { serial, gate, at } => {
@@ -383,7 +388,7 @@ impl State {
         &mut self,
         number: u64,
         reason: &str,
-        refund: Option<&Payment>,
+        refunds: &[&Payment],
         seen: &[(u64, u32)],
         by: &(u64, String),
     ) {
@@ -395,13 +400,13 @@ impl State {
             order.cancelled_by = Some(by.clone());
             order.cancel_reason = Some(reason.to_owned());
         }
-        if refund.is_some() {
+        if !refunds.is_empty() {
             order.status = OrderStatus::Refunded;
         } else if order.status == OrderStatus::Paid {
             order.status = OrderStatus::Cancelled;
         }
-        if let Some(refund) = refund {
-            add_payment(order, refund.clone());
+        for refund in refunds {
+            add_payment(order, (*refund).clone());
         }
         for serial in order.tickets.clone() {
             let known = seen

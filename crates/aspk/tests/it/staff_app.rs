@@ -470,7 +470,12 @@ async fn a_shift_sells_prints_and_closes_with_a_correct_z_report() {
         ("payment", "mixed"),
         ("mixed_cash", "100"),
     ];
-    assert_eq!(olena.post("/box-office/sell", &mixed).await.0, 303);
+    let (status, mixed_to) = olena.post("/box-office/sell", &mixed).await;
+    assert_eq!(status, 303);
+    let mixed_number: u64 = mixed_to
+        .trim_start_matches("/box-office/sale/")
+        .parse()
+        .unwrap();
     // Bad input changes nothing.
     let ops = app.ops_in_log().await;
     for bad in [
@@ -521,17 +526,40 @@ async fn a_shift_sells_prints_and_closes_with_a_correct_z_report() {
         .await;
     assert_eq!(status, 303);
 
-    // Expected cash: 500 float + 625 + 100 (mixed) − 250 refunded = 975.
-    let (status, to) = olena.post("/shifts/close", &[("counted", "965")]).await;
+    // The mixed sale is refunded whole: each method gets back its own part.
+    let (status, _) = olena
+        .post(
+            &format!("/orders/{mixed_number}/cancel"),
+            &[("reason", "wrong day"), ("refund", "1")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let refunds: Vec<(aspk_domain::PaymentMethod, i64)> = app.node.read(|s| {
+        s.orders[&mixed_number]
+            .payments
+            .iter()
+            .filter(|p| p.amount_minor < 0)
+            .map(|p| (p.method, p.amount_minor))
+            .collect()
+    });
+    assert_eq!(
+        refunds,
+        vec![
+            (aspk_domain::PaymentMethod::Card, -15_000),
+            (aspk_domain::PaymentMethod::Cash, -10_000)
+        ]
+    );
+    // Expected cash: 500 float + 625 + 100 (mixed) − 250 − 100 refunded in cash = 875.
+    let (status, to) = olena.post("/shifts/close", &[("counted", "865")]).await;
     assert_eq!(status, 303);
     let (_, z) = olena.get(&format!("{to}?lang=en")).await;
     for (id, value) in [
         ("z-orders", "3"),
         ("z-cash", "UAH 725.00"),
         ("z-card", "UAH 400.00"),
-        ("z-refunds", "UAH 250.00"),
-        ("z-expected", "UAH 975.00"),
-        ("z-counted", "UAH 965.00"),
+        ("z-refunds", "UAH 500.00"),
+        ("z-expected", "UAH 875.00"),
+        ("z-counted", "UAH 865.00"),
         ("z-difference", "-UAH 10.00"),
     ] {
         assert!(
