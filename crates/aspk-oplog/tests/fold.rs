@@ -222,3 +222,70 @@ fn ops_from_before_new_fields_keep_their_json() {
     let op: Op = serde_json::from_str(user).unwrap();
     assert_eq!(serde_json::to_string(&op).unwrap(), user);
 }
+
+/// A pass nobody used: the entry is withdrawn, the ticket is valid again, the gate's counts
+/// move the decision from admitted to unused, and the double entry it caused is gone.
+#[test]
+fn an_unused_pass_is_withdrawn() {
+    let ops = to_ops(&[
+        Action::Sell {
+            origin: 0,
+            serial: 1,
+        },
+        Action::Admit {
+            origin: 0,
+            serial: 1,
+            gate: 1,
+        },
+        Action::Admit {
+            origin: 1,
+            serial: 1,
+            gate: 2,
+        },
+    ]);
+    let mut state = fold(&ops);
+    let serial = 10_000_000_001;
+    assert!(state
+        .findings
+        .contains_key(&format!("double_entry:{serial}")));
+    let entry_hlc = ops[2].hlc.0;
+    state.apply(&Op {
+        origin: "o1".into(),
+        seq: 2,
+        hlc: Hlc(10_000),
+        actor: "gate".into(),
+        body: OpBody::PassNotUsed {
+            serial,
+            gate: "g2".into(),
+            entry_hlc,
+        },
+    });
+    let ticket = state.tickets.get(&serial).unwrap();
+    assert_eq!(ticket.entries.len(), 1, "the unused pass's entry is gone");
+    assert!(!state
+        .findings
+        .contains_key(&format!("double_entry:{serial}")));
+    let g2: (u32, u32) = state
+        .gate_counts
+        .iter()
+        .filter(|((gate, _), _)| gate == "g2")
+        .map(|(_, c)| (c.admitted, c.unused))
+        .fold((0, 0), |a, c| (a.0 + c.0, a.1 + c.1));
+    assert_eq!(g2, (0, 1));
+    // The other gate's entry alone: withdrawing it too makes the ticket valid again.
+    state.apply(&Op {
+        origin: "o0".into(),
+        seq: 3,
+        hlc: Hlc(10_001),
+        actor: "gate".into(),
+        body: OpBody::PassNotUsed {
+            serial,
+            gate: "g1".into(),
+            entry_hlc: ops[1].hlc.0,
+        },
+    });
+    assert_eq!(
+        state.tickets.get(&serial).unwrap().status,
+        aspk_domain::TicketStatus::Valid
+    );
+}
