@@ -176,12 +176,7 @@ impl Node {
     /// signature is checked only for codes this node has not seen (the costly part of a scan).
     fn check_code(&self, code: &str) -> Result<Verified, aspk_ticket::CodeError> {
         let (claims, key_id) = peek(code)?;
-        let trimmed = code.trim();
-        let is_known = self.read(|s| {
-            s.tickets
-                .get(&claims.serial)
-                .is_some_and(|t| t.code.matches(trimmed))
-        });
+        let is_known = self.read(|s| s.tickets.code_matches(&claims.serial, code));
         if is_known {
             return Ok(Verified { claims, key_id });
         }
@@ -250,7 +245,7 @@ fn decide(state: &State, serial: u64, code: Option<&str>, gate_venue: Option<&st
     let Some(ticket) = state.tickets.get(&serial) else {
         return ScanOutcome::bare(ScanResult::Unknown);
     };
-    if code.is_some_and(|c| !ticket.code.matches(c)) {
+    if code.is_some_and(|c| !state.tickets.code_matches(&serial, c)) {
         // Genuinely signed, but not the code this ticket was issued with.
         return ScanOutcome::bare(ScanResult::Invalid);
     }
@@ -262,7 +257,7 @@ fn decide(state: &State, serial: u64, code: Option<&str>, gate_venue: Option<&st
     let result = match ticket.status {
         TicketStatus::Void => ScanResult::Void,
         TicketStatus::Used => ScanResult::AlreadyUsed,
-        TicketStatus::Valid => match venue.map(|v| time_check(ticket, v)) {
+        TicketStatus::Valid => match venue.map(|v| time_check(&ticket, v)) {
             Some(TimeVerdict::NotYetValid) => ScanResult::NotValidYet,
             Some(TimeVerdict::Expired) => ScanResult::Expired,
             _ if gate_venue.is_some_and(|g| g != ticket.venue.as_str()) => ScanResult::WrongVenue,

@@ -122,7 +122,7 @@ impl Node {
                     what: "order",
                     id: ticket.order.to_string(),
                 })?;
-            check_cashier_may_cancel(state, &who, order)?;
+            check_cashier_may_cancel(state, &who, &order)?;
             if ticket.status == aspk_domain::TicketStatus::Void || order.status != OrderStatus::Paid
             {
                 return Err(AppError::Conflict {
@@ -131,7 +131,7 @@ impl Node {
                 });
             }
             let mut refunds = if request.refund {
-                refund_payments(order, ticket.price_minor)
+                refund_payments(&order, ticket.price_minor)
             } else {
                 Vec::new()
             };
@@ -152,7 +152,6 @@ impl Node {
                 .state()
                 .orders
                 .get(&order_number)
-                .cloned()
                 .ok_or_else(|| AppError::Internal(anyhow::anyhow!("order vanished")))
         })
         .await
@@ -183,7 +182,7 @@ impl Node {
                         what: "order",
                         id: number_value.to_string(),
                     })?;
-            check_cashier_may_cancel(batch.state(), &who, order)?;
+            check_cashier_may_cancel(batch.state(), &who, &order)?;
             if order.status != OrderStatus::Paid {
                 return Err(AppError::Conflict {
                     code: "already_cancelled",
@@ -192,7 +191,7 @@ impl Node {
             }
             let mut refunds = if request.refund {
                 let paid: i64 = order.payments.iter().map(|p| p.amount_minor).sum();
-                refund_payments(order, paid)
+                refund_payments(&order, paid)
             } else {
                 Vec::new()
             };
@@ -219,7 +218,6 @@ impl Node {
                 .state()
                 .orders
                 .get(&number_value)
-                .cloned()
                 .ok_or_else(|| AppError::Internal(anyhow::anyhow!("order vanished")))
         })
         .await

@@ -62,6 +62,11 @@ impl DataDir {
         &self.path
     }
 
+    /// The snapshot of the derived state (a cache for a quick start; safe to delete).
+    pub fn snapshot_path(&self) -> PathBuf {
+        self.path.join("state.snapshot")
+    }
+
     /// `sqlite:` URL of the embedded database.
     pub fn sqlite_url(&self) -> String {
         format!("sqlite:{}", self.path.join("aspk.db").display())

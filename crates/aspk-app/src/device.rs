@@ -170,7 +170,8 @@ fn feed_ticket(t: &aspk_domain::Ticket, state: &State) -> FeedTicket {
         .unwrap_or_default();
     FeedTicket {
         serial: t.serial,
-        code: t.code.to_string(),
+        // Filled in from the log once the page is chosen.
+        code: String::new(),
         product,
         state: match t.status {
             TicketStatus::Valid => "valid",
@@ -201,6 +202,20 @@ fn touched(op: &Op, venue: &Venue, state: &State, out: &mut BTreeSet<u64>) {
 }
 
 impl Node {
+    /// Puts each ticket's code in; a ticket whose sale is not durable yet is left for the
+    /// next delta (its op is after the cursor's head).
+    async fn with_codes(&self, tickets: Vec<FeedTicket>) -> Result<Vec<FeedTicket>, AppError> {
+        let serials: Vec<u64> = tickets.iter().map(|t| t.serial).collect();
+        let mut codes = self.ticket_codes(&serials).await?;
+        Ok(tickets
+            .into_iter()
+            .filter_map(|mut t| {
+                t.code = codes.remove(&t.serial)?;
+                Some(t)
+            })
+            .collect())
+    }
+
     /// One page of the feed for a paired phone (see the module docs).
     pub async fn device_feed(
         &self,
@@ -245,23 +260,18 @@ impl Node {
         let (tickets, more) = if let Some(after) = cursor.after {
             let window_end = until(cursor.end);
             let page: Vec<FeedTicket> = self.read(|s| {
-                let mut serials: Vec<u64> = s
-                    .tickets
-                    .values()
+                // Briefs come in serial order: the first `limit` are the page.
+                s.tickets
+                    .briefs()
                     .filter(|t| {
-                        t.venue == venue.id
+                        t.venue == venue.id.as_str()
                             && t.serial > after
                             && t.valid_until > fresh
                             && t.valid_from < window_end
                     })
-                    .map(|t| t.serial)
-                    .collect();
-                serials.sort_unstable();
-                serials.truncate(limit);
-                serials
-                    .iter()
-                    .filter_map(|n| s.tickets.get(n))
-                    .map(|t| feed_ticket(t, s))
+                    .take(limit)
+                    .filter_map(|t| s.tickets.get(&t.serial))
+                    .map(|t| feed_ticket(&t, s))
                     .collect()
             });
             let more = if page.len() == limit {
@@ -290,9 +300,9 @@ impl Node {
                 if new_end > cursor.end {
                     serials.extend(
                         s.tickets
-                            .values()
+                            .briefs()
                             .filter(|t| {
-                                t.venue == venue.id
+                                t.venue == venue.id.as_str()
                                     && t.valid_from >= window_end
                                     && t.valid_from < new_window_end
                             })
@@ -307,11 +317,12 @@ impl Node {
                             && t.valid_until > fresh
                             && t.valid_from < new_window_end
                     })
-                    .map(|t| feed_ticket(t, s))
+                    .map(|t| feed_ticket(&t, s))
                     .collect()
             });
             (tickets, more)
         };
+        let tickets = self.with_codes(tickets).await?;
         let origin = device.0.origin.clone();
         let (products, keys, held) = self.read(|s| {
             let products = s.products_of(&venue.id).cloned().collect();

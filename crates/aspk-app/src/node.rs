@@ -25,6 +25,9 @@ pub struct NodeOptions {
     /// How far this node's wall clock is off, in ms: 0 in real use (the host's clock is
     /// what it is); simulations set it to test ordering under clock skew.
     pub clock_offset_ms: i64,
+    /// Where to keep snapshots of the derived state for a quick start (none: fold the
+    /// whole log at every start).
+    pub snapshot: Option<crate::SnapshotOptions>,
 }
 
 /// What a node is in the topology.
@@ -81,6 +84,16 @@ struct Inner {
     role: NodeRole,
     serials: (u64, u64),
     sign_in_failures: crate::auth::Lockout,
+    start: StartInfo,
+}
+
+/// How a node's state was built at start-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StartInfo {
+    /// Read from a state snapshot (then only the ops after it were folded).
+    pub from_snapshot: bool,
+    /// Ops folded from the store.
+    pub folded: u64,
 }
 
 const LOAD_CHUNK: u32 = 10_000;
@@ -97,9 +110,11 @@ impl Node {
             role,
             serials,
             clock_offset_ms,
+            snapshot,
         } = options;
         let clock = Arc::new(HlcClock::with_offset(clock_offset_ms));
-        let state = load_state(store.as_ref(), &clock).await?;
+        let path = snapshot.as_ref().map(|s| s.path.as_path());
+        let (state, start) = load_state(store.as_ref(), &clock, path).await?;
         let next_seq = store
             .version_vector()
             .await?
@@ -118,15 +133,14 @@ impl Node {
         let (equivocations, clashes) = mpsc::unbounded_channel();
         let committed = Arc::new(tokio::sync::Notify::new());
         let commits = Arc::new(tokio::sync::watch::Sender::new(0u64));
-        let writer = writer::spawn(
-            state.clone(),
-            stamp,
-            store.clone(),
-            stats.clone(),
+        let signals = writer::Signals {
+            stats: stats.clone(),
             equivocations,
-            committed.clone(),
-            commits.clone(),
-        );
+            committed: committed.clone(),
+            commits: commits.clone(),
+        };
+        let snapshots = snapshot.map(|options| (options, start.folded));
+        let writer = writer::spawn(state.clone(), stamp, store.clone(), signals, snapshots);
         let inner = Inner {
             store,
             state,
@@ -141,6 +155,7 @@ impl Node {
             role,
             serials,
             sign_in_failures: Default::default(),
+            start,
         };
         let node = Node {
             inner: Arc::new(inner),
@@ -193,6 +208,10 @@ impl Node {
     /// Sees every commit (unlike [`Node::committed`], which wakes one waiter).
     pub fn watch_commits(&self) -> tokio::sync::watch::Receiver<u64> {
         self.inner.commits.subscribe()
+    }
+
+    pub fn start_info(&self) -> StartInfo {
+        self.inner.start
     }
 
     pub fn role(&self) -> NodeRole {
@@ -269,9 +288,22 @@ impl Node {
     }
 }
 
-async fn load_state(store: &dyn Store, clock: &HlcClock) -> Result<State, AppError> {
-    let mut state = State::default();
-    let mut cursor = 0;
+/// The state from the snapshot (if any, and if it matches the store) and the ops after it;
+/// also how many ops were folded.
+async fn load_state(
+    store: &dyn Store,
+    clock: &HlcClock,
+    snapshot: Option<&std::path::Path>,
+) -> Result<(State, StartInfo), AppError> {
+    let started = std::time::Instant::now();
+    let loaded = match snapshot {
+        Some(path) => crate::snapshot::load(store, path).await?,
+        None => None,
+    };
+    let from_snapshot = loaded.is_some();
+    let (mut state, mut cursor) = loaded.unwrap_or_default();
+    clock.observe(aspk_oplog::Hlc(state.max_hlc));
+    let mut folded = 0;
     loop {
         let chunk = store.read_after(cursor, LOAD_CHUNK).await?;
         let Some(last) = chunk.last() else { break };
@@ -280,8 +312,19 @@ async fn load_state(store: &dyn Store, clock: &HlcClock) -> Result<State, AppErr
             clock.observe(stored.op.hlc);
             state.apply(&stored.op);
         }
+        folded += chunk.len() as u64;
     }
-    Ok(state)
+    tracing::info!(
+        from_snapshot,
+        folded,
+        took_ms = started.elapsed().as_millis() as u64,
+        "state loaded"
+    );
+    let start = StartInfo {
+        from_snapshot,
+        folded,
+    };
+    Ok((state, start))
 }
 
 fn keyring_of(state: &State) -> KeyRing {

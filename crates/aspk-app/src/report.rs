@@ -115,8 +115,8 @@ fn build(state: &State, venue: Venue, from: NaiveDate, to: NaiveDate) -> Report 
     let mut products: BTreeMap<String, ProductSales> = BTreeMap::new();
     let orders = state
         .orders_by_time
-        .range((start, 0)..(end, 0))
-        .filter_map(|(_, n)| state.orders.get(n))
+        .between(start, end)
+        .filter_map(|(_, n)| state.orders.get(&n))
         .filter(|o| o.venue == venue.id);
     for order in orders {
         let live: Vec<_> = order
@@ -162,7 +162,7 @@ fn build(state: &State, venue: Venue, from: NaiveDate, to: NaiveDate) -> Report 
                 sales.refunds_minor -= payment.amount_minor;
             }
         }
-        let mut products_in_order: Vec<&str> = Vec::new();
+        let mut products_in_order: Vec<String> = Vec::new();
         for ticket in live {
             let product = state
                 .products
@@ -176,8 +176,11 @@ fn build(state: &State, venue: Venue, from: NaiveDate, to: NaiveDate) -> Report 
                 });
             line.sales.tickets += 1;
             line.sales.amount_minor += ticket.price_minor;
-            if !products_in_order.contains(&ticket.product.as_str()) {
-                products_in_order.push(ticket.product.as_str());
+            if !products_in_order
+                .iter()
+                .any(|p| p == ticket.product.as_str())
+            {
+                products_in_order.push(ticket.product.as_str().to_owned());
                 line.sales.orders += 1;
             }
         }
@@ -233,8 +236,9 @@ fn attendance(
         .collect();
     let mut entered: HashMap<&str, u32> = HashMap::new();
     if !slots.is_empty() {
-        for ticket in state.tickets.values() {
-            if let (Some(slot), false) = (ticket.slot.as_deref(), ticket.entries.is_empty()) {
+        for ticket in state.tickets.briefs() {
+            let has_entry = || state.tickets.entry_count(ticket.serial) > 0;
+            if let Some(slot) = ticket.slot.filter(|_| has_entry()) {
                 *entered.entry(slot).or_default() += 1;
             }
         }

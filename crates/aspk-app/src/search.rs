@@ -62,12 +62,12 @@ pub fn typo_candidates(digits: &str) -> Vec<u64> {
 }
 
 /// The order a number names: an order number, or the number of one of its tickets.
-fn order_for_serial(state: &State, serial: u64) -> Option<&Order> {
+fn order_for_serial(state: &State, serial: u64) -> Option<Order> {
     state.orders.get(&serial).or_else(|| {
         state
             .tickets
-            .get(&serial)
-            .and_then(|t| state.orders.get(&t.order))
+            .order_of(&serial)
+            .and_then(|order| state.orders.get(&order))
     })
 }
 
@@ -107,19 +107,15 @@ impl Node {
                 .orders_by_time
                 .iter()
                 .rev()
-                .filter_map(|(_, n)| state.orders.get(n))
-                .filter(|o| {
+                .filter(|(_, n)| {
+                    let (email, name) = state.orders.contact(n);
                     needle.is_empty()
-                        || o.email
-                            .as_ref()
-                            .is_some_and(|e| e.as_str().to_lowercase().contains(&needle))
-                        || o.name
-                            .as_ref()
-                            .is_some_and(|n| n.to_lowercase().contains(&needle))
+                        || email.is_some_and(|e| e.as_str().to_lowercase().contains(&needle))
+                        || name.is_some_and(|n| n.to_lowercase().contains(&needle))
                 })
+                .filter_map(|(_, n)| state.orders.get(&n))
                 .filter(|o| query.keeps(state, o))
                 .take(limit)
-                .cloned()
                 .collect();
             OrderHits {
                 orders,
@@ -134,12 +130,11 @@ fn by_number(state: &State, digits: &str, query: &OrderQuery) -> OrderHits {
         .ok()
         .and_then(|n| order_for_serial(state, n.serial()));
     let (mut orders, corrected): (Vec<Order>, bool) = match exact {
-        Some(order) => (vec![order.clone()], false),
+        Some(order) => (vec![order], false),
         None if digits.len() == aspk_ticket::HUMAN_NUMBER_LEN => {
             let found = typo_candidates(digits)
                 .into_iter()
                 .filter_map(|s| order_for_serial(state, s))
-                .cloned()
                 .collect();
             (found, true)
         }

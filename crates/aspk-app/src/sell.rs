@@ -43,6 +43,8 @@ pub struct NewOrder {
 pub struct PlacedOrder {
     pub order: Order,
     pub tickets: Vec<Ticket>,
+    /// The tickets' codes by serial.
+    pub codes: std::collections::HashMap<u64, String>,
 }
 
 impl NewOrder {
@@ -143,19 +145,27 @@ impl Node {
         self.submit(move |batch| {
             let placed = node.decide_order(batch.state(), &new, email, &actor)?;
             let number = placed.number;
+            let codes = placed
+                .tickets
+                .iter()
+                .map(|t| (t.serial, t.code.clone()))
+                .collect();
             batch.record(&actor, vec![OpBody::OrderPlaced(placed)]);
             let state = batch.state();
             let order = state
                 .orders
                 .get(&number)
-                .cloned()
                 .ok_or_else(|| AppError::Internal(anyhow::anyhow!("order vanished")))?;
             let tickets = order
                 .tickets
                 .iter()
-                .filter_map(|s| state.tickets.get(s).cloned())
+                .filter_map(|s| state.tickets.get(s))
                 .collect();
-            Ok(PlacedOrder { order, tickets })
+            Ok(PlacedOrder {
+                order,
+                tickets,
+                codes,
+            })
         })
         .await
     }

@@ -17,6 +17,7 @@ use aspk_store::Store;
 use parking_lot::RwLock;
 use tokio::sync::mpsc;
 
+use crate::snapshot::Snapshotter;
 use crate::AppError;
 
 /// Called once the batch holding a job's ops is durable (or can never be).
@@ -106,27 +107,31 @@ pub struct WriterStats {
 /// Ops the store found under an id it holds with different content.
 pub(crate) type Equivocations = mpsc::UnboundedSender<Vec<Op>>;
 
+/// Where the commit task reports what became durable.
+pub(crate) struct Signals {
+    pub stats: Arc<WriterStats>,
+    pub equivocations: Equivocations,
+    pub committed: Arc<tokio::sync::Notify>,
+    pub commits: Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+/// `snapshots`: where to keep the state snapshot, and how many ops start-up folded
+/// beyond the last one.
 pub(crate) fn spawn(
     state: Arc<RwLock<State>>,
     stamp: Stamp,
     store: Arc<dyn Store>,
-    stats: Arc<WriterStats>,
-    equivocations: Equivocations,
-    committed: Arc<tokio::sync::Notify>,
-    commits: Arc<tokio::sync::watch::Sender<u64>>,
+    signals: Signals,
+    snapshots: Option<(crate::SnapshotOptions, u64)>,
 ) -> mpsc::Sender<Job> {
     let (job_tx, job_rx) = mpsc::channel::<Job>(4096);
     // One batch waits while one commits: the next batch grows instead of queueing.
     let (batch_tx, batch_rx) = mpsc::channel(1);
-    tokio::spawn(decide_loop(state, stamp, job_rx, batch_tx));
-    tokio::spawn(commit_loop(
-        store,
-        batch_rx,
-        stats,
-        equivocations,
-        committed,
-        commits,
-    ));
+    let decided = Arc::new(AtomicU64::new(0));
+    let snapshotter = snapshots
+        .map(|(path, behind)| Snapshotter::new(path, state.clone(), decided.clone(), behind));
+    tokio::spawn(decide_loop(state, stamp, job_rx, batch_tx, decided));
+    tokio::spawn(commit_loop(store, batch_rx, signals, snapshotter));
     job_tx
 }
 
@@ -135,6 +140,7 @@ async fn decide_loop(
     mut stamp: Stamp,
     mut jobs: mpsc::Receiver<Job>,
     batches: mpsc::Sender<(Vec<Op>, Vec<Completion>)>,
+    decided: Arc<AtomicU64>,
 ) {
     let mut waiting = Vec::with_capacity(MAX_BATCH);
     while jobs.recv_many(&mut waiting, MAX_BATCH).await > 0 {
@@ -149,6 +155,8 @@ async fn decide_loop(
             for job in waiting.drain(..) {
                 completions.push(job(&mut batch));
             }
+            // Counted under the write lock: see `Snapshotter`.
+            decided.fetch_add(1, Ordering::Release);
             batch.ops
         };
         if batches.send((ops, completions)).await.is_err() {
@@ -160,11 +168,18 @@ async fn decide_loop(
 async fn commit_loop(
     store: Arc<dyn Store>,
     mut batches: mpsc::Receiver<(Vec<Op>, Vec<Completion>)>,
-    stats: Arc<WriterStats>,
-    equivocations: Equivocations,
-    committed: Arc<tokio::sync::Notify>,
-    commits: Arc<tokio::sync::watch::Sender<u64>>,
+    signals: Signals,
+    mut snapshotter: Option<Snapshotter>,
 ) {
+    let Signals {
+        stats,
+        equivocations,
+        committed,
+        commits,
+    } = signals;
+    if let Some(snapshotter) = snapshotter.as_mut() {
+        snapshotter.maybe_take(store.as_ref()).await;
+    }
     while let Some((ops, completions)) = batches.recv().await {
         if !ops.is_empty() {
             let clashes = append_until_durable(store.as_ref(), &ops, &stats).await;
@@ -183,6 +198,9 @@ async fn commit_loop(
         if !ops.is_empty() {
             committed.notify_one();
             commits.send_modify(|n| *n += 1);
+        }
+        if let Some(snapshotter) = snapshotter.as_mut() {
+            snapshotter.after_commit(store.as_ref(), ops.len()).await;
         }
     }
 }

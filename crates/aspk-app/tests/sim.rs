@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use aspk_app::{
     AppError, NewOrder, NewOrderItem, NewSlot, Node, NodeOptions, NodeRole, Principal, ScanInput,
-    CLOUD_SERIALS,
+    SnapshotOptions, CLOUD_SERIALS,
 };
 use aspk_domain::{Channel, PaymentMethod, Role, Username};
 use aspk_oplog::Op;
@@ -41,17 +41,35 @@ struct Identity {
     skew_ms: i64,
 }
 
+/// A snapshot file of its own for each replica (in one directory for the whole run), so
+/// crashes also restart from snapshots taken every few ops.
+fn fresh_snapshot_path() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let dir = DIR.get_or_init(|| tempfile::tempdir().unwrap());
+    dir.path()
+        .join(format!("{}.snapshot", NEXT.fetch_add(1, Ordering::Relaxed)))
+}
+
 struct Replica {
     name: String,
     node: Node,
     store: Arc<MemoryStore>,
+    snapshot: std::path::PathBuf,
     origin: String,
     id: Identity,
     token: Option<String>,
 }
 
 impl Replica {
-    async fn start(name: &str, store: Arc<MemoryStore>, origin: &str, id: Identity) -> Replica {
+    async fn start(
+        name: &str,
+        store: Arc<MemoryStore>,
+        snapshot: std::path::PathBuf,
+        origin: &str,
+        id: Identity,
+    ) -> Replica {
         let node = Node::start(NodeOptions {
             store: store.clone(),
             origin: origin.to_owned(),
@@ -60,6 +78,11 @@ impl Replica {
             role: id.role,
             serials: id.serials,
             clock_offset_ms: id.skew_ms,
+            snapshot: Some(SnapshotOptions {
+                path: snapshot.clone(),
+                every_ops: 7,
+                min_interval: std::time::Duration::ZERO,
+            }),
         })
         .await
         .unwrap();
@@ -67,6 +90,7 @@ impl Replica {
             name: name.to_owned(),
             node,
             store,
+            snapshot,
             origin: origin.to_owned(),
             id,
             token: None,
@@ -76,7 +100,8 @@ impl Replica {
     /// A crash: the process is gone, the store (disk) stays; a new process folds the log.
     async fn restart(&mut self) {
         let token = self.token.take();
-        *self = Replica::start(&self.name, self.store.clone(), &self.origin, self.id).await;
+        let (store, snapshot) = (self.store.clone(), self.snapshot.clone());
+        *self = Replica::start(&self.name, store, snapshot, &self.origin, self.id).await;
         self.token = token;
     }
 }
@@ -128,6 +153,7 @@ impl Sim {
         let cloud = Replica::start(
             "cloud",
             Arc::new(MemoryStore::new()),
+            fresh_snapshot_path(),
             "cloud-origin-1",
             cloud_id,
         )
@@ -176,6 +202,7 @@ impl Sim {
             let mut site = Replica::start(
                 &format!("site{i}"),
                 Arc::new(MemoryStore::new()),
+                fresh_snapshot_path(),
                 &origin,
                 id,
             )
@@ -326,8 +353,13 @@ impl Sim {
                         self.orders.push(
                             aspk_ticket::HumanNumber::from_serial(placed.order.number).digits(),
                         );
-                        self.codes
-                            .extend(placed.tickets.iter().map(|t| t.code.to_string()));
+                        let codes = &placed.codes;
+                        self.codes.extend(
+                            placed
+                                .tickets
+                                .iter()
+                                .filter_map(|t| codes.get(&t.serial).cloned()),
+                        );
                     }
                     Err(AppError::SoldOut { .. }) => {}
                     Err(e) => panic!("{}: selling failed: {e}", self.nodes[who].name),
@@ -598,9 +630,32 @@ async fn run(seed: u64) {
     sim.heal().await;
     sim.check(seed);
     sim.check_clocks(seed).await;
+    sim.check_restarts(seed).await;
 }
 
 impl Sim {
+    /// (h) A replica restarted now (from its latest state snapshot and the ops after it)
+    /// has the state it had before.
+    async fn check_restarts(&mut self, seed: u64) {
+        let mut from_snapshots = 0;
+        for replica in &mut self.nodes {
+            replica.node.submit(|_| Ok(())).await.unwrap();
+            let before = replica.node.read(|s| s.digest());
+            replica.restart().await;
+            from_snapshots += usize::from(replica.node.start_info().from_snapshot);
+            let after = replica.node.read(|s| s.digest());
+            assert_eq!(
+                before, after,
+                "seed {seed}: {} restarted differs",
+                replica.name
+            );
+        }
+        assert!(
+            from_snapshots > 0,
+            "seed {seed}: no replica restarted from a snapshot"
+        );
+    }
+
     /// (g) Skewed clocks and restarts never make an origin's clock go back: within each
     /// origin, a later sequence number always carries a later HLC reading.
     async fn check_clocks(&self, seed: u64) {

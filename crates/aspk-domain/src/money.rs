@@ -21,6 +21,20 @@ impl Currency {
         Ok(Self([bytes[0], bytes[1], bytes[2]]))
     }
 
+    /// The three letters, for compact storage.
+    pub fn bytes(&self) -> [u8; 3] {
+        self.0
+    }
+
+    /// Back from [`Currency::bytes`]; anything but upper-case ASCII letters becomes `XXX`.
+    pub fn from_bytes(bytes: [u8; 3]) -> Self {
+        if bytes.iter().all(u8::is_ascii_uppercase) {
+            Self(bytes)
+        } else {
+            Self(*b"XXX")
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         // Only ASCII upper-case letters are ever stored.
         std::str::from_utf8(&self.0).unwrap_or("XXX")

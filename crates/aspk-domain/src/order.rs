@@ -1,7 +1,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{Currency, Email, Slug, TicketCode};
+use crate::{Currency, Email, Slug};
 
 /// Where an order was placed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -73,7 +73,6 @@ pub struct Ticket {
     #[serde(default)]
     pub valid_days: Option<(NaiveDate, NaiveDate)>,
     pub price_minor: i64,
-    pub code: TicketCode,
     pub status: TicketStatus,
     pub entries: Vec<Entry>,
     #[serde(default)]

@@ -25,6 +25,12 @@ pub struct Slug(String);
 impl Slug {
     pub const MAX_LEN: usize = 40;
 
+    /// A slug that was validated before, e.g. read back from the derived state's interned
+    /// names. Input from outside goes through [`Slug::parse`].
+    pub fn trusted(raw: &str) -> Self {
+        Self(raw.to_owned())
+    }
+
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, ValidationError> {
         let ok_char =
             |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_';

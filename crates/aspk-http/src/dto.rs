@@ -207,11 +207,11 @@ pub struct TicketDto {
 }
 
 impl TicketDto {
-    pub fn new(t: &Ticket, venue: Option<&Venue>) -> Self {
+    pub fn new(t: &Ticket, code: &str, venue: Option<&Venue>) -> Self {
         Self {
             number: number(t.serial),
             number_display: number_display(t.serial),
-            code: t.code.to_string(),
+            code: code.to_owned(),
             product: t.product.to_string(),
             slot: t.slot.clone(),
             status: enum_name(&t.status),
@@ -273,7 +273,14 @@ pub struct TicketEntryDto {
 
 impl OrderResponse {
     /// `is_staff` decides whether personal data (e-mail, who sold) is included.
-    pub fn new(o: &Order, tickets: &[Ticket], venue: Option<&Venue>, is_staff: bool) -> Self {
+    /// `codes`: the tickets' codes by serial.
+    pub fn new(
+        o: &Order,
+        tickets: &[Ticket],
+        codes: &std::collections::HashMap<u64, String>,
+        venue: Option<&Venue>,
+        is_staff: bool,
+    ) -> Self {
         let mut entries: Vec<TicketEntryDto> = tickets
             .iter()
             .flat_map(|t| t.entries.iter().map(move |e| (t.serial, e)))
@@ -300,7 +307,13 @@ impl OrderResponse {
             created_at: local(venue, o.created_at),
             created_by: o.created_by.clone().filter(|_| is_staff),
             cancel_reason: o.cancel_reason.clone(),
-            tickets: tickets.iter().map(|t| TicketDto::new(t, venue)).collect(),
+            tickets: tickets
+                .iter()
+                .map(|t| {
+                    let code = codes.get(&t.serial).map_or("", String::as_str);
+                    TicketDto::new(t, code, venue)
+                })
+                .collect(),
             payments: o
                 .payments
                 .iter()

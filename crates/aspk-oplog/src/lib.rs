@@ -12,5 +12,6 @@ mod state;
 pub use hlc::{Hlc, HlcClock};
 pub use op::{Op, OpBody, OpId, OrderPlaced, TicketIssued};
 pub use state::{
-    Enrolment, Finding, GateCount, KeyMeta, NodeRecord, PrintRecord, Resolution, SlotState, State,
+    code_hash, Enrolment, Finding, GateCount, KeyMeta, NodeRecord, OrderTable, PagedMap, Placement,
+    PrintRecord, Resolution, SlotState, SnapshotError, State, TicketBrief, TicketTable, TimeIndex,
 };

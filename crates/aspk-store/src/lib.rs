@@ -46,6 +46,10 @@ pub trait Store: Send + Sync + 'static {
     /// Up to `limit` ops after `cursor` (exclusive), in commit order. Start with cursor 0.
     async fn read_after(&self, cursor: i64, limit: u32) -> Result<Vec<StoredOp>, StoreError>;
 
+    /// The op `origin` wrote as number `seq`, if stored here. The derived state keeps
+    /// ticket codes out of memory and reads them back through this.
+    async fn get_op(&self, origin: &str, seq: u64) -> Result<Option<StoredOp>, StoreError>;
+
     /// The highest stored sequence number per origin.
     async fn version_vector(&self) -> Result<BTreeMap<String, u64>, StoreError>;
 

@@ -49,6 +49,17 @@ impl Store for MemoryStore {
         Ok(report)
     }
 
+    async fn get_op(&self, origin: &str, seq: u64) -> Result<Option<StoredOp>, StoreError> {
+        let inner = self.inner.lock();
+        Ok(inner
+            .index
+            .get(&(origin.to_owned(), seq))
+            .map(|&i| StoredOp {
+                cursor: i as i64 + 1,
+                op: inner.ops[i].0.clone(),
+            }))
+    }
+
     async fn read_after(&self, cursor: i64, limit: u32) -> Result<Vec<StoredOp>, StoreError> {
         let inner = self.inner.lock();
         let start = usize::try_from(cursor.max(0)).unwrap_or(0);

@@ -108,6 +108,17 @@ impl Store for PostgresStore {
         rows.iter().map(row_to_stored).collect()
     }
 
+    async fn get_op(&self, origin: &str, seq: u64) -> Result<Option<StoredOp>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, origin, seq, hlc, actor, body FROM ops WHERE origin = $1 AND seq = $2",
+        )
+        .bind(origin)
+        .bind(i64::try_from(seq).unwrap_or(i64::MAX))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(row_to_stored).transpose()
+    }
+
     async fn version_vector(&self) -> Result<BTreeMap<String, u64>, StoreError> {
         let rows = sqlx::query("SELECT origin, MAX(seq) FROM ops GROUP BY origin")
             .fetch_all(&self.pool)

@@ -440,7 +440,7 @@ pub async fn pdf(page: Page, Path(number): Path<u64>, Query(q): Query<PdfQuery>)
         Some("a4") => Paper::A4,
         _ => Paper::Roll80mm,
     };
-    let docs = order_docs(&page, number);
+    let docs = order_docs(&page, number).await;
     if docs.is_empty() {
         return page.error(not_found(number));
     }

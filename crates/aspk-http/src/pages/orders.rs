@@ -208,7 +208,7 @@ pub async fn events(page: Page) -> Response {
     let start = page
         .state
         .node
-        .read(|s| s.orders_by_time.last().copied())
+        .read(|s| s.orders_by_time.last())
         .unwrap_or((DateTime::<Utc>::MIN_UTC, 0));
     let commits = page.state.node.watch_commits();
     let stream = futures_util::stream::unfold(
@@ -219,9 +219,9 @@ pub async fn events(page: Page) -> Response {
                 commits.borrow_and_update();
                 let fresh: Vec<Order> = page.state.node.read(|s| {
                     s.orders_by_time
-                        .range((std::ops::Bound::Excluded(last), std::ops::Bound::Unbounded))
+                        .after(last)
                         .take(100)
-                        .filter_map(|(_, n)| s.orders.get(n).cloned())
+                        .filter_map(|(_, n)| s.orders.get(&n))
                         .collect()
                 });
                 if let Some(newest) = fresh.last() {

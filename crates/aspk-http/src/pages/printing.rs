@@ -46,20 +46,30 @@ static BROWSER_PRINTER: std::sync::LazyLock<Slug> = std::sync::LazyLock::new(|| 
 });
 
 /// The documents of an order's live tickets.
-pub fn order_docs(page: &Page, number: u64) -> Vec<TicketDoc> {
-    page.state.node.read(|s| {
-        let Some(order) = s.orders.get(&number) else {
+/// A ticket whose code cannot be read is left out (the caller says nothing was printed).
+pub async fn order_docs(page: &Page, number: u64) -> Vec<TicketDoc> {
+    let serials = page
+        .state
+        .node
+        .read(|s| s.orders.get(&number).map(|o| o.tickets))
+        .unwrap_or_default();
+    let codes = match page.state.node.ticket_codes(&serials).await {
+        Ok(codes) => codes,
+        Err(e) => {
+            tracing::warn!(error = %e, number, "cannot read the tickets' codes");
             return Vec::new();
-        };
-        order
-            .tickets
+        }
+    };
+    page.state.node.read(|s| {
+        serials
             .iter()
             .filter_map(|serial| s.tickets.get(serial))
             .filter(|t| t.status != TicketStatus::Void)
             .filter_map(|t| {
                 let venue = s.venues.get(&t.venue)?;
                 let product = s.products.get(&(t.venue.clone(), t.product.clone()))?;
-                Some(ticket_doc(t, venue, product))
+                let code = codes.get(&t.serial)?;
+                Some(ticket_doc(&t, code, venue, product))
             })
             .collect()
     })
@@ -75,7 +85,7 @@ pub async fn print_order(page: &Page, number: u64, printer: &Printer) -> Option<
             cp1125,
             codepage,
         } => {
-            let docs = order_docs(page, number);
+            let docs = order_docs(page, number).await;
             let options = EscPosOptions {
                 text: if *cp1125 {
                     TextMode::CodePage1125

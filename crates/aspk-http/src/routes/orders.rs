@@ -67,13 +67,18 @@ pub async fn place(
     let body = OrderResponse::new(
         &placed.order,
         &placed.tickets,
+        &placed.codes,
         venue.as_ref(),
         who.is_some(),
     );
     Ok((StatusCode::CREATED, Json(body)))
 }
 
-fn order_view(state: &AppState, number: &str, is_staff: bool) -> Result<OrderResponse, ApiError> {
+async fn order_view(
+    state: &AppState,
+    number: &str,
+    is_staff: bool,
+) -> Result<OrderResponse, ApiError> {
     let serial = HumanNumber::parse(number)
         .map_err(|e| {
             ApiError::new(
@@ -83,26 +88,33 @@ fn order_view(state: &AppState, number: &str, is_staff: bool) -> Result<OrderRes
             )
         })?
         .serial();
-    state.node.read(|s| {
-        let order = s.orders.get(&serial).ok_or_else(|| {
+    let (order, tickets, venue) = state
+        .node
+        .read(|s| {
+            let order = s.orders.get(&serial)?;
+            let tickets: Vec<_> = order
+                .tickets
+                .iter()
+                .filter_map(|t| s.tickets.get(t))
+                .collect();
+            let venue = s.venues.get(&order.venue).cloned();
+            Some((order, tickets, venue))
+        })
+        .ok_or_else(|| {
             ApiError::new(
                 StatusCode::NOT_FOUND,
                 "not_found",
                 format!("no order {number}"),
             )
         })?;
-        let tickets: Vec<_> = order
-            .tickets
-            .iter()
-            .filter_map(|t| s.tickets.get(t).cloned())
-            .collect();
-        Ok(OrderResponse::new(
-            order,
-            &tickets,
-            s.venues.get(&order.venue),
-            is_staff,
-        ))
-    })
+    let codes = state.node.ticket_codes(&order.tickets).await?;
+    Ok(OrderResponse::new(
+        &order,
+        &tickets,
+        &codes,
+        venue.as_ref(),
+        is_staff,
+    ))
 }
 
 /// An order with its tickets, payments and entries. Without a staff credential the
@@ -115,7 +127,7 @@ pub async fn get(
     MaybeStaff(who): MaybeStaff,
     ApiPath(number): ApiPath<String>,
 ) -> Result<Json<OrderResponse>, ApiError> {
-    Ok(Json(order_view(&state, &number, who.is_some())?))
+    Ok(Json(order_view(&state, &number, who.is_some()).await?))
 }
 
 /// Cancel a whole order: its tickets become void and their seats return.
@@ -140,5 +152,5 @@ pub async fn cancel(
             },
         )
         .await?;
-    Ok(Json(order_view(&state, &number, true)?))
+    Ok(Json(order_view(&state, &number, true).await?))
 }

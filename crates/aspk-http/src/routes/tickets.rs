@@ -44,13 +44,20 @@ pub async fn pdf(
         .node
         .read(|s| {
             let ticket = s.tickets.get(&serial)?;
-            let venue = s.venues.get(&ticket.venue)?;
+            let venue = s.venues.get(&ticket.venue)?.clone();
             let product = s
                 .products
-                .get(&(ticket.venue.clone(), ticket.product.clone()))?;
-            Some(ticket_doc(ticket, venue, product))
+                .get(&(ticket.venue.clone(), ticket.product.clone()))?
+                .clone();
+            Some((ticket, venue, product))
         })
         .ok_or_else(not_found)?;
+    let code = state
+        .node
+        .ticket_code(serial)
+        .await?
+        .ok_or_else(not_found)?;
+    let doc = ticket_doc(&doc.0, &code, &doc.1, &doc.2);
     let bytes = tokio::task::spawn_blocking(move || ticket_pdf(&[doc], paper))
         .await
         .map_err(|e| aspk_app::AppError::Internal(e.into()))?
@@ -81,7 +88,7 @@ fn both(uk: &str, en: &str) -> String {
 }
 
 /// Everything printed on a ticket, in both languages, times in the venue's zone.
-pub fn ticket_doc(ticket: &Ticket, venue: &Venue, product: &Product) -> TicketDoc {
+pub fn ticket_doc(ticket: &Ticket, code: &str, venue: &Venue, product: &Product) -> TicketDoc {
     let tz = venue.tz();
     let when = match ticket.valid_days {
         Some((first, last)) if first == last => first.format("%d.%m.%Y").to_string(),
@@ -124,7 +131,7 @@ pub fn ticket_doc(ticket: &Ticket, venue: &Venue, product: &Product) -> TicketDo
         both(&uk, &en)
     });
     TicketDoc {
-        code: ticket.code.to_string(),
+        code: code.to_owned(),
         number: number_display(ticket.serial),
         title: bilingual("ticket-title"),
         venue: both(&venue.name.uk, &venue.name.en),

@@ -9,7 +9,7 @@ use super::State;
 use crate::{Op, OpBody};
 
 /// One time an order went to a printer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PrintRecord {
     pub at: DateTime<Utc>,
     pub by: String,

@@ -2,7 +2,46 @@
 //! replica finds the same ones, each once (a finding's id names what it is about).
 
 use aspk_domain::{Ticket, TicketStatus};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+/// Every kind of finding there is.
+const KINDS: [&str; 5] = [
+    "double_entry",
+    "admitted_after_cancel",
+    "oversell",
+    "equivocation",
+    "revoked_push",
+];
+
+/// A finding as a snapshot holds it.
+#[derive(Deserialize)]
+struct StoredFinding {
+    id: String,
+    kind: String,
+    ticket: Option<u64>,
+    slot: Option<String>,
+    facts: serde_json::Value,
+    resolution: Option<Resolution>,
+}
+
+impl<'de> Deserialize<'de> for Finding {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let f = StoredFinding::deserialize(d)?;
+        let kind = KINDS
+            .iter()
+            .find(|k| **k == f.kind)
+            .copied()
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown finding kind {}", f.kind)))?;
+        Ok(Finding {
+            id: f.id,
+            kind,
+            ticket: f.ticket,
+            slot: f.slot,
+            facts: f.facts,
+            resolution: f.resolution,
+        })
+    }
+}
 
 /// Something a manager must look at.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -16,7 +55,7 @@ pub struct Finding {
     pub resolution: Option<Resolution>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Resolution {
     pub note: String,
     pub by: String,

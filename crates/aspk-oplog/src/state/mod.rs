@@ -2,24 +2,33 @@
 //! delivered in any causal order (each origin's ops in sequence, and every op after the
 //! ops its origin had seen), every replica reaches the same state and the same findings.
 
-mod boxed;
 mod desk;
 mod findings;
+mod names;
+mod orders;
+mod paged;
 mod parked;
 mod slots;
+mod snapshot;
+mod tickets;
+mod time_index;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 use aspk_domain::{
-    Entry, Mail, Order, OrderStatus, Payment, Printer, Product, Shift, Slot, Slug, Ticket,
-    TicketStatus, User, Username, Venue, VisitorRequest,
+    Entry, Mail, Order, OrderStatus, Payment, Printer, Product, Shift, Slot, Slug, TicketStatus,
+    User, Username, Venue, VisitorRequest,
 };
 use chrono::{DateTime, Utc};
 
-pub use boxed::BoxedMap;
 pub use desk::PrintRecord;
 pub use findings::{Finding, Resolution};
+pub use orders::{OrderTable, Placement};
+pub use paged::PagedMap;
 pub use slots::SlotState;
+pub use snapshot::SnapshotError;
+pub use tickets::{code_hash, TicketBrief, TicketTable};
+pub use time_index::TimeIndex;
 
 use crate::{Op, OpBody, OrderPlaced};
 
@@ -36,7 +45,7 @@ fn add_payment(order: &mut Order, payment: Payment) {
 }
 
 /// A node that joined with an enrolment code.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NodeRecord {
     pub node_id: String,
     /// `site_node`, `gate` or `scanner`.
@@ -48,7 +57,7 @@ pub struct NodeRecord {
     pub revoked: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Enrolment {
     pub role: String,
     pub venue: Slug,
@@ -57,7 +66,7 @@ pub struct Enrolment {
 }
 
 /// What the log says about a ticket-signing key beyond its bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct KeyMeta {
     pub holder: Option<String>,
     /// Serials `[from, to)` the key may sign.
@@ -65,17 +74,17 @@ pub struct KeyMeta {
 }
 
 /// Everything derived from the log. Built only by [`State::apply`].
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct State {
     pub venues: BTreeMap<Slug, Venue>,
     pub products: BTreeMap<(Slug, Slug), Product>,
     pub slots: HashMap<String, SlotState>,
     /// (venue, start, slot id) for range queries by day.
     pub slots_by_time: BTreeMap<(Slug, DateTime<Utc>, String), ()>,
-    pub orders: BoxedMap<u64, Order>,
+    pub orders: OrderTable,
     /// (created, number): orders in time order, for lists and reports.
-    pub orders_by_time: BTreeSet<(DateTime<Utc>, u64)>,
-    pub tickets: BoxedMap<u64, Ticket>,
+    pub orders_by_time: TimeIndex,
+    pub tickets: TicketTable,
     pub users: BTreeMap<Username, User>,
     /// Ticket-signing public keys by key id (hex).
     pub keys: BTreeMap<u16, String>,
@@ -102,12 +111,15 @@ pub struct State {
     /// Highest sequence number applied per origin: the version vector.
     pub applied: BTreeMap<String, u64>,
     pub op_count: u64,
+    /// The highest HLC reading of any op applied: a node restarted from a snapshot makes
+    /// its clock observe it, as if it had folded every op again.
+    pub max_hlc: u64,
     /// Decisions per (gate, hour since the epoch, UTC): admitted, refused by reason, unused.
     pub gate_counts: BTreeMap<(String, i64), GateCount>,
 }
 
 /// What one gate decided in one hour.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GateCount {
     pub admitted: u32,
     /// Passes granted but not walked through (withdrawn).
@@ -134,6 +146,7 @@ impl State {
         }
         *seen = op.seq;
         self.op_count += 1;
+        self.max_hlc = self.max_hlc.max(op.hlc.0);
         self.apply_body(op);
     }
 
@@ -197,11 +210,12 @@ impl State {
                 entries_seen,
             } => {
                 self.void_ticket(*serial, reason, *entries_seen, &stamp(op));
-                let order = self.tickets.get(serial).map(|t| t.order);
-                if let Some(order) = order.and_then(|o| self.orders.get_mut(&o)) {
-                    for refund in refund.iter().chain(more_refunds) {
-                        add_payment(order, refund.clone());
-                    }
+                if let Some(number) = self.tickets.order_of(serial) {
+                    self.orders.update(number, |order| {
+                        for refund in refund.iter().chain(more_refunds) {
+                            add_payment(order, refund.clone());
+                        }
+                    });
                 }
             }
             OpBody::EntryRecorded { serial, gate, at } => {
@@ -331,24 +345,12 @@ impl State {
                 }
                 touched.push(slot.slot.id.clone());
             }
-            let ticket = Ticket {
-                serial: issued.serial,
+            self.tickets.insert(tickets::NewTicket {
+                issued,
                 order: placed.number,
-                venue: placed.venue.clone(),
-                product: issued.product.clone(),
-                slot: issued.slot.clone(),
-                valid_from: issued.valid_from,
-                valid_until: issued.valid_until,
-                valid_days: issued.valid_days,
-                price_minor: issued.price_minor,
-                code: aspk_domain::TicketCode::new(&issued.code),
-                status: TicketStatus::Valid,
-                entries: Vec::new(),
-                void_reason: None,
-                issued_by: op.origin.clone(),
-                voided_by: None,
-            };
-            self.tickets.insert(issued.serial, ticket);
+                venue: placed.venue.as_str(),
+                issued_by: &op.origin,
+            });
             for entry in self
                 .pending_entries
                 .remove(&issued.serial)
@@ -375,8 +377,8 @@ impl State {
             name: placed.name.clone(),
         };
         if !self.orders.contains_key(&placed.number) {
-            self.orders_by_time.insert((at, placed.number));
-            self.orders.insert(placed.number, order);
+            self.orders_by_time.insert(at, placed.number);
+            self.orders.put(&order, (&op.origin, op.seq));
         }
         touched.dedup();
         for slot in touched {
@@ -392,23 +394,24 @@ impl State {
         seen: &[(u64, u32)],
         by: &(u64, String),
     ) {
-        let Some(order) = self.orders.get_mut(&number) else {
-            return;
-        };
-        // Concurrent cancellations: the earliest gives the reason; a refund is a fact either way.
-        if order.cancelled_by.as_ref().is_none_or(|first| by < first) {
-            order.cancelled_by = Some(by.clone());
-            order.cancel_reason = Some(reason.to_owned());
-        }
-        if !refunds.is_empty() {
-            order.status = OrderStatus::Refunded;
-        } else if order.status == OrderStatus::Paid {
-            order.status = OrderStatus::Cancelled;
-        }
-        for refund in refunds {
-            add_payment(order, (*refund).clone());
-        }
-        for serial in order.tickets.clone() {
+        let serials = self.orders.update(number, |order| {
+            // Concurrent cancellations: the earliest gives the reason; a refund is a fact
+            // either way.
+            if order.cancelled_by.as_ref().is_none_or(|first| by < first) {
+                order.cancelled_by = Some(by.clone());
+                order.cancel_reason = Some(reason.to_owned());
+            }
+            if !refunds.is_empty() {
+                order.status = OrderStatus::Refunded;
+            } else if order.status == OrderStatus::Paid {
+                order.status = OrderStatus::Cancelled;
+            }
+            for refund in refunds {
+                add_payment(order, (*refund).clone());
+            }
+            order.tickets.clone()
+        });
+        for serial in serials.unwrap_or_default() {
             let known = seen
                 .iter()
                 .find(|(s, _)| *s == serial)
@@ -421,18 +424,21 @@ impl State {
     /// Voids a ticket and returns its seat. Of concurrent voids the earliest gives the
     /// reason; an entry counts as admitted after cancel only if no canceller knew of it.
     fn void_ticket(&mut self, serial: u64, reason: &str, entries_seen: u32, by: &(u64, String)) {
-        let Some(ticket) = self.tickets.get_mut(&serial) else {
+        let Some(status) = self.tickets.status(&serial) else {
             return;
         };
         let seen = self.voids_seen.entry(serial).or_insert(0);
         *seen = (*seen).max(entries_seen);
-        if ticket.voided_by.as_ref().is_none_or(|first| by < first) {
-            ticket.voided_by = Some(by.clone());
-            ticket.void_reason = Some(reason.to_owned());
+        if self
+            .tickets
+            .voided_by(serial)
+            .is_none_or(|first| by < first)
+        {
+            self.tickets.set_void(serial, reason, by);
         }
-        if ticket.status != TicketStatus::Void {
-            ticket.status = TicketStatus::Void;
-            let (slot, issuer) = (ticket.slot.clone(), ticket.issued_by.clone());
+        if status != TicketStatus::Void {
+            self.tickets.set_status(serial, TicketStatus::Void);
+            let (slot, issuer) = self.tickets.seat(serial).unwrap_or_default();
             if let Some(id) = slot {
                 if let Some(s) = self.slots.get_mut(&id) {
                     s.release(&issuer);
@@ -467,15 +473,12 @@ impl State {
     }
 
     fn insert_entry(&mut self, serial: u64, entry: Entry) {
-        let Some(ticket) = self.tickets.get_mut(&serial) else {
+        let Some(status) = self.tickets.status(&serial) else {
             return;
         };
-        let pos = ticket
-            .entries
-            .partition_point(|e| (e.hlc, &e.origin) < (entry.hlc, &entry.origin));
-        ticket.entries.insert(pos, entry);
-        if ticket.status == TicketStatus::Valid {
-            ticket.status = TicketStatus::Used;
+        self.tickets.add_entry(serial, &entry);
+        if status == TicketStatus::Valid {
+            self.tickets.set_status(serial, TicketStatus::Used);
         }
         self.check_ticket(serial);
     }
@@ -483,13 +486,15 @@ impl State {
     /// Removes the entry `origin` recorded at `hlc` (a pass nobody used).
     fn withdraw_entry(&mut self, serial: u64, origin: &str, hlc: u64) {
         let is_it = |e: &Entry| e.origin == origin && e.hlc == hlc;
-        let withdrawn = self
-            .tickets
+        let pending = self
+            .pending_entries
             .get(&serial)
-            .map(|t| &t.entries)
-            .or_else(|| self.pending_entries.get(&serial))
-            .and_then(|entries| entries.iter().find(|e| is_it(e)))
-            .map(|e| (e.gate.clone(), hour_of(e.at)));
+            .and_then(|entries| entries.iter().find(|e| is_it(e)).cloned());
+        let withdrawn = match pending {
+            Some(entry) => Some(entry),
+            None => self.tickets.remove_entry(serial, origin, hlc),
+        }
+        .map(|e| (e.gate, hour_of(e.at)));
         if let Some(key) = withdrawn {
             let count = self.gate_counts.entry(key).or_default();
             count.admitted = count.admitted.saturating_sub(1);
@@ -498,14 +503,14 @@ impl State {
         if let Some(pending) = self.pending_entries.get_mut(&serial) {
             pending.retain(|e| !is_it(e));
         }
-        let Some(ticket) = self.tickets.get_mut(&serial) else {
+        let Some(status) = self.tickets.status(&serial) else {
             return;
         };
-        ticket.entries.retain(|e| !is_it(e));
-        if ticket.entries.is_empty() && ticket.status == TicketStatus::Used {
-            ticket.status = TicketStatus::Valid;
+        let left = self.tickets.entry_count(serial);
+        if left == 0 && status == TicketStatus::Used {
+            self.tickets.set_status(serial, TicketStatus::Valid);
         }
-        if ticket.entries.len() < 2 {
+        if left < 2 {
             self.findings.remove(&format!("double_entry:{serial}"));
         }
         self.check_ticket(serial);
@@ -520,14 +525,22 @@ impl State {
 
     /// Recomputes the ticket's findings from its current entries and status.
     fn check_ticket(&mut self, serial: u64) {
-        let Some(ticket) = self.tickets.get(&serial) else {
+        let Some(status) = self.tickets.status(&serial) else {
             return;
         };
-        let double = findings::double_entry(ticket);
-        let after_cancel = self
-            .voids_seen
-            .get(&serial)
-            .and_then(|seen| findings::admitted_after_cancel(ticket, *seen));
+        let entries = self.tickets.entry_count(serial);
+        let seen = self.voids_seen.get(&serial).copied();
+        // Most tickets (no second entry, never voided) need no closer look.
+        let suspect = entries > 1 || (status == TicketStatus::Void && seen.is_some());
+        let ticket = match suspect {
+            true => self.tickets.get(&serial),
+            false => None,
+        };
+        let double = ticket.as_ref().and_then(findings::double_entry);
+        let after_cancel = ticket
+            .as_ref()
+            .zip(seen)
+            .and_then(|(ticket, seen)| findings::admitted_after_cancel(ticket, seen));
         // A later void that knew of the entries can clear an earlier suspicion.
         if after_cancel.is_none() {
             self.findings
@@ -642,9 +655,7 @@ impl State {
     /// A hash of everything replicas must agree on; equal digests mean converged state.
     pub fn digest(&self) -> String {
         let mut hasher = blake3::Hasher::new();
-        let mut tickets: Vec<&Ticket> = self.tickets.values().collect();
-        tickets.sort_by_key(|t| t.serial);
-        for t in tickets {
+        for t in self.tickets.values() {
             let entries: Vec<(u64, &str, &str)> = t
                 .entries
                 .iter()
@@ -652,9 +663,7 @@ impl State {
                 .collect();
             hasher.update(format!("t{}:{:?}:{entries:?}\n", t.serial, t.status).as_bytes());
         }
-        let mut orders: Vec<&Order> = self.orders.values().collect();
-        orders.sort_by_key(|o| o.number);
-        for o in orders {
+        for o in self.orders.values() {
             hasher
                 .update(format!("o{}:{:?}:{}\n", o.number, o.status, o.payments.len()).as_bytes());
         }

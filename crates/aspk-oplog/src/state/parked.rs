@@ -8,7 +8,7 @@ use super::State;
 use crate::{Op, OpBody};
 
 /// What a parked op waits for.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub(super) enum Subject {
     Order(u64),
     Ticket(u64),

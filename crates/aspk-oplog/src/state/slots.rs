@@ -9,7 +9,7 @@ use aspk_domain::Slot;
 /// Seats are partitioned: each lease holder (a site node or device that may sell while cut
 /// off) sells only from its own lease; everyone else shares what no lease covers. So nodes
 /// that cannot reach each other never sell the same seat.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SlotState {
     pub slot: Slot,
     /// Tickets sold for the slot and not voided.

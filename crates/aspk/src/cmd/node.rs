@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use anyhow::Context;
-use aspk_app::{DataDir, Node, NodeOptions, NodeRole, CLOUD_SERIALS};
+use aspk_app::{DataDir, Node, NodeOptions, NodeRole, SnapshotOptions, CLOUD_SERIALS};
 
 /// The key id new tickets are signed with.
 const TICKET_KEY_ID: u16 = 1;
@@ -57,6 +57,7 @@ pub async fn start(
         role: identity.role,
         serials: identity.serials,
         clock_offset_ms: 0,
+        snapshot: Some(SnapshotOptions::new(data.snapshot_path())),
     };
     let node = Node::start(options).await.context("starting the node")?;
     Ok(Opened {

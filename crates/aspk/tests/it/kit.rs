@@ -61,6 +61,7 @@ impl TestApp {
             role: aspk_app::NodeRole::Cloud,
             serials: aspk_app::CLOUD_SERIALS,
             clock_offset_ms: 0,
+            snapshot: Some(aspk_app::SnapshotOptions::new(data.snapshot_path())),
         })
         .await
         .expect("start node");

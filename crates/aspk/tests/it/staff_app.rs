@@ -409,13 +409,11 @@ async fn a_shift_sells_prints_and_closes_with_a_correct_z_report() {
         .unwrap()
         .parse()
         .unwrap();
-    let codes: Vec<String> = app.node.read(|s| {
-        s.orders[&number]
-            .tickets
-            .iter()
-            .map(|t| s.tickets[t].code.to_string())
-            .collect()
-    });
+    let serials = app.node.read(|s| s.orders.get(&number).unwrap().tickets);
+    let codes: Vec<String> = {
+        let mut by_serial = app.node.ticket_codes(&serials).await.unwrap();
+        serials.iter().filter_map(|t| by_serial.remove(t)).collect()
+    };
     assert_eq!(codes.len(), 3);
     assert!(bytes.starts_with(&[0x1b, 0x40]), "ESC @ first");
     for code in &codes {
@@ -510,7 +508,7 @@ async fn a_shift_sells_prints_and_closes_with_a_correct_z_report() {
 
     // Petro cannot cancel Olena's sale; Olena can while her shift is open.
     let petro = Session::sign_in(&app, "petro", "correct horse").await;
-    let first_ticket = app.node.read(|s| s.orders[&number].tickets[0]);
+    let first_ticket = app.node.read(|s| s.orders.get(&number).unwrap().tickets[0]);
     let (status, _) = petro
         .post(
             &format!("/tickets/{first_ticket}/cancel"),
@@ -535,7 +533,9 @@ async fn a_shift_sells_prints_and_closes_with_a_correct_z_report() {
         .await;
     assert_eq!(status, 303);
     let refunds: Vec<(aspk_domain::PaymentMethod, i64)> = app.node.read(|s| {
-        s.orders[&mixed_number]
+        s.orders
+            .get(&mixed_number)
+            .unwrap()
             .payments
             .iter()
             .filter(|p| p.amount_minor < 0)
@@ -568,7 +568,7 @@ async fn a_shift_sells_prints_and_closes_with_a_correct_z_report() {
         );
     }
     // After the close, the cashier can no longer cancel that shift's sales.
-    let second_ticket = app.node.read(|s| s.orders[&number].tickets[1]);
+    let second_ticket = app.node.read(|s| s.orders.get(&number).unwrap().tickets[1]);
     let (status, _) = olena
         .post(
             &format!("/tickets/{second_ticket}/cancel"),
