@@ -288,6 +288,9 @@ impl Node {
     }
 }
 
+/// A start that folds this many ops repacks the state afterwards.
+const COMPACT_AFTER: u64 = 10_000;
+
 /// The state from the snapshot (if any, and if it matches the store) and the ops after it;
 /// also how many ops were folded.
 async fn load_state(
@@ -320,6 +323,9 @@ async fn load_state(
         took_ms = started.elapsed().as_millis() as u64,
         "state loaded"
     );
+    if folded >= COMPACT_AFTER {
+        state.compact();
+    }
     let start = StartInfo {
         from_snapshot,
         folded,

@@ -212,11 +212,13 @@ impl Node {
         let mut rng = rand::thread_rng();
         let range = self.serials();
         let number = fresh_serial(&mut rng, range, |n| state.orders.contains_key(&n));
+        // An order's tickets take a run of serials from a random start: as hard to guess as
+        // one random serial, and the order keeps "first serial and count" instead of a list.
+        let first = fresh_run(&mut rng, range, lines.len() as u64, |n| {
+            state.tickets.contains_key(&n)
+        });
         let mut tickets: Vec<TicketIssued> = Vec::with_capacity(lines.len());
-        for line in &lines {
-            let serial = fresh_serial(&mut rng, range, |n| {
-                state.tickets.contains_key(&n) || tickets.iter().any(|t| t.serial == n)
-            });
+        for (serial, line) in (first..).zip(&lines) {
             tickets.push(self.issue_ticket(venue, line, serial)?);
         }
         let name = new
@@ -393,6 +395,23 @@ impl Clone for Line<'_> {
         Line {
             product: self.product,
             slot: self.slot,
+        }
+    }
+}
+
+/// The first of `len` consecutive serials in this node's range `[lo, hi)`, from a random
+/// start, none of which `taken` knows.
+fn fresh_run(
+    rng: &mut impl rand::Rng,
+    (lo, hi): (u64, u64),
+    len: u64,
+    taken: impl Fn(u64) -> bool,
+) -> u64 {
+    let last_start = hi.saturating_sub(len.max(1)).max(lo);
+    loop {
+        let start = rng.gen_range(lo..=last_start);
+        if !(start..start + len).any(&taken) {
+            return start;
         }
     }
 }

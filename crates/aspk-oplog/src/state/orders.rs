@@ -156,6 +156,11 @@ impl OrderTable {
         }
     }
 
+    /// Repacks the table (see [`PagedMap::compact`]).
+    pub(crate) fn compact(&mut self) {
+        self.recs.compact();
+    }
+
     /// The op that placed the order (its tickets' codes are in it).
     pub fn placement(&self, number: &u64) -> Option<Placement> {
         let rec = self.recs.get(*number)?;

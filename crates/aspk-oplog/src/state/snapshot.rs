@@ -36,13 +36,13 @@ pub struct SnapshotHeader {
 /// out the same way.
 fn layout() -> String {
     format!(
-        "{}:p{}:t{}:e{}:o{}",
+        "{}:m{}:t{}:e{}:o{}",
         if cfg!(target_endian = "little") {
             "le"
         } else {
             "be"
         },
-        super::paged::PAGE_BITS,
+        super::paged::FORMAT,
         std::mem::size_of::<super::tickets::TicketRec>(),
         std::mem::size_of::<super::tickets::EntryRec>(),
         std::mem::size_of::<super::orders::OrderRec>(),

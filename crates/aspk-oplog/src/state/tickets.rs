@@ -194,6 +194,12 @@ impl TicketTable {
         }
     }
 
+    /// Repacks the tables (see [`PagedMap::compact`]).
+    pub(crate) fn compact(&mut self) {
+        self.recs.compact();
+        self.first_entries.compact();
+    }
+
     pub fn serials(&self) -> impl Iterator<Item = u64> + '_ {
         self.recs.keys()
     }

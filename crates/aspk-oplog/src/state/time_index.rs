@@ -58,6 +58,12 @@ impl TimeIndex {
         self.0.range((from, Bound::Unbounded)).map(entry)
     }
 
+    /// Rebuilds the tree with full nodes (one grown by inserts is about half full).
+    pub(crate) fn compact(&mut self) {
+        let pairs: Vec<(i64, u64)> = std::mem::take(&mut self.0).into_iter().collect();
+        self.0 = pairs.into_iter().collect();
+    }
+
     pub fn last(&self) -> Option<(DateTime<Utc>, u64)> {
         self.0.last().map(entry)
     }

@@ -51,29 +51,30 @@ fn synthetic_ops(origin: &str, count: u64) -> Vec<Op> {
     // One op a millisecond, ending now: the clock readings and times a real day would have.
     let start_ms = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0) - count;
     let mut ops = Vec::with_capacity(count as usize);
-    let mut serial = 20_000_000_000u64;
     let mut seq = 0;
+    let mut order = 0u64;
     while seq < count {
         seq += 1;
+        order += 1;
         let now = Hlc::from_parts(start_ms + seq, 0).to_datetime();
-        let tickets: Vec<TicketIssued> = (0..2)
-            .map(|_| {
-                serial += 1;
-                TicketIssued {
-                    serial,
-                    product: product.clone(),
-                    slot: None,
-                    valid_from: now,
-                    valid_until: now,
-                    valid_days: None,
-                    price_minor: 25_000,
-                    code: code_like(serial),
-                }
+        // As a node sells: each order's tickets a run of serials from a scattered start,
+        // order numbers scattered too (multiplying by an odd number is a bijection mod 2^k).
+        let first = 20_000_000_000 + (order.wrapping_mul(0x9E37_79B1) % (1 << 29)) * 2;
+        let number = 30_000_000_000 + order.wrapping_mul(0x85EB_CA6B) % (1 << 30);
+        let tickets: Vec<TicketIssued> = (first..first + 2)
+            .map(|serial| TicketIssued {
+                serial,
+                product: product.clone(),
+                slot: None,
+                valid_from: now,
+                valid_until: now,
+                valid_days: None,
+                price_minor: 25_000,
+                code: code_like(serial),
             })
             .collect();
-        let first = tickets[0].serial;
         let body = OpBody::OrderPlaced(OrderPlaced {
-            number: serial + 500_000_000,
+            number,
             venue: venue.clone(),
             channel: Channel::BoxOffice,
             email: None,
