@@ -34,7 +34,9 @@ pub struct RemoteStatus {
     pub origin: String,
     pub vv: BTreeMap<String, u64>,
     pub head: i64,
-    pub digest: String,
+    /// Only when asked for (`?digest=true`).
+    #[serde(default)]
+    pub digest: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -64,19 +64,31 @@ pub struct SyncStatus {
     pub vv: BTreeMap<String, u64>,
     /// Cursor of the newest op in this node's log.
     pub head: i64,
-    /// Digest of the derived state: equal on replicas that hold the same ops.
-    pub digest: String,
+    /// Digest of the derived state (equal on replicas that hold the same ops), when asked
+    /// for with `?digest=true`: it reads the whole state, so sync rounds leave it out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct StatusQuery {
+    /// Include the state digest.
+    #[serde(default)]
+    pub digest: bool,
 }
 
 /// This node's version vector and log head.
-#[utoipa::path(get, path = "/api/v1/sync/status", tag = "replication", security(("node" = [])),
+#[utoipa::path(get, path = "/api/v1/sync/status", tag = "replication", security(("node" = [])), params(StatusQuery),
     responses((status = 200, body = SyncStatus), (status = 401, body = Problem), (status = 403, body = Problem)))]
 pub async fn status(
     State(state): State<AppState>,
     NodeAuth(_node): NodeAuth,
+    ApiQuery(query): ApiQuery<StatusQuery>,
 ) -> Result<Json<SyncStatus>, ApiError> {
     let head = state.node.store().head().await.map_err(AppError::from)?;
-    let (vv, digest) = state.node.read(|s| (s.applied.clone(), s.digest()));
+    let (vv, digest) = state
+        .node
+        .read(|s| (s.applied.clone(), query.digest.then(|| s.digest())));
     Ok(Json(SyncStatus {
         origin: state.node.origin().to_owned(),
         role: state.node.role().as_str().to_owned(),

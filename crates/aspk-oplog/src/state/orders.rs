@@ -156,6 +156,17 @@ impl OrderTable {
         }
     }
 
+    /// Each order's number, status and number of payments, for the state digest.
+    pub(crate) fn digest_into(&self, out: &mut impl std::fmt::Write) {
+        for (number, rec) in self.recs.iter() {
+            let payments = match rec.pay_method {
+                0 => self.extras.get(&number).map_or(0, |e| e.payments.len()),
+                _ => 1,
+            };
+            let _ = writeln!(out, "o{number}:{:?}:{payments}", status_of(rec.status));
+        }
+    }
+
     /// Repacks the table (see [`PagedMap::compact`]).
     pub(crate) fn compact(&mut self) {
         self.recs.compact();

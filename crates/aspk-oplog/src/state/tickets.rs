@@ -194,6 +194,20 @@ impl TicketTable {
         }
     }
 
+    /// Each ticket's serial, status and entries `(hlc, origin, gate)`, for the state digest
+    /// (the same text the digest always hashed).
+    pub(crate) fn digest_into(&self, out: &mut impl std::fmt::Write) {
+        for (serial, rec) in self.recs.iter() {
+            let _ = write!(out, "t{serial}:{:?}:[", status_of(rec.status));
+            for (i, e) in self.entry_recs(serial).iter().enumerate() {
+                let sep = if i == 0 { "" } else { ", " };
+                let entry = (e.hlc, self.names.get(e.origin), self.names.get(e.gate));
+                let _ = write!(out, "{sep}{entry:?}");
+            }
+            let _ = out.write_str("]\n");
+        }
+    }
+
     /// Repacks the tables (see [`PagedMap::compact`]).
     pub(crate) fn compact(&mut self) {
         self.recs.compact();

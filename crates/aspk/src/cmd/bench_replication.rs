@@ -393,6 +393,12 @@ async fn measure_start(dir: &std::path::Path) -> anyhow::Result<()> {
         rss,
         hwm
     );
+    let digest_started = Instant::now();
+    node.read(|s| s.digest());
+    println!(
+        "  state digest (what /api/v1/status reports) over {tickets} tickets: {:.0} ms, then cached until the next op",
+        digest_started.elapsed().as_secs_f64() * 1000.0
+    );
     if start.folded >= aspk_app::SnapshotOptions::new(snapshot.clone()).every_ops {
         // The node writes a fresh snapshot in the background; wait for it.
         let deadline = Instant::now() + Duration::from_secs(120);
