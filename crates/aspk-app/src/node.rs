@@ -114,7 +114,7 @@ impl Node {
         } = options;
         let clock = Arc::new(HlcClock::with_offset(clock_offset_ms));
         let path = snapshot.as_ref().map(|s| s.path.as_path());
-        let (state, start) = load_state(store.as_ref(), &clock, path).await?;
+        let (state, start) = load_state(&store, &clock, path).await?;
         let next_seq = store
             .version_vector()
             .await?
@@ -288,29 +288,53 @@ impl Node {
     }
 }
 
+/// The log after `cursor` in chunks, read and decoded by a task of its own, so decoding
+/// the next chunk overlaps folding this one.
+fn read_ahead(
+    store: Arc<dyn Store>,
+    mut cursor: i64,
+) -> mpsc::Receiver<Result<Vec<aspk_store::StoredOp>, aspk_store::StoreError>> {
+    let (tx, rx) = mpsc::channel(2);
+    tokio::spawn(async move {
+        loop {
+            let chunk = store.read_after(cursor, LOAD_CHUNK).await;
+            let last = chunk.as_ref().map(|c| c.last().map(|s| s.cursor));
+            match last {
+                Ok(None) => break,
+                Ok(Some(last)) => cursor = last,
+                Err(_) => {}
+            }
+            let failed = chunk.is_err();
+            if tx.send(chunk).await.is_err() || failed {
+                break;
+            }
+        }
+    });
+    rx
+}
+
 /// A start that folds this many ops repacks the state afterwards.
 const COMPACT_AFTER: u64 = 10_000;
 
 /// The state from the snapshot (if any, and if it matches the store) and the ops after it;
 /// also how many ops were folded.
 async fn load_state(
-    store: &dyn Store,
+    store: &Arc<dyn Store>,
     clock: &HlcClock,
     snapshot: Option<&std::path::Path>,
 ) -> Result<(State, StartInfo), AppError> {
     let started = std::time::Instant::now();
     let loaded = match snapshot {
-        Some(path) => crate::snapshot::load(store, path).await?,
+        Some(path) => crate::snapshot::load(store.as_ref(), path).await?,
         None => None,
     };
     let from_snapshot = loaded.is_some();
-    let (mut state, mut cursor) = loaded.unwrap_or_default();
+    let (mut state, cursor) = loaded.unwrap_or_default();
     clock.observe(aspk_oplog::Hlc(state.max_hlc));
     let mut folded = 0;
-    loop {
-        let chunk = store.read_after(cursor, LOAD_CHUNK).await?;
-        let Some(last) = chunk.last() else { break };
-        cursor = last.cursor;
+    let mut chunks = read_ahead(store.clone(), cursor);
+    while let Some(chunk) = chunks.recv().await {
+        let chunk = chunk?;
         for stored in &chunk {
             clock.observe(stored.op.hlc);
             state.apply(&stored.op);
