@@ -406,6 +406,16 @@ pub struct StatusResponse {
     /// Capacity leases this node holds (site nodes).
     pub leases: Vec<LeaseDto>,
     pub version: String,
+    /// How this process built its state at start-up.
+    pub started: StartedDto,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StartedDto {
+    /// Read from the state snapshot in the data folder (then only later ops were folded).
+    pub from_snapshot: bool,
+    /// Ops folded from the log.
+    pub ops_folded: u64,
 }
 
 #[derive(Serialize, ToSchema)]

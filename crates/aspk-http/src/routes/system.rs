@@ -4,7 +4,9 @@ use axum::Json;
 
 use aspk_domain::Role;
 
-use crate::dto::{number, FindingDto, FindingsQuery, LeaseDto, StatusResponse, UpstreamDto};
+use crate::dto::{
+    number, FindingDto, FindingsQuery, LeaseDto, StartedDto, StatusResponse, UpstreamDto,
+};
 use crate::error::Problem;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Staff};
 use crate::{ApiError, AppState};
@@ -46,6 +48,10 @@ pub async fn status(State(state): State<AppState>) -> Json<StatusResponse> {
         digest,
         leases,
         version: env!("CARGO_PKG_VERSION").to_owned(),
+        started: StartedDto {
+            from_snapshot: state.node.start_info().from_snapshot,
+            ops_folded: state.node.start_info().folded,
+        },
     })
 }
 

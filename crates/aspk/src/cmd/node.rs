@@ -57,7 +57,7 @@ pub async fn start(
         role: identity.role,
         serials: identity.serials,
         clock_offset_ms: 0,
-        snapshot: Some(SnapshotOptions::new(data.snapshot_path())),
+        snapshot: Some(snapshot_options(&data)),
     };
     let node = Node::start(options).await.context("starting the node")?;
     Ok(Opened {
@@ -65,6 +65,21 @@ pub async fn start(
         _data: data,
         database,
     })
+}
+
+/// Snapshots as `SnapshotOptions::new` has them, or every `ASPK_SNAPSHOT_EVERY_OPS` ops
+/// with no minimum interval (a tuning knob; the drills use it to restart from snapshots).
+fn snapshot_options(data: &DataDir) -> SnapshotOptions {
+    let mut options = SnapshotOptions::new(data.snapshot_path());
+    let every = std::env::var("ASPK_SNAPSHOT_EVERY_OPS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|&n| n > 0);
+    if let Some(every) = every {
+        options.every_ops = every;
+        options.min_interval = std::time::Duration::ZERO;
+    }
+    options
 }
 
 /// A database URL without its password, for messages.

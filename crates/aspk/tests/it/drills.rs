@@ -68,6 +68,8 @@ impl Link {
 async fn start(args: &[&str], port: u16) -> Process {
     let child = Command::new(binary())
         .args(args)
+        // Snapshots every few ops: restarts below start from one and fold the rest.
+        .env("ASPK_SNAPSHOT_EVERY_OPS", "5")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -425,6 +427,11 @@ async fn cloud_crash_and_restore_from_an_older_backup_lose_nothing() {
     copy_dir(cdir.path(), backup.path());
     let cloud_proc = cloud(cdir.path(), cport).await;
     let c = Api::sign_in(&c.base).await;
+    assert_eq!(
+        c.status().await["started"]["from_snapshot"],
+        true,
+        "the restarted cloud starts from its snapshot"
+    );
     for n in acknowledged.iter().step_by(2) {
         assert!(
             c.has_order(n).await,
