@@ -139,6 +139,10 @@ impl Snapshotter {
 
     async fn take(&self, store: &dyn Store) -> Result<bool, AppError> {
         let head = store.head().await?;
+        // The state must hold exactly the store's ops (checked again under the lock): a
+        // second writer on the same store (which the data folder's lock prevents, but a
+        // process that lingers after a crash could be) would make the snapshot stale.
+        let stored = store.version_vector().await?;
         let Some(last) = store.read_after(head - 1, 1).await?.into_iter().next() else {
             return Ok(false);
         };
@@ -146,22 +150,39 @@ impl Snapshotter {
         let (state, decided, committed) =
             (self.state.clone(), self.decided.clone(), self.committed);
         let path = self.options.path.clone();
-        tokio::task::spawn_blocking(move || {
-            write(&path, &state, &decided, committed, head, last_op)
-        })
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?
+        let covered = Coverage {
+            committed,
+            stored,
+            cursor: head,
+            last_op,
+        };
+        tokio::task::spawn_blocking(move || write(&path, &state, &decided, covered))
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?
     }
+}
+
+/// What a snapshot is to cover: the batches committed, the store's version vector, and its
+/// head and the op there.
+struct Coverage {
+    committed: u64,
+    stored: std::collections::BTreeMap<String, u64>,
+    cursor: i64,
+    last_op: (String, u64),
 }
 
 fn write(
     path: &Path,
     state: &RwLock<State>,
     decided: &AtomicU64,
-    committed: u64,
-    cursor: i64,
-    last_op: (String, u64),
+    covered: Coverage,
 ) -> Result<bool, AppError> {
+    let Coverage {
+        committed,
+        stored,
+        cursor,
+        last_op,
+    } = covered;
     let started = Instant::now();
     let tmp = path.with_extension("tmp");
     let file = std::fs::File::create(&tmp).map_err(|e| AppError::Internal(e.into()))?;
@@ -170,7 +191,7 @@ fn write(
         let guard = state.read();
         // The decider counts a batch while it holds the write lock, so under this read
         // lock an equal count means the state holds only committed ops.
-        if decided.load(Ordering::Acquire) != committed {
+        if decided.load(Ordering::Acquire) != committed || guard.applied != stored {
             drop(guard);
             let _ = std::fs::remove_file(&tmp);
             return Ok(false);
