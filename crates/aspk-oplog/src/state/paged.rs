@@ -166,16 +166,8 @@ impl<V> PagedMap<V> {
             .flat_map(|c| c.keys.iter().copied().zip(&c.vals))
     }
 
-    pub fn keys(&self) -> impl Iterator<Item = u64> + '_ {
-        self.chunks.values().flat_map(|c| c.keys.iter().copied())
-    }
-
     pub fn values(&self) -> impl Iterator<Item = &V> + '_ {
         self.chunks.values().flat_map(|c| c.vals.iter())
-    }
-
-    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> + '_ {
-        self.chunks.values_mut().flat_map(|c| c.vals.iter_mut())
     }
 
     /// Repacks the entries into full chunks (after many scattered inserts, chunks are

@@ -174,12 +174,6 @@ impl TicketTable {
             .map(|(serial, rec)| self.brief_of(serial, rec))
     }
 
-    pub fn brief(&self, serial: &u64) -> Option<TicketBrief<'_>> {
-        self.recs
-            .get(*serial)
-            .map(|rec| self.brief_of(*serial, rec))
-    }
-
     fn brief_of<'a>(&'a self, serial: u64, rec: &TicketRec) -> TicketBrief<'a> {
         TicketBrief {
             serial,
@@ -212,10 +206,6 @@ impl TicketTable {
     pub(crate) fn compact(&mut self) {
         self.recs.compact();
         self.first_entries.compact();
-    }
-
-    pub fn serials(&self) -> impl Iterator<Item = u64> + '_ {
-        self.recs.keys()
     }
 
     fn price(&self, serial: u64, rec: &TicketRec) -> i64 {

@@ -235,18 +235,10 @@ async fn serves_https_with_a_certificate() {
         plain.is_err() || !plain.unwrap().status().is_success(),
         "no plain HTTP"
     );
-    let token: serde_json::Value = trusting
-        .post(format!("{base}/api/v1/auth/token"))
-        .json(&serde_json::json!({"username": "admin", "password": "demo"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let token = crate::kit::admin_token(&trusting, &base).await;
     let code: serde_json::Value = trusting
         .post(format!("{base}/api/v1/enrolments"))
-        .bearer_auth(token["token"].as_str().unwrap())
+        .bearer_auth(&token)
         .json(&serde_json::json!({"role": "scanner", "venue": "demo"}))
         .send()
         .await

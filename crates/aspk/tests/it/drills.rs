@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::kit::{binary, free_port, order_body, Process};
+use crate::kit::{admin_token, binary, free_port, order_body, Process};
 
 /// A TCP link to `target` that can be cut (all connections dropped, new ones refused) and restored.
 struct Link {
@@ -138,18 +138,9 @@ impl Api {
             .timeout(Duration::from_secs(10))
             .build()
             .unwrap();
-        let r: Value = http
-            .post(format!("{base}/api/v1/auth/token"))
-            .json(&json!({"username": "admin", "password": "demo"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
         Api {
             base: base.to_owned(),
-            token: r["token"].as_str().expect("token").to_owned(),
+            token: admin_token(&http, base).await,
             http,
         }
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::kit::{binary, free_port, order_body, Process};
+use crate::kit::{admin_token, binary, free_port, order_body, Process};
 
 struct Gate {
     child: Child,
@@ -65,16 +65,8 @@ impl Drop for Gate {
 
 async fn admin(base: &str) -> (reqwest::Client, String) {
     let http = reqwest::Client::new();
-    let r: Value = http
-        .post(format!("{base}/api/v1/auth/token"))
-        .json(&json!({"username": "admin", "password": "demo"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    (http, r["token"].as_str().unwrap().to_owned())
+    let token = admin_token(&http, base).await;
+    (http, token)
 }
 
 async fn post(http: &reqwest::Client, token: &str, url: String, body: Value) -> Value {

@@ -249,6 +249,20 @@ pub struct Process {
     pub base: String,
 }
 
+/// A bearer token for the demo museum's admin at `base` (a server in a process of its own).
+pub async fn admin_token(http: &reqwest::Client, base: &str) -> String {
+    let reply: Value = http
+        .post(format!("{base}/api/v1/auth/token"))
+        .json(&serde_json::json!({"username": "admin", "password": "demo"}))
+        .send()
+        .await
+        .expect("token request")
+        .json()
+        .await
+        .expect("token reply");
+    reply["token"].as_str().expect("a token").to_owned()
+}
+
 pub fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_aspk")
 }

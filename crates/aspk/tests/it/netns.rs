@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::kit::{binary, order_body, Process};
+use crate::kit::{admin_token, binary, order_body, Process};
 
 /// Two namespaces, `c` (cloud) and `s` (site), each with a veth to this test's namespace,
 /// and one veth between them: the line that gets cut.
@@ -197,19 +197,6 @@ async fn call(
     req.send().await.unwrap().json().await.unwrap()
 }
 
-async fn token(http: &reqwest::Client, base: &str) -> String {
-    let r: Value = http
-        .post(format!("{base}/api/v1/auth/token"))
-        .json(&json!({"username": "admin", "password": "demo"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    r["token"].as_str().unwrap().to_owned()
-}
-
 async fn within<F, Fut>(limit: Duration, what: &str, mut check: F) -> Duration
 where
     F: FnMut() -> Fut,
@@ -252,7 +239,7 @@ async fn a_dead_line_between_cloud_and_site_node() {
         .build()
         .unwrap();
     let cbase = format!("http://{}:8080", net.addr("c"));
-    let ctoken = token(&http, &cbase).await;
+    let ctoken = admin_token(&http, &cbase).await;
     let now = chrono::Utc::now();
     let slot = call(&http, &ctoken, "POST", format!("{cbase}/api/v1/venues/demo/slots"),
         Some(json!({"starts_at": (now - chrono::Duration::minutes(5)).to_rfc3339(), "ends_at": (now + chrono::Duration::hours(2)).to_rfc3339(), "capacity": 40}))).await;
@@ -285,7 +272,7 @@ async fn a_dead_line_between_cloud_and_site_node() {
     )
     .await;
     let sbase = format!("http://{}:8080", net.addr("s"));
-    let stoken = token(&http, &sbase).await;
+    let stoken = admin_token(&http, &sbase).await;
     let has = |base: String, token: String, number: String| {
         let http = http.clone();
         async move {
