@@ -174,6 +174,8 @@ impl Node {
                 });
                 (key_id, serials) = (Some(id), Some(block));
             }
+            // A gate signs its ops with its own key; a site node with its delegated one.
+            let op_key = public_key.filter(|_| role == "gate").map(|k| to_hex(&k));
             ops.push(OpBody::NodeEnrolled {
                 node_id: node_id.clone(),
                 code_hash,
@@ -182,6 +184,7 @@ impl Node {
                 name,
                 origin,
                 token_hash,
+                public_key: op_key,
             });
             batch.record("system:enrolment", ops);
             Ok(Enrolled {

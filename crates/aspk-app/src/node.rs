@@ -72,7 +72,7 @@ pub struct Node {
 struct Inner {
     store: Arc<dyn Store>,
     state: Arc<RwLock<State>>,
-    writer: mpsc::Sender<Job>,
+    writer: writer::Writer,
     origin: String,
     ticket_key: IssuerKey,
     keyring: RwLock<KeyRing>,
@@ -130,12 +130,14 @@ impl Node {
             next_seq,
             clock,
         };
-        let (equivocations, clashes) = mpsc::unbounded_channel();
         let committed = Arc::new(tokio::sync::Notify::new());
         let commits = Arc::new(tokio::sync::watch::Sender::new(0u64));
         let signals = writer::Signals {
             stats: stats.clone(),
-            equivocations,
+            signer: writer::Signer {
+                origin: origin.clone(),
+                key: ticket_key.clone(),
+            },
             committed: committed.clone(),
             commits: commits.clone(),
         };
@@ -160,10 +162,6 @@ impl Node {
         let node = Node {
             inner: Arc::new(inner),
         };
-        tokio::spawn(crate::replicate::record_equivocations(
-            node.clone(),
-            clashes,
-        ));
         if role == NodeRole::Cloud {
             node.publish_own_key().await?;
         }
@@ -247,11 +245,19 @@ impl Node {
         });
         self.inner
             .writer
+            .jobs
             .send(job)
             .await
             .map_err(|_| AppError::Unavailable("the writer has stopped".into()))?;
         rx.await
             .map_err(|_| AppError::Unavailable("the writer has stopped".into()))?
+    }
+
+    /// Stops this node's writer where it is, as `kill -9` would stop the process: ops not
+    /// yet durable are gone and their submitters hear that the writer stopped. For
+    /// simulations, which run many "processes" in one.
+    pub fn halt(&self) {
+        self.inner.writer.halt();
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -3,14 +3,15 @@
 
 use std::collections::BTreeMap;
 
-use aspk_oplog::{Op, OpBody};
-use tokio::sync::mpsc;
+use aspk_oplog::{Op, OpBody, SigVerdict, Verifier};
 
 use crate::datadir::to_hex;
 use crate::{AppError, Ingested, Node};
 
 /// Most ops taken in one call.
 pub const MAX_INGEST: usize = 10_000;
+/// Signatures checked on the caller's thread; more go to the blocking pool.
+const CHECK_INLINE: usize = 16;
 
 #[derive(Debug, Clone, Default)]
 pub struct IngestReport {
@@ -20,13 +21,17 @@ pub struct IngestReport {
     pub known: usize,
     /// Skipped because an earlier op of the same origin is missing (send those first).
     pub gaps: usize,
+    /// Refused: signed by a key other than its origin's, or not at all though its origin
+    /// has a key. Each is recorded as a `forged_op` finding.
+    pub refused: usize,
     /// What this node holds now, per origin.
     pub vv: BTreeMap<String, u64>,
 }
 
 impl Node {
-    /// Applies and stores ops from another node, durably, before returning.
-    pub async fn ingest(&self, ops: Vec<Op>) -> Result<IngestReport, AppError> {
+    /// Applies and stores ops from another node (`from`: who handed them over, for the
+    /// findings), durably, before returning. Signatures are checked first, off the writer.
+    pub async fn ingest(&self, ops: Vec<Op>, from: &str) -> Result<IngestReport, AppError> {
         if ops.len() > MAX_INGEST {
             return Err(AppError::invalid(
                 "ops",
@@ -36,15 +41,32 @@ impl Node {
         let has_keys = ops
             .iter()
             .any(|op| matches!(op.body, OpBody::KeyPublished { .. }));
+        let (ops, verdicts) = self.check_signatures(ops).await?;
+        let from = from.to_owned();
         let report = self
             .submit(move |batch| {
                 let mut report = IngestReport::default();
-                for op in ops {
-                    match batch.ingest(op) {
+                let mut forged = Vec::new();
+                for (op, verdict) in ops.into_iter().zip(verdicts) {
+                    let (origin, seq) = (op.origin.clone(), op.seq);
+                    match batch.ingest(op, verdict) {
                         Ingested::Applied => report.applied += 1,
                         Ingested::Known => report.known += 1,
                         Ingested::Gap => report.gaps += 1,
+                        Ingested::Refused(reason) => {
+                            tracing::error!(%origin, seq, %from, reason, "refused a forged op");
+                            report.refused += 1;
+                            forged.push(OpBody::ForgedOpRefused {
+                                origin,
+                                seq,
+                                from: from.clone(),
+                                reason: reason.to_owned(),
+                            });
+                        }
                     }
+                }
+                if !forged.is_empty() {
+                    batch.record("system:replication", forged);
                 }
                 report.vv = batch.state().applied.clone();
                 Ok(report)
@@ -56,35 +78,36 @@ impl Node {
         Ok(report)
     }
 
+    /// Checks the signatures of `ops` against the keys the state knows (and those the ops
+    /// themselves publish), on the blocking pool when there are many.
+    async fn check_signatures(&self, ops: Vec<Op>) -> Result<(Vec<Op>, Vec<SigVerdict>), AppError> {
+        let mut verifier = self.read(Verifier::of);
+        if ops.len() <= CHECK_INLINE {
+            let verdicts = verifier.check_all(&ops, 1);
+            return Ok((ops, verdicts));
+        }
+        tokio::task::spawn_blocking(move || {
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let verdicts = verifier.check_all(&ops, threads);
+            (ops, verdicts)
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.into()))
+    }
+
     /// What this node holds, per origin.
     pub fn version_vector(&self) -> BTreeMap<String, u64> {
         self.read(|s| s.applied.clone())
     }
 }
 
-/// Records an `EquivocationDetected` op for each clash the store reports.
-pub(crate) async fn record_equivocations(
-    node: Node,
-    mut clashes: mpsc::UnboundedReceiver<Vec<Op>>,
-) {
-    while let Some(ops) = clashes.recv().await {
-        let bodies: Vec<OpBody> = ops
-            .iter()
-            .map(|op| OpBody::EquivocationDetected {
-                origin: op.origin.clone(),
-                seq: op.seq,
-                kept_hash: String::new(),
-                other_hash: to_hex(&op.hash()),
-            })
-            .collect();
-        let result = node
-            .submit(move |batch| {
-                batch.record("system:replication", bodies);
-                Ok(())
-            })
-            .await;
-        if let Err(e) = result {
-            tracing::error!(error = %e, "cannot record an equivocation");
-        }
+/// The finding recorded when `op` arrived under an `(origin, seq)` already stored with
+/// other content.
+pub(crate) fn equivocation_found(op: &Op) -> OpBody {
+    OpBody::EquivocationDetected {
+        origin: op.origin.clone(),
+        seq: op.seq,
+        kept_hash: String::new(),
+        other_hash: to_hex(&op.hash()),
     }
 }

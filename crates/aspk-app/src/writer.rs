@@ -12,8 +12,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use aspk_oplog::{HlcClock, Op, OpBody, State};
+use aspk_oplog::{HlcClock, Op, OpBody, SigVerdict, State, Verifier};
 use aspk_store::Store;
+use aspk_ticket::IssuerKey;
 use parking_lot::RwLock;
 use tokio::sync::mpsc;
 
@@ -51,6 +52,8 @@ impl Batch<'_> {
                 hlc: self.stamp.clock.now(),
                 actor: actor.to_owned(),
                 body,
+                // Signed by the committer, outside the lock.
+                sig: None,
             };
             self.stamp.next_seq += 1;
             self.state.apply(&op);
@@ -70,11 +73,24 @@ pub enum Ingested {
     Known,
     /// An earlier op of its origin is missing; not taken.
     Gap,
+    /// Its origin's key did not sign it; not taken.
+    Refused(&'static str),
 }
 
 impl Batch<'_> {
-    /// Takes in an op decided elsewhere, if it is the next one of its origin.
-    pub fn ingest(&mut self, op: Op) -> Ingested {
+    /// Takes in an op decided elsewhere, if its signature holds (`checked`: what a check
+    /// made before the batch found) and it is the next one of its origin.
+    pub fn ingest(&mut self, op: Op, checked: SigVerdict) -> Ingested {
+        let verdict = match checked {
+            // A key for it may have arrived since the check.
+            SigVerdict::Unverifiable if Verifier::could_check(self.state, &op) => {
+                Verifier::of(self.state).check(&op)
+            }
+            verdict => verdict,
+        };
+        if let SigVerdict::Forged(reason) = verdict {
+            return Ingested::Refused(reason);
+        }
         if self.state.is_next(&op) {
             self.stamp.clock.observe(op.hlc);
             self.state.apply(&op);
@@ -96,6 +112,41 @@ pub(crate) struct Stamp {
     pub clock: Arc<HlcClock>,
 }
 
+/// Signs the ops this node decided (ingested ones carry their origin's signature).
+#[derive(Clone)]
+pub(crate) struct Signer {
+    pub origin: String,
+    pub key: IssuerKey,
+}
+
+/// Ops signed on the committer's own thread; more go to a blocking thread.
+const SIGN_INLINE: usize = 32;
+
+impl Signer {
+    fn sign_own(&self, ops: &mut [Op]) {
+        for op in ops
+            .iter_mut()
+            .filter(|op| op.sig.is_none() && op.origin == self.origin)
+        {
+            op.sign_with(self.key.key_id, |m| self.key.sign_detached(m));
+        }
+    }
+
+    async fn sign(&self, mut ops: Vec<Op>) -> Vec<Op> {
+        if ops.len() <= SIGN_INLINE {
+            self.sign_own(&mut ops);
+            return ops;
+        }
+        let signer = self.clone();
+        tokio::task::spawn_blocking(move || {
+            signer.sign_own(&mut ops);
+            ops
+        })
+        .await
+        .expect("signing ops does not panic")
+    }
+}
+
 /// Counters the status page shows.
 #[derive(Debug, Default)]
 pub struct WriterStats {
@@ -104,15 +155,27 @@ pub struct WriterStats {
     pub is_stalled: AtomicBool,
 }
 
-/// Ops the store found under an id it holds with different content.
-pub(crate) type Equivocations = mpsc::UnboundedSender<Vec<Op>>;
-
 /// Where the commit task reports what became durable.
 pub(crate) struct Signals {
     pub stats: Arc<WriterStats>,
-    pub equivocations: Equivocations,
+    pub signer: Signer,
     pub committed: Arc<tokio::sync::Notify>,
     pub commits: Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+/// The running writer: where jobs go, and its two tasks.
+pub(crate) struct Writer {
+    pub jobs: mpsc::Sender<Job>,
+    tasks: [tokio::task::AbortHandle; 2],
+}
+
+impl Writer {
+    /// Stops both tasks at their next await, as if the process died there.
+    pub fn halt(&self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
 }
 
 /// `snapshots`: where to keep the state snapshot, and how many ops start-up folded
@@ -123,27 +186,65 @@ pub(crate) fn spawn(
     store: Arc<dyn Store>,
     signals: Signals,
     snapshots: Option<(crate::SnapshotOptions, u64)>,
-) -> mpsc::Sender<Job> {
+) -> Writer {
     let (job_tx, job_rx) = mpsc::channel::<Job>(4096);
+    // Jobs the committer itself raises; unbounded, so the committer never waits on the
+    // decider that waits on it.
+    let (own_tx, own_rx) = mpsc::unbounded_channel::<Job>();
     // One batch waits while one commits: the next batch grows instead of queueing.
     let (batch_tx, batch_rx) = mpsc::channel(1);
     let decided = Arc::new(AtomicU64::new(0));
     let snapshotter = snapshots
         .map(|(path, behind)| Snapshotter::new(path, state.clone(), decided.clone(), behind));
-    tokio::spawn(decide_loop(state, stamp, job_rx, batch_tx, decided));
-    tokio::spawn(commit_loop(store, batch_rx, signals, snapshotter));
-    job_tx
+    let queues = Queues {
+        jobs: job_rx,
+        own: Some(own_rx),
+    };
+    let decider = tokio::spawn(decide_loop(state, stamp, queues, batch_tx, decided));
+    let committer = tokio::spawn(commit_loop(store, batch_rx, own_tx, signals, snapshotter));
+    Writer {
+        jobs: job_tx,
+        tasks: [decider.abort_handle(), committer.abort_handle()],
+    }
+}
+
+/// Where the decider takes jobs from: the committer's own first, then everyone else's.
+struct Queues {
+    jobs: mpsc::Receiver<Job>,
+    own: Option<mpsc::UnboundedReceiver<Job>>,
+}
+
+impl Queues {
+    /// Waits for jobs and moves up to `MAX_BATCH` into `into`; 0 when no more can come.
+    async fn take(&mut self, into: &mut Vec<Job>) -> usize {
+        loop {
+            let Some(own) = self.own.as_mut() else {
+                return self.jobs.recv_many(into, MAX_BATCH).await;
+            };
+            tokio::select! {
+                biased;
+                job = own.recv() => match job {
+                    None => self.own = None,
+                    Some(job) => {
+                        into.push(job);
+                        return 1;
+                    }
+                },
+                n = self.jobs.recv_many(into, MAX_BATCH) => return n,
+            }
+        }
+    }
 }
 
 async fn decide_loop(
     state: Arc<RwLock<State>>,
     mut stamp: Stamp,
-    mut jobs: mpsc::Receiver<Job>,
+    mut queues: Queues,
     batches: mpsc::Sender<(Vec<Op>, Vec<Completion>)>,
     decided: Arc<AtomicU64>,
 ) {
     let mut waiting = Vec::with_capacity(MAX_BATCH);
-    while jobs.recv_many(&mut waiting, MAX_BATCH).await > 0 {
+    while queues.take(&mut waiting).await > 0 {
         let mut completions = Vec::with_capacity(waiting.len());
         let ops = {
             let mut guard = state.write();
@@ -168,28 +269,28 @@ async fn decide_loop(
 async fn commit_loop(
     store: Arc<dyn Store>,
     mut batches: mpsc::Receiver<(Vec<Op>, Vec<Completion>)>,
+    own_jobs: mpsc::UnboundedSender<Job>,
     signals: Signals,
     mut snapshotter: Option<Snapshotter>,
 ) {
     let Signals {
         stats,
-        equivocations,
+        signer,
         committed,
         commits,
     } = signals;
     if let Some(snapshotter) = snapshotter.as_mut() {
         snapshotter.maybe_take(store.as_ref()).await;
     }
-    while let Some((ops, completions)) = batches.recv().await {
+    while let Some((ops, mut completions)) = batches.recv().await {
+        let ops = signer.sign(ops).await;
         if !ops.is_empty() {
             let clashes = append_until_durable(store.as_ref(), &ops, &stats).await;
             if !clashes.is_empty() {
-                let clashing = ops
-                    .iter()
-                    .filter(|op| clashes.contains(&(op.origin.clone(), op.seq)))
-                    .cloned()
-                    .collect();
-                let _ = equivocations.send(clashing);
+                // The conflicting ops were not stored: until the finding is, nobody is told
+                // their ops arrived, so a sender that hears nothing sends them again.
+                let held = std::mem::take(&mut completions);
+                let _ = own_jobs.send(record_equivocations(&ops, &clashes, held));
             }
         }
         for complete in completions {
@@ -203,6 +304,27 @@ async fn commit_loop(
             snapshotter.after_commit(store.as_ref(), ops.len()).await;
         }
     }
+}
+
+/// A job that records an `EquivocationDetected` op for each op in `ops` that `clashes` names,
+/// and completes `held` once that is durable.
+fn record_equivocations(ops: &[Op], clashes: &[(String, u64)], held: Vec<Completion>) -> Job {
+    let bodies: Vec<OpBody> = ops
+        .iter()
+        .filter(|op| clashes.iter().any(|(o, s)| *o == op.origin && *s == op.seq))
+        .map(crate::replicate::equivocation_found)
+        .collect();
+    Box::new(move |batch| {
+        batch.record("system:replication", bodies);
+        Box::new(move |done| {
+            for complete in held {
+                complete(match &done {
+                    Ok(()) => Ok(()),
+                    Err(e) => Err(AppError::Unavailable(e.to_string())),
+                });
+            }
+        })
+    })
 }
 
 /// Returns the `(origin, seq)` of ops that clash with stored ones.

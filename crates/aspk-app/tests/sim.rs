@@ -1,11 +1,15 @@
 //! Deterministic simulation of replication: a cloud and two site nodes (real `Node`s on
 //! in-memory stores, real decisions, real ingest) exchange ops over simulated links with
-//! seeded partitions, message loss, truncation, duplication, reordering, crashes,
-//! revocation and equivocation, each node's clock off by up to 15 minutes either way (its
-//! hybrid logical clock must still order causally). After healing, the checker asserts:
-//! (a) no acknowledged op is lost; (b) replicas converge to the same state and findings;
-//! (c) each double entry yields exactly one finding; (d) no slot is sold beyond capacity;
-//! (e) a revoked node's later ops are refused; (f) equivocation is detected.
+//! seeded partitions, message loss, truncation, duplication, reordering, crashes (a crash
+//! stops the node's writer wherever it is, even mid-ingest), revocation, equivocation and a
+//! relay forging another node's op, each node's clock off by up to 15 minutes either way
+//! (its hybrid logical clock must still order causally). After healing, the checker
+//! asserts: (a) no acknowledged op is lost; (b) replicas converge to the same state and
+//! findings; (c) each double entry yields exactly one finding; (d) no slot is sold beyond
+//! capacity; (e) a revoked node's later ops are refused; (f) equivocation is detected, even
+//! when the receiving node dies while taking it in; (g) clocks never go back; (h) restarts
+//! rebuild the same state; (i) a forged op is refused and recorded everywhere, and the op
+//! its origin signed is the one kept.
 //!
 //! `ASPK_SIM_SEEDS` sets how many seeds run (CI: the default; nightly: thousands), and
 //! `ASPK_SIM_SEED` replays one.
@@ -103,8 +107,10 @@ impl Replica {
         }
     }
 
-    /// A crash: the process is gone, the store (disk) stays; a new process folds the log.
+    /// A crash: the process is gone (its writer stops wherever it is, work not yet durable
+    /// is lost), the store (disk) stays; a new process folds the log.
     async fn restart(&mut self) {
+        self.node.halt();
         let token = self.token.take();
         let (store, snapshot) = (self.store.clone(), self.snapshot.clone());
         *self = Replica::start(&self.name, store, snapshot, &self.origin, self.id).await;
@@ -141,6 +147,8 @@ struct Sim {
     orders: Vec<String>,
     revoked: Option<(usize, u64)>,
     equivocated: Option<(String, u64)>,
+    /// An op a relay altered, and the op as its origin signed it.
+    forged: Option<Op>,
     log: Vec<String>,
 }
 
@@ -226,6 +234,7 @@ impl Sim {
             orders: vec![],
             revoked: None,
             equivocated: None,
+            forged: None,
             log: vec![],
         };
         for _ in 0..3 {
@@ -269,7 +278,7 @@ impl Sim {
             }
             Fault::Duplicated => {
                 let again = ops.clone();
-                self.nodes[to].node.ingest(again).await.unwrap();
+                self.nodes[to].node.ingest(again, "peer").await.unwrap();
                 Some(last)
             }
             Fault::Reordered => {
@@ -278,7 +287,7 @@ impl Sim {
             }
         };
         if !ops.is_empty() {
-            self.nodes[to].node.ingest(ops).await.unwrap();
+            self.nodes[to].node.ingest(ops, "peer").await.unwrap();
         }
         if let Some(c) = advance {
             self.cursors.insert((from, to), c);
@@ -435,6 +444,7 @@ impl Sim {
                 self.log.push(format!("revoke site{site} at seq {seen}"));
             }
             84 if self.equivocated.is_none() => self.equivocate().await,
+            85 if self.forged.is_none() => self.forge().await,
             _ => {
                 self.sync_all(true).await;
             }
@@ -459,17 +469,59 @@ impl Sim {
         let Some(mut op) = own.into_iter().find(|op| op.seq <= known_at_cloud) else {
             return;
         };
+        // A clone of the site holds its key, so its op is signed as the site's are.
         op.actor = "clone".into();
+        let key = IssuerKey::from_bytes(self.nodes[site].id.key_id, &self.nodes[site].id.key);
+        op.sign_with(key.key_id, |m| key.sign_detached(m));
         self.equivocated = Some((op.origin.clone(), op.seq));
         self.log
             .push(format!("equivocate {}:{}", op.origin, op.seq));
-        self.nodes[0].node.ingest(vec![op]).await.unwrap();
+        let cloud = self.nodes[0].node.clone();
+        let sent = op.clone();
+        let delivery = tokio::spawn(async move { cloud.ingest(vec![sent], "clone").await });
+        if self.rng.gen_bool(0.5) {
+            // The cloud dies while taking it in, wherever its writer has got to.
+            let turns = self.rng.gen_range(0..8);
+            self.log.push(format!("crash cloud after {turns} turns"));
+            for _ in 0..turns {
+                tokio::task::yield_now().await;
+            }
+            self.nodes[0].restart().await;
+        }
+        if delivery.await.unwrap().is_err() {
+            // Not acknowledged: the sender sends it again.
+            self.log.push("equivocate again".into());
+            self.nodes[0].node.ingest(vec![op], "clone").await.unwrap();
+        }
+    }
+
+    /// Site 2 relays an op of site 1 with its content changed (or its signature dropped):
+    /// whoever it reaches must refuse it, as a `forged_op` finding, and keep the real one.
+    async fn forge(&mut self) {
+        let ops = self.nodes[2].store.read_after(0, 10_000).await.unwrap();
+        let origin = self.nodes[1].origin.clone();
+        let Some(honest) = ops.into_iter().map(|s| s.op).find(|op| op.origin == origin) else {
+            return;
+        };
+        let mut forged = honest.clone();
+        if self.rng.gen_bool(0.5) {
+            forged.actor = "user:forger".into();
+        } else {
+            forged.sig = None;
+        }
+        self.log
+            .push(format!("forge {}:{} at site2", forged.origin, forged.seq));
+        let report = self.nodes[0]
+            .node
+            .ingest(vec![forged], "site2")
+            .await
+            .unwrap();
+        assert_eq!(report.refused, 1, "a forged op is refused; {:?}", self.log);
+        self.forged = Some(honest);
     }
 
     async fn heal(&mut self) {
         self.up = vec![true; self.nodes.len()];
-        // Let the equivocation recorder run, and its op commit.
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         self.settle().await;
         for _ in 0..10_000 {
             if self.sync_all(false).await == 0 {
@@ -621,6 +673,18 @@ impl Sim {
                 ctx()
             );
         }
+        // (i) a forged op is refused everywhere; the op its origin signed is what is kept.
+        if let Some(honest) = &self.forged {
+            let id = format!("forged_op:{}:{}", honest.origin, honest.seq);
+            for r in &live {
+                assert!(
+                    r.node.read(|s| s.findings.contains_key(&id)),
+                    "{}: {id} found; {}",
+                    r.name,
+                    ctx()
+                );
+            }
+        }
         // (f) equivocation found, on every live replica.
         if let Some((origin, seq)) = &self.equivocated {
             for r in &live {
@@ -648,6 +712,7 @@ async fn run(seed: u64) {
     sim.check(seed);
     sim.check_clocks(seed).await;
     sim.check_restarts(seed).await;
+    sim.check_forgery_kept_out(seed).await;
 }
 
 impl Sim {
@@ -671,6 +736,21 @@ impl Sim {
             from_snapshots > 0,
             "seed {seed}: no replica restarted from a snapshot"
         );
+    }
+
+    /// (i) Every replica holds the op its origin signed, not the forged one.
+    async fn check_forgery_kept_out(&self, seed: u64) {
+        let Some(honest) = &self.forged else { return };
+        for r in &self.nodes {
+            let held = r.store.get_op(&honest.origin, honest.seq).await.unwrap();
+            if let Some(held) = held {
+                assert_eq!(
+                    held.op, *honest,
+                    "seed {seed}: {} holds the forged op; {:?}",
+                    r.name, self.log
+                );
+            }
+        }
     }
 
     /// (g) Skewed clocks and restarts never make an origin's clock go back: within each

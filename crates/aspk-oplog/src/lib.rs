@@ -7,10 +7,12 @@
 
 mod hlc;
 mod op;
+pub mod sig;
 mod state;
 
 pub use hlc::{Hlc, HlcClock};
 pub use op::{Op, OpBody, OpId, OrderPlaced, TicketIssued};
+pub use sig::{OpSig, SigVerdict, Verifier};
 pub use state::{
     code_hash, Enrolment, Finding, GateCount, KeyMeta, NodeRecord, OrderTable, PagedMap, Placement,
     PrintRecord, Resolution, SlotState, SnapshotError, State, TicketBrief, TicketTable, TimeIndex,

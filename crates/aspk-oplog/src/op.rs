@@ -19,6 +19,19 @@ pub struct Op {
     /// The person or device that acted, e.g. `user:anna` or `device:gate-2`.
     pub actor: String,
     pub body: OpBody,
+    /// The origin's signature over the rest (see [`crate::sig`]); relays keep it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sig: Option<crate::OpSig>,
+}
+
+/// An op without its signature, serialised exactly as an unsigned [`Op`] is.
+#[derive(Serialize)]
+struct Content<'a> {
+    origin: &'a str,
+    seq: u64,
+    hlc: Hlc,
+    actor: &'a str,
+    body: &'a OpBody,
 }
 
 /// `(origin, seq)`: an op's identity on every node.
@@ -30,8 +43,16 @@ impl Op {
     }
 
     /// Content hash: the same `(origin, seq)` with a different hash is an equivocation.
+    /// The signature is not part of it.
     pub fn hash(&self) -> [u8; 32] {
-        let bytes = serde_json::to_vec(self).unwrap_or_default();
+        let content = Content {
+            origin: &self.origin,
+            seq: self.seq,
+            hlc: self.hlc,
+            actor: &self.actor,
+            body: &self.body,
+        };
+        let bytes = serde_json::to_vec(&content).unwrap_or_default();
         *blake3::hash(&bytes).as_bytes()
     }
 }
@@ -108,6 +129,9 @@ pub enum OpBody {
         name: String,
         origin: String,
         token_hash: String,
+        /// The key a gate signs its ops with (a site node's is its delegated ticket key).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        public_key: Option<String>,
     },
     /// A node may no longer replicate; its later pushes are refused.
     NodeRevoked {
@@ -211,6 +235,14 @@ pub enum OpBody {
         gate: String,
         entry_hlc: u64,
     },
+    /// A node refused an op that claims an origin whose key did not sign it.
+    ForgedOpRefused {
+        origin: String,
+        seq: u64,
+        /// Who handed it over: a node id, or `upstream` for a pull.
+        from: String,
+        reason: String,
+    },
 }
 
 impl OpBody {
@@ -245,6 +277,7 @@ impl OpBody {
             Self::MailQueued { .. } => "mail_queued",
             Self::MailAttempted { .. } => "mail_attempted",
             Self::PassNotUsed { .. } => "pass_not_used",
+            Self::ForgedOpRefused { .. } => "forged_op_refused",
         }
     }
 }

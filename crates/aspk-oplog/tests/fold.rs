@@ -38,6 +38,7 @@ fn base_ops() -> Vec<Op> {
             hlc: Hlc(i as u64 + 1),
             actor: "t".into(),
             body,
+            sig: None,
         })
         .collect()
 }
@@ -142,6 +143,7 @@ fn to_ops(actions: &[Action]) -> Vec<Op> {
                 hlc: Hlc(100 + i as u64),
                 actor: "t".into(),
                 body,
+                sig: None,
             }
         })
         .collect()
@@ -354,6 +356,7 @@ fn an_unused_pass_is_withdrawn() {
             gate: "g2".into(),
             entry_hlc,
         },
+        sig: None,
     });
     let ticket = state.tickets.get(&serial).unwrap();
     assert_eq!(ticket.entries.len(), 1, "the unused pass's entry is gone");
@@ -378,6 +381,7 @@ fn an_unused_pass_is_withdrawn() {
             gate: "g1".into(),
             entry_hlc: ops[1].hlc.0,
         },
+        sig: None,
     });
     assert_eq!(
         state.tickets.get(&serial).unwrap().status,

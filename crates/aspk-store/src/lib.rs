@@ -90,15 +90,23 @@ pub(crate) fn decode(
     hlc: i64,
     actor: String,
     body: &str,
+    sig: Option<&str>,
 ) -> Result<Op, StoreError> {
     let body = serde_json::from_str(body)
         .map_err(|e| StoreError::Corrupt(format!("op {origin}/{seq}: {e}")))?;
+    let sig = match sig {
+        None => None,
+        Some(text) => Some(aspk_oplog::OpSig::parse(text).ok_or_else(|| {
+            StoreError::Corrupt(format!("op {origin}/{seq}: malformed signature"))
+        })?),
+    };
     Ok(Op {
         origin,
         seq: u64::try_from(seq).unwrap_or(0),
         hlc: aspk_oplog::Hlc(u64::try_from(hlc).unwrap_or(0)),
         actor,
         body,
+        sig,
     })
 }
 

@@ -17,7 +17,7 @@ pub struct PostgresStore {
     write: Mutex<()>,
 }
 
-/// Rows per INSERT statement (8 binds each, far below PostgreSQL's limit).
+/// Rows per INSERT statement (9 binds each, far below PostgreSQL's limit).
 const CHUNK: usize = 200;
 
 impl PostgresStore {
@@ -74,7 +74,7 @@ impl Store for PostgresStore {
         let received = now_millis();
         for chunk in fresh.chunks(CHUNK) {
             let mut insert: QueryBuilder<Postgres> = QueryBuilder::new(
-                "INSERT INTO ops (origin, seq, hlc, actor, kind, body, hash, received_at) ",
+                "INSERT INTO ops (origin, seq, hlc, actor, kind, body, hash, received_at, sig) ",
             );
             let mut rows = Vec::with_capacity(chunk.len());
             for (op, hash) in chunk {
@@ -88,7 +88,8 @@ impl Store for PostgresStore {
                     .push_bind(op.body.kind())
                     .push_bind(body)
                     .push_bind(hash.to_vec())
-                    .push_bind(received);
+                    .push_bind(received)
+                    .push_bind(op.sig.map(|s| s.to_text()));
             });
             insert.build().execute(&mut *tx).await?;
             report.inserted += chunk.len();
@@ -99,7 +100,7 @@ impl Store for PostgresStore {
 
     async fn read_after(&self, cursor: i64, limit: u32) -> Result<Vec<StoredOp>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, origin, seq, hlc, actor, body FROM ops WHERE id > $1 ORDER BY id LIMIT $2",
+            "SELECT id, origin, seq, hlc, actor, body, sig FROM ops WHERE id > $1 ORDER BY id LIMIT $2",
         )
         .bind(cursor)
         .bind(i64::from(limit))
@@ -110,7 +111,7 @@ impl Store for PostgresStore {
 
     async fn get_op(&self, origin: &str, seq: u64) -> Result<Option<StoredOp>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, origin, seq, hlc, actor, body FROM ops WHERE origin = $1 AND seq = $2",
+            "SELECT id, origin, seq, hlc, actor, body, sig FROM ops WHERE origin = $1 AND seq = $2",
         )
         .bind(origin)
         .bind(i64::try_from(seq).unwrap_or(i64::MAX))
@@ -133,7 +134,7 @@ impl Store for PostgresStore {
 
     async fn ops_mentioning(&self, needle: &str, limit: u32) -> Result<Vec<StoredOp>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, origin, seq, hlc, actor, body FROM ops WHERE strpos(body, $1) > 0 ORDER BY id LIMIT $2",
+            "SELECT id, origin, seq, hlc, actor, body, sig FROM ops WHERE strpos(body, $1) > 0 ORDER BY id LIMIT $2",
         )
         .bind(needle)
         .bind(i64::from(limit))
@@ -163,6 +164,7 @@ fn row_to_stored(row: &sqlx::postgres::PgRow) -> Result<StoredOp, StoreError> {
         row.try_get(3)?,
         row.try_get(4)?,
         row.try_get::<&str, _>(5)?,
+        row.try_get::<Option<&str>, _>(6)?,
     )?;
     Ok(StoredOp {
         cursor: row.try_get(0)?,

@@ -17,7 +17,7 @@ pub struct SqliteStore {
     write: Mutex<()>,
 }
 
-/// Rows per INSERT statement (8 binds each, far below SQLite's limit).
+/// Rows per INSERT statement (9 binds each, far below SQLite's limit).
 const CHUNK: usize = 200;
 
 impl SqliteStore {
@@ -91,7 +91,7 @@ impl Store for SqliteStore {
         let received = now_millis();
         for chunk in fresh.chunks(CHUNK) {
             let mut insert: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "INSERT INTO ops (origin, seq, hlc, actor, kind, body, hash, received_at) ",
+                "INSERT INTO ops (origin, seq, hlc, actor, kind, body, hash, received_at, sig) ",
             );
             let mut rows = Vec::with_capacity(chunk.len());
             for (op, hash) in chunk {
@@ -105,7 +105,8 @@ impl Store for SqliteStore {
                     .push_bind(op.body.kind())
                     .push_bind(body)
                     .push_bind(hash.to_vec())
-                    .push_bind(received);
+                    .push_bind(received)
+                    .push_bind(op.sig.map(|s| s.to_text()));
             });
             insert.build().execute(&mut *tx).await?;
             report.inserted += chunk.len();
@@ -116,7 +117,7 @@ impl Store for SqliteStore {
 
     async fn read_after(&self, cursor: i64, limit: u32) -> Result<Vec<StoredOp>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, origin, seq, hlc, actor, body FROM ops WHERE id > ? ORDER BY id LIMIT ?",
+            "SELECT id, origin, seq, hlc, actor, body, sig FROM ops WHERE id > ? ORDER BY id LIMIT ?",
         )
         .bind(cursor)
         .bind(i64::from(limit))
@@ -127,7 +128,7 @@ impl Store for SqliteStore {
 
     async fn get_op(&self, origin: &str, seq: u64) -> Result<Option<StoredOp>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, origin, seq, hlc, actor, body FROM ops WHERE origin = ? AND seq = ?",
+            "SELECT id, origin, seq, hlc, actor, body, sig FROM ops WHERE origin = ? AND seq = ?",
         )
         .bind(origin)
         .bind(i64::try_from(seq).unwrap_or(i64::MAX))
@@ -150,7 +151,7 @@ impl Store for SqliteStore {
 
     async fn ops_mentioning(&self, needle: &str, limit: u32) -> Result<Vec<StoredOp>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, origin, seq, hlc, actor, body FROM ops WHERE instr(body, ?) > 0 ORDER BY id LIMIT ?",
+            "SELECT id, origin, seq, hlc, actor, body, sig FROM ops WHERE instr(body, ?) > 0 ORDER BY id LIMIT ?",
         )
         .bind(needle)
         .bind(i64::from(limit))
@@ -178,6 +179,7 @@ fn row_to_stored(row: &sqlx::sqlite::SqliteRow) -> Result<StoredOp, StoreError> 
         row.try_get(3)?,
         row.try_get(4)?,
         row.try_get::<&str, _>(5)?,
+        row.try_get::<Option<&str>, _>(6)?,
     )?;
     Ok(StoredOp {
         cursor: row.try_get(0)?,

@@ -50,6 +50,8 @@ pub struct Pulled {
 pub struct Pushed {
     pub applied: usize,
     pub gaps: usize,
+    #[serde(default)]
+    pub refused: usize,
     pub vv: BTreeMap<String, u64>,
 }
 

@@ -57,8 +57,9 @@ struct Redeemed {
     serials: Option<(u64, u64)>,
 }
 
-/// First start of a site node or gate: presents the enrolment code (a site node with the
-/// public half of the ticket key it made), stores the node token (and the delegated key).
+/// First start of a site node or gate: presents the enrolment code and the public half of
+/// the key it made (a site node's becomes its delegated ticket key; a gate signs its ops
+/// with it), stores the node token and the key.
 pub async fn enrol(
     urls: &[String],
     code: &str,
@@ -77,7 +78,7 @@ pub async fn enrol(
         "code": code,
         "name": name,
         "origin": origin,
-        "public_key": wants_key.then_some(public_hex),
+        "public_key": public_hex,
     });
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))
@@ -113,7 +114,12 @@ pub async fn enrol(
                 (key_id, serials)
             }
             _ if wants_key => anyhow::bail!("{url} did not delegate a ticket key"),
-            _ => (0, (0, 0)),
+            _ => {
+                // A gate's own key (id 0): it signs the gate's ops, never tickets.
+                data.store_ticket_key(0, &seed)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                (0, (0, 0))
+            }
         };
         let config = UpstreamConfig {
             urls: urls.to_vec(),

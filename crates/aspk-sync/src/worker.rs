@@ -230,6 +230,9 @@ impl SyncWorker {
             if !missing.is_empty() {
                 let pushed = self.client.push(url, &missing).await?;
                 remote = pushed.vv;
+                if pushed.refused > 0 {
+                    tracing::error!(%url, refused = pushed.refused, "upstream refused ops whose signatures do not hold (see its findings)");
+                }
                 if pushed.gaps > 0 {
                     // The upstream misses earlier ops than these: offer everything again next round.
                     tracing::warn!(%url, gaps = pushed.gaps, "upstream reported gaps; restarting push from the beginning");
@@ -253,7 +256,7 @@ impl SyncWorker {
                 .await?;
             if !pulled.ops.is_empty() {
                 self.node
-                    .ingest(pulled.ops)
+                    .ingest(pulled.ops, url)
                     .await
                     .map_err(|e| SyncError::Unreachable {
                         url: "local store".into(),

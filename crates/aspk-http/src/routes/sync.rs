@@ -161,6 +161,10 @@ pub struct PushResponse {
     pub known: usize,
     /// Ops skipped because an earlier op of their origin is missing here: send from earlier.
     pub gaps: usize,
+    /// Ops refused because their origin's key did not sign them (each becomes a
+    /// `forged_op` finding).
+    #[serde(default)]
+    pub refused: usize,
     pub vv: BTreeMap<String, u64>,
 }
 
@@ -170,14 +174,18 @@ pub struct PushResponse {
     responses((status = 200, body = PushResponse), (status = 401, body = Problem), (status = 403, body = Problem)))]
 pub async fn push(
     State(state): State<AppState>,
-    NodeAuth(_node): NodeAuth,
+    NodeAuth(node): NodeAuth,
     ApiJson(req): ApiJson<PushRequest>,
 ) -> Result<Json<PushResponse>, ApiError> {
-    let report = state.node.ingest(req.ops).await?;
+    let report = state
+        .node
+        .ingest(req.ops, &format!("node:{}", node.0.node_id))
+        .await?;
     Ok(Json(PushResponse {
         applied: report.applied,
         known: report.known,
         gaps: report.gaps,
+        refused: report.refused,
         vv: report.vv,
     }))
 }

@@ -5,12 +5,13 @@ use aspk_domain::{Ticket, TicketStatus};
 use serde::{Deserialize, Serialize};
 
 /// Every kind of finding there is.
-const KINDS: [&str; 5] = [
+const KINDS: [&str; 6] = [
     "double_entry",
     "admitted_after_cancel",
     "oversell",
     "equivocation",
     "revoked_push",
+    "forged_op",
 ];
 
 /// A finding as a snapshot holds it.
@@ -47,7 +48,8 @@ impl<'de> Deserialize<'de> for Finding {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
     pub id: String,
-    /// `double_entry`, `admitted_after_cancel`, `oversell`, `equivocation`, `revoked_push`.
+    /// `double_entry`, `admitted_after_cancel`, `oversell`, `equivocation`, `revoked_push`,
+    /// `forged_op`.
     pub kind: &'static str,
     pub ticket: Option<u64>,
     pub slot: Option<String>,

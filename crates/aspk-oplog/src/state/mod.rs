@@ -55,6 +55,9 @@ pub struct NodeRecord {
     pub origin: String,
     pub token_hash: String,
     pub revoked: Option<String>,
+    /// The key it signs its ops with, when it is not a delegated ticket key.
+    #[serde(default)]
+    pub public_key: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -281,6 +284,7 @@ impl State {
                 name,
                 origin,
                 token_hash,
+                public_key,
             } => {
                 if let Some(e) = self.enrolments.get_mut(code_hash) {
                     e.used_by.get_or_insert_with(|| node_id.clone());
@@ -293,6 +297,7 @@ impl State {
                     origin: origin.clone(),
                     token_hash: token_hash.clone(),
                     revoked: None,
+                    public_key: public_key.clone(),
                 };
                 self.nodes.entry(node_id.clone()).or_insert(record);
             }
@@ -330,6 +335,12 @@ impl State {
                 }
             }
             OpBody::RevokedPushRefused { node_id, ops } => self.note_revoked_push(node_id, *ops),
+            OpBody::ForgedOpRefused {
+                origin,
+                seq,
+                from,
+                reason,
+            } => self.note_forged_op(origin, *seq, from, reason),
             // Folded by `apply_desk`.
             OpBody::ShiftOpened { .. }
             | OpBody::ShiftClosed { .. }
@@ -636,6 +647,31 @@ impl State {
         self.upsert(Finding {
             id,
             kind: "revoked_push",
+            ticket: None,
+            slot: None,
+            facts,
+            resolution: None,
+        });
+    }
+
+    fn note_forged_op(&mut self, origin: &str, seq: u64, from: &str, reason: &str) {
+        // Several nodes may refuse the same op, in any order: the reports are a sorted set.
+        let id = format!("forged_op:{origin}:{seq}");
+        let mut reports: Vec<String> = self
+            .findings
+            .get(&id)
+            .and_then(|f| f.facts["refused_by"].as_array().cloned())
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
+        reports.push(format!("{from}: {reason}"));
+        reports.sort();
+        reports.dedup();
+        let facts = serde_json::json!({"origin": origin, "seq": seq, "refused_by": reports});
+        self.upsert(Finding {
+            id,
+            kind: "forged_op",
             ticket: None,
             slot: None,
             facts,

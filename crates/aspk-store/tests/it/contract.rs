@@ -18,6 +18,7 @@ fn venue_op(origin: &str, seq: u64, name: &str) -> Op {
             currency: Currency::UAH,
             early_entry_minutes: 0,
         }),
+        sig: None,
     }
 }
 

@@ -96,6 +96,7 @@ fn synthetic_ops(origin: &str, count: u64) -> Vec<Op> {
             hlc: Hlc::from_parts(start_ms + seq, 0),
             actor: "user:kasa".into(),
             body,
+            sig: None,
         });
         if seq < count {
             seq += 1;
@@ -110,10 +111,27 @@ fn synthetic_ops(origin: &str, count: u64) -> Vec<Op> {
                 hlc: Hlc::from_parts(start_ms + seq, 0),
                 actor: "user:gate".into(),
                 body,
+                sig: None,
             });
         }
     }
     ops
+}
+
+/// Signs `ops` as the node holding `key` would have (on every core: it is set-up, not
+/// the measurement).
+fn sign_all(ops: &mut [Op], key: &aspk_ticket::IssuerKey) {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = ops.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        for part in ops.chunks_mut(chunk) {
+            scope.spawn(move || {
+                for op in part {
+                    op.sign_with(key.key_id, |m| key.sign_detached(m));
+                }
+            });
+        }
+    });
 }
 
 async fn fill(store: &dyn aspk_store::Store, ops: &[Op]) -> anyhow::Result<()> {
@@ -192,7 +210,9 @@ async fn catch_up(count: u64) -> anyhow::Result<()> {
     .await?;
     let site_store = aspk_store::open(&site_data.sqlite_url()).await?;
     let origin = site_data.origin()?;
-    fill(site_store.as_ref(), &synthetic_ops(&origin, count)).await?;
+    let mut ops = synthetic_ops(&origin, count);
+    sign_all(&mut ops, &site_data.ticket_key(config.key_id)?);
+    fill(site_store.as_ref(), &ops).await?;
     drop(site_store);
     let site = start_node(
         &site_data,
@@ -311,7 +331,7 @@ async fn gate_decisions(tickets: u32) -> anyhow::Result<()> {
             break;
         };
         cursor = last;
-        gate.ingest(chunk.into_iter().map(|s| s.op).collect())
+        gate.ingest(chunk.into_iter().map(|s| s.op).collect(), "cloud")
             .await?;
     }
     let who = aspk_app::Principal {
