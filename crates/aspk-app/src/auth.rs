@@ -1,8 +1,12 @@
 //! Staff accounts, passwords (argon2id) and bearer tokens.
 //!
-//! A token is `v1.<user>.<generation>.<expiry>.<mac>`, MACed with the node's token secret
-//! (keyed BLAKE3), so checking one needs no storage. A password change bumps the user's
-//! generation, which ends every token issued before.
+//! A token is `v2.<user>.<generation>.<expiry>.<key id>.<signature>`, signed with the
+//! node's published Ed25519 key (the cloud's root key, a site node's delegated one), so
+//! every node of the organisation accepts it: a box office page that fails over from the
+//! site node to the cloud stays signed in. A node without a published key (a gate) issues
+//! `v1.<user>.<generation>.<expiry>.<mac>`, MACed with its own token secret (keyed BLAKE3),
+//! which only it accepts. Checking either needs no storage. A password change bumps the
+//! user's generation, which ends every token issued before, on every node.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -209,31 +213,92 @@ impl Node {
 
     fn make_token(&self, user: &User, expires: i64) -> String {
         let name = URL_SAFE_NO_PAD.encode(user.username.as_str());
+        let key = self.ticket_key();
+        let published = self.with_keyring(|ring| {
+            ring.get(key.key_id)
+                .is_some_and(|k| k.to_bytes() == key.public().to_bytes())
+        });
+        if published {
+            let body = format!("v2.{name}.{}.{expires}.{}", user.generation, key.key_id);
+            let signature = key.sign_detached(&session_message(&body));
+            return format!("{body}.{}", URL_SAFE_NO_PAD.encode(signature));
+        }
         let body = format!("v1.{name}.{}.{expires}", user.generation);
         let mac = blake3::keyed_hash(self.token_secret(), body.as_bytes());
         format!("{body}.{}", URL_SAFE_NO_PAD.encode(&mac.as_bytes()[..20]))
     }
 
+    /// Whether `body` carries a genuine signature `sig` (v2: by a key of the organisation;
+    /// v1: this node's MAC).
+    fn token_genuine(&self, body: &str, sig: &str) -> bool {
+        let Ok(given) = URL_SAFE_NO_PAD.decode(sig) else {
+            return false;
+        };
+        if body.starts_with("v2.") {
+            if self.inner_sessions().contains(body, sig) {
+                let key_id = body
+                    .rsplit('.')
+                    .next()
+                    .and_then(|id| id.parse::<u16>().ok());
+                return key_id.is_some_and(|id| !self.key_holder_revoked(id));
+            }
+            let key_id = body
+                .rsplit('.')
+                .next()
+                .and_then(|id| id.parse::<u16>().ok());
+            let (Some(key_id), Ok(signature)) = (key_id, <[u8; 64]>::try_from(given)) else {
+                return false;
+            };
+            if self.key_holder_revoked(key_id) {
+                return false;
+            }
+            let ok = self.with_keyring(|ring| {
+                ring.get(key_id)
+                    .is_some_and(|k| k.verify_detached(&session_message(body), &signature))
+            });
+            if ok {
+                self.inner_sessions().remember(body, sig);
+            }
+            return ok;
+        }
+        let expected = blake3::keyed_hash(self.token_secret(), body.as_bytes());
+        given.len() == 20 && constant_time_eq(&given, &expected.as_bytes()[..20])
+    }
+
+    /// Whether key `key_id` was delegated to a node that has since been revoked: the
+    /// sessions it signed end with it.
+    fn key_holder_revoked(&self, key_id: u16) -> bool {
+        self.read(|s| {
+            let holder = s.key_meta.get(&key_id).and_then(|m| m.holder.as_ref());
+            holder.is_some_and(|origin| {
+                s.nodes
+                    .values()
+                    .any(|n| &n.origin == origin && n.revoked.is_some())
+            })
+        })
+    }
+
     /// The principal a bearer token stands for, if it is genuine, unexpired and current.
     pub fn authenticate(&self, token: &str) -> Result<Principal, AppError> {
-        let (body, mac) = token.rsplit_once('.').ok_or(AppError::Unauthenticated)?;
-        let expected = blake3::keyed_hash(self.token_secret(), body.as_bytes());
-        let given = URL_SAFE_NO_PAD
-            .decode(mac)
-            .map_err(|_| AppError::Unauthenticated)?;
-        if given.len() != 20 || !constant_time_eq(&given, &expected.as_bytes()[..20]) {
+        let (body, sig) = token.rsplit_once('.').ok_or(AppError::Unauthenticated)?;
+        if !self.token_genuine(body, sig) {
             return Err(AppError::Unauthenticated);
         }
         let mut parts = body.split('.');
-        let (Some("v1"), Some(name), Some(generation), Some(expires), None) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
+        let (Some(version), Some(name), Some(generation), Some(expires)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err(AppError::Unauthenticated);
         };
+        let key_part = parts.next();
+        let well_formed = match version {
+            "v1" => key_part.is_none(),
+            "v2" => key_part.is_some(),
+            _ => false,
+        };
+        if !well_formed || parts.next().is_some() {
+            return Err(AppError::Unauthenticated);
+        }
         let expires: i64 = expires.parse().map_err(|_| AppError::Unauthenticated)?;
         if expires < Utc::now().timestamp() {
             return Err(AppError::Unauthenticated);
@@ -361,6 +426,47 @@ impl Node {
     /// Whether `given` is the anti-forgery token of `session_token`.
     pub fn csrf_ok(&self, session_token: &str, given: &str) -> bool {
         constant_time_eq(self.csrf_token(session_token).as_bytes(), given.as_bytes())
+    }
+}
+
+/// What a v2 token's key signs: a domain tag keeps it apart from ticket codes and ops.
+fn session_message(body: &str) -> Vec<u8> {
+    let mut message = b"aspk/session/v2\0".to_vec();
+    message.extend_from_slice(body.as_bytes());
+    message
+}
+
+/// v2 tokens whose signature was checked already: the check costs an Ed25519
+/// verification, and a busy gate or box office presents the same token many times a
+/// second. Expiry and the user's generation are still checked every time.
+#[derive(Default)]
+pub(crate) struct SessionCache {
+    checked: parking_lot::Mutex<std::collections::HashSet<[u8; 32]>>,
+}
+
+/// Tokens remembered before the cache starts afresh.
+const SESSION_CACHE: usize = 4096;
+
+impl SessionCache {
+    fn key(body: &str, sig: &str) -> [u8; 32] {
+        let mut hasher = blake3::Hasher::new();
+        hasher
+            .update(body.as_bytes())
+            .update(b".")
+            .update(sig.as_bytes());
+        *hasher.finalize().as_bytes()
+    }
+
+    fn contains(&self, body: &str, sig: &str) -> bool {
+        self.checked.lock().contains(&Self::key(body, sig))
+    }
+
+    fn remember(&self, body: &str, sig: &str) {
+        let mut checked = self.checked.lock();
+        if checked.len() >= SESSION_CACHE {
+            checked.clear();
+        }
+        checked.insert(Self::key(body, sig));
     }
 }
 

@@ -84,6 +84,7 @@ struct Inner {
     role: NodeRole,
     serials: (u64, u64),
     sign_in_failures: crate::auth::Lockout,
+    sessions: crate::auth::SessionCache,
     start: StartInfo,
 }
 
@@ -157,6 +158,7 @@ impl Node {
             role,
             serials,
             sign_in_failures: Default::default(),
+            sessions: Default::default(),
             start,
         };
         let node = Node {
@@ -274,6 +276,10 @@ impl Node {
 
     pub(crate) fn lockout(&self) -> &crate::auth::Lockout {
         &self.inner.sign_in_failures
+    }
+
+    pub(crate) fn inner_sessions(&self) -> &crate::auth::SessionCache {
+        &self.inner.sessions
     }
 
     pub(crate) fn token_secret(&self) -> &[u8; 32] {

@@ -257,3 +257,4 @@ path-role-site_node = local server
 path-role-gate = gate
 path-via-upstream = { $role } · linked
 path-offline = { $role } · working alone (no link)
+path-fallback = on the fallback path

@@ -258,3 +258,4 @@ path-role-site_node = локальний сервер
 path-role-gate = турнікет
 path-via-upstream = { $role } · зв’язок є
 path-offline = { $role } · працює автономно (немає зв’язку)
+path-fallback = резервний шлях

@@ -106,6 +106,11 @@ impl PublicKey {
     pub(crate) fn verify_strict(&self, message: &[u8], signature: &Signature) -> bool {
         self.verifying.verify_strict(message, signature).is_ok()
     }
+
+    /// Strict verification of a signature made by [`IssuerKey::sign_detached`].
+    pub fn verify_detached(&self, message: &[u8], signature: &[u8; 64]) -> bool {
+        self.verify_strict(message, &Signature::from_bytes(signature))
+    }
 }
 
 impl fmt::Debug for PublicKey {

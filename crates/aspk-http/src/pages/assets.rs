@@ -16,6 +16,16 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../../../web/staff/box-office.js"),
     ),
     (
+        "failover.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../../web/staff/failover.js"),
+    ),
+    (
+        "handoff.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../../web/staff/handoff.js"),
+    ),
+    (
         "orders.js",
         "text/javascript; charset=utf-8",
         include_str!("../../../../web/staff/orders.js"),

@@ -22,6 +22,8 @@ pub struct Page {
     pub who: Principal,
     pub csrf: String,
     session: String,
+    /// This node's address as the browser reached it.
+    base: String,
     /// A language cookie to set (the page was asked for with `?lang=`).
     set_lang: Option<String>,
     pub state: AppState,
@@ -72,6 +74,7 @@ impl FromRequestParts<AppState> for Page {
             csrf: state.node.csrf_token(&session),
             who,
             session,
+            base: crate::extract::base_url(&parts.headers),
             set_lang,
             state: state.clone(),
         })
@@ -283,13 +286,15 @@ impl Page {
             "<!doctype html><html lang=\"{code}\"><head><meta charset=\"utf-8\">\
              <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
              <title>{title} · АСПК</title><link rel=\"stylesheet\" href=\"/static/staff.css\"></head>\
-             <body><header><strong class=\"brand\">АСПК</strong><nav aria-label=\"{nav}\">{links}</nav>\
+             <body{failover}><header><strong class=\"brand\">АСПК</strong><nav aria-label=\"{nav}\">{links}</nav>\
              {path}<span class=\"who\">{user} · {role}</span>\
              <a class=\"lang\" href=\"?lang={other}\">{switch}</a>\
              <form method=\"post\" action=\"/sign-out\">{csrf}<button>{sign_out}</button></form></header>\
-             <main><h1>{title}</h1>{body}</main></body></html>",
+             <main><h1>{title}</h1>{body}</main>\
+             <script type=\"module\" src=\"/static/failover.js\"></script></body></html>",
             code = self.lang.code(),
             title = escape(title),
+            failover = self.failover_data(),
             path = self.path_badge(),
             nav = self.e("nav-label"),
             user = escape(self.who.username.as_str()),
@@ -297,6 +302,23 @@ impl Page {
             switch = self.e("language-switch"),
             csrf = self.csrf_field(),
             sign_out = self.e("sign-out"),
+        )
+    }
+
+    /// What `failover.js` needs: the endpoints in order of preference (this node as the
+    /// browser reached it, then its upstreams), the session token to carry to another of
+    /// them (v2 tokens hold at every node of the organisation), and the badge's words.
+    fn failover_data(&self) -> String {
+        let endpoints: Vec<String> = std::iter::once(self.base.clone())
+            .chain(self.state.upstream.iter().flat_map(|u| u.get().urls))
+            .filter(|u| !u.is_empty())
+            .map(|u| u.trim_end_matches('/').to_owned())
+            .collect();
+        format!(
+            " data-endpoints=\"{}\" data-roam=\"{}\" data-fallback=\"{}\"",
+            escape(&serde_json::to_string(&endpoints).unwrap_or_default()),
+            escape(&self.session),
+            self.e("path-fallback"),
         )
     }
 

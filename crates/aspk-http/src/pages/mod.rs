@@ -28,6 +28,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(sign_in::page).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
+        .route(
+            "/handoff",
+            get(sign_in::handoff_page).post(sign_in::handoff),
+        )
         .route("/status", get(status::page))
         .route("/static/{file}", get(assets::file))
         .route("/box-office", get(box_office::page))

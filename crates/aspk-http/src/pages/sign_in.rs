@@ -87,15 +87,7 @@ pub async fn submit(
     let (lang, _) = page_lang(&headers, uri.query());
     match state.node.sign_in(&f.username, &f.password).await {
         Ok(issued) => {
-            // `Secure` when the app is reached over HTTPS (a TLS proxy in front of it).
-            let secure = headers
-                .get("x-forwarded-proto")
-                .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"https"));
-            let cookie = format!(
-                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age=57600{}",
-                issued.token,
-                if secure { "; Secure" } else { "" }
-            );
+            let cookie = session_cookie(&issued.token, &headers);
             let mut response = with_cookie(redirect(home(issued.role)), Some(cookie));
             // The person's own language follows them to any workstation.
             let chosen = aspk_domain::Username::parse(&f.username)
@@ -116,6 +108,49 @@ pub async fn submit(
             let page = sign_in_layout(lang, &form(lang, Some(t(lang, key))));
             (status, Html(page)).into_response()
         }
+    }
+}
+
+/// The session cookie for `token`; `Secure` when the app is reached over HTTPS (a TLS
+/// proxy in front of it).
+fn session_cookie(token: &str, headers: &HeaderMap) -> String {
+    let secure = headers
+        .get("x-forwarded-proto")
+        .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"https"));
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=57600{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// Where a page that fails over lands on the other node: `handoff.js` takes the session
+/// token from the address's fragment (never sent to a server), trades it for this node's
+/// cookie and goes on to the page the person was on.
+pub async fn handoff_page() -> Response {
+    Html(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>АСПК</title>\
+         <script type=\"module\" src=\"/static/handoff.js\"></script></head><body></body></html>",
+    )
+    .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct Handoff {
+    token: String,
+}
+
+/// Sets the session cookie for a token another node of the organisation issued.
+pub async fn handoff(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::Json(h): axum::Json<Handoff>,
+) -> Response {
+    match state.node.authenticate(&h.token) {
+        Ok(_) => with_cookie(
+            StatusCode::NO_CONTENT.into_response(),
+            Some(session_cookie(&h.token, &headers)),
+        ),
+        Err(_) => StatusCode::UNAUTHORIZED.into_response(),
     }
 }
 

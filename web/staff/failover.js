@@ -1,0 +1,87 @@
+// Endpoint failover for every staff page. Plain ES module, no build step.
+// The page knows the endpoints in order of preference (the node it came from, then that
+// node's upstreams; kept in localStorage so the list survives the move to another node).
+// It checks its own node every 0.7 s; after two failures in a row (within 3 s of the
+// node dying) it moves to the first other endpoint that answers, carrying the session
+// (a token every node of the organisation accepts) through /handoff. On a less preferred
+// endpoint it keeps looking for a more preferred one, and moves back as soon as one
+// answers, unless a sale is being typed. The path badge says when it is on a fallback.
+
+const KEY = 'aspk.endpoints';
+const EVERY_MS = 700;
+const PROBE_MS = 800;
+
+const body = document.body;
+const here = location.origin;
+const served = JSON.parse(body.dataset.endpoints || '[]');
+if (served.length > 1) localStorage.setItem(KEY, JSON.stringify(served));
+const known = JSON.parse(localStorage.getItem(KEY) || '[]');
+const endpoints = (served.length > 1 ? served : known).map((u) => u.replace(/\/$/, ''));
+const rank = endpoints.indexOf(here);
+
+/** Whether `url` answers: its own node must say healthy; another need only be reachable. */
+async function answers(url) {
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(), PROBE_MS);
+  try {
+    const same = url === here;
+    const res = await fetch(`${url}/healthz`, {
+      mode: same ? 'same-origin' : 'no-cors', cache: 'no-store', signal: stop.signal,
+    });
+    return !same || res.ok;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Something typed that a move would lose: quantities or cash tendered at the box office. */
+function busy() {
+  const qty = [...document.querySelectorAll('input.qty')].some((q) => Number(q.value) > 0);
+  return qty || Boolean(document.getElementById('tendered')?.value);
+}
+
+function moveTo(url) {
+  const params = new URLSearchParams({
+    token: body.dataset.roam || '',
+    next: location.pathname + location.search,
+    endpoints: JSON.stringify(endpoints),
+  });
+  self.aspkFailover.movingTo = url;
+  location.replace(`${url}/handoff#${params}`);
+}
+
+async function firstAnswering(candidates) {
+  for (const url of candidates) {
+    if (url !== here && (await answers(url))) return url;
+  }
+  return null;
+}
+
+let failures = 0;
+async function check() {
+  if (await answers(here)) {
+    failures = 0;
+    if (rank > 0 && !busy()) {
+      const better = await firstAnswering(endpoints.slice(0, rank));
+      if (better) return moveTo(better);
+    }
+  } else if (++failures >= 2) {
+    const other = await firstAnswering(endpoints);
+    if (other) return moveTo(other);
+  }
+  setTimeout(check, EVERY_MS);
+}
+
+self.aspkFailover = { endpoints, rank, movingTo: null };
+if (endpoints.length > 1 && rank !== -1 && body.dataset.roam) {
+  if (rank > 0) {
+    const badge = document.getElementById('path');
+    if (badge) {
+      badge.classList.add('path-fallback');
+      badge.textContent += ` · ${body.dataset.fallback}`;
+    }
+  }
+  setTimeout(check, EVERY_MS);
+}
