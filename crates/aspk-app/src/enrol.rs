@@ -35,6 +35,9 @@ pub struct Enrolled {
     /// For a site node: the key id and serial block delegated to its ticket key.
     pub key_id: Option<u16>,
     pub serials: Option<(u64, u64)>,
+    /// The organisation's root keys (id, 64 hex digits): the new node trusts these, and
+    /// root keys they sign, and no others.
+    pub trust_anchors: Vec<(u16, String)>,
 }
 
 /// A node that presented a valid token.
@@ -149,6 +152,12 @@ impl Node {
                 });
             }
             let (role, venue) = (enrolment.role.clone(), enrolment.venue.clone());
+            let trust_anchors: Vec<(u16, String)> = state
+                .keys
+                .iter()
+                .filter(|(id, _)| state.key_meta.get(id).is_none_or(|m| m.holder.is_none()))
+                .map(|(id, hex)| (*id, hex.clone()))
+                .collect();
             let mut ops = Vec::new();
             let (mut key_id, mut serials) = (None, None);
             if role == "site_node" {
@@ -194,6 +203,7 @@ impl Node {
                 venue: venue.to_string(),
                 key_id,
                 serials,
+                trust_anchors,
             })
         })
         .await

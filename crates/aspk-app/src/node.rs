@@ -85,6 +85,8 @@ struct Inner {
     serials: (u64, u64),
     sign_in_failures: crate::auth::Lockout,
     sessions: crate::auth::SessionCache,
+    /// Root keys (id, bytes) this node was given at enrolment.
+    trust_anchors: RwLock<Vec<(u16, [u8; 32])>>,
     start: StartInfo,
 }
 
@@ -159,6 +161,7 @@ impl Node {
             serials,
             sign_in_failures: Default::default(),
             sessions: Default::default(),
+            trust_anchors: Default::default(),
             start,
         };
         let node = Node {
@@ -234,6 +237,18 @@ impl Node {
         &self,
         decide: impl FnOnce(&mut Batch<'_>) -> Result<T, AppError> + Send + 'static,
     ) -> Result<T, AppError> {
+        self.enqueue(decide)
+            .await?
+            .await
+            .map_err(|_| AppError::Unavailable("the writer has stopped".into()))?
+    }
+
+    /// Hands a change to the writer and returns where its outcome will arrive, once
+    /// durable: changes are decided in the order they were enqueued.
+    pub(crate) async fn enqueue<T: Send + 'static>(
+        &self,
+        decide: impl FnOnce(&mut Batch<'_>) -> Result<T, AppError> + Send + 'static,
+    ) -> Result<oneshot::Receiver<Result<T, AppError>>, AppError> {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |batch| -> Completion {
             match decide(batch) {
@@ -251,8 +266,7 @@ impl Node {
             .send(job)
             .await
             .map_err(|_| AppError::Unavailable("the writer has stopped".into()))?;
-        rx.await
-            .map_err(|_| AppError::Unavailable("the writer has stopped".into()))?
+        Ok(rx)
     }
 
     /// Stops this node's writer where it is, as `kill -9` would stop the process: ops not
@@ -276,6 +290,16 @@ impl Node {
 
     pub(crate) fn lockout(&self) -> &crate::auth::Lockout {
         &self.inner.sign_in_failures
+    }
+
+    /// Sets the root keys this node was given at enrolment: from then on a root key it has
+    /// not seen counts only when a trusted root key signed it (see `aspk_oplog::sig`).
+    pub fn set_trust_anchors(&self, anchors: Vec<(u16, [u8; 32])>) {
+        *self.inner.trust_anchors.write() = anchors;
+    }
+
+    pub(crate) fn trust_anchors(&self) -> Vec<(u16, [u8; 32])> {
+        self.inner.trust_anchors.read().clone()
     }
 
     pub(crate) fn inner_sessions(&self) -> &crate::auth::SessionCache {

@@ -6,12 +6,14 @@ use std::collections::BTreeMap;
 use aspk_oplog::{Op, OpBody, SigVerdict, Verifier};
 
 use crate::datadir::to_hex;
-use crate::{AppError, Ingested, Node};
+use crate::{AppError, Batch, Ingested, Node};
 
 /// Most ops taken in one call.
 pub const MAX_INGEST: usize = 10_000;
 /// Signatures checked on the caller's thread; more go to the blocking pool.
 const CHECK_INLINE: usize = 16;
+/// Ops checked, then handed to the writer, at a time.
+const PART: usize = 500;
 
 #[derive(Debug, Clone, Default)]
 pub struct IngestReport {
@@ -30,7 +32,8 @@ pub struct IngestReport {
 
 impl Node {
     /// Applies and stores ops from another node (`from`: who handed them over, for the
-    /// findings), durably, before returning. Signatures are checked first, off the writer.
+    /// findings), durably, before returning. Signatures are checked first, off the writer,
+    /// a part at a time: while the writer stores one part the next is being checked.
     pub async fn ingest(&self, ops: Vec<Op>, from: &str) -> Result<IngestReport, AppError> {
         if ops.len() > MAX_INGEST {
             return Err(AppError::invalid(
@@ -41,63 +44,98 @@ impl Node {
         let has_keys = ops
             .iter()
             .any(|op| matches!(op.body, OpBody::KeyPublished { .. }));
-        let (ops, verdicts) = self.check_signatures(ops).await?;
-        let from = from.to_owned();
-        let report = self
-            .submit(move |batch| {
-                let mut report = IngestReport::default();
-                let mut forged = Vec::new();
-                for (op, verdict) in ops.into_iter().zip(verdicts) {
-                    let (origin, seq) = (op.origin.clone(), op.seq);
-                    match batch.ingest(op, verdict) {
-                        Ingested::Applied => report.applied += 1,
-                        Ingested::Known => report.known += 1,
-                        Ingested::Gap => report.gaps += 1,
-                        Ingested::Refused(reason) => {
-                            tracing::error!(%origin, seq, %from, reason, "refused a forged op");
-                            report.refused += 1;
-                            forged.push(OpBody::ForgedOpRefused {
-                                origin,
-                                seq,
-                                from: from.clone(),
-                                reason: reason.to_owned(),
-                            });
-                        }
-                    }
-                }
-                if !forged.is_empty() {
-                    batch.record("system:replication", forged);
-                }
-                report.vv = batch.state().applied.clone();
-                Ok(report)
-            })
-            .await?;
+        let anchors = self.trust_anchors();
+        let mut verifier = self.read(Verifier::of).with_anchors(&anchors);
+        let mut pending = Vec::new();
+        let mut rest = ops;
+        while !rest.is_empty() {
+            let tail = rest.split_off(rest.len().min(PART));
+            let part = std::mem::replace(&mut rest, tail);
+            let (part, verdicts, checked) = check_signatures(verifier, part).await?;
+            verifier = checked;
+            pending.push(
+                self.enqueue(take_in(part, verdicts, from.to_owned()))
+                    .await?,
+            );
+        }
+        let mut report = IngestReport {
+            vv: self.version_vector(),
+            ..IngestReport::default()
+        };
+        for outcome in pending {
+            let part = outcome
+                .await
+                .map_err(|_| AppError::Unavailable("the writer has stopped".into()))??;
+            report.applied += part.applied;
+            report.known += part.known;
+            report.gaps += part.gaps;
+            report.refused += part.refused;
+            report.vv = part.vv;
+        }
         if has_keys {
             self.refresh_keyring();
         }
         Ok(report)
     }
 
-    /// Checks the signatures of `ops` against the keys the state knows (and those the ops
-    /// themselves publish), on the blocking pool when there are many.
-    async fn check_signatures(&self, ops: Vec<Op>) -> Result<(Vec<Op>, Vec<SigVerdict>), AppError> {
-        let mut verifier = self.read(Verifier::of);
-        if ops.len() <= CHECK_INLINE {
-            let verdicts = verifier.check_all(&ops, 1);
-            return Ok((ops, verdicts));
-        }
-        tokio::task::spawn_blocking(move || {
-            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-            let verdicts = verifier.check_all(&ops, threads);
-            (ops, verdicts)
-        })
-        .await
-        .map_err(|e| AppError::Internal(e.into()))
-    }
-
     /// What this node holds, per origin.
     pub fn version_vector(&self) -> BTreeMap<String, u64> {
         self.read(|s| s.applied.clone())
+    }
+}
+
+/// Checks the signatures of `ops` with `verifier` (which learns the keys they publish),
+/// on the blocking pool when there are many.
+async fn check_signatures(
+    mut verifier: Verifier,
+    ops: Vec<Op>,
+) -> Result<(Vec<Op>, Vec<SigVerdict>, Verifier), AppError> {
+    if ops.len() <= CHECK_INLINE {
+        let verdicts = verifier.check_all(&ops, 1);
+        return Ok((ops, verdicts, verifier));
+    }
+    tokio::task::spawn_blocking(move || {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let verdicts = verifier.check_all(&ops, threads);
+        (ops, verdicts, verifier)
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))
+}
+
+/// The writer's part of taking in `ops`: each is applied if its signature holds and it is
+/// the next of its origin; forged ones become `forged_op` findings.
+fn take_in(
+    ops: Vec<Op>,
+    verdicts: Vec<SigVerdict>,
+    from: String,
+) -> impl FnOnce(&mut Batch<'_>) -> Result<IngestReport, AppError> + Send + 'static {
+    move |batch| {
+        let mut report = IngestReport::default();
+        let mut forged = Vec::new();
+        for (op, verdict) in ops.into_iter().zip(verdicts) {
+            let (origin, seq) = (op.origin.clone(), op.seq);
+            match batch.ingest(op, verdict) {
+                Ingested::Applied => report.applied += 1,
+                Ingested::Known => report.known += 1,
+                Ingested::Gap => report.gaps += 1,
+                Ingested::Refused(reason) => {
+                    tracing::error!(%origin, seq, %from, reason, "refused a forged op");
+                    report.refused += 1;
+                    forged.push(OpBody::ForgedOpRefused {
+                        origin,
+                        seq,
+                        from: from.clone(),
+                        reason: reason.to_owned(),
+                    });
+                }
+            }
+        }
+        if !forged.is_empty() {
+            batch.record("system:replication", forged);
+        }
+        report.vv = batch.state().applied.clone();
+        Ok(report)
     }
 }
 

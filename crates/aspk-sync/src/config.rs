@@ -19,6 +19,19 @@ pub struct UpstreamConfig {
     /// The delegated ticket key (site nodes; 0 for gates, which never sell).
     pub key_id: u16,
     pub serials: (u64, u64),
+    /// The organisation's root keys (id, 64 hex digits) given at enrolment.
+    #[serde(default)]
+    pub trust_anchors: Vec<(u16, String)>,
+}
+
+impl UpstreamConfig {
+    /// The trust anchors as key bytes, for [`aspk_app::Node::set_trust_anchors`].
+    pub fn anchors(&self) -> Vec<(u16, [u8; 32])> {
+        self.trust_anchors
+            .iter()
+            .filter_map(|(id, hex)| aspk_app::parse_hex32(hex).map(|bytes| (*id, bytes)))
+            .collect()
+    }
 }
 
 fn site_node() -> String {
@@ -55,6 +68,14 @@ struct Redeemed {
     venue: String,
     key_id: Option<u16>,
     serials: Option<(u64, u64)>,
+    #[serde(default)]
+    trust_anchors: Vec<Anchor>,
+}
+
+#[derive(Deserialize)]
+struct Anchor {
+    key_id: u16,
+    public_key: String,
 }
 
 /// First start of a site node or gate: presents the enrolment code and the public half of
@@ -129,6 +150,11 @@ pub async fn enrol(
             role: r.role,
             key_id,
             serials,
+            trust_anchors: r
+                .trust_anchors
+                .into_iter()
+                .map(|a| (a.key_id, a.public_key))
+                .collect(),
         };
         config.save(data.path())?;
         return Ok(config);

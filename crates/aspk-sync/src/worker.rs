@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::client::{Client, SyncError};
 use crate::UpstreamConfig;
 
-const BATCH: u32 = 2_000;
+const BATCH: u32 = 5_000;
 const ROUND_PAUSE: Duration = Duration::from_millis(200);
 const RETRY_PREFERRED: Duration = Duration::from_secs(3);
 const LEASE_EVERY: Duration = Duration::from_secs(2);

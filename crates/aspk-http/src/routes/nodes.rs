@@ -60,7 +60,8 @@ pub struct RedeemRequest {
     pub name: String,
     /// The new node's origin id in the op log (it generates one).
     pub origin: String,
-    /// Site nodes: the public half of their ticket-signing key, 64 hex digits.
+    /// Site nodes and gates: the public half of their key, 64 hex digits (a site node's
+    /// becomes its delegated ticket key; a gate signs its ops with it).
     pub public_key: Option<String>,
 }
 
@@ -72,6 +73,16 @@ pub struct RedeemResponse {
     pub venue: String,
     pub key_id: Option<u16>,
     pub serials: Option<(u64, u64)>,
+    /// The organisation's root keys: the new node trusts these (and root keys they sign)
+    /// and no others.
+    pub trust_anchors: Vec<TrustAnchor>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct TrustAnchor {
+    pub key_id: u16,
+    /// 64 hex digits.
+    pub public_key: String,
 }
 
 fn parse_key(hex: &str) -> Result<[u8; 32], AppError> {
@@ -100,6 +111,11 @@ pub async fn redeem(
             venue: e.venue,
             key_id: e.key_id,
             serials: e.serials,
+            trust_anchors: e
+                .trust_anchors
+                .into_iter()
+                .map(|(key_id, public_key)| TrustAnchor { key_id, public_key })
+                .collect(),
         }),
     ))
 }

@@ -252,9 +252,11 @@ async fn catch_up(count: u64) -> anyhow::Result<()> {
         count as f64 / took.as_secs_f64()
     );
 
-    // Steady-state lag: one more op at the site, seen at the cloud.
+    // Steady-state lag: one more op at the site, seen at the cloud, once the catch-up's
+    // aftermath (snapshots, the last rounds) has settled.
+    tokio::time::sleep(Duration::from_secs(2)).await;
     let mut lags = Vec::new();
-    for _ in 0..10 {
+    for _ in 0..20 {
         let before = cloud.version_vector().get(&origin).copied().unwrap_or(0);
         let t = Instant::now();
         site.submit(|b| {

@@ -209,6 +209,7 @@ async fn start_site_node(args: &ServeArgs) -> anyhow::Result<(Opened, Arc<Upstre
         serials: config.serials,
     };
     let opened = node::start(data, args.database.as_deref(), identity).await?;
+    opened.node.set_trust_anchors(config.anchors());
     let status = Arc::new(UpstreamStatus::default());
     let policy = LeasePolicy {
         seats: args.lease_seats,

@@ -25,6 +25,11 @@ async fn pair(app: &TestApp, admin: &str, role: &str, name: &str) -> (String, St
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{r}");
+    // The trust anchors: the organisation's root key, and no delegated one.
+    let anchors = r["trust_anchors"].as_array().unwrap();
+    assert_eq!(anchors.len(), 1, "{r}");
+    assert_eq!(anchors[0]["key_id"], 1);
+    assert_eq!(anchors[0]["public_key"].as_str().unwrap().len(), 64);
     (
         r["node_id"].as_str().unwrap().to_owned(),
         r["token"].as_str().unwrap().to_owned(),

@@ -1,6 +1,10 @@
-//! Staff sessions across nodes: a token a node signs with its published key holds at every
-//! node of the organisation (a box office page that fails over stays signed in), and ends
-//! everywhere when the person's password changes or the signing node is revoked.
+//! Two nodes of one organisation (a cloud and a site node enrolled with it, on in-memory
+//! stores): staff sessions hold at both, and the site node trusts only the root key it was
+//! given at enrolment.
+//!
+//! A token a node signs with its published key holds at every node of the organisation (a
+//! box office page that fails over stays signed in), and ends everywhere when the person's
+//! password changes or the signing node is revoked.
 
 #![allow(clippy::unwrap_used)]
 
@@ -69,6 +73,12 @@ async fn cloud_and_site() -> (Node, Arc<MemoryStore>, Node, Arc<MemoryStore>) {
         enrolled.serials.unwrap(),
     )
     .await;
+    let anchors = enrolled
+        .trust_anchors
+        .iter()
+        .map(|(id, hex)| (*id, aspk_app::parse_hex32(hex).unwrap()))
+        .collect();
+    site.set_trust_anchors(anchors);
     replicate(&cloud_store, &site).await;
     (cloud, cloud_store, site, site_store)
 }
@@ -147,4 +157,28 @@ async fn a_new_password_or_a_revoked_node_ends_sessions_everywhere() {
         cloud.authenticate(&admins).is_err(),
         "a revoked site node's sessions end"
     );
+}
+
+#[tokio::test]
+async fn a_root_key_the_site_node_was_not_given_is_refused() {
+    let (_, _, site, _) = cloud_and_site().await;
+    let evil = IssuerKey::from_bytes(9, &[9; 32]);
+    let mut op = aspk_oplog::Op {
+        origin: "evil-origin-1".into(),
+        seq: 1,
+        hlc: aspk_oplog::Hlc(1),
+        actor: "system".into(),
+        body: aspk_oplog::OpBody::KeyPublished {
+            key_id: 9,
+            public_key: aspk_app::to_hex(&evil.public().to_bytes()),
+            holder: None,
+            serials: Some(CLOUD_SERIALS),
+        },
+        sig: None,
+    };
+    op.sign_with(9, |m| evil.sign_detached(m));
+    let report = site.ingest(vec![op], "peer").await.unwrap();
+    assert_eq!((report.applied, report.refused), (0, 1));
+    assert!(site.read(|s| !s.keys.contains_key(&9)));
+    assert!(site.read(|s| s.findings.contains_key("forged_op:evil-origin-1:1")));
 }
