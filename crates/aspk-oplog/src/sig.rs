@@ -308,6 +308,18 @@ impl Verifier {
     }
 
     fn expect(&self, op: &Op) -> Expect {
+        match self.expect_signer(op) {
+            // With trust anchors every key a node learns must come from a trusted key.
+            Expect::Verdict(SigVerdict::Unverifiable) if self.anchored && teaches_keys(op) => {
+                Expect::Verdict(SigVerdict::Forged(
+                    "it publishes a key, and no key this node trusts signed it",
+                ))
+            }
+            expect => expect,
+        }
+    }
+
+    fn expect_signer(&self, op: &Op) -> Expect {
         use SigVerdict::*;
         let Some(sig) = op.sig else {
             return Expect::Verdict(match self.bound.get(&op.origin) {
@@ -571,6 +583,12 @@ mod tests {
         assert!(matches!(anchored().check(&other), SigVerdict::Forged(_)));
         // Without anchors the first root key is taken on its own signature.
         assert_eq!(Verifier::default().check(&other), SigVerdict::Valid);
+        // An unsigned key publication, or one signed by a key nobody vouched for.
+        let unsigned = op("evil", 1, key_published(7, &key(7), Some("site")));
+        assert!(matches!(anchored().check(&unsigned), SigVerdict::Forged(_)));
+        let stranger = signed(unsigned.clone(), 6, &key(6));
+        assert!(matches!(anchored().check(&stranger), SigVerdict::Forged(_)));
+        assert_eq!(Verifier::default().check(&unsigned), SigVerdict::Unverifiable);
         // A new root key that a trusted one signed is taken, and then vouches in turn.
         let rotated = signed(op("cloud", 2, key_published(8, &key(8), None)), 1, &key(1));
         let mut verifier = anchored();
