@@ -235,23 +235,19 @@ impl Node {
             return false;
         };
         if body.starts_with("v2.") {
-            if self.inner_sessions().contains(body, sig) {
-                let key_id = body
-                    .rsplit('.')
-                    .next()
-                    .and_then(|id| id.parse::<u16>().ok());
-                return key_id.is_some_and(|id| !self.key_holder_revoked(id));
-            }
             let key_id = body
                 .rsplit('.')
                 .next()
                 .and_then(|id| id.parse::<u16>().ok());
-            let (Some(key_id), Ok(signature)) = (key_id, <[u8; 64]>::try_from(given)) else {
+            let Some(key_id) = key_id.filter(|id| !self.key_holder_revoked(*id)) else {
                 return false;
             };
-            if self.key_holder_revoked(key_id) {
-                return false;
+            if self.inner_sessions().contains(body, sig) {
+                return true;
             }
+            let Ok(signature) = <[u8; 64]>::try_from(given) else {
+                return false;
+            };
             let ok = self.with_keyring(|ring| {
                 ring.get(key_id)
                     .is_some_and(|k| k.verify_detached(&session_message(body), &signature))

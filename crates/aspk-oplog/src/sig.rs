@@ -588,7 +588,10 @@ mod tests {
         assert!(matches!(anchored().check(&unsigned), SigVerdict::Forged(_)));
         let stranger = signed(unsigned.clone(), 6, &key(6));
         assert!(matches!(anchored().check(&stranger), SigVerdict::Forged(_)));
-        assert_eq!(Verifier::default().check(&unsigned), SigVerdict::Unverifiable);
+        assert_eq!(
+            Verifier::default().check(&unsigned),
+            SigVerdict::Unverifiable
+        );
         // A new root key that a trusted one signed is taken, and then vouches in turn.
         let rotated = signed(op("cloud", 2, key_published(8, &key(8), None)), 1, &key(1));
         let mut verifier = anchored();
