@@ -148,7 +148,7 @@ fn batch_holds(ops: &[Op], chunk: &[(usize, VerifyingKey)]) -> bool {
 }
 
 /// Signatures verified together.
-const BATCH: usize = 64;
+const BATCH: usize = 256;
 
 /// Fewest signatures worth a thread of their own.
 const PER_THREAD: usize = 64;
