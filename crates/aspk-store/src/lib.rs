@@ -38,6 +38,17 @@ pub struct StoredOp {
     pub op: Op,
 }
 
+/// An op as the JSON it travels in, with this store's commit position: a node relays it
+/// without decoding it (the body is stored as JSON already).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawOp {
+    pub cursor: i64,
+    pub origin: String,
+    pub seq: u64,
+    /// The op exactly as `serde_json` reads it into an [`Op`].
+    pub json: String,
+}
+
 #[async_trait::async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Writes ops in one transaction. Returns only after the commit is durable.
@@ -45,6 +56,23 @@ pub trait Store: Send + Sync + 'static {
 
     /// Up to `limit` ops after `cursor` (exclusive), in commit order. Start with cursor 0.
     async fn read_after(&self, cursor: i64, limit: u32) -> Result<Vec<StoredOp>, StoreError>;
+
+    /// [`Store::read_after`], each op as its JSON.
+    async fn read_raw_after(&self, cursor: i64, limit: u32) -> Result<Vec<RawOp>, StoreError> {
+        let stored = self.read_after(cursor, limit).await?;
+        stored
+            .into_iter()
+            .map(|s| {
+                let json = serde_json::to_string(&s.op).map_err(|e| StoreError::Other(e.into()))?;
+                Ok(RawOp {
+                    cursor: s.cursor,
+                    origin: s.op.origin,
+                    seq: s.op.seq,
+                    json,
+                })
+            })
+            .collect()
+    }
 
     /// The op `origin` wrote as number `seq`, if stored here. The derived state keeps
     /// ticket codes out of memory and reads them back through this.
@@ -107,6 +135,38 @@ pub(crate) fn decode(
         actor,
         body,
         sig,
+    })
+}
+
+/// An op's JSON from its stored columns: the fields, in the order, `serde_json` writes
+/// an [`Op`] in (the body column holds the body's JSON).
+pub(crate) fn raw_op(
+    cursor: i64,
+    origin: String,
+    seq: i64,
+    hlc: i64,
+    actor: &str,
+    body: &str,
+    sig: Option<&str>,
+) -> Result<RawOp, StoreError> {
+    let text = |s: &str| serde_json::to_string(s).map_err(|e| StoreError::Other(e.into()));
+    let mut json = String::with_capacity(body.len() + actor.len() + origin.len() + 200);
+    json.push_str("{\"origin\":");
+    json.push_str(&text(&origin)?);
+    json.push_str(&format!(",\"seq\":{seq},\"hlc\":{hlc},\"actor\":"));
+    json.push_str(&text(actor)?);
+    json.push_str(",\"body\":");
+    json.push_str(body);
+    if let Some(sig) = sig {
+        json.push_str(",\"sig\":");
+        json.push_str(&text(sig)?);
+    }
+    json.push('}');
+    Ok(RawOp {
+        cursor,
+        origin,
+        seq: u64::try_from(seq).unwrap_or(0),
+        json,
     })
 }
 

@@ -7,7 +7,9 @@ use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use tokio::sync::Mutex;
 
 use crate::sqlite::seq_ranges;
-use crate::{classify, decode, encode, now_millis, AppendReport, Store, StoreError, StoredOp};
+use crate::{
+    classify, decode, encode, now_millis, raw_op, AppendReport, RawOp, Store, StoreError, StoredOp,
+};
 
 /// PostgreSQL, for many venues: commits are synchronous (the server default).
 pub struct PostgresStore {
@@ -107,6 +109,29 @@ impl Store for PostgresStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(row_to_stored).collect()
+    }
+
+    async fn read_raw_after(&self, cursor: i64, limit: u32) -> Result<Vec<RawOp>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, origin, seq, hlc, actor, body, sig FROM ops WHERE id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(cursor)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                raw_op(
+                    row.try_get(0)?,
+                    row.try_get(1)?,
+                    row.try_get(2)?,
+                    row.try_get(3)?,
+                    row.try_get::<&str, _>(4)?,
+                    row.try_get::<&str, _>(5)?,
+                    row.try_get::<Option<&str>, _>(6)?,
+                )
+            })
+            .collect()
     }
 
     async fn get_op(&self, origin: &str, seq: u64) -> Result<Option<StoredOp>, StoreError> {

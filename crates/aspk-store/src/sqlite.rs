@@ -8,7 +8,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use tokio::sync::Mutex;
 
-use crate::{classify, decode, encode, now_millis, AppendReport, Store, StoreError, StoredOp};
+use crate::{
+    classify, decode, encode, now_millis, raw_op, AppendReport, RawOp, Store, StoreError, StoredOp,
+};
 
 /// The embedded default: one SQLite file in WAL mode with `synchronous = FULL`.
 pub struct SqliteStore {
@@ -124,6 +126,29 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(row_to_stored).collect()
+    }
+
+    async fn read_raw_after(&self, cursor: i64, limit: u32) -> Result<Vec<RawOp>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, origin, seq, hlc, actor, body, sig FROM ops WHERE id > ? ORDER BY id LIMIT ?",
+        )
+        .bind(cursor)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                raw_op(
+                    row.try_get(0)?,
+                    row.try_get(1)?,
+                    row.try_get(2)?,
+                    row.try_get(3)?,
+                    row.try_get::<&str, _>(4)?,
+                    row.try_get::<&str, _>(5)?,
+                    row.try_get::<Option<&str>, _>(6)?,
+                )
+            })
+            .collect()
     }
 
     async fn get_op(&self, origin: &str, seq: u64) -> Result<Option<StoredOp>, StoreError> {

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aspk_oplog::Op;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 /// Why a call failed, and whether trying again (or another endpoint) can help.
 #[derive(Debug, thiserror::Error)]
@@ -53,11 +53,6 @@ pub struct Pushed {
     #[serde(default)]
     pub refused: usize,
     pub vv: BTreeMap<String, u64>,
-}
-
-#[derive(Serialize)]
-struct PushBody<'a> {
-    ops: &'a [Op],
 }
 
 /// Calls to one node's replication API with a node token.
@@ -129,9 +124,18 @@ impl Client {
         self.send(&url, self.http.get(&url)).await
     }
 
-    pub async fn push(&self, base: &str, ops: &[Op]) -> Result<Pushed, SyncError> {
+    /// Pushes ops given as their JSON (as the store keeps them: nothing is decoded).
+    pub async fn push(&self, base: &str, ops: &[String]) -> Result<Pushed, SyncError> {
         let url = format!("{base}/api/v1/sync/push");
-        let body = serde_json::to_vec(&PushBody { ops }).unwrap_or_default();
+        let mut body = String::with_capacity(ops.iter().map(|o| o.len() + 1).sum::<usize>() + 16);
+        body.push_str("{\"ops\":[");
+        for (i, op) in ops.iter().enumerate() {
+            if i > 0 {
+                body.push(',');
+            }
+            body.push_str(op);
+        }
+        body.push_str("]}");
         let req = self
             .http
             .post(&url)

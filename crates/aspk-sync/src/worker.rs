@@ -213,7 +213,7 @@ impl SyncWorker {
         let store = self.node.store().clone();
         loop {
             let stored = store
-                .read_after(self.cursors.push, BATCH)
+                .read_raw_after(self.cursors.push, BATCH)
                 .await
                 .map_err(|e| SyncError::Unreachable {
                     url: "local store".into(),
@@ -222,10 +222,10 @@ impl SyncWorker {
             let Some(last) = stored.last().map(|s| s.cursor) else {
                 break;
             };
-            let missing: Vec<_> = stored
+            let missing: Vec<String> = stored
                 .into_iter()
-                .map(|s| s.op)
                 .filter(|op| op.seq > remote.get(&op.origin).copied().unwrap_or(0))
+                .map(|op| op.json)
                 .collect();
             if !missing.is_empty() {
                 let pushed = self.client.push(url, &missing).await?;

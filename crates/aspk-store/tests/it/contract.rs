@@ -167,3 +167,26 @@ async fn head_is_the_newest_cursor() {
         assert_eq!(b.store.head().await.unwrap(), last, "{}", b.name);
     }
 }
+
+#[tokio::test]
+async fn raw_ops_read_back_as_the_ops_stored() {
+    for b in backends().await {
+        let mut ops: Vec<Op> = (1..=5)
+            .map(|s| venue_op("a", s, &format!("Музей \"{s}\"\n\\ ✓")))
+            .collect();
+        ops[1].actor = "user:\u{1}odd\"name".into();
+        ops[2].sig = aspk_oplog::OpSig::parse(&format!("7.{}", "ab".repeat(64)));
+        b.store.append(&ops).await.unwrap();
+        let raw = b.store.read_raw_after(0, 10).await.unwrap();
+        let stored = b.store.read_after(0, 10).await.unwrap();
+        assert_eq!(raw.len(), 5, "{}", b.name);
+        for (raw, stored) in raw.iter().zip(&stored) {
+            let op: Op = serde_json::from_str(&raw.json).unwrap();
+            assert_eq!(op, stored.op, "{}: {}", b.name, raw.json);
+            assert_eq!(
+                (raw.cursor, &raw.origin, raw.seq),
+                (stored.cursor, &op.origin, op.seq)
+            );
+        }
+    }
+}
