@@ -21,7 +21,7 @@ export function aspkBinary() {
   return join(target, 'debug', 'aspk');
 }
 
-async function freePort() {
+export async function freePort() {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
@@ -30,6 +30,35 @@ async function freePort() {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** Waits until `check()` is truthy, polling every 50 ms; fails after `ms`. */
+export async function until(what, check, ms = 15_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`${what} within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * `aspk serve --upstream UPSTREAM` as a site node in the data folder `data` (a new one when
+ * not given) on `port` (a free one when not given), enrolling with `code` on its first
+ * start. Resolves to {base, api (signed in as the demo admin), child, data, port}.
+ */
+export async function startSite(upstream, { code, data, port } = {}) {
+  data ??= await mkdtemp(join(tmpdir(), 'aspk-site-'));
+  port ??= await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const args = ['serve', '--data', data, '--listen', `127.0.0.1:${port}`, '--upstream', upstream,
+    '--lease-seats', '5'];
+  if (code) args.push('--enrol', code);
+  const child = spawn(aspkBinary(), args, { stdio: 'ignore' });
+  await until('the site node answers', async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok);
+  const api = new Api(base);
+  await api.signIn();
+  return { base, api, child, data, port };
 }
 
 /** Starts `aspk serve --demo`; resolves to {base, api, stop}. */

@@ -3,16 +3,14 @@
 // the cloud by itself; the status bar shows the path. Real binaries: a cloud (demo museum)
 // and a site node enrolled with it, on loopback; headless Chromium for the phone.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { chromium } from 'playwright-core';
 
-import { Api, aspkBinary, startAspk } from './aspk-server.mjs';
+import { startAspk, startSite, until } from './aspk-server.mjs';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './harness.mjs';
 
 let cloud;
@@ -21,37 +19,10 @@ let browser;
 let page;
 let dir;
 
-const freePort = () => new Promise((resolve) => {
-  const s = createServer();
-  s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-});
-
-async function until(what, check, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`${what} within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** `aspk serve --upstream CLOUD --enrol CODE` in its own data folder. */
-async function startSite(code) {
-  const data = await mkdtemp(join(tmpdir(), 'aspk-site-'));
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const child = spawn(aspkBinary(), ['serve', '--data', data, '--listen', `127.0.0.1:${port}`,
-    '--upstream', cloud.base, '--enrol', code, '--lease-seats', '5'], { stdio: 'ignore' });
-  await until('the site node answers', async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok);
-  const api = new Api(base);
-  await api.signIn();
-  return { base, api, child, data };
-}
-
 before(async () => {
   cloud = await startAspk();
   const enrolment = await cloud.api.ok('POST', '/api/v1/enrolments', { role: 'site_node', venue: 'demo' });
-  site = await startSite(enrolment.code);
+  site = await startSite(cloud.base, { code: enrolment.code });
   dir = await mkdtemp(join(tmpdir(), 'aspk-failover-'));
   browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
     executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, timeout: 60_000,

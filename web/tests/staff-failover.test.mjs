@@ -4,53 +4,22 @@
 // binaries: a cloud (demo museum) and a site node enrolled with it, on loopback; the
 // cashier's browser is headless Chromium.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 
 import { chromium } from 'playwright-core';
 
-import { Api, aspkBinary, startAspk } from './aspk-server.mjs';
+import { startAspk, startSite, until } from './aspk-server.mjs';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './harness.mjs';
 
 let cloud;
 let site;
 let browser;
 
-const freePort = () => new Promise((resolve) => {
-  const s = createServer();
-  s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-});
-
-async function until(what, check, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`${what} within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** `aspk serve --upstream CLOUD [--enrol CODE]` on `port`, in the data folder `data`. */
-async function runSite(data, port, code) {
-  const base = `http://127.0.0.1:${port}`;
-  const args = ['serve', '--data', data, '--listen', `127.0.0.1:${port}`, '--upstream', cloud.base,
-    '--lease-seats', '5'];
-  if (code) args.push('--enrol', code);
-  const child = spawn(aspkBinary(), args, { stdio: 'ignore' });
-  await until('the site node answers', async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok);
-  const api = new Api(base);
-  await api.signIn();
-  return { base, api, child, data, port };
-}
-
 before(async () => {
   cloud = await startAspk();
   const enrolment = await cloud.api.ok('POST', '/api/v1/enrolments', { role: 'site_node', venue: 'demo' });
-  site = await runSite(await mkdtemp(join(tmpdir(), 'aspk-site-')), await freePort(), enrolment.code);
+  site = await startSite(cloud.base, { code: enrolment.code });
   browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
 });
 
@@ -90,6 +59,9 @@ test('the box office page fails over to the cloud and back, signed in throughout
   await until('the site sale reaches the cloud', async () =>
     (await cloud.api.call('GET', `/api/v1/orders/${atSite}`)).status === 200);
   await page.goto(`${site.base}/box-office`);
+  // The site node trusts the root key it was given at enrolment (set by `aspk serve`).
+  assert.equal((await site.api.ok('GET', '/api/v1/status')).trust_anchors, 1);
+  assert.equal((await cloud.api.ok('GET', '/api/v1/status')).trust_anchors, 0);
   const failover = await page.evaluate(() => self.aspkFailover);
   assert.deepEqual(failover.endpoints, [site.base, cloud.base], 'the site node first, then its upstream');
   assert.equal(failover.rank, 0);
@@ -114,7 +86,7 @@ test('the box office page fails over to the cloud and back, signed in throughout
 
   // The site node returns: the page goes back to it, still signed in, and the site node
   // has the sale made at the cloud meanwhile.
-  site = { ...(await runSite(site.data, site.port)), data: site.data };
+  site = await startSite(cloud.base, { data: site.data, port: site.port });
   const back = Date.now();
   await until('the page moves back to the site node', () => page.url().startsWith(`${site.base}/box-office`));
   await page.waitForSelector('#sale, #float');

@@ -298,6 +298,10 @@ impl Node {
         *self.inner.trust_anchors.write() = anchors;
     }
 
+    pub fn trust_anchor_count(&self) -> usize {
+        self.inner.trust_anchors.read().len()
+    }
+
     pub(crate) fn trust_anchors(&self) -> Vec<(u16, [u8; 32])> {
         self.inner.trust_anchors.read().clone()
     }

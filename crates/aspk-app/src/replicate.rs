@@ -58,10 +58,13 @@ impl Node {
                     .await?,
             );
         }
-        let mut report = IngestReport {
-            vv: self.version_vector(),
-            ..IngestReport::default()
-        };
+        if pending.is_empty() {
+            return Ok(IngestReport {
+                vv: self.version_vector(),
+                ..IngestReport::default()
+            });
+        }
+        let mut report = IngestReport::default();
         for outcome in pending {
             let part = outcome
                 .await

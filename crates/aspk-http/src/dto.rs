@@ -408,6 +408,9 @@ pub struct StatusResponse {
     pub version: String,
     /// How this process built its state at start-up.
     pub started: StartedDto,
+    /// Root keys this node was given at enrolment and trusts (0 on the cloud, and on a
+    /// node enrolled before trust anchors existed).
+    pub trust_anchors: usize,
 }
 
 #[derive(Serialize, ToSchema)]

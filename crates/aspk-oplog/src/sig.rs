@@ -44,25 +44,30 @@ impl OpSig {
 
     pub fn parse(text: &str) -> Option<OpSig> {
         let (id, hex) = text.split_once('.')?;
-        let hex = hex.as_bytes();
-        if hex.len() != 128 {
-            return None;
-        }
-        let nibble = |c: u8| match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            b'A'..=b'F' => Some(c - b'A' + 10),
-            _ => None,
-        };
-        let mut bytes = [0u8; 64];
-        for (b, pair) in bytes.iter_mut().zip(hex.chunks_exact(2)) {
-            *b = (nibble(pair[0])? << 4) | nibble(pair[1])?;
-        }
         Some(OpSig {
             key_id: id.parse().ok()?,
-            bytes,
+            bytes: from_hex(hex)?,
         })
     }
+}
+
+/// `N` bytes from exactly `2 N` hex digits.
+fn from_hex<const N: usize>(hex: &str) -> Option<[u8; N]> {
+    let hex = hex.as_bytes();
+    if hex.len() != 2 * N {
+        return None;
+    }
+    let nibble = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    };
+    let mut bytes = [0u8; N];
+    for (b, pair) in bytes.iter_mut().zip(hex.chunks_exact(2)) {
+        *b = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+    }
+    Some(bytes)
 }
 
 impl Serialize for OpSig {
@@ -189,14 +194,7 @@ pub struct Verifier {
 }
 
 fn parse_key(hex: &str) -> Option<VerifyingKey> {
-    if hex.len() != 64 || !hex.is_ascii() {
-        return None;
-    }
-    let mut bytes = [0u8; 32];
-    for (i, b) in bytes.iter_mut().enumerate() {
-        *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
-    }
-    VerifyingKey::from_bytes(&bytes).ok()
+    VerifyingKey::from_bytes(&from_hex(hex)?).ok()
 }
 
 impl Verifier {

@@ -23,6 +23,21 @@ pub struct PostgresStore {
 const CHUNK: usize = 200;
 
 impl PostgresStore {
+    /// Up to `limit` rows after `cursor`, in commit order, with every column an op needs.
+    async fn rows_after(
+        &self,
+        cursor: i64,
+        limit: u32,
+    ) -> Result<Vec<sqlx::postgres::PgRow>, StoreError> {
+        Ok(sqlx::query(
+            "SELECT id, origin, seq, hlc, actor, body, sig FROM ops WHERE id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(cursor)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(8)
@@ -101,36 +116,18 @@ impl Store for PostgresStore {
     }
 
     async fn read_after(&self, cursor: i64, limit: u32) -> Result<Vec<StoredOp>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, origin, seq, hlc, actor, body, sig FROM ops WHERE id > $1 ORDER BY id LIMIT $2",
-        )
-        .bind(cursor)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(row_to_stored).collect()
+        self.rows_after(cursor, limit)
+            .await?
+            .iter()
+            .map(row_to_stored)
+            .collect()
     }
 
     async fn read_raw_after(&self, cursor: i64, limit: u32) -> Result<Vec<RawOp>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, origin, seq, hlc, actor, body, sig FROM ops WHERE id > $1 ORDER BY id LIMIT $2",
-        )
-        .bind(cursor)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                raw_op(
-                    row.try_get(0)?,
-                    row.try_get(1)?,
-                    row.try_get(2)?,
-                    row.try_get(3)?,
-                    row.try_get::<&str, _>(4)?,
-                    row.try_get::<&str, _>(5)?,
-                    row.try_get::<Option<&str>, _>(6)?,
-                )
-            })
+        self.rows_after(cursor, limit)
+            .await?
+            .iter()
+            .map(row_to_raw)
             .collect()
     }
 
@@ -180,6 +177,18 @@ impl Store for PostgresStore {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
+}
+
+fn row_to_raw(row: &sqlx::postgres::PgRow) -> Result<RawOp, StoreError> {
+    raw_op(
+        row.try_get(0)?,
+        row.try_get(1)?,
+        row.try_get(2)?,
+        row.try_get(3)?,
+        row.try_get::<&str, _>(4)?,
+        row.try_get::<&str, _>(5)?,
+        row.try_get::<Option<&str>, _>(6)?,
+    )
 }
 
 fn row_to_stored(row: &sqlx::postgres::PgRow) -> Result<StoredOp, StoreError> {

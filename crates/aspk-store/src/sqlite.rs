@@ -23,6 +23,21 @@ pub struct SqliteStore {
 const CHUNK: usize = 200;
 
 impl SqliteStore {
+    /// Up to `limit` rows after `cursor`, in commit order, with every column an op needs.
+    async fn rows_after(
+        &self,
+        cursor: i64,
+        limit: u32,
+    ) -> Result<Vec<sqlx::sqlite::SqliteRow>, StoreError> {
+        Ok(sqlx::query(
+            "SELECT id, origin, seq, hlc, actor, body, sig FROM ops WHERE id > ? ORDER BY id LIMIT ?",
+        )
+        .bind(cursor)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
             .map_err(|e| StoreError::Config(format!("bad SQLite path {}: {e}", path.display())))?
@@ -118,36 +133,18 @@ impl Store for SqliteStore {
     }
 
     async fn read_after(&self, cursor: i64, limit: u32) -> Result<Vec<StoredOp>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, origin, seq, hlc, actor, body, sig FROM ops WHERE id > ? ORDER BY id LIMIT ?",
-        )
-        .bind(cursor)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(row_to_stored).collect()
+        self.rows_after(cursor, limit)
+            .await?
+            .iter()
+            .map(row_to_stored)
+            .collect()
     }
 
     async fn read_raw_after(&self, cursor: i64, limit: u32) -> Result<Vec<RawOp>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, origin, seq, hlc, actor, body, sig FROM ops WHERE id > ? ORDER BY id LIMIT ?",
-        )
-        .bind(cursor)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                raw_op(
-                    row.try_get(0)?,
-                    row.try_get(1)?,
-                    row.try_get(2)?,
-                    row.try_get(3)?,
-                    row.try_get::<&str, _>(4)?,
-                    row.try_get::<&str, _>(5)?,
-                    row.try_get::<Option<&str>, _>(6)?,
-                )
-            })
+        self.rows_after(cursor, limit)
+            .await?
+            .iter()
+            .map(row_to_raw)
             .collect()
     }
 
@@ -195,6 +192,18 @@ impl Store for SqliteStore {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
+}
+
+fn row_to_raw(row: &sqlx::sqlite::SqliteRow) -> Result<RawOp, StoreError> {
+    raw_op(
+        row.try_get(0)?,
+        row.try_get(1)?,
+        row.try_get(2)?,
+        row.try_get(3)?,
+        row.try_get::<&str, _>(4)?,
+        row.try_get::<&str, _>(5)?,
+        row.try_get::<Option<&str>, _>(6)?,
+    )
 }
 
 fn row_to_stored(row: &sqlx::sqlite::SqliteRow) -> Result<StoredOp, StoreError> {

@@ -52,6 +52,7 @@ pub async fn status(State(state): State<AppState>) -> Json<StatusResponse> {
             from_snapshot: state.node.start_info().from_snapshot,
             ops_folded: state.node.start_info().folded,
         },
+        trust_anchors: state.node.trust_anchor_count(),
     })
 }
 

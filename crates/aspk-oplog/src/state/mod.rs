@@ -614,17 +614,7 @@ impl State {
 
     fn note_equivocation(&mut self, origin: &str, seq: u64, kept: &str, other: &str) {
         let id = format!("equivocation:{origin}:{seq}");
-        let mut hashes: Vec<String> = self
-            .findings
-            .get(&id)
-            .and_then(|f| f.facts["hashes"].as_array().cloned())
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect();
-        hashes.extend([kept.to_owned(), other.to_owned()]);
-        hashes.sort();
-        hashes.dedup();
+        let hashes = self.fact_set_with(&id, "hashes", [kept.to_owned(), other.to_owned()]);
         let facts = serde_json::json!({"origin": origin, "seq": seq, "hashes": hashes});
         self.upsert(Finding {
             id,
@@ -657,17 +647,7 @@ impl State {
     fn note_forged_op(&mut self, origin: &str, seq: u64, from: &str, reason: &str) {
         // Several nodes may refuse the same op, in any order: the reports are a sorted set.
         let id = format!("forged_op:{origin}:{seq}");
-        let mut reports: Vec<String> = self
-            .findings
-            .get(&id)
-            .and_then(|f| f.facts["refused_by"].as_array().cloned())
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect();
-        reports.push(format!("{from}: {reason}"));
-        reports.sort();
-        reports.dedup();
+        let reports = self.fact_set_with(&id, "refused_by", [format!("{from}: {reason}")]);
         let facts = serde_json::json!({"origin": origin, "seq": seq, "refused_by": reports});
         self.upsert(Finding {
             id,
@@ -677,6 +657,28 @@ impl State {
             facts,
             resolution: None,
         });
+    }
+
+    /// Fact `field` of finding `id` (a set of strings) with `more` added, sorted: the same
+    /// whatever order the ops that add to it are folded in.
+    fn fact_set_with(
+        &self,
+        id: &str,
+        field: &str,
+        more: impl IntoIterator<Item = String>,
+    ) -> Vec<String> {
+        let mut set: Vec<String> = self
+            .findings
+            .get(id)
+            .and_then(|f| f.facts[field].as_array().cloned())
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .chain(more)
+            .collect();
+        set.sort();
+        set.dedup();
+        set
     }
 
     fn upsert(&mut self, mut finding: Finding) {
