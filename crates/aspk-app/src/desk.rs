@@ -237,6 +237,7 @@ impl Node {
                         to: request.email,
                         subject: format!("Re: {}", request.subject),
                         body,
+                        venue: Some(request.venue),
                     },
                 ],
             );
@@ -263,12 +264,12 @@ impl Node {
         let body = check_text("body", body, MAX_TEXT * 4)?;
         let actor = who.actor();
         self.submit(move |batch| {
-            if !batch.state().orders.contains_key(&number) {
+            let Some(venue) = batch.state().orders.venue_of(&number).map(Slug::trusted) else {
                 return Err(AppError::NotFound {
                     what: "order",
                     id: number.to_string(),
                 });
-            }
+            };
             let id = fresh_id();
             batch.record(
                 &actor,
@@ -277,6 +278,7 @@ impl Node {
                     to,
                     subject,
                     body,
+                    venue: Some(venue),
                 }],
             );
             Ok(id)

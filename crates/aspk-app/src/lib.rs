@@ -41,7 +41,7 @@ pub use device::{
 pub use enrol::{Enrolled, EnrolmentCode, NodeCredential};
 pub use error::AppError;
 pub use node::{delegated_serials, Node, NodeOptions, NodeRole, StartInfo, CLOUD_SERIALS};
-pub use replicate::IngestReport;
+pub use replicate::{IngestReport, LogPage, Offer};
 pub use report::{channel_name, ProductSales, Report, Sales, SlotAttendance, MAX_REPORT_DAYS};
 pub use schedule::WeeklyPattern;
 pub use search::{typo_candidates, OrderHits, OrderQuery};

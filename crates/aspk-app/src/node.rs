@@ -87,6 +87,9 @@ struct Inner {
     sessions: crate::auth::SessionCache,
     /// Root keys (id, bytes) this node was given at enrolment.
     trust_anchors: RwLock<Vec<(u16, [u8; 32])>>,
+    /// The venue this node replicates, when it is a replica of one venue (a site node or
+    /// gate); none for the cloud, which holds the whole organisation.
+    scope: RwLock<Option<String>>,
     start: StartInfo,
 }
 
@@ -162,6 +165,7 @@ impl Node {
             sign_in_failures: Default::default(),
             sessions: Default::default(),
             trust_anchors: Default::default(),
+            scope: Default::default(),
             start,
         };
         let node = Node {
@@ -296,6 +300,23 @@ impl Node {
     /// not seen counts only when a trusted root key signed it (see `aspk_oplog::sig`).
     pub fn set_trust_anchors(&self, anchors: Vec<(u16, [u8; 32])>) {
         *self.inner.trust_anchors.write() = anchors;
+    }
+
+    /// Makes this node a replica of one venue (see [`aspk_oplog::State::concerns`]): its
+    /// upstream sends other venues' ops as elisions, and its digest covers its venue.
+    pub fn set_scope(&self, venue: Option<String>) {
+        *self.inner.scope.write() = venue;
+    }
+
+    /// The venue this node replicates; none when it holds the whole organisation.
+    pub fn scope(&self) -> Option<String> {
+        self.inner.scope.read().clone()
+    }
+
+    /// The digest of this node's state over what it replicates ([`aspk_oplog::State::digest_for`]).
+    pub fn digest(&self) -> String {
+        let scope = self.scope();
+        self.read(|s| s.digest_for(scope.as_deref()))
     }
 
     pub fn trust_anchor_count(&self) -> usize {

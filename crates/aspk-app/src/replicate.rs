@@ -30,11 +30,76 @@ pub struct IngestReport {
     pub vv: BTreeMap<String, u64>,
 }
 
+/// One page of this node's log as a peer receives it.
+#[derive(Debug, Clone)]
+pub struct LogPage {
+    pub ops: Vec<Op>,
+    /// The cursor to ask from next time.
+    pub next: i64,
+    /// More ops wait beyond `next`.
+    pub more: bool,
+    /// The cursor of this node's newest op.
+    pub head: i64,
+}
+
 impl Node {
-    /// Applies and stores ops from another node (`from`: who handed them over, for the
-    /// findings), durably, before returning. Signatures are checked first, off the writer,
-    /// a part at a time: while the writer stores one part the next is being checked.
+    /// Up to `limit` ops after cursor `after`, in this node's commit order, for a peer:
+    /// without the ops of `exclude_origin` (the peer's own), and with every op outside
+    /// `scope` (the peer's venue, when it replicates one) as an elision.
+    pub async fn log_page(
+        &self,
+        after: i64,
+        limit: u32,
+        exclude_origin: Option<&str>,
+        scope: Option<&str>,
+    ) -> Result<LogPage, AppError> {
+        let after = after.max(0);
+        let stored = self.store().read_after(after, limit).await?;
+        let head = self.store().head().await?;
+        let next = stored.last().map_or(after, |s| s.cursor);
+        let mut ops: Vec<Op> = stored
+            .into_iter()
+            .map(|s| s.op)
+            .filter(|op| Some(op.origin.as_str()) != exclude_origin)
+            .collect();
+        if let Some(venue) = scope {
+            let keep: Vec<bool> =
+                self.read(|s| ops.iter().map(|op| s.concerns(op, venue)).collect());
+            for (op, keep) in ops.iter_mut().zip(keep) {
+                if !keep {
+                    *op = op.elided();
+                }
+            }
+        }
+        Ok(LogPage {
+            ops,
+            next,
+            more: next < head,
+            head,
+        })
+    }
+
+    /// Applies and stores ops a peer pushed (`from`: who handed them over, for the
+    /// findings), durably, before returning. An elision is not taken from a push: this
+    /// node would hold a gap where the peer's upstream has the op (see [`Offer`]).
+    /// Signatures are checked first, off the writer, a part at a time: while the writer
+    /// stores one part the next is being checked.
     pub async fn ingest(&self, ops: Vec<Op>, from: &str) -> Result<IngestReport, AppError> {
+        self.ingest_with(ops, from, false).await
+    }
+
+    /// [`Node::ingest`] of ops pulled from this node's upstream, which sends the ops
+    /// outside this node's scope as elisions.
+    pub async fn ingest_pulled(&self, ops: Vec<Op>, from: &str) -> Result<IngestReport, AppError> {
+        self.ingest_with(ops, from, true).await
+    }
+
+    async fn ingest_with(
+        &self,
+        ops: Vec<Op>,
+        from: &str,
+        elisions: bool,
+    ) -> Result<IngestReport, AppError> {
         if ops.len() > MAX_INGEST {
             return Err(AppError::invalid(
                 "ops",
@@ -54,7 +119,7 @@ impl Node {
             let (part, verdicts, checked) = check_signatures(verifier, part).await?;
             verifier = checked;
             pending.push(
-                self.enqueue(take_in(part, verdicts, from.to_owned()))
+                self.enqueue(take_in(part, verdicts, from.to_owned(), elisions))
                     .await?,
             );
         }
@@ -107,17 +172,27 @@ async fn check_signatures(
 }
 
 /// The writer's part of taking in `ops`: each is applied if its signature holds and it is
-/// the next of its origin; forged ones become `forged_op` findings.
+/// the next of its origin; forged ones become `forged_op` findings. Elisions count as
+/// gaps unless `elisions` (the op itself must come).
 fn take_in(
     ops: Vec<Op>,
     verdicts: Vec<SigVerdict>,
     from: String,
+    elisions: bool,
 ) -> impl FnOnce(&mut Batch<'_>) -> Result<IngestReport, AppError> + Send + 'static {
     move |batch| {
         let mut report = IngestReport::default();
         let mut forged = Vec::new();
         for (op, verdict) in ops.into_iter().zip(verdicts) {
             let (origin, seq) = (op.origin.clone(), op.seq);
+            if op.is_elided() && !elisions {
+                let held = batch.state().applied.get(&origin).copied().unwrap_or(0);
+                match seq <= held {
+                    true => report.known += 1,
+                    false => report.gaps += 1,
+                }
+                continue;
+            }
             match batch.ingest(op, verdict) {
                 Ingested::Applied => report.applied += 1,
                 Ingested::Known => report.known += 1,
@@ -139,6 +214,44 @@ fn take_in(
         }
         report.vv = batch.state().applied.clone();
         Ok(report)
+    }
+}
+
+/// Chooses, from a node's log in commit order, the ops to offer a peer (a push). Never an
+/// elision: the peer needs the op itself, which this node does not hold; nor, after one,
+/// a later op of the same origin, which would only be a gap there. Those wait until the
+/// peer has the op from elsewhere ([`Offer::waiting`]).
+#[derive(Debug, Default)]
+pub struct Offer {
+    /// Per origin: the first sequence number the peer lacks that this node holds only as
+    /// an elision.
+    pub waiting: BTreeMap<String, u64>,
+}
+
+impl Offer {
+    /// The ops of `ops` (described by `id`: origin, seq, is an elision) to send to a peer
+    /// that holds `held` of each origin.
+    pub fn choose<T>(
+        &mut self,
+        ops: Vec<T>,
+        held: &BTreeMap<String, u64>,
+        id: impl Fn(&T) -> (&str, u64, bool),
+    ) -> Vec<T> {
+        ops.into_iter()
+            .filter(|op| {
+                let (origin, seq, elided) = id(op);
+                if seq <= held.get(origin).copied().unwrap_or(0) {
+                    return false;
+                }
+                if self.waiting.contains_key(origin) {
+                    return false;
+                }
+                if elided {
+                    self.waiting.insert(origin.to_owned(), seq);
+                }
+                !elided
+            })
+            .collect()
     }
 }
 

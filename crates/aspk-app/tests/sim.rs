@@ -9,7 +9,9 @@
 //! capacity; (e) a revoked node's later ops are refused; (f) equivocation is detected, even
 //! when the receiving node dies while taking it in; (g) clocks never go back; (h) restarts
 //! rebuild the same state; (i) a forged op is refused and recorded everywhere, and the op
-//! its origin signed is the one kept.
+//! its origin signed is the one kept; (j) the site nodes replicate their venue only: the
+//! cloud also sells, admits and cancels for a second venue, which reaches the sites as
+//! elisions, and each site's state equals the cloud's for its venue.
 //!
 //! `ASPK_SIM_SEEDS` sets how many seeds run (CI: the default; nightly: thousands), and
 //! `ASPK_SIM_SEED` replays one.
@@ -38,6 +40,9 @@ use rand::{Rng, SeedableRng};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const STEPS: usize = 120;
+/// The venue the site nodes replicate, and a second one only the cloud holds in full.
+const VENUE: &str = "demo";
+const ANNEX: &str = "annex";
 const CAPACITY: u32 = 12;
 
 /// What a replica is, kept across crashes.
@@ -118,6 +123,32 @@ impl Replica {
     }
 }
 
+/// Opens the second venue (a copy of the demo venue and its adult ticket) with one slot.
+async fn open_annex(cloud: &Node) -> String {
+    let (mut venue, mut product) = cloud.read(|s| {
+        let venue = s.venues.values().next().unwrap().clone();
+        let product = s.products_of(&venue.id).next().unwrap().clone();
+        (venue, product)
+    });
+    venue.id = aspk_domain::Slug::trusted(ANNEX);
+    product.venue = venue.id.clone();
+    product.id = aspk_domain::Slug::trusted("adult");
+    cloud.save_venue(&admin(), venue).await.unwrap();
+    cloud.save_product(&admin(), product).await.unwrap();
+    let now = Utc::now();
+    let new = NewSlot {
+        starts_at: now - Duration::minutes(5),
+        ends_at: now + Duration::hours(2),
+        capacity: CAPACITY,
+    };
+    cloud
+        .create_slot(&admin(), ANNEX, new)
+        .await
+        .unwrap()
+        .slot
+        .id
+}
+
 fn admin() -> Principal {
     Principal {
         username: Username::parse("admin").unwrap(),
@@ -145,6 +176,10 @@ struct Sim {
     slots: Vec<String>,
     codes: Vec<String>,
     orders: Vec<String>,
+    /// The second venue's slot, and what the cloud sold for it.
+    annex_slot: String,
+    annex_codes: Vec<String>,
+    annex_orders: Vec<String>,
     revoked: Option<(usize, u64)>,
     equivocated: Option<(String, u64)>,
     /// An op a relay altered, and the op as its origin signed it.
@@ -191,6 +226,7 @@ impl Sim {
                     .id,
             );
         }
+        let annex_slot = open_annex(&cloud.node).await;
         let mut nodes = vec![cloud];
         for i in 1..=2 {
             let code = nodes[0]
@@ -232,6 +268,9 @@ impl Sim {
             slots,
             codes: vec![],
             orders: vec![],
+            annex_slot,
+            annex_codes: vec![],
+            annex_orders: vec![],
             revoked: None,
             equivocated: None,
             forged: None,
@@ -257,16 +296,36 @@ impl Sim {
             }
         }
         let cursor = self.cursors.get(&(from, to)).copied().unwrap_or(0);
-        let batch = self.nodes[from].store.read_after(cursor, 40).await.unwrap();
-        let Some(last) = batch.last().map(|s| s.cursor) else {
-            return 0;
-        };
         let vv = self.nodes[to].node.version_vector();
-        let mut ops: Vec<Op> = batch
-            .into_iter()
-            .map(|s| s.op)
-            .filter(|op| op.seq > vv.get(&op.origin).copied().unwrap_or(0))
-            .collect();
+        let (mut ops, last) = if from == 0 {
+            // A pull: the site's venue in full, the rest as elisions.
+            let page = self.nodes[0]
+                .node
+                .log_page(cursor, 40, None, Some(VENUE))
+                .await
+                .unwrap();
+            if page.next == cursor {
+                return 0;
+            }
+            let lacked = |op: &Op| op.seq > vv.get(&op.origin).copied().unwrap_or(0);
+            let ops: Vec<Op> = page.ops.into_iter().filter(lacked).collect();
+            (ops, page.next)
+        } else {
+            // A push: what the cloud lacks, never an elision.
+            let batch = self.nodes[from].store.read_after(cursor, 40).await.unwrap();
+            let Some(last) = batch.last().map(|s| s.cursor) else {
+                return 0;
+            };
+            let ops: Vec<Op> = batch.into_iter().map(|s| s.op).collect();
+            let mut offer = aspk_app::Offer::default();
+            let ops = offer.choose(ops, &vv, |op| (&op.origin, op.seq, op.is_elided()));
+            assert!(
+                offer.waiting.is_empty(),
+                "the cloud lacks an op a site holds only as an elision; {:?}",
+                self.log
+            );
+            (ops, last)
+        };
         let moved = ops.len();
         let advance = match fault {
             Fault::Lost => return 0,
@@ -278,7 +337,7 @@ impl Sim {
             }
             Fault::Duplicated => {
                 let again = ops.clone();
-                self.nodes[to].node.ingest(again, "peer").await.unwrap();
+                self.deliver(to, again).await;
                 Some(last)
             }
             Fault::Reordered => {
@@ -287,7 +346,7 @@ impl Sim {
             }
         };
         if !ops.is_empty() {
-            self.nodes[to].node.ingest(ops, "peer").await.unwrap();
+            self.deliver(to, ops).await;
         }
         if let Some(c) = advance {
             self.cursors.insert((from, to), c);
@@ -295,6 +354,16 @@ impl Sim {
             // Resend from the same place next time; what arrived is deduplicated.
         }
         moved
+    }
+
+    /// Hands `ops` to replica `to`: a site takes them as pulled from its upstream (with
+    /// elisions), the cloud as pushed.
+    async fn deliver(&self, to: usize, ops: Vec<Op>) {
+        let node = &self.nodes[to].node;
+        match to {
+            0 => node.ingest(ops, "peer").await.unwrap(),
+            _ => node.ingest_pulled(ops, "upstream").await.unwrap(),
+        };
     }
 
     fn fault(&mut self) -> Fault {
@@ -337,6 +406,7 @@ impl Sim {
     async fn step(&mut self) {
         let who = self.rng.gen_range(0..self.nodes.len());
         match self.rng.gen_range(0..100) {
+            0..=29 if who == 0 && self.rng.gen_bool(0.3) => self.sell_annex().await,
             0..=29 => {
                 let slot = self.slots.choose(&mut self.rng).unwrap().clone();
                 let quantity = self.rng.gen_range(1..=3);
@@ -381,7 +451,15 @@ impl Sim {
                 }
             }
             30..=54 if !self.codes.is_empty() => {
-                let code = self.codes.choose(&mut self.rng).unwrap().clone();
+                // Now and then a visitor brings the other venue's ticket (the cloud knows
+                // it; a site has it only as an elision and turns it away).
+                let annex = !self.annex_codes.is_empty() && self.rng.gen_bool(0.2);
+                let codes = if annex {
+                    &self.annex_codes
+                } else {
+                    &self.codes
+                };
+                let code = codes.choose(&mut self.rng).unwrap().clone();
                 let gate = format!("{}-gate", self.nodes[who].name);
                 self.nodes[who]
                     .node
@@ -390,7 +468,13 @@ impl Sim {
                     .unwrap();
             }
             55..=61 if !self.orders.is_empty() => {
-                let number = self.orders.choose(&mut self.rng).unwrap().clone();
+                let annex = who == 0 && !self.annex_orders.is_empty() && self.rng.gen_bool(0.3);
+                let orders = if annex {
+                    &self.annex_orders
+                } else {
+                    &self.orders
+                };
+                let number = orders.choose(&mut self.rng).unwrap().clone();
                 let req = aspk_app::CancelRequest {
                     reason: "sim".into(),
                     refund: false,
@@ -448,6 +532,33 @@ impl Sim {
             _ => {
                 self.sync_all(true).await;
             }
+        }
+    }
+
+    /// The cloud sells online for the second venue.
+    async fn sell_annex(&mut self) {
+        let order = NewOrder {
+            venue: ANNEX.into(),
+            channel: Channel::Online,
+            items: vec![NewOrderItem {
+                product: "adult".into(),
+                slot: Some(self.annex_slot.clone()),
+                quantity: self.rng.gen_range(1..=2),
+            }],
+            payment: PaymentMethod::Card,
+            email: None,
+            is_overbooking: false,
+            mixed_cash_minor: None,
+            name: None,
+        };
+        match self.nodes[0].node.place_order(Some(&admin()), order).await {
+            Ok(placed) => {
+                let number = aspk_ticket::HumanNumber::from_serial(placed.order.number);
+                self.annex_orders.push(number.digits());
+                self.annex_codes.extend(placed.codes.into_values());
+            }
+            Err(AppError::SoldOut { .. }) => {}
+            Err(e) => panic!("cloud: selling for {ANNEX} failed: {e}"),
         }
     }
 
@@ -571,12 +682,14 @@ impl Sim {
                 r.name,
                 ctx()
             );
-            if r.node.read(|s| s.digest()) != cloud.read(|s| s.digest()) {
+            let scoped = |n: &Node| n.read(|s| s.digest_for(Some(VENUE)));
+            if scoped(&r.node) != scoped(cloud) {
                 let explain = |n: &Node| {
                     n.read(|s| {
                         let mut t: Vec<String> = s
                             .tickets
                             .values()
+                            .filter(|t| t.venue.as_str() == VENUE)
                             .map(|t| {
                                 format!(
                                     "{}:{:?}:{:?}",
@@ -593,6 +706,7 @@ impl Sim {
                         let mut sl: Vec<String> = s
                             .slots
                             .values()
+                            .filter(|x| x.slot.venue.as_str() == VENUE)
                             .map(|x| {
                                 format!("{}:{}:{:?}:{:?}", x.slot.id, x.sold, x.sold_by, x.leases)
                             })
@@ -601,6 +715,7 @@ impl Sim {
                         let mut o: Vec<String> = s
                             .orders
                             .values()
+                            .filter(|o| o.venue.as_str() == VENUE)
                             .map(|o| format!("{}:{:?}:{}", o.number, o.status, o.payments.len()))
                             .collect();
                         o.sort();
@@ -710,6 +825,7 @@ async fn run(seed: u64) {
     }
     sim.heal().await;
     sim.check(seed);
+    sim.check_scope(seed).await;
     sim.check_clocks(seed).await;
     sim.check_restarts(seed).await;
     sim.check_forgery_kept_out(seed).await;
@@ -736,6 +852,60 @@ impl Sim {
             from_snapshots > 0,
             "seed {seed}: no replica restarted from a snapshot"
         );
+    }
+
+    /// (j) A site holds nothing of the second venue: no venue, product, slot, order,
+    /// ticket, or finding about them; every op of it is there only as an elision.
+    async fn check_scope(&self, seed: u64) {
+        let ctx = format!("seed {seed}: {:?}", self.log);
+        let annex_at_cloud = self.nodes[0].node.read(|s| {
+            s.orders
+                .values()
+                .filter(|o| o.venue.as_str() == ANNEX)
+                .count()
+        });
+        assert_eq!(annex_at_cloud, self.annex_orders.len(), "{ctx}");
+        for r in &self.nodes[1..] {
+            r.node.read(|s| {
+                let venues: Vec<&str> = s.venues.keys().map(|v| v.as_str()).collect();
+                assert_eq!(venues, [VENUE], "{}: venues; {ctx}", r.name);
+                assert!(
+                    s.products.keys().all(|(v, _)| v.as_str() == VENUE),
+                    "{}: products; {ctx}",
+                    r.name
+                );
+                assert!(
+                    s.slots.values().all(|x| x.slot.venue.as_str() == VENUE),
+                    "{}: slots; {ctx}",
+                    r.name
+                );
+                assert!(
+                    s.orders.values().all(|o| o.venue.as_str() == VENUE),
+                    "{}: orders; {ctx}",
+                    r.name
+                );
+                assert!(
+                    s.tickets.briefs().all(|t| t.venue == VENUE),
+                    "{}: tickets; {ctx}",
+                    r.name
+                );
+                assert!(
+                    s.findings
+                        .values()
+                        .all(|f| f.slot.as_deref() != Some(self.annex_slot.as_str())),
+                    "{}: findings; {ctx}",
+                    r.name
+                );
+            });
+            let ops = r.store.read_after(0, 1_000_000).await.unwrap();
+            let elided = ops.iter().filter(|o| o.op.is_elided()).count();
+            assert!(
+                elided > self.annex_orders.len(),
+                "{}: {elided} elisions for {} orders of {ANNEX} and their venue, product and slot; {ctx}",
+                r.name,
+                self.annex_orders.len()
+            );
+        }
     }
 
     /// (i) Every replica holds the op its origin signed, not the forged one.

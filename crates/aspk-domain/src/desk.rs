@@ -113,4 +113,7 @@ pub struct Mail {
     pub sent_at: Option<DateTime<Utc>>,
     pub attempts: u32,
     pub last_error: Option<String>,
+    /// The venue the mail is about (none for mails queued before mails named one).
+    #[serde(default)]
+    pub venue: Option<Slug>,
 }

@@ -390,6 +390,12 @@ pub struct LeaseDto {
     pub starts_at: DateTime<Utc>,
 }
 
+#[derive(Deserialize, IntoParams, Serialize, ToSchema)]
+pub struct StatusQuery {
+    /// Report the digest of what a replica of this venue holds.
+    pub venue: Option<String>,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct StatusResponse {
     /// `cloud` or `site_node`.
@@ -402,7 +408,12 @@ pub struct StatusResponse {
     /// Whether writes to the store are failing right now (they are retried).
     pub is_store_stalled: bool,
     /// Digest of the derived state: replicas holding the same ops report the same digest.
+    /// A replica of one venue reports the digest of what it replicates; ask a node that
+    /// holds more for `?venue=` to compare with it.
     pub digest: String,
+    /// The venue this node replicates; absent when it holds the whole organisation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
     /// Capacity leases this node holds (site nodes).
     pub leases: Vec<LeaseDto>,
     pub version: String,

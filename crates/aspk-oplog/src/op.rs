@@ -45,6 +45,15 @@ impl Op {
     /// Content hash: the same `(origin, seq)` with a different hash is an equivocation.
     /// The signature is not part of it.
     pub fn hash(&self) -> [u8; 32] {
+        if let OpBody::Elided { hash } = &self.body {
+            // An elision stands for an op it does not carry: it answers with that op's
+            // hash, so the origin's signature still checks and the same op arriving in
+            // full is recognised as the same. A malformed one hashes as itself (and so no
+            // signature can hold for it).
+            if let Some(hash) = crate::sig::from_hex(hash) {
+                return hash;
+            }
+        }
         let content = Content {
             origin: &self.origin,
             seq: self.seq,
@@ -54,6 +63,29 @@ impl Op {
         };
         let bytes = serde_json::to_vec(&content).unwrap_or_default();
         *blake3::hash(&bytes).as_bytes()
+    }
+
+    /// This op as an elision: what a replica outside its scope holds in its place (see
+    /// [`OpBody::Elided`]). The actor is left out; origin, sequence number, clock reading
+    /// and signature stay, so the elision is checked as the op itself would be.
+    pub fn elided(&self) -> Op {
+        if self.is_elided() {
+            return self.clone();
+        }
+        Op {
+            origin: self.origin.clone(),
+            seq: self.seq,
+            hlc: self.hlc,
+            actor: String::new(),
+            body: OpBody::Elided {
+                hash: crate::sig::to_hex(&self.hash()),
+            },
+            sig: self.sig,
+        }
+    }
+
+    pub fn is_elided(&self) -> bool {
+        matches!(self.body, OpBody::Elided { .. })
     }
 }
 
@@ -220,6 +252,10 @@ pub enum OpBody {
         to: String,
         subject: String,
         body: String,
+        /// The venue the mail is about (the request's or the order's), so that only that
+        /// venue's replicas hold it. Absent in mails queued before replication had scopes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        venue: Option<Slug>,
     },
     /// The mail server took the e-mail, or refused it for now.
     MailAttempted {
@@ -242,6 +278,13 @@ pub enum OpBody {
         /// Who handed it over: a node id, or `upstream` for a pull.
         from: String,
         reason: String,
+    },
+    /// Stands for an op outside a replica's scope (another venue's sale, say): it keeps
+    /// the origin's sequence contiguous without carrying the content. `hash` is the
+    /// content hash of the op it stands for (hex), which the origin's signature covers.
+    /// Never written by a node as its own op; it only travels down to scoped replicas.
+    Elided {
+        hash: String,
     },
 }
 
@@ -278,6 +321,7 @@ impl OpBody {
             Self::MailAttempted { .. } => "mail_attempted",
             Self::PassNotUsed { .. } => "pass_not_used",
             Self::ForgedOpRefused { .. } => "forged_op_refused",
+            Self::Elided { .. } => "elided",
         }
     }
 }

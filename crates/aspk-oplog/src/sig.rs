@@ -31,14 +31,10 @@ pub struct OpSig {
 
 impl OpSig {
     pub fn to_text(&self) -> String {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
         let mut out = self.key_id.to_string();
         out.reserve(1 + 128);
         out.push('.');
-        for b in self.bytes {
-            out.push(char::from(DIGITS[usize::from(b >> 4)]));
-            out.push(char::from(DIGITS[usize::from(b & 15)]));
-        }
+        push_hex(&mut out, &self.bytes);
         out
     }
 
@@ -51,8 +47,23 @@ impl OpSig {
     }
 }
 
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+}
+
+/// Lower-case hex of `bytes`.
+pub(crate) fn to_hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(2 * bytes.len());
+    push_hex(&mut out, bytes);
+    out
+}
+
 /// `N` bytes from exactly `2 N` hex digits.
-fn from_hex<const N: usize>(hex: &str) -> Option<[u8; N]> {
+pub(crate) fn from_hex<const N: usize>(hex: &str) -> Option<[u8; N]> {
     let hex = hex.as_bytes();
     if hex.len() != 2 * N {
         return None;
@@ -598,6 +609,29 @@ mod tests {
             verifier.check(&signed(note("cloud-2", 1, "a"), 8, &key(8))),
             SigVerdict::Valid
         );
+    }
+
+    #[test]
+    fn an_elision_carries_the_hash_its_origin_signed() {
+        let full = signed(note("site", 1, "a"), 2, &key(2));
+        let elided = full.elided();
+        assert!(elided.is_elided() && elided.actor.is_empty());
+        assert_eq!(elided.hash(), full.hash());
+        assert_eq!(elided.elided(), elided);
+        assert_eq!(check(&elided), SigVerdict::Valid);
+        let json = serde_json::to_string(&elided).unwrap();
+        assert!(
+            json.contains(r#""body":{"type":"elided","hash":""#),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<Op>(&json).unwrap(), elided);
+        // An elision of another op, or with a hash that is not one, does not check.
+        let mut other = elided.clone();
+        other.body = note("site", 1, "b").elided().body;
+        assert!(matches!(check(&other), SigVerdict::Forged(_)));
+        let mut malformed = elided.clone();
+        malformed.body = OpBody::Elided { hash: "xyz".into() };
+        assert!(matches!(check(&malformed), SigVerdict::Forged(_)));
     }
 
     #[test]

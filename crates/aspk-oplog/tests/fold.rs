@@ -22,26 +22,39 @@ fn base_ops() -> Vec<Op> {
         currency: Currency::UAH,
         early_entry_minutes: 0,
     };
-    let slot = Slot {
-        venue: slug("v"),
-        id: "s1".into(),
+    let slot = |venue: &str, id: &str| Slot {
+        venue: slug(venue),
+        id: id.into(),
         starts_at: at,
         ends_at: at + chrono::Duration::hours(1),
         capacity: 100,
     };
-    vec![OpBody::VenueSaved(venue), OpBody::SlotCreated(slot)]
-        .into_iter()
-        .enumerate()
-        .map(|(i, body)| Op {
-            origin: "cloud".into(),
-            seq: i as u64 + 1,
-            hlc: Hlc(i as u64 + 1),
-            actor: "t".into(),
-            body,
-            sig: None,
-        })
-        .collect()
+    let other = Venue {
+        id: slug("w"),
+        no: 2,
+        ..venue.clone()
+    };
+    vec![
+        OpBody::VenueSaved(venue),
+        OpBody::SlotCreated(slot("v", "s1")),
+        OpBody::VenueSaved(other),
+        OpBody::SlotCreated(slot("w", "s2")),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, body)| Op {
+        origin: "cloud".into(),
+        seq: i as u64 + 1,
+        hlc: Hlc(i as u64 + 1),
+        actor: "t".into(),
+        body,
+        sig: None,
+    })
+    .collect()
 }
+
+/// Serials from this one on are sold for the second venue (`w`, slot `s2`).
+const OTHER_VENUE_FROM: u64 = 15;
 
 /// A random action by one of three origins: sell (order n), cancel, admit.
 #[derive(Debug, Clone)]
@@ -73,6 +86,22 @@ fn action() -> impl Strategy<Value = Action> {
     ]
 }
 
+fn venue_of(serial: u64) -> &'static str {
+    if serial < OTHER_VENUE_FROM {
+        "v"
+    } else {
+        "w"
+    }
+}
+
+fn slot_of(serial: u64) -> &'static str {
+    if serial < OTHER_VENUE_FROM {
+        "s1"
+    } else {
+        "s2"
+    }
+}
+
 fn to_ops(actions: &[Action]) -> Vec<Op> {
     let mut seqs = [0u64; 3];
     let at = Utc.with_ymd_and_hms(2030, 1, 1, 10, 0, 0).unwrap();
@@ -88,13 +117,13 @@ fn to_ops(actions: &[Action]) -> Vec<Op> {
                             + serial
                             + 1000 * *origin as u64
                             + 100_000 * i as u64,
-                        venue: slug("v"),
+                        venue: slug(venue_of(*serial)),
                         channel: Channel::BoxOffice,
                         email: None,
                         tickets: vec![TicketIssued {
                             serial: 10_000_000_000 + serial,
                             product: slug("p"),
-                            slot: Some("s1".into()),
+                            slot: Some(slot_of(*serial).into()),
                             valid_from: at,
                             valid_until: at,
                             valid_days: None,
@@ -304,7 +333,29 @@ proptest! {
     fn sold_seats_match_live_tickets(actions in prop::collection::vec(action(), 0..60)) {
         let state = fold(&to_ops(&actions));
         let live = state.tickets.values().filter(|t| t.status != aspk_domain::TicketStatus::Void).count() as u32;
-        prop_assert_eq!(state.slots["s1"].sold, live);
+        prop_assert_eq!(state.slots["s1"].sold + state.slots["s2"].sold, live);
+    }
+
+    /// A replica of venue `v` is sent the other venue's ops as elisions, each decided by
+    /// its upstream as it passes the op on (knowing the ops before it): it ends with the
+    /// full replica's state for `v`, the same version vector, and nothing of `w`.
+    #[test]
+    fn a_venue_replica_has_the_full_state_of_its_venue(actions in prop::collection::vec(action(), 0..60)) {
+        let ops = to_ops(&actions);
+        let (mut full, mut replica) = (State::default(), State::default());
+        for op in base_ops().iter().chain(&ops) {
+            full.apply(op);
+            let sent = if full.concerns(op, "v") { op.clone() } else { op.elided() };
+            prop_assert_eq!(sent.hash(), op.hash());
+            replica.apply(&sent);
+        }
+        prop_assert_eq!(replica.digest_for(Some("v")), full.digest_for(Some("v")));
+        prop_assert_eq!(&replica.applied, &full.applied);
+        prop_assert!(replica.tickets.briefs().all(|t| t.venue == "v"));
+        prop_assert!(replica.orders.values().all(|o| o.venue.as_str() == "v"));
+        prop_assert!(!replica.slots.contains_key("s2") && !replica.venues.contains_key(&slug("w")));
+        // The other venue's slot is outside the digest for `v`.
+        prop_assert_ne!(full.digest_for(Some("v")), full.digest());
     }
 }
 

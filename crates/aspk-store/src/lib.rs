@@ -47,6 +47,9 @@ pub struct RawOp {
     pub seq: u64,
     /// The op exactly as `serde_json` reads it into an [`Op`].
     pub json: String,
+    /// It is an elision ([`aspk_oplog::OpBody::Elided`]): it stands for an op this store
+    /// does not hold.
+    pub elided: bool,
 }
 
 #[async_trait::async_trait]
@@ -65,6 +68,7 @@ pub trait Store: Send + Sync + 'static {
             .map(|s| {
                 let json = serde_json::to_string(&s.op).map_err(|e| StoreError::Other(e.into()))?;
                 Ok(RawOp {
+                    elided: s.op.is_elided(),
                     cursor: s.cursor,
                     origin: s.op.origin,
                     seq: s.op.seq,
@@ -163,12 +167,17 @@ pub(crate) fn raw_op(
     }
     json.push('}');
     Ok(RawOp {
+        // The body column is written by `encode`, which puts the tag first.
+        elided: body.starts_with(ELIDED_BODY),
         cursor,
         origin,
         seq: u64::try_from(seq).unwrap_or(0),
         json,
     })
 }
+
+/// How the body of an elision starts in the body column.
+const ELIDED_BODY: &str = "{\"type\":\"elided\"";
 
 pub(crate) fn now_millis() -> i64 {
     std::time::SystemTime::now()

@@ -47,6 +47,11 @@ struct Cursors {
     /// What the upstream had acknowledged, per origin: if it ever reports less, it lost
     /// data (restored from a backup) and everything is offered again.
     acked: BTreeMap<String, u64>,
+    /// Per origin: an op the upstream lacks that this node holds only as an elision (the
+    /// upstream lost it, and a replica of another venue has it). Once the upstream has it,
+    /// everything is offered again, so the ops after it go up too.
+    #[serde(default)]
+    waiting: BTreeMap<String, u64>,
 }
 
 pub struct SyncWorker {
@@ -210,6 +215,17 @@ impl SyncWorker {
             tracing::warn!(%url, "upstream has less than it acknowledged: restored from a backup? re-sending");
             self.cursors.push = 0;
         }
+        let arrived = |(o, seq): (&String, &u64)| remote.get(o).copied().unwrap_or(0) >= *seq;
+        if self.cursors.waiting.iter().any(arrived) {
+            tracing::info!(%url, "upstream has the ops it lacked from elsewhere; offering the rest again");
+            self.cursors.push = 0;
+        }
+        if self.cursors.push == 0 {
+            self.cursors.waiting.clear();
+        }
+        let mut offer = aspk_app::Offer {
+            waiting: std::mem::take(&mut self.cursors.waiting),
+        };
         let store = self.node.store().clone();
         loop {
             let stored = store
@@ -222,9 +238,9 @@ impl SyncWorker {
             let Some(last) = stored.last().map(|s| s.cursor) else {
                 break;
             };
-            let missing: Vec<String> = stored
+            let missing: Vec<String> = offer
+                .choose(stored, &remote, |op| (&op.origin, op.seq, op.elided))
                 .into_iter()
-                .filter(|op| op.seq > remote.get(&op.origin).copied().unwrap_or(0))
                 .map(|op| op.json)
                 .collect();
             if !missing.is_empty() {
@@ -242,6 +258,10 @@ impl SyncWorker {
             }
             self.cursors.push = last;
         }
+        if !offer.waiting.is_empty() {
+            tracing::warn!(%url, waiting = ?offer.waiting, "upstream lacks ops this node holds only as elisions; it needs them from a replica of their venue");
+        }
+        self.cursors.waiting = offer.waiting;
         self.cursors.acked = remote.clone();
         Ok(remote)
     }
@@ -256,7 +276,7 @@ impl SyncWorker {
                 .await?;
             if !pulled.ops.is_empty() {
                 self.node
-                    .ingest(pulled.ops, url)
+                    .ingest_pulled(pulled.ops, url)
                     .await
                     .map_err(|e| SyncError::Unreachable {
                         url: "local store".into(),

@@ -86,9 +86,8 @@ pub async fn status(
     ApiQuery(query): ApiQuery<StatusQuery>,
 ) -> Result<Json<SyncStatus>, ApiError> {
     let head = state.node.store().head().await.map_err(AppError::from)?;
-    let (vv, digest) = state
-        .node
-        .read(|s| (s.applied.clone(), query.digest.then(|| s.digest())));
+    let vv = state.node.version_vector();
+    let digest = query.digest.then(|| state.node.digest());
     Ok(Json(SyncStatus {
         origin: state.node.origin().to_owned(),
         role: state.node.role().as_str().to_owned(),
@@ -110,6 +109,8 @@ pub struct PullQuery {
 
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct PullResponse {
+    /// The ops, each the op itself or, outside `scope`, its elision
+    /// (`{"type": "elided", "hash"}`: it keeps the origin's sequence contiguous).
     #[schema(value_type = Vec<Object>)]
     pub ops: Vec<Op>,
     /// Pass as `after` next time.
@@ -117,36 +118,44 @@ pub struct PullResponse {
     /// More ops wait beyond `next`.
     pub more: bool,
     pub head: i64,
+    /// The venue the caller replicates (from its enrolment): the ops outside it come as
+    /// elisions. Absent for a caller that replicates the whole organisation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
-/// Ops after a cursor, in this node's commit order (each op after the ops it depends on).
+/// Ops after a cursor, in this node's commit order (each op after the ops it depends on);
+/// the ops outside the caller's venue as elisions.
 #[utoipa::path(get, path = "/api/v1/sync/pull", tag = "replication", params(PullQuery), security(("node" = [])),
     responses((status = 200, body = PullResponse), (status = 401, body = Problem)))]
 pub async fn pull(
     State(state): State<AppState>,
-    NodeAuth(_node): NodeAuth,
+    NodeAuth(node): NodeAuth,
     ApiQuery(q): ApiQuery<PullQuery>,
 ) -> Result<Json<PullResponse>, ApiError> {
     let limit = q.limit.unwrap_or(MAX_PULL).clamp(1, MAX_PULL);
-    let store = state.node.store();
-    let stored = store
-        .read_after(q.after.max(0), limit)
-        .await
-        .map_err(AppError::from)?;
-    let head = store.head().await.map_err(AppError::from)?;
-    let next = stored.last().map(|s| s.cursor).unwrap_or(q.after.max(0));
-    let more = next < head;
-    let exclude = q.exclude_origin.as_deref();
+    let scope = replica_scope(&node);
+    let page = state
+        .node
+        .log_page(
+            q.after,
+            limit,
+            q.exclude_origin.as_deref(),
+            scope.as_deref(),
+        )
+        .await?;
     Ok(Json(PullResponse {
-        ops: stored
-            .into_iter()
-            .map(|s| s.op)
-            .filter(|op| Some(op.origin.as_str()) != exclude)
-            .collect(),
-        next,
-        more,
-        head,
+        ops: page.ops,
+        next: page.next,
+        more: page.more,
+        head: page.head,
+        scope,
     }))
+}
+
+/// The venue an enrolled node replicates: every node is enrolled for one.
+fn replica_scope(node: &NodeCredential) -> Option<String> {
+    Some(node.0.venue.as_str().to_owned()).filter(|v| !v.is_empty())
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]

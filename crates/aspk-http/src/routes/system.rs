@@ -5,17 +5,23 @@ use axum::Json;
 use aspk_domain::Role;
 
 use crate::dto::{
-    number, FindingDto, FindingsQuery, LeaseDto, StartedDto, StatusResponse, UpstreamDto,
+    number, FindingDto, FindingsQuery, LeaseDto, StartedDto, StatusQuery, StatusResponse,
+    UpstreamDto,
 };
 use crate::error::Problem;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Staff};
 use crate::{ApiError, AppState};
 
 /// The node's role, replication health and open findings.
-#[utoipa::path(get, path = "/api/v1/status", tag = "system", responses((status = 200, body = StatusResponse)))]
-pub async fn status(State(state): State<AppState>) -> Json<StatusResponse> {
+#[utoipa::path(get, path = "/api/v1/status", tag = "system", params(StatusQuery), responses((status = 200, body = StatusResponse)))]
+pub async fn status(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<StatusQuery>,
+) -> Json<StatusResponse> {
     let (_, is_store_stalled) = state.node.writer_stats();
     let origin = state.node.origin().to_owned();
+    let scope = state.node.scope();
+    let digest_of = q.venue.or_else(|| scope.clone());
     let (ops_in_log, findings_open, leases, digest) = state.node.read(|s| {
         let leases = s
             .slots
@@ -28,7 +34,8 @@ pub async fn status(State(state): State<AppState>) -> Json<StatusResponse> {
                 })
             })
             .collect::<Vec<_>>();
-        (s.op_count, s.open_findings() as u64, leases, s.digest())
+        let digest = s.digest_for(digest_of.as_deref());
+        (s.op_count, s.open_findings() as u64, leases, digest)
     });
     let upstream = state.upstream.as_ref().map(|u| u.get());
     Json(StatusResponse {
@@ -46,6 +53,7 @@ pub async fn status(State(state): State<AppState>) -> Json<StatusResponse> {
         ops_in_log,
         is_store_stalled,
         digest,
+        scope,
         leases,
         version: env!("CARGO_PKG_VERSION").to_owned(),
         started: StartedDto {

@@ -135,6 +135,7 @@ impl State {
                 to,
                 subject,
                 body,
+                venue,
             } => {
                 let mail = Mail {
                     id: id.clone(),
@@ -145,6 +146,7 @@ impl State {
                     sent_at: None,
                     attempts: 0,
                     last_error: None,
+                    venue: venue.clone(),
                 };
                 self.outbox.entry(id.clone()).or_insert(mail);
             }

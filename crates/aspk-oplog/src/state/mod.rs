@@ -8,6 +8,7 @@ mod names;
 mod orders;
 mod paged;
 mod parked;
+mod scope;
 mod slots;
 mod snapshot;
 mod tickets;
@@ -135,7 +136,7 @@ impl std::fmt::Write for HashWriter<'_> {
 
 /// The last digest and the op count it was taken at (not part of the state).
 #[derive(Debug, Default)]
-struct DigestCache(std::sync::Mutex<Option<(u64, String)>>);
+struct DigestCache(std::sync::Mutex<Option<(u64, Option<String>, String)>>);
 
 impl Clone for DigestCache {
     fn clone(&self) -> Self {
@@ -350,7 +351,8 @@ impl State {
             | OpBody::RequestUpdated { .. }
             | OpBody::RequestReplied { .. }
             | OpBody::MailQueued { .. }
-            | OpBody::MailAttempted { .. } => {}
+            | OpBody::MailAttempted { .. }
+            | OpBody::Elided { .. } => {}
         }
     }
 
@@ -724,32 +726,47 @@ impl State {
     /// Written straight from the compact tables (a million tickets in a fraction of a
     /// second) and kept until the next op changes the state.
     pub fn digest(&self) -> String {
+        self.digest_for(None)
+    }
+
+    /// [`State::digest`] of what a replica of `venue` holds (see [`State::concerns`]): a
+    /// full replica's digest for a venue equals the digest of that venue's replica once
+    /// both hold the same ops.
+    pub fn digest_for(&self, venue: Option<&str>) -> String {
         let mut cached = self
             .digest_cache
             .0
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        if let Some((_, digest)) = cached.as_ref().filter(|(n, _)| *n == self.op_count) {
+        let fresh = |(n, v, _): &&(u64, Option<String>, String)| {
+            *n == self.op_count && v.as_deref() == venue
+        };
+        if let Some((_, _, digest)) = cached.as_ref().filter(fresh) {
             return digest.clone();
         }
-        let digest = self.compute_digest();
-        *cached = Some((self.op_count, digest.clone()));
+        let digest = self.compute_digest(venue);
+        *cached = Some((self.op_count, venue.map(str::to_owned), digest.clone()));
         digest
     }
 
-    fn compute_digest(&self) -> String {
+    fn compute_digest(&self, venue: Option<&str>) -> String {
         let mut hasher = blake3::Hasher::new();
         let mut out = HashWriter(&mut hasher);
-        self.tickets.digest_into(&mut out);
-        self.orders.digest_into(&mut out);
-        let mut slots: Vec<&SlotState> = self.slots.values().collect();
+        self.tickets.digest_into(&mut out, venue);
+        self.orders.digest_into(&mut out, venue);
+        let mut slots: Vec<&SlotState> = self
+            .slots
+            .values()
+            .filter(|s| venue.is_none_or(|v| s.slot.venue.as_str() == v))
+            .collect();
         slots.sort_by(|a, b| a.slot.id.cmp(&b.slot.id));
         for s in slots {
             hasher.update(
                 format!("s{}:{}:{:?}:{:?}\n", s.slot.id, s.sold, s.sold_by, s.leases).as_bytes(),
             );
         }
-        for f in self.findings.values() {
+        let findings = self.findings.values();
+        for f in findings.filter(|f| venue.is_none_or(|v| self.finding_concerns(f, v))) {
             hasher.update(format!("f{}:{}:{}\n", f.id, f.facts, f.is_open()).as_bytes());
         }
         hasher.update(

@@ -156,9 +156,19 @@ impl OrderTable {
         }
     }
 
-    /// Each order's number, status and number of payments, for the state digest.
-    pub(crate) fn digest_into(&self, out: &mut impl std::fmt::Write) {
+    /// The venue of order `number`, when this replica has it.
+    pub fn venue_of(&self, number: &u64) -> Option<&str> {
+        self.recs.get(*number).map(|rec| self.names.get(rec.venue))
+    }
+
+    /// Each order's number, status and payment count, for the state digest; only
+    /// `venue`'s orders when one is named.
+    pub(crate) fn digest_into(&self, out: &mut impl std::fmt::Write, venue: Option<&str>) {
+        let only = venue.map(|v| self.names.find(v));
         for (number, rec) in self.recs.iter() {
+            if only.is_some_and(|id| id != Some(rec.venue)) {
+                continue;
+            }
             let payments = match rec.pay_method {
                 0 => self.extras.get(&number).map_or(0, |e| e.payments.len()),
                 _ => 1,

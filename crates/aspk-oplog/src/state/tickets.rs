@@ -188,10 +188,19 @@ impl TicketTable {
         }
     }
 
+    /// The venue of ticket `serial`, when this replica has it.
+    pub fn venue_of(&self, serial: &u64) -> Option<&str> {
+        self.recs.get(*serial).map(|rec| self.names.get(rec.venue))
+    }
+
     /// Each ticket's serial, status and entries `(hlc, origin, gate)`, for the state digest
-    /// (the same text the digest always hashed).
-    pub(crate) fn digest_into(&self, out: &mut impl std::fmt::Write) {
+    /// (the same text the digest always hashed); only `venue`'s tickets when one is named.
+    pub(crate) fn digest_into(&self, out: &mut impl std::fmt::Write, venue: Option<&str>) {
+        let only = venue.map(|v| self.names.find(v));
         for (serial, rec) in self.recs.iter() {
+            if only.is_some_and(|id| id != Some(rec.venue)) {
+                continue;
+            }
             let _ = write!(out, "t{serial}:{:?}:[", status_of(rec.status));
             for (i, e) in self.entry_recs(serial).iter().enumerate() {
                 let sep = if i == 0 { "" } else { ", " };

@@ -163,6 +163,7 @@ pub async fn run(args: GateArgs) -> anyhow::Result<()> {
     let opened = node::start(data, None, identity).await?;
     let node = opened.node.clone();
     node.set_trust_anchors(config.anchors());
+    node.set_scope(Some(config.venue.clone()));
     let status = Arc::new(UpstreamStatus::default());
     let policy = LeasePolicy {
         seats: 0,

@@ -210,6 +210,7 @@ async fn start_site_node(args: &ServeArgs) -> anyhow::Result<(Opened, Arc<Upstre
     };
     let opened = node::start(data, args.database.as_deref(), identity).await?;
     opened.node.set_trust_anchors(config.anchors());
+    opened.node.set_scope(Some(config.venue.clone()));
     let status = Arc::new(UpstreamStatus::default());
     let policy = LeasePolicy {
         seats: args.lease_seats,

@@ -89,7 +89,7 @@ async fn start(args: &[&str], port: u16) -> Process {
     panic!("aspk {args:?} did not become healthy");
 }
 
-async fn cloud(data: &Path, port: u16) -> Process {
+pub(crate) async fn cloud(data: &Path, port: u16) -> Process {
     let listen = format!("127.0.0.1:{port}");
     start(
         &[
@@ -105,7 +105,13 @@ async fn cloud(data: &Path, port: u16) -> Process {
     .await
 }
 
-async fn site(data: &Path, port: u16, upstream: &str, code: Option<&str>, lease: u32) -> Process {
+pub(crate) async fn site(
+    data: &Path,
+    port: u16,
+    upstream: &str,
+    code: Option<&str>,
+    lease: u32,
+) -> Process {
     let listen = format!("127.0.0.1:{port}");
     let lease = lease.to_string();
     let mut args = vec![
@@ -126,14 +132,14 @@ async fn site(data: &Path, port: u16, upstream: &str, code: Option<&str>, lease:
 }
 
 /// A signed-in client of one node.
-struct Api {
+pub(crate) struct Api {
     base: String,
     token: String,
     http: reqwest::Client,
 }
 
 impl Api {
-    async fn sign_in(base: &str) -> Api {
+    pub(crate) async fn sign_in(base: &str) -> Api {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()
@@ -145,7 +151,7 @@ impl Api {
         }
     }
 
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         let r = self
             .http
             .post(format!("{}{path}", self.base))
@@ -157,7 +163,7 @@ impl Api {
         (r.status(), r.json().await.unwrap_or(Value::Null))
     }
 
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
+    pub(crate) async fn get(&self, path: &str) -> (StatusCode, Value) {
         let r = self
             .http
             .get(format!("{}{path}", self.base))
@@ -168,11 +174,16 @@ impl Api {
         (r.status(), r.json().await.unwrap_or(Value::Null))
     }
 
-    async fn status(&self) -> Value {
+    pub(crate) async fn status(&self) -> Value {
         self.get("/api/v1/status").await.1
     }
 
-    async fn sell(&self, slot: &str, quantity: u32, channel: &str) -> (StatusCode, Value) {
+    pub(crate) async fn sell(
+        &self,
+        slot: &str,
+        quantity: u32,
+        channel: &str,
+    ) -> (StatusCode, Value) {
         self.post(
             "/api/v1/orders",
             order_body("adult", Some(slot), quantity, channel),
@@ -180,18 +191,18 @@ impl Api {
         .await
     }
 
-    async fn scan(&self, code: &str, gate: &str) -> String {
+    pub(crate) async fn scan(&self, code: &str, gate: &str) -> String {
         let (_, r) = self
             .post("/api/v1/scans", json!({"code": code, "gate": gate}))
             .await;
         r["result"].as_str().unwrap_or_default().to_owned()
     }
 
-    async fn has_order(&self, number: &str) -> bool {
+    pub(crate) async fn has_order(&self, number: &str) -> bool {
         self.get(&format!("/api/v1/orders/{number}")).await.0 == StatusCode::OK
     }
 
-    async fn findings(&self) -> Vec<Value> {
+    pub(crate) async fn findings(&self) -> Vec<Value> {
         self.get("/api/v1/findings?status=open")
             .await
             .1
@@ -200,7 +211,7 @@ impl Api {
             .unwrap_or_default()
     }
 
-    async fn open_slot(&self, capacity: u32) -> String {
+    pub(crate) async fn open_slot(&self, capacity: u32) -> String {
         let now = Utc::now();
         let body = json!({"starts_at": (now - chrono::Duration::minutes(10)).to_rfc3339(), "ends_at": (now + chrono::Duration::hours(2)).to_rfc3339(), "capacity": capacity});
         let (status, slot) = self.post("/api/v1/venues/demo/slots", body).await;
@@ -208,7 +219,7 @@ impl Api {
         slot["id"].as_str().unwrap().to_owned()
     }
 
-    async fn enrolment(&self) -> String {
+    pub(crate) async fn enrolment(&self) -> String {
         let (_, e) = self
             .post(
                 "/api/v1/enrolments",
@@ -220,7 +231,7 @@ impl Api {
 }
 
 /// Polls `check` until it holds, for at most `limit`; returns how long it took.
-async fn within<F, Fut>(limit: Duration, what: &str, mut check: F) -> Duration
+pub(crate) async fn within<F, Fut>(limit: Duration, what: &str, mut check: F) -> Duration
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -236,7 +247,7 @@ where
 }
 
 /// A staff page as the admin sees it in a browser (form sign-in, session cookie).
-async fn staff_page(base: &str, path: &str) -> String {
+pub(crate) async fn staff_page(base: &str, path: &str) -> String {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -264,16 +275,21 @@ async fn staff_page(base: &str, path: &str) -> String {
         .unwrap()
 }
 
-async fn leased(site: &Api, slot: &str) -> bool {
+pub(crate) async fn leased(site: &Api, slot: &str) -> bool {
     site.status().await["leases"].as_array().is_some_and(|l| {
         l.iter()
             .any(|x| x["slot"] == slot && x["left"].as_u64() > Some(0))
     })
 }
 
-async fn converged(a: &Api, b: &Api) -> bool {
-    let (x, y) = (a.status().await, b.status().await);
-    x["digest"] == y["digest"] && y["pending_ops"] == 0
+/// Whether `site` holds what `cloud` holds for the site's venue, with nothing waiting to go up.
+pub(crate) async fn converged(cloud: &Api, site: &Api) -> bool {
+    let at_site = site.status().await;
+    let venue = at_site["scope"]
+        .as_str()
+        .expect("a site node replicates a venue");
+    let at_cloud = cloud.get(&format!("/api/v1/status?venue={venue}")).await.1;
+    at_cloud["digest"] == at_site["digest"] && at_site["pending_ops"] == 0
 }
 
 #[tokio::test(flavor = "multi_thread")]

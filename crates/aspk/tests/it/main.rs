@@ -17,4 +17,5 @@ mod kit;
 mod netns;
 mod pages;
 mod pdf;
+mod scope;
 mod staff_app;
