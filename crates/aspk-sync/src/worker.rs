@@ -226,37 +226,30 @@ impl SyncWorker {
         let mut offer = aspk_app::Offer {
             waiting: std::mem::take(&mut self.cursors.waiting),
         };
+        // The next batch is read and compressed while the upstream takes in this one.
         let store = self.node.store().clone();
-        loop {
-            let stored = store
-                .read_raw_after(self.cursors.push, BATCH)
-                .await
-                .map_err(|e| SyncError::Unreachable {
-                    url: "local store".into(),
-                    detail: e.to_string(),
-                })?;
-            let Some(last) = stored.last().map(|s| s.cursor) else {
-                break;
+        let mut next = prepare(&store, self.cursors.push, &remote, &mut offer).await?;
+        while let Some(batch) = next.take() {
+            let ahead = prepare(&store, batch.last, &remote, &mut offer);
+            let Some(body) = batch.body else {
+                self.cursors.push = batch.last;
+                next = ahead.await?;
+                continue;
             };
-            let missing: Vec<String> = offer
-                .choose(stored, &remote, |op| (&op.origin, op.seq, op.elided))
-                .into_iter()
-                .map(|op| op.json)
-                .collect();
-            if !missing.is_empty() {
-                let pushed = self.client.push(url, &missing).await?;
-                remote = pushed.vv;
-                if pushed.refused > 0 {
-                    tracing::error!(%url, refused = pushed.refused, "upstream refused ops whose signatures do not hold (see its findings)");
-                }
-                if pushed.gaps > 0 {
-                    // The upstream misses earlier ops than these: offer everything again next round.
-                    tracing::warn!(%url, gaps = pushed.gaps, "upstream reported gaps; restarting push from the beginning");
-                    self.cursors.push = 0;
-                    break;
-                }
+            let (pushed, ahead) = tokio::join!(self.client.push(url, body), ahead);
+            let pushed = pushed?;
+            remote = pushed.vv;
+            if pushed.refused > 0 {
+                tracing::error!(%url, refused = pushed.refused, "upstream refused ops whose signatures do not hold (see its findings)");
             }
-            self.cursors.push = last;
+            if pushed.gaps > 0 {
+                // The upstream misses earlier ops than these: offer everything again next round.
+                tracing::warn!(%url, gaps = pushed.gaps, "upstream reported gaps; restarting push from the beginning");
+                self.cursors.push = 0;
+                break;
+            }
+            self.cursors.push = batch.last;
+            next = ahead?;
         }
         if !offer.waiting.is_empty() {
             tracing::warn!(%url, waiting = ?offer.waiting, "upstream lacks ops this node holds only as elisions; it needs them from a replica of their venue");
@@ -327,4 +320,47 @@ impl SyncWorker {
             }
         }
     }
+}
+
+/// A push batch ready to send: the local cursor it reaches, and its compressed body (none
+/// when the upstream holds every op in it).
+struct Outgoing {
+    last: i64,
+    body: Option<Vec<u8>>,
+}
+
+/// Reads the batch after `cursor`, keeps what an upstream holding `remote` lacks (see
+/// [`aspk_app::Offer`]) and compresses it. `None` when nothing follows `cursor`.
+async fn prepare(
+    store: &Arc<dyn aspk_store::Store>,
+    cursor: i64,
+    remote: &BTreeMap<String, u64>,
+    offer: &mut aspk_app::Offer,
+) -> Result<Option<Outgoing>, SyncError> {
+    let local = |e: String| SyncError::Unreachable {
+        url: "local store".into(),
+        detail: e,
+    };
+    let stored = store
+        .read_raw_after(cursor, BATCH)
+        .await
+        .map_err(|e| local(e.to_string()))?;
+    let Some(last) = stored.last().map(|s| s.cursor) else {
+        return Ok(None);
+    };
+    let missing: Vec<String> = offer
+        .choose(stored, remote, |op| (&op.origin, op.seq, op.elided))
+        .into_iter()
+        .map(|op| op.json)
+        .collect();
+    if missing.is_empty() {
+        return Ok(Some(Outgoing { last, body: None }));
+    }
+    let body = tokio::task::spawn_blocking(move || crate::client::encode_push(&missing))
+        .await
+        .map_err(|e| local(e.to_string()))?;
+    Ok(Some(Outgoing {
+        last,
+        body: Some(body),
+    }))
 }
