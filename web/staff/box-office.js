@@ -21,6 +21,74 @@ const parseMoney = (raw) => {
   return Number(u) * 100 + Number((c + '00').slice(0, 2));
 };
 
+// A sale goes by fetch, so that a node dying mid-sale does not lose it: the attempt (with
+// the form's sale_key) is kept in localStorage until a node answers it. While this node
+// is down the page keeps trying it; failover.js moves the page to the next node, where it
+// is sent again. A node that made the order for that key answers with it; if two nodes
+// that could not see each other both made one, a duplicate_sale finding lists both.
+const PENDING = 'aspk.pending-sale';
+const FRESH_MS = 60 * 1000;
+
+function retrying() {
+  let note = document.getElementById('retrying');
+  if (!note) {
+    note = document.createElement('p');
+    note.id = 'retrying';
+    note.className = 'error';
+    note.setAttribute('role', 'status');
+    note.textContent = form.dataset.retrying;
+    form.prepend(note);
+  }
+  document.getElementById('sell').disabled = true;
+}
+
+async function attempt(fields) {
+  const data = new URLSearchParams(fields);
+  // The session's form token is this node's: take the one this page was given.
+  data.set('csrf', form.querySelector('input[name="csrf"]')?.value || '');
+  let res = null;
+  try {
+    res = await fetch(form.action, { method: 'POST', body: data, credentials: 'same-origin' });
+  } catch { /* no answer: below */ }
+  // No answer, or the node failed while deciding (5xx): the sale may or may not be made.
+  if (!res || res.status >= 500) {
+    retrying();
+    setTimeout(() => retryWhenUp(fields), 1000);
+    return;
+  }
+  localStorage.removeItem(PENDING);
+  if (res.redirected) {
+    location.assign(res.url);
+    return;
+  }
+  // Refused (sold out, a typing mistake): nothing was sold. Send the form the plain way,
+  // so the browser shows the page that says why, as it does without this script.
+  const restore = new URLSearchParams(fields);
+  for (const [name, value] of restore) {
+    const input = form.querySelector(`[name="${CSS.escape(name)}"]:not([type="radio"])`);
+    if (input && name !== 'csrf') input.value = value;
+    const radio = form.querySelector(`[type="radio"][name="${CSS.escape(name)}"][value="${CSS.escape(value)}"]`);
+    if (radio) radio.checked = true;
+  }
+  form.submit();
+}
+
+async function retryWhenUp(fields) {
+  if (self.aspkFailover?.movingTo) return;
+  const pending = JSON.parse(localStorage.getItem(PENDING) || 'null');
+  if (!pending || Date.now() - pending.at >= FRESH_MS) {
+    // Too late to sell it by itself: the cashier sees the box office afresh and decides.
+    localStorage.removeItem(PENDING);
+    location.reload();
+    return;
+  }
+  try {
+    const res = await fetch('/healthz', { cache: 'no-store' });
+    if (res.ok) return attempt(fields);
+  } catch { /* still down: failover.js moves the page when another node answers */ }
+  setTimeout(() => retryWhenUp(fields), 1000);
+}
+
 if (form) {
   const lang = form.dataset.lang;
   const total = document.getElementById('total');
@@ -47,11 +115,23 @@ if (form) {
     }
     recompute();
   });
-  form.addEventListener('submit', () => {
-    const button = document.getElementById('sell');
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
     // One sale per press: a double Enter must not sell twice.
-    setTimeout(() => { button.disabled = true; }, 0);
+    document.getElementById('sell').disabled = true;
+    const fields = [...new FormData(form)].filter(([, v]) => typeof v === 'string');
+    localStorage.setItem(PENDING, JSON.stringify({ fields, at: Date.now() }));
+    attempt(fields);
   });
+  // A sale the last node did not answer is sent again here (this node, or the next one the
+  // page moved to): the same sale_key finds the order if the first attempt made it.
+  const pending = JSON.parse(localStorage.getItem(PENDING) || 'null');
+  if (pending && Date.now() - pending.at < FRESH_MS) {
+    retrying();
+    attempt(pending.fields);
+  } else {
+    localStorage.removeItem(PENDING);
+  }
   const slot = document.getElementById('slot');
   const refreshSeats = async () => {
     try {

@@ -48,6 +48,12 @@ function moveTo(url) {
     next: location.pathname + location.search,
     endpoints: JSON.stringify(endpoints),
   });
+  // A sale this node did not answer goes along, to be sent again there (box-office.js).
+  const sale = localStorage.getItem('aspk.pending-sale');
+  if (sale) {
+    params.set('pending_sale', sale);
+    localStorage.removeItem('aspk.pending-sale');
+  }
   self.aspkFailover.movingTo = url;
   location.replace(`${url}/handoff#${params}`);
 }

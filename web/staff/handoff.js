@@ -1,12 +1,16 @@
 // Arriving from another node of the organisation (see failover.js): trade the session
 // token in the address's fragment for this node's session cookie, then go on to the page
-// the person was on. The token never reaches a server log: fragments are not sent.
+// the person was on, with a sale still to send if there is one. The token never reaches a
+// server log: fragments are not sent.
 
 const params = new URLSearchParams(location.hash.slice(1));
 history.replaceState(null, '', location.pathname);
 const next = params.get('next') || '/';
 const endpoints = params.get('endpoints');
 if (endpoints) localStorage.setItem('aspk.endpoints', endpoints);
+// A sale the last node did not answer: the box office sends it again here (box-office.js).
+const sale = params.get('pending_sale');
+if (sale) localStorage.setItem('aspk.pending-sale', sale);
 let ok = false;
 try {
   const res = await fetch('/handoff', {

@@ -2,7 +2,8 @@
 // node dies, stays signed in (the session token is one every node accepts), sells there,
 // says it is on the fallback path, and moves back when the site node returns. Real
 // binaries: a cloud (demo museum) and a site node enrolled with it, on loopback; the
-// cashier's browser is headless Chromium.
+// cashier's browser is headless Chromium. A sale the site node's death interrupts is sent
+// again at the cloud and sold once, whether or not the site node had made it.
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
@@ -30,12 +31,28 @@ after(async () => {
   await cloud?.stop();
 });
 
-/** Sells one adult ticket for cash on the box office page; returns the order number. */
-async function sellOne(page, slot) {
+/** Signs in at `base` as the demo admin and opens the box office (and the shift). */
+async function boxOffice(page, base) {
+  await page.goto(`${base}/?lang=en`);
+  await page.fill('#username', 'admin');
+  await page.fill('#password', 'demo');
+  await Promise.all([page.waitForURL(/\/box-office/), page.press('#password', 'Enter')]);
+  if (await page.isVisible('#float')) {
+    await Promise.all([page.waitForNavigation(), page.fill('#float', '500').then(() => page.press('#float', 'Enter'))]);
+  }
+}
+
+/** Starts a one-ticket sale; the receipt is awaited by the caller. */
+async function startSale(page, slot) {
   await page.selectOption('#slot', slot);
   await page.keyboard.press('Alt+1');
   await page.fill('#tendered', '500');
   await page.press('#tendered', 'Enter');
+}
+
+/** Sells one adult ticket for cash on the box office page; returns the order number. */
+async function sellOne(page, slot) {
+  await startSale(page, slot);
   await page.waitForURL(/\/box-office\/sale\//, { timeout: 10_000 }).catch(async (e) => {
     throw new Error(`${e.message}: ${await page.textContent('main')}`);
   });
@@ -48,13 +65,7 @@ test('the box office page fails over to the cloud and back, signed in throughout
     (await site.api.ok('GET', '/api/v1/status')).leases.some((l) => l.slot === slot && l.left > 0));
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
-  await page.goto(`${site.base}/?lang=en`);
-  await page.fill('#username', 'admin');
-  await page.fill('#password', 'demo');
-  await Promise.all([page.waitForURL(/\/box-office/), page.press('#password', 'Enter')]);
-  if (await page.isVisible('#float')) {
-    await Promise.all([page.waitForNavigation(), page.fill('#float', '500').then(() => page.press('#float', 'Enter'))]);
-  }
+  await boxOffice(page, site.base);
   const atSite = await sellOne(page, slot);
   await until('the site sale reaches the cloud', async () =>
     (await cloud.api.call('GET', `/api/v1/orders/${atSite}`)).status === 200);
@@ -107,4 +118,49 @@ test('a forged or foreign session token is not accepted at /handoff', async () =
   assert.equal(refused.headers.get('set-cookie'), null);
   const bad = await fetch(`${cloud.base}/handoff`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
   assert.ok(bad.status >= 400 && bad.status < 500);
+});
+
+test('a sale interrupted by the site node dying is sent again at the cloud, and sold once', { timeout: 120_000 }, async () => {
+  const slot = await cloud.api.slotNow('demo', 40);
+  await until('the site node holds a lease of seats for the slot', async () =>
+    (await site.api.ok('GET', '/api/v1/status')).leases.some((l) => l.slot === slot && l.left > 0));
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await boxOffice(page, site.base);
+
+  // The site node makes the order, hands it up to the cloud, and dies before the browser
+  // hears back: the page sends the same sale again at the cloud, which answers with it.
+  let made = null;
+  await page.route(`${site.base}/box-office/sell`, async (route) => {
+    const receipt = await (await route.fetch()).text();
+    made = receipt.match(/id="order-number"[^>]*>([^<]+)</)[1].replace(/\s/g, '');
+    await until('the order reaches the cloud', async () =>
+      (await cloud.api.call('GET', `/api/v1/orders/${made}`)).status === 200);
+    site.child.kill('SIGKILL');
+    await route.abort('connectionreset');
+  }, { times: 1 });
+  await startSale(page, slot);
+  await until('the page says the sale is being sent again', () => page.isVisible('#retrying'));
+  await page.waitForURL(`${cloud.base}/box-office/sale/**`, { timeout: 15_000 });
+  const shown = (await page.textContent('#order-number')).replace(/\s/g, '');
+  assert.equal(shown, made, 'the cloud answered with the order the site node made');
+  const order = await cloud.api.ok('GET', `/api/v1/orders/${made}`);
+  assert.equal(order.tickets.length, 1);
+
+  // A sale that never reached a node is made at the cloud, once.
+  await page.goto(`${cloud.base}/box-office`);
+  site = await startSite(cloud.base, { data: site.data, port: site.port });
+  await until('the page moves back to the site node', () => page.url().startsWith(`${site.base}/box-office`));
+  await page.waitForSelector('#sale');
+  await page.route(`${site.base}/box-office/sell`, async (route) => {
+    site.child.kill('SIGKILL');
+    await route.abort('connectionrefused');
+  }, { times: 1 });
+  await startSale(page, slot);
+  await page.waitForURL(`${cloud.base}/box-office/sale/**`, { timeout: 15_000 });
+  const atCloud = (await page.textContent('#order-number')).replace(/\s/g, '');
+  assert.notEqual(atCloud, made);
+  assert.equal((await cloud.api.ok('GET', `/api/v1/orders/${atCloud}`)).tickets.length, 1);
+  assert.equal(await page.evaluate(() => localStorage.getItem('aspk.pending-sale')), null, 'nothing left to send');
+  await context.close();
 });

@@ -265,3 +265,45 @@ pub(crate) fn equivocation_found(op: &Op) -> OpBody {
         other_hash: to_hex(&op.hash()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::Offer;
+
+    /// Ops in commit order as (origin, seq, is an elision).
+    fn choose(offer: &mut Offer, ops: &[(&str, u64, bool)], held: &[(&str, u64)]) -> Vec<String> {
+        let held: BTreeMap<String, u64> = held.iter().map(|(o, s)| ((*o).into(), *s)).collect();
+        offer
+            .choose(ops.to_vec(), &held, |op| (op.0, op.1, op.2))
+            .into_iter()
+            .map(|(o, s, _)| format!("{o}{s}"))
+            .collect()
+    }
+
+    #[test]
+    fn a_push_never_carries_an_elision_nor_what_follows_it_of_that_origin() {
+        let mut offer = Offer::default();
+        let ops = [
+            ("a", 1, false),
+            ("c", 4, false),
+            ("c", 5, true),
+            ("a", 2, false),
+            ("c", 6, false),
+            ("c", 7, true),
+        ];
+        // The peer holds c up to 3: c5 is only an elision here, so c6 waits with it.
+        assert_eq!(choose(&mut offer, &ops, &[("c", 3)]), ["a1", "c4", "a2"]);
+        assert_eq!(offer.waiting, BTreeMap::from([("c".to_owned(), 5)]));
+        // Later batches of the same push keep c back too.
+        assert_eq!(
+            choose(&mut offer, &[("c", 8, false)], &[("c", 4)]),
+            Vec::<String>::new()
+        );
+        // A peer that holds everything up to c7 is offered nothing of c, and nothing waits.
+        let mut offer = Offer::default();
+        assert_eq!(choose(&mut offer, &ops, &[("c", 7), ("a", 1)]), ["a2"]);
+        assert!(offer.waiting.is_empty());
+    }
+}

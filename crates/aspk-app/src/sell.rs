@@ -37,6 +37,9 @@ pub struct NewOrder {
     pub mixed_cash_minor: Option<i64>,
     /// The visitor's name, when the shop asks for it (for finding the order later).
     pub name: Option<String>,
+    /// Identifies this sale attempt (1 to 64 letters, digits, `-` or `_`): the same
+    /// attempt again finds the order it made instead of selling twice.
+    pub idempotency_key: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -45,6 +48,30 @@ pub struct PlacedOrder {
     pub tickets: Vec<Ticket>,
     /// The tickets' codes by serial.
     pub codes: std::collections::HashMap<u64, String>,
+    /// The order an earlier attempt with the same idempotency key made: nothing was sold now.
+    pub is_replay: bool,
+}
+
+/// What deciding a sale came to.
+enum Sale {
+    New(Box<PlacedOrder>),
+    /// The attempt was made before and made this order.
+    Replay(u64),
+}
+
+fn check_idempotency_key(key: &str) -> Result<(), AppError> {
+    let ok = (1..=64).contains(&key.len())
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            "idempotency_key",
+            "must be 1 to 64 letters, digits, '-' or '_'",
+        ))
+    }
 }
 
 impl NewOrder {
@@ -76,6 +103,9 @@ impl NewOrder {
                 "channel",
                 "paper stock is entered through the paper import, not as an order",
             ));
+        }
+        if let Some(key) = &self.idempotency_key {
+            check_idempotency_key(key)?;
         }
         if let Some(name) = &self.name {
             if name.trim().chars().count() > 200 || name.chars().any(char::is_control) {
@@ -142,32 +172,67 @@ impl Node {
             .map(Principal::actor)
             .unwrap_or_else(|| "visitor".to_owned());
         let node = self.clone();
-        self.submit(move |batch| {
-            let placed = node.decide_order(batch.state(), &new, email, &actor)?;
-            let number = placed.number;
-            let codes = placed
-                .tickets
-                .iter()
-                .map(|t| (t.serial, t.code.clone()))
-                .collect();
-            batch.record(&actor, vec![OpBody::OrderPlaced(placed)]);
-            let state = batch.state();
-            let order = state
-                .orders
-                .get(&number)
-                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("order vanished")))?;
-            let tickets = order
-                .tickets
-                .iter()
-                .filter_map(|s| state.tickets.get(s))
-                .collect();
-            Ok(PlacedOrder {
-                order,
-                tickets,
-                codes,
+        let sale = self
+            .submit(move |batch| {
+                let key = new.idempotency_key.as_deref();
+                if let Some(number) = key.and_then(|k| batch.state().order_by_sale_key(k)) {
+                    return Ok(Sale::Replay(number));
+                }
+                let mut placed = node.decide_order(batch.state(), &new, email, &actor)?;
+                placed.idempotency_key = new.idempotency_key.clone();
+                let number = placed.number;
+                let codes = placed
+                    .tickets
+                    .iter()
+                    .map(|t| (t.serial, t.code.clone()))
+                    .collect();
+                batch.record(&actor, vec![OpBody::OrderPlaced(placed)]);
+                let state = batch.state();
+                let order = state
+                    .orders
+                    .get(&number)
+                    .ok_or_else(|| AppError::Internal(anyhow::anyhow!("order vanished")))?;
+                let tickets = order
+                    .tickets
+                    .iter()
+                    .filter_map(|s| state.tickets.get(s))
+                    .collect();
+                Ok(Sale::New(Box::new(PlacedOrder {
+                    order,
+                    tickets,
+                    codes,
+                    is_replay: false,
+                })))
             })
+            .await?;
+        match sale {
+            Sale::New(placed) => Ok(*placed),
+            Sale::Replay(number) => self.placed_order(number).await,
+        }
+    }
+
+    /// An order already placed, as [`Node::place_order`] returns one.
+    async fn placed_order(&self, number: u64) -> Result<PlacedOrder, AppError> {
+        let found = self.read(|s| {
+            let order = s.orders.get(&number)?;
+            let tickets: Vec<Ticket> = order
+                .tickets
+                .iter()
+                .filter_map(|t| s.tickets.get(t))
+                .collect();
+            Some((order, tickets))
+        });
+        let (order, tickets) = found.ok_or_else(|| AppError::NotFound {
+            what: "order",
+            id: number.to_string(),
+        })?;
+        let codes = self.ticket_codes(&order.tickets).await?;
+        Ok(PlacedOrder {
+            order,
+            tickets,
+            codes,
+            is_replay: true,
         })
-        .await
     }
 
     fn decide_order(
@@ -244,6 +309,7 @@ impl Node {
             is_overbooking: new.is_overbooking,
             shift,
             name,
+            idempotency_key: None,
         })
     }
 

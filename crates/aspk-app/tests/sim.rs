@@ -428,6 +428,7 @@ impl Sim {
                     is_overbooking: false,
                     mixed_cash_minor: None,
                     name: None,
+                    idempotency_key: None,
                 };
                 match self.nodes[who]
                     .node
@@ -550,6 +551,7 @@ impl Sim {
             is_overbooking: false,
             mixed_cash_minor: None,
             name: None,
+            idempotency_key: None,
         };
         match self.nodes[0].node.place_order(Some(&admin()), order).await {
             Ok(placed) => {

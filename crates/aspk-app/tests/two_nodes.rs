@@ -182,3 +182,109 @@ async fn a_root_key_the_site_node_was_not_given_is_refused() {
     assert!(site.read(|s| !s.keys.contains_key(&9)));
     assert!(site.read(|s| s.findings.contains_key("forged_op:evil-origin-1:1")));
 }
+
+/// A one-ticket cash sale of the demo museum's adult ticket for `slot`, under `key`.
+fn sale(slot: &str, key: &str) -> aspk_app::NewOrder {
+    aspk_app::NewOrder {
+        venue: "demo".into(),
+        channel: aspk_domain::Channel::BoxOffice,
+        items: vec![aspk_app::NewOrderItem {
+            product: "adult".into(),
+            slot: Some(slot.into()),
+            quantity: 1,
+        }],
+        payment: aspk_domain::PaymentMethod::Cash,
+        email: None,
+        is_overbooking: false,
+        mixed_cash_minor: None,
+        name: None,
+        idempotency_key: Some(key.into()),
+    }
+}
+
+/// A sale attempt sent again (a lost answer, a page that failed over) finds the order the
+/// first attempt made, at the same node or another that has it; two nodes that could not
+/// see each other both sell, and every replica then reports one `duplicate_sale`.
+#[tokio::test]
+async fn a_repeated_sale_attempt_finds_its_order_or_is_reported() {
+    let (a, a_store) = start("cloud-a-0001", 1, [1; 32], NodeRole::Cloud, CLOUD_SERIALS).await;
+    let (b, b_store) = start("cloud-b-0002", 1, [1; 32], NodeRole::Cloud, CLOUD_SERIALS).await;
+    a.seed_demo().await.unwrap();
+    let admin = a
+        .authenticate(&a.sign_in("admin", "demo").await.unwrap().token)
+        .unwrap();
+    let now = chrono::Utc::now();
+    let new = aspk_app::NewSlot {
+        starts_at: now - chrono::Duration::minutes(5),
+        ends_at: now + chrono::Duration::hours(2),
+        capacity: 20,
+    };
+    let slot = a.create_slot(&admin, "demo", new).await.unwrap().slot.id;
+
+    // Again at the same node: the same order, nothing sold.
+    let first = a
+        .place_order(Some(&admin), sale(&slot, "k1"))
+        .await
+        .unwrap();
+    assert!(!first.is_replay);
+    let ops = a.read(|s| s.op_count);
+    let again = a
+        .place_order(Some(&admin), sale(&slot, "k1"))
+        .await
+        .unwrap();
+    assert!(again.is_replay);
+    assert_eq!(again.order.number, first.order.number);
+    assert_eq!(again.codes, first.codes);
+    assert_eq!(a.read(|s| s.op_count), ops);
+
+    // At another node that has it: the same order.
+    replicate(&a_store, &b).await;
+    let elsewhere = b
+        .place_order(Some(&admin), sale(&slot, "k1"))
+        .await
+        .unwrap();
+    assert!(elsewhere.is_replay);
+    assert_eq!(elsewhere.order.number, first.order.number);
+
+    // At two nodes that cannot see each other: two orders, one finding everywhere.
+    let at_a = a
+        .place_order(Some(&admin), sale(&slot, "k2"))
+        .await
+        .unwrap();
+    let at_b = b
+        .place_order(Some(&admin), sale(&slot, "k2"))
+        .await
+        .unwrap();
+    assert!(!at_b.is_replay);
+    assert_ne!(at_a.order.number, at_b.order.number);
+    replicate(&a_store, &b).await;
+    replicate(&b_store, &a).await;
+    let (low, high) = {
+        let (x, y) = (at_a.order.number, at_b.order.number);
+        (x.min(y), x.max(y))
+    };
+    for node in [&a, &b] {
+        let finding = node.read(|s| s.findings["duplicate_sale:k2"].clone());
+        assert_eq!(finding.kind, "duplicate_sale");
+        let orders = finding.facts["orders"].as_array().unwrap().clone();
+        let mut expected = vec![low.to_string(), high.to_string()];
+        expected.sort();
+        assert_eq!(orders, expected);
+        let earliest = node.read(|s| s.orders.get(&low).unwrap().tickets[0]);
+        assert_eq!(finding.ticket, Some(earliest));
+        assert_eq!(node.read(|s| s.findings.len()), 1);
+        // A later attempt finds the lower-numbered order, on both.
+        let later = node
+            .place_order(Some(&admin), sale(&slot, "k2"))
+            .await
+            .unwrap();
+        assert_eq!(later.order.number, low);
+    }
+    assert_eq!(a.read(|s| s.digest()), b.read(|s| s.digest()));
+
+    let bad = a.place_order(Some(&admin), sale(&slot, "not a key")).await;
+    assert!(
+        matches!(bad, Err(aspk_app::AppError::Invalid(_))),
+        "{bad:?}"
+    );
+}

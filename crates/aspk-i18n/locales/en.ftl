@@ -88,6 +88,7 @@ box-mixed-cash = Cash part (mixed payment)
 box-total = Total
 box-change = Change
 box-sell = Sell (Enter)
+box-retrying = The node did not answer: sending this sale again (it cannot be sold twice)…
 box-printer = Printer
 box-hint = Alt+1…9 adds a ticket of that row, Alt+0 clears, Enter sells.
 box-sale-title = Sold

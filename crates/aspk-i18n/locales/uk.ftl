@@ -89,6 +89,7 @@ box-mixed-cash = Частина готівкою (змішана оплата)
 box-total = Разом
 box-change = Решта
 box-sell = Продати (Enter)
+box-retrying = Вузол не відповів: надсилаю цей продаж ще раз (двічі він не пройде)…
 box-printer = Принтер
 box-hint = Alt+1…9 додає квиток цього рядка, Alt+0 очищує, Enter продає.
 box-sale-title = Продано

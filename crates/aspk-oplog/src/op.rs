@@ -346,6 +346,11 @@ pub struct OrderPlaced {
     /// The visitor's name, when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The key the seller's page (or an API client) gave this sale attempt: the attempt
+    /// repeated, at this node or another after a failover, finds this order instead of
+    /// selling again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

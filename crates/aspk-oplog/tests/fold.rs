@@ -140,6 +140,7 @@ fn to_ops(actions: &[Action]) -> Vec<Op> {
                         is_overbooking: false,
                         shift: None,
                         name: None,
+                        idempotency_key: None,
                     }),
                 ),
                 Action::Cancel { origin, serial } => (

@@ -158,8 +158,9 @@ fn render(page: &Page, headers: &HeaderMap, q: &BoxOfficeQuery, error: Option<St
         "{error}{shift_bar}\
          <form method=\"get\" action=\"/box-office\" class=\"inline\"><input type=\"hidden\" name=\"venue\" value=\"{venue}\">\
          <label for=\"date\">{date_l}</label><input id=\"date\" name=\"date\" type=\"date\" value=\"{date}\" onchange=\"this.form.submit()\"></form>\
-         <form id=\"sale\" method=\"post\" action=\"/box-office/sell\" data-venue=\"{venue}\" data-date=\"{date}\" data-lang=\"{lang}\">{csrf}\
+         <form id=\"sale\" method=\"post\" action=\"/box-office/sell\" data-venue=\"{venue}\" data-date=\"{date}\" data-lang=\"{lang}\" data-retrying=\"{retrying}\">{csrf}\
          <input type=\"hidden\" name=\"venue\" value=\"{venue}\"><input type=\"hidden\" name=\"date\" value=\"{date}\">\
+         <input type=\"hidden\" name=\"sale_key\" value=\"{sale_key}\">\
          <label for=\"slot\">{slot_l}</label><select id=\"slot\" name=\"slot\">{slot_options}{no_slots}</select>\
          <table class=\"products\"><thead><tr><th>{key_l}</th><th>{product_l}</th><th>{price_l}</th><th>{qty_l}</th></tr></thead><tbody>{rows}</tbody></table>\
          <fieldset class=\"payment\"><legend>{pay_l}</legend>\
@@ -178,6 +179,8 @@ fn render(page: &Page, headers: &HeaderMap, q: &BoxOfficeQuery, error: Option<St
         date = catalog.date,
         lang = lang,
         csrf = page.csrf_field(),
+        // Names this sale attempt: sent again (after a failover) it finds the order it made.
+        sale_key = aspk_app::to_hex(&rand::random::<[u8; 16]>()),
         date_l = page.e("box-date"),
         slot_l = page.e("box-slot"),
         key_l = page.e("box-key"),
@@ -195,6 +198,7 @@ fn render(page: &Page, headers: &HeaderMap, q: &BoxOfficeQuery, error: Option<St
         cur = currency.as_str(),
         zero = page.money(0, currency),
         sell_l = page.e("box-sell"),
+        retrying = page.e("box-retrying"),
         printer_l = page.e("box-printer"),
         hint = page.e("box-hint"),
     );
@@ -265,8 +269,13 @@ pub async fn sell(
         Ok((order, tendered)) => match page.state.node.place_order(Some(&page.who), order).await {
             Ok(placed) => {
                 let number = placed.order.number;
-                let printer = chosen_printer(&page, &headers);
-                print_order(&page, number, &printer).await;
+                // A repeated attempt prints only when the first one did not get to print.
+                let printed =
+                    placed.is_replay && page.state.node.read(|s| s.prints.contains_key(&number));
+                if !printed {
+                    let printer = chosen_printer(&page, &headers);
+                    print_order(&page, number, &printer).await;
+                }
                 let tendered = tendered
                     .map(|t| format!("?tendered={t}"))
                     .unwrap_or_default();
@@ -355,6 +364,7 @@ fn sale_from_form(
             is_overbooking: false,
             mixed_cash_minor,
             name: None,
+            idempotency_key: Some(field("sale_key")).filter(|k| !k.is_empty()),
         },
         tendered,
     ))

@@ -35,13 +35,26 @@ fn parse_method(raw: &str) -> Result<PaymentMethod, AppError> {
 
 /// Place an order. All items are issued or none: 409 `sold_out` when a slot is short.
 /// Box-office orders need a cashier, manager or admin; online orders need no sign-in.
+/// With an `Idempotency-Key` header, the same request again (a retry after a lost answer,
+/// or at another node after a failover) answers 200 with the order the first one made.
 #[utoipa::path(post, path = "/api/v1/orders", tag = "orders", request_body = OrderRequest,
-    responses((status = 201, body = OrderResponse), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem)))]
+    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 64 letters, digits, '-' or '_' naming this sale attempt")),
+    responses((status = 201, body = OrderResponse), (status = 200, description = "the order an earlier request with the same Idempotency-Key made", body = OrderResponse), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem)))]
 pub async fn place(
     State(state): State<AppState>,
     MaybeStaff(who): MaybeStaff,
+    headers: axum::http::HeaderMap,
     ApiJson(req): ApiJson<OrderRequest>,
 ) -> Result<(StatusCode, Json<OrderResponse>), ApiError> {
+    let idempotency_key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => Some(v.to_str().map(str::to_owned).map_err(|_| {
+            AppError::invalid(
+                "idempotency_key",
+                "must be 1 to 64 letters, digits, '-' or '_'",
+            )
+        })?),
+    };
     let new = NewOrder {
         venue: req.venue,
         channel: parse_channel(&req.channel)?,
@@ -59,6 +72,7 @@ pub async fn place(
         is_overbooking: req.overbook,
         mixed_cash_minor: None,
         name: req.name.filter(|n| !n.trim().is_empty()),
+        idempotency_key,
     };
     let placed = state.node.place_order(who.as_ref(), new).await?;
     let venue = state
@@ -71,7 +85,11 @@ pub async fn place(
         venue.as_ref(),
         who.is_some(),
     );
-    Ok((StatusCode::CREATED, Json(body)))
+    let status = match placed.is_replay {
+        true => StatusCode::OK,
+        false => StatusCode::CREATED,
+    };
+    Ok((status, Json(body)))
 }
 
 async fn order_view(

@@ -5,13 +5,14 @@ use aspk_domain::{Ticket, TicketStatus};
 use serde::{Deserialize, Serialize};
 
 /// Every kind of finding there is.
-const KINDS: [&str; 6] = [
+const KINDS: [&str; 7] = [
     "double_entry",
     "admitted_after_cancel",
     "oversell",
     "equivocation",
     "revoked_push",
     "forged_op",
+    "duplicate_sale",
 ];
 
 /// A finding as a snapshot holds it.
@@ -49,7 +50,7 @@ impl<'de> Deserialize<'de> for Finding {
 pub struct Finding {
     pub id: String,
     /// `double_entry`, `admitted_after_cancel`, `oversell`, `equivocation`, `revoked_push`,
-    /// `forged_op`.
+    /// `forged_op`, `duplicate_sale`.
     pub kind: &'static str,
     pub ticket: Option<u64>,
     pub slot: Option<String>,

@@ -112,6 +112,10 @@ pub struct State {
     voids_seen: HashMap<u64, u32>,
     /// Entries for tickets this replica has not seen sold yet (issued offline elsewhere).
     pending_entries: HashMap<u64, Vec<Entry>>,
+    /// Orders by the key their sale attempt carried (the lowest number when a repeated
+    /// attempt made two): a repeat finds the order instead of selling again.
+    #[serde(default)]
+    sale_keys: HashMap<String, u64>,
     /// Highest sequence number applied per origin: the version vector.
     pub applied: BTreeMap<String, u64>,
     pub op_count: u64,
@@ -414,6 +418,9 @@ impl State {
         if !self.orders.contains_key(&placed.number) {
             self.orders_by_time.insert(at, placed.number);
             self.orders.put(&order, (&op.origin, op.seq));
+            if let Some(key) = &placed.idempotency_key {
+                self.note_sale_key(key, placed.number);
+            }
         }
         touched.dedup();
         for slot in touched {
@@ -640,6 +647,39 @@ impl State {
             id,
             kind: "revoked_push",
             ticket: None,
+            slot: None,
+            facts,
+            resolution: None,
+        });
+    }
+
+    /// The order a sale attempt with `key` made, if it reached this replica.
+    pub fn order_by_sale_key(&self, key: &str) -> Option<u64> {
+        self.sale_keys.get(key).copied()
+    }
+
+    /// A sale attempt repeated at a node that had not heard of the first one (the page
+    /// failed over while the first node was cut off) made a second order. Both stand; one
+    /// `duplicate_sale` finding lists them so that a manager refunds one.
+    fn note_sale_key(&mut self, key: &str, number: u64) {
+        let Some(previous) = self.sale_keys.get(key).copied() else {
+            self.sale_keys.insert(key.to_owned(), number);
+            return;
+        };
+        let first = previous.min(number);
+        self.sale_keys.insert(key.to_owned(), first);
+        let id = format!("duplicate_sale:{key}");
+        let orders = self.fact_set_with(&id, "orders", [previous, number].map(|n| n.to_string()));
+        // About the earliest order's first ticket: the finding belongs to that venue.
+        let ticket = self
+            .orders
+            .get(&first)
+            .and_then(|o| o.tickets.first().copied());
+        let facts = serde_json::json!({"key": key, "orders": orders});
+        self.upsert(Finding {
+            id,
+            kind: "duplicate_sale",
+            ticket,
             slot: None,
             facts,
             resolution: None,

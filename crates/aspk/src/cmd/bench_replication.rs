@@ -89,6 +89,7 @@ fn synthetic_ops(origin: &str, count: u64) -> Vec<Op> {
             is_overbooking: false,
             shift: None,
             name: None,
+            idempotency_key: None,
         });
         ops.push(Op {
             origin: origin.to_owned(),
@@ -319,6 +320,7 @@ async fn gate_decisions(tickets: u32) -> anyhow::Result<()> {
             is_overbooking: false,
             mixed_cash_minor: None,
             name: None,
+            idempotency_key: None,
         };
         let placed = cloud.place_order(Some(&admin), order).await?;
         codes.extend(placed.codes.into_values());

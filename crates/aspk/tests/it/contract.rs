@@ -1,7 +1,7 @@
 //! The external contract (CONTRACT.md), call by call, on every backend.
 
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::kit::{order_body, TestApp};
 
@@ -370,5 +370,35 @@ async fn status_health_findings_and_openapi() {
             assert!(doc["paths"].get(path).is_some(), "openapi documents {path}");
         }
         assert!(doc["components"]["schemas"]["OrderRequest"].is_object());
+    }
+}
+
+/// `Idempotency-Key`: the same order request again answers 200 with the order the first one
+/// made (201), and sells nothing more; a malformed key is refused and changes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_order_repeated_with_its_idempotency_key_is_sold_once() {
+    for app in TestApp::each().await {
+        let admin = app.admin().await;
+        let slot = app.open_slot(&admin, 10).await;
+        let order = |key: &str| {
+            app.client
+                .post(format!("{}/api/v1/orders", app.base))
+                .bearer_auth(&admin)
+                .header("idempotency-key", key)
+                .json(&order_body("adult", Some(&slot), 2, "box_office"))
+                .send()
+        };
+        let first = order("visit-42").await.unwrap();
+        assert_eq!(first.status(), StatusCode::CREATED, "{}", app.backend);
+        let first: Value = first.json().await.unwrap();
+        let again = order("visit-42").await.unwrap();
+        assert_eq!(again.status(), StatusCode::OK, "{}", app.backend);
+        let again: Value = again.json().await.unwrap();
+        assert_eq!(again["number"], first["number"]);
+        assert_eq!(again["tickets"], first["tickets"]);
+        assert_eq!(app.available(&slot).await, 8, "sold once");
+        let bad = order("not a key!").await.unwrap();
+        assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(app.available(&slot).await, 8);
     }
 }
