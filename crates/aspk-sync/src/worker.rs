@@ -259,26 +259,39 @@ impl SyncWorker {
         Ok(remote)
     }
 
-    /// Takes in every op the upstream has after the cursor.
+    /// Takes in every op the upstream has after the cursor; the next page is fetched while
+    /// this one is being taken in.
     async fn pull(&mut self, url: &str) -> Result<(), SyncError> {
+        let origin = self.node.origin().to_owned();
+        let after = self.cursors.pull.get(url).copied().unwrap_or(0);
+        let mut page = self.client.pull(url, after, BATCH, &origin).await?;
         loop {
-            let after = self.cursors.pull.get(url).copied().unwrap_or(0);
-            let pulled = self
-                .client
-                .pull(url, after, BATCH, self.node.origin())
-                .await?;
-            if !pulled.ops.is_empty() {
+            let (next, more) = (page.next, page.more);
+            let ahead = async {
+                match more {
+                    true => Some(self.client.pull(url, next, BATCH, &origin).await),
+                    false => None,
+                }
+            };
+            let ingest = async {
+                if page.ops.is_empty() {
+                    return Ok(());
+                }
                 self.node
-                    .ingest_pulled(pulled.ops, url)
+                    .ingest_pulled(page.ops, url)
                     .await
+                    .map(|_| ())
                     .map_err(|e| SyncError::Unreachable {
                         url: "local store".into(),
                         detail: e.to_string(),
-                    })?;
-            }
-            self.cursors.pull.insert(url.to_owned(), pulled.next);
-            if !pulled.more {
-                return Ok(());
+                    })
+            };
+            let (ahead, ingested) = tokio::join!(ahead, ingest);
+            ingested?;
+            self.cursors.pull.insert(url.to_owned(), next);
+            match ahead {
+                None => return Ok(()),
+                Some(fetched) => page = fetched?,
             }
         }
     }

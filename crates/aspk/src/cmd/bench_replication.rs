@@ -44,9 +44,13 @@ fn code_like(serial: u64) -> String {
     aspk_ticket::digits::encode(&bytes)
 }
 
-/// A day of a busy museum: orders of two tickets, and an entry for each ticket.
-fn synthetic_ops(origin: &str, count: u64) -> Vec<Op> {
-    let venue = Slug::parse("venue", "demo").unwrap_or_else(|_| unreachable!());
+/// A day of a busy museum: orders of two tickets, and an entry for each ticket; the
+/// orders go to `venues` in turn.
+fn synthetic_ops(origin: &str, count: u64, venues: &[&str]) -> Vec<Op> {
+    let venues: Vec<Slug> = venues
+        .iter()
+        .map(|v| Slug::parse("venue", v).unwrap_or_else(|_| unreachable!()))
+        .collect();
     let product = Slug::parse("product", "adult").unwrap_or_else(|_| unreachable!());
     // One op a millisecond, ending now: the clock readings and times a real day would have.
     let start_ms = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0) - count;
@@ -75,7 +79,7 @@ fn synthetic_ops(origin: &str, count: u64) -> Vec<Op> {
             .collect();
         let body = OpBody::OrderPlaced(OrderPlaced {
             number,
-            venue: venue.clone(),
+            venue: venues[(order % venues.len() as u64) as usize].clone(),
             channel: Channel::BoxOffice,
             email: None,
             tickets,
@@ -161,6 +165,7 @@ pub async fn run(args: BenchReplicationArgs) -> anyhow::Result<()> {
         return measure_start(&dir).await;
     }
     catch_up(args.catch_up_ops).await?;
+    pull_down(args.catch_up_ops).await?;
     gate_decisions(args.gate_tickets).await?;
     cold_start(args.start_ops, args.start_dir.as_deref()).await
 }
@@ -211,7 +216,7 @@ async fn catch_up(count: u64) -> anyhow::Result<()> {
     .await?;
     let site_store = aspk_store::open(&site_data.sqlite_url()).await?;
     let origin = site_data.origin()?;
-    let mut ops = synthetic_ops(&origin, count);
+    let mut ops = synthetic_ops(&origin, count, &["demo"]);
     sign_all(&mut ops, &site_data.ticket_key(config.key_id)?);
     fill(site_store.as_ref(), &ops).await?;
     drop(site_store);
@@ -287,6 +292,99 @@ async fn catch_up(count: u64) -> anyhow::Result<()> {
     );
     // Stop replicating before the data folders go away with this phase.
     replicating.abort();
+    Ok(())
+}
+
+/// A new site node of venue `demo` takes in the cloud's log (`count` ops: sales and
+/// entries, half of them for another venue, which reach it as elisions).
+async fn pull_down(count: u64) -> anyhow::Result<()> {
+    let (cdir, sdir) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    let cloud_data = DataDir::open(cdir.path())?;
+    // The day's ops of an earlier incarnation of the cloud, signed with the root key (whose
+    // publication comes first, as it did in that incarnation's log).
+    let root = cloud_data.ticket_key(1)?;
+    let origin = "cloud-earlier-incarnation";
+    let publish = Op {
+        origin: origin.into(),
+        seq: 1,
+        hlc: Hlc::from_parts(1, 0),
+        actor: "system:bench".into(),
+        body: OpBody::KeyPublished {
+            key_id: 1,
+            public_key: aspk_app::to_hex(&root.public().to_bytes()),
+            holder: None,
+            serials: None,
+        },
+        sig: None,
+    };
+    let mut ops: Vec<Op> = std::iter::once(publish)
+        .chain(
+            synthetic_ops(origin, count, &["demo", "annex"])
+                .into_iter()
+                .map(|mut op| {
+                    op.seq += 1;
+                    op
+                }),
+        )
+        .collect();
+    sign_all(&mut ops, &root);
+    let cloud_store = aspk_store::open(&cloud_data.sqlite_url()).await?;
+    fill(cloud_store.as_ref(), &ops).await?;
+    drop(cloud_store);
+    let cloud = start_node(&cloud_data, NodeRole::Cloud, 1, CLOUD_SERIALS).await?;
+    cloud.seed_demo().await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let router = aspk_http::router(aspk_http::AppState {
+        node: cloud.clone(),
+        upstream: None,
+    });
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let admin = cloud.authenticate(&cloud.sign_in("admin", "demo").await?.token)?;
+    let code = cloud.create_enrolment(&admin, "site_node", "demo").await?;
+    let site_data = DataDir::open(sdir.path())?;
+    let config = aspk_sync::enrol(
+        std::slice::from_ref(&url),
+        &code.code,
+        &site_data,
+        "bench site",
+        "site_node",
+    )
+    .await?;
+    let site = start_node(
+        &site_data,
+        NodeRole::SiteNode,
+        config.key_id,
+        config.serials,
+    )
+    .await?;
+    site.set_scope(Some("demo".into()));
+    let policy = LeasePolicy {
+        seats: 0,
+        horizon: chrono::Duration::zero(),
+    };
+    let mut worker = SyncWorker::new(
+        site.clone(),
+        UpstreamConfig { ..config },
+        Arc::new(UpstreamStatus::default()),
+        policy,
+        site_data.path(),
+    );
+    let started = Instant::now();
+    worker.catch_up(3).await?;
+    let took = started.elapsed();
+    let held = site.version_vector().get(origin).copied().unwrap_or(0);
+    anyhow::ensure!(
+        held == count + 1,
+        "the site node holds {held} of {} ops",
+        count + 1
+    );
+    let (tickets, orders) = site.read(|s| (s.tickets.len(), s.orders.len()));
+    println!(
+        "pull: a new site node of one venue takes in {count} ops from the cloud in {:.2} s ({:.0} ops/s); half are another venue's and arrive as elisions ({orders} orders, {tickets} tickets held)",
+        took.as_secs_f64(),
+        count as f64 / took.as_secs_f64()
+    );
     Ok(())
 }
 
@@ -378,7 +476,11 @@ async fn cold_start(count: u64, keep_in: Option<&std::path::Path>) -> anyhow::Re
     {
         let data = DataDir::open(dir)?;
         let store = aspk_store::open(&data.sqlite_url()).await?;
-        fill(store.as_ref(), &synthetic_ops("bench-origin-0001", count)).await?;
+        fill(
+            store.as_ref(),
+            &synthetic_ops("bench-origin-0001", count, &["demo"]),
+        )
+        .await?;
     }
     // First start: no snapshot yet, every op is folded (and a snapshot is left behind);
     // then the starts a node normally makes.
