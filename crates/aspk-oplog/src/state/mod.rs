@@ -112,10 +112,11 @@ pub struct State {
     voids_seen: HashMap<u64, u32>,
     /// Entries for tickets this replica has not seen sold yet (issued offline elsewhere).
     pending_entries: HashMap<u64, Vec<Entry>>,
-    /// Orders by the key their sale attempt carried (the lowest number when a repeated
-    /// attempt made two): a repeat finds the order instead of selling again.
+    /// Orders by the 64-bit digest of the key their sale attempt carried (the lowest
+    /// number when a repeated attempt made two): a repeat finds the order instead of
+    /// selling again. About 20 bytes an order.
     #[serde(default)]
-    sale_keys: HashMap<String, u64>,
+    sale_keys: HashMap<u64, u64>,
     /// Highest sequence number applied per origin: the version vector.
     pub applied: BTreeMap<String, u64>,
     pub op_count: u64,
@@ -655,19 +656,21 @@ impl State {
 
     /// The order a sale attempt with `key` made, if it reached this replica.
     pub fn order_by_sale_key(&self, key: &str) -> Option<u64> {
-        self.sale_keys.get(key).copied()
+        self.sale_keys.get(&code_hash(key)).copied()
     }
 
     /// A sale attempt repeated at a node that had not heard of the first one (the page
     /// failed over while the first node was cut off) made a second order. Both stand; one
     /// `duplicate_sale` finding lists them so that a manager refunds one.
     fn note_sale_key(&mut self, key: &str, number: u64) {
-        let Some(previous) = self.sale_keys.get(key).copied() else {
-            self.sale_keys.insert(key.to_owned(), number);
+        // The same 64-bit BLAKE3 digest ticket codes are recognised by.
+        let digest = code_hash(key);
+        let Some(previous) = self.sale_keys.get(&digest).copied() else {
+            self.sale_keys.insert(digest, number);
             return;
         };
         let first = previous.min(number);
-        self.sale_keys.insert(key.to_owned(), first);
+        self.sale_keys.insert(digest, first);
         let id = format!("duplicate_sale:{key}");
         let orders = self.fact_set_with(&id, "orders", [previous, number].map(|n| n.to_string()));
         // About the earliest order's first ticket: the finding belongs to that venue.
