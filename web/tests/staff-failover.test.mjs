@@ -42,6 +42,17 @@ async function boxOffice(page, base) {
   }
 }
 
+/** A new slot the site node holds seats of, and a cashier's box office at the site node. */
+async function boxOfficeAtSite() {
+  const slot = await cloud.api.slotNow('demo', 40);
+  await until('the site node holds a lease of seats for the slot', async () =>
+    (await site.api.ok('GET', '/api/v1/status')).leases.some((l) => l.slot === slot && l.left > 0));
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await boxOffice(page, site.base);
+  return { slot, context, page };
+}
+
 /** Starts a one-ticket sale; the receipt is awaited by the caller. */
 async function startSale(page, slot) {
   await page.selectOption('#slot', slot);
@@ -60,12 +71,7 @@ async function sellOne(page, slot) {
 }
 
 test('the box office page fails over to the cloud and back, signed in throughout', { timeout: 120_000 }, async () => {
-  const slot = await cloud.api.slotNow('demo', 40);
-  await until('the site node holds a lease of seats for the slot', async () =>
-    (await site.api.ok('GET', '/api/v1/status')).leases.some((l) => l.slot === slot && l.left > 0));
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  await boxOffice(page, site.base);
+  const { slot, context, page } = await boxOfficeAtSite();
   const atSite = await sellOne(page, slot);
   await until('the site sale reaches the cloud', async () =>
     (await cloud.api.call('GET', `/api/v1/orders/${atSite}`)).status === 200);
@@ -121,12 +127,7 @@ test('a forged or foreign session token is not accepted at /handoff', async () =
 });
 
 test('a sale interrupted by the site node dying is sent again at the cloud, and sold once', { timeout: 120_000 }, async () => {
-  const slot = await cloud.api.slotNow('demo', 40);
-  await until('the site node holds a lease of seats for the slot', async () =>
-    (await site.api.ok('GET', '/api/v1/status')).leases.some((l) => l.slot === slot && l.left > 0));
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  await boxOffice(page, site.base);
+  const { slot, context, page } = await boxOfficeAtSite();
 
   // The site node makes the order, hands it up to the cloud, and dies before the browser
   // hears back: the page sends the same sale again at the cloud, which answers with it.

@@ -190,10 +190,9 @@ async fn start_node(
     .await?)
 }
 
-async fn catch_up(count: u64) -> anyhow::Result<()> {
-    let (cdir, sdir) = (tempfile::tempdir()?, tempfile::tempdir()?);
-    let cloud_data = DataDir::open(cdir.path())?;
-    let cloud = start_node(&cloud_data, NodeRole::Cloud, 1, CLOUD_SERIALS).await?;
+/// A cloud node on `data` with the demo museum, serving the API on a loopback port.
+async fn serve_cloud(data: &DataDir) -> anyhow::Result<(Node, String)> {
+    let cloud = start_node(data, NodeRole::Cloud, 1, CLOUD_SERIALS).await?;
     cloud.seed_demo().await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
@@ -202,18 +201,34 @@ async fn catch_up(count: u64) -> anyhow::Result<()> {
         upstream: None,
     });
     tokio::spawn(async move { axum::serve(listener, router).await });
+    Ok((cloud, url))
+}
 
+/// Enrols a site node of venue `demo` on `data` with the cloud at `url`.
+async fn enrol_site(cloud: &Node, url: &str, data: &DataDir) -> anyhow::Result<UpstreamConfig> {
     let admin = cloud.authenticate(&cloud.sign_in("admin", "demo").await?.token)?;
     let code = cloud.create_enrolment(&admin, "site_node", "demo").await?;
+    let urls = [url.to_owned()];
+    aspk_sync::enrol(&urls, &code.code, data, "bench site", "site_node").await
+}
+
+/// The site node's replication worker, holding no leases (only replication is measured).
+fn site_worker(site: &Node, config: UpstreamConfig, data: &DataDir) -> SyncWorker {
+    let policy = LeasePolicy {
+        seats: 0,
+        horizon: chrono::Duration::zero(),
+    };
+    let status = Arc::new(UpstreamStatus::default());
+    SyncWorker::new(site.clone(), config, status, policy, data.path())
+}
+
+async fn catch_up(count: u64) -> anyhow::Result<()> {
+    let (cdir, sdir) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    let cloud_data = DataDir::open(cdir.path())?;
+    let (cloud, url) = serve_cloud(&cloud_data).await?;
+
     let site_data = DataDir::open(sdir.path())?;
-    let config = aspk_sync::enrol(
-        std::slice::from_ref(&url),
-        &code.code,
-        &site_data,
-        "bench site",
-        "site_node",
-    )
-    .await?;
+    let config = enrol_site(&cloud, &url, &site_data).await?;
     let site_store = aspk_store::open(&site_data.sqlite_url()).await?;
     let origin = site_data.origin()?;
     let mut ops = synthetic_ops(&origin, count, &["demo"]);
@@ -227,17 +242,7 @@ async fn catch_up(count: u64) -> anyhow::Result<()> {
         config.serials,
     )
     .await?;
-    let policy = LeasePolicy {
-        seats: 0,
-        horizon: chrono::Duration::zero(),
-    };
-    let worker = SyncWorker::new(
-        site.clone(),
-        UpstreamConfig { ..config },
-        Arc::new(UpstreamStatus::default()),
-        policy,
-        site_data.path(),
-    );
+    let worker = site_worker(&site, config, &site_data);
 
     let started = Instant::now();
     let replicating = worker.spawn();
@@ -331,26 +336,9 @@ async fn pull_down(count: u64) -> anyhow::Result<()> {
     let cloud_store = aspk_store::open(&cloud_data.sqlite_url()).await?;
     fill(cloud_store.as_ref(), &ops).await?;
     drop(cloud_store);
-    let cloud = start_node(&cloud_data, NodeRole::Cloud, 1, CLOUD_SERIALS).await?;
-    cloud.seed_demo().await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    let router = aspk_http::router(aspk_http::AppState {
-        node: cloud.clone(),
-        upstream: None,
-    });
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    let admin = cloud.authenticate(&cloud.sign_in("admin", "demo").await?.token)?;
-    let code = cloud.create_enrolment(&admin, "site_node", "demo").await?;
+    let (cloud, url) = serve_cloud(&cloud_data).await?;
     let site_data = DataDir::open(sdir.path())?;
-    let config = aspk_sync::enrol(
-        std::slice::from_ref(&url),
-        &code.code,
-        &site_data,
-        "bench site",
-        "site_node",
-    )
-    .await?;
+    let config = enrol_site(&cloud, &url, &site_data).await?;
     let site = start_node(
         &site_data,
         NodeRole::SiteNode,
@@ -359,17 +347,7 @@ async fn pull_down(count: u64) -> anyhow::Result<()> {
     )
     .await?;
     site.set_scope(Some("demo".into()));
-    let policy = LeasePolicy {
-        seats: 0,
-        horizon: chrono::Duration::zero(),
-    };
-    let mut worker = SyncWorker::new(
-        site.clone(),
-        UpstreamConfig { ..config },
-        Arc::new(UpstreamStatus::default()),
-        policy,
-        site_data.path(),
-    );
+    let mut worker = site_worker(&site, config, &site_data);
     let started = Instant::now();
     worker.catch_up(3).await?;
     let took = started.elapsed();
