@@ -54,7 +54,8 @@ pub(crate) fn venue_of<'a>(state: &'a State, venue: &str) -> Result<&'a Venue, A
 }
 
 impl Node {
-    /// Products on sale and the slots of `date` (default: today in the venue's zone).
+    /// Products on sale and the slots running on `date` (default: today in the venue's zone),
+    /// including one that began the evening before and is still on.
     pub fn catalog(&self, venue: &str, date: Option<NaiveDate>) -> Result<CatalogView, AppError> {
         self.read(|state| {
             let venue = venue_of(state, venue)?.clone();
@@ -65,7 +66,10 @@ impl Node {
                 .filter(|p| p.is_on_sale)
                 .cloned()
                 .collect();
-            let slots = state.slots_between(&venue.id, from, to).cloned().collect();
+            let slots = state
+                .slots_overlapping(&venue.id, from, to)
+                .cloned()
+                .collect();
             Ok(CatalogView {
                 venue,
                 date,

@@ -130,12 +130,14 @@ pub struct Slot {
 
 impl Slot {
     pub const MAX_CAPACITY: u32 = 1_000_000;
+    /// The longest a slot may last (an exhibition pass, a festival week).
+    pub const MAX_LENGTH_DAYS: i64 = 31;
 
     pub fn validate(&self) -> Result<(), ValidationError> {
         if self.ends_at <= self.starts_at {
             return Err(ValidationError::new("ends_at", "must be after starts_at"));
         }
-        if self.ends_at - self.starts_at > chrono::Duration::days(31) {
+        if self.ends_at - self.starts_at > chrono::Duration::days(Self::MAX_LENGTH_DAYS) {
             return Err(ValidationError::new(
                 "ends_at",
                 "a slot may last at most 31 days",

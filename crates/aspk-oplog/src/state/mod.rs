@@ -745,6 +745,19 @@ impl State {
             .filter_map(|((_, _, id), ())| self.slots.get(id))
     }
 
+    /// Slots of a venue running at some time in `[from, to)`: those starting in it and those
+    /// that started earlier and are still on (a night opening past midnight), in start order.
+    pub fn slots_overlapping(
+        &self,
+        venue: &Slug,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> impl Iterator<Item = &SlotState> {
+        let earliest = from - chrono::Duration::days(aspk_domain::Slot::MAX_LENGTH_DAYS);
+        self.slots_between(venue, earliest, to)
+            .filter(move |s| s.slot.ends_at > from)
+    }
+
     pub fn products_of<'a>(&'a self, venue: &'a Slug) -> impl Iterator<Item = &'a Product> + 'a {
         self.products.values().filter(move |p| &p.venue == venue)
     }

@@ -301,6 +301,36 @@ async fn slots_are_created_by_managers_and_admins_only() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_slot_past_midnight_is_listed_on_both_days() {
+    for app in TestApp::each().await {
+        let admin = app.admin().await;
+        let body = json!({"starts_at": "2031-05-02T22:00:00+03:00", "ends_at": "2031-05-03T01:00:00+03:00", "capacity": 50});
+        let (status, night) = app
+            .post("/api/v1/venues/demo/slots", Some(&admin), body)
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{night}");
+        let listed = |day: serde_json::Value| {
+            day["slots"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["id"] == night["id"])
+        };
+        for (date, expected) in [
+            ("2031-05-01", false),
+            ("2031-05-02", true),
+            ("2031-05-03", true),
+            ("2031-05-04", false),
+        ] {
+            let (_, day) = app
+                .get(&format!("/api/v1/catalog?venue=demo&date={date}"), None)
+                .await;
+            assert_eq!(listed(day), expected, "the night slot on {date}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn free_and_open_date_products() {
     for app in TestApp::each().await {
         let admin = app.admin().await;
