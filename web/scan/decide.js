@@ -1,22 +1,26 @@
 // The decision for one scan, made on the phone from its own store, with or without network.
 // Same rules and order as the server (crates/aspk-app/src/admit.rs): a code must be genuinely
-// signed by a known key within that key's serials and be the code its ticket was issued with;
+// signed by a known key within that key's serials and validity, and be the code its ticket was
+// issued with;
 // then void, already used (here or anywhere the feed has seen), time, venue.
-import { decodeCode, HumanNumberError, parseHumanNumber, TicketCodeError, timeVerdict, verifyCode } from './verify.js';
+import {
+  decodeCode, HumanNumberError, parseHumanNumber, TicketCodeError, timeVerdict, verifyCode, withinKey,
+} from './verify.js';
 import * as store from './store.js';
 
 const hexToBytes = (hex) => Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
 
-let ringCache = { sig: null, ring: new Map(), ranges: new Map() };
+let ringCache = { sig: null, ring: new Map(), ranges: new Map(), ends: new Map() };
 
 /** The key ring for verifyCode, rebuilt only when the stored keys change. */
 function ring(keys) {
-  const sig = keys.map((k) => `${k.key_id}:${k.public_key}`).join(',');
+  const sig = keys.map((k) => `${k.key_id}:${k.public_key}:${k.valid_until ?? ''}`).join(',');
   if (ringCache.sig !== sig) {
     ringCache = {
       sig,
       ring: new Map(keys.map((k) => [k.key_id, hexToBytes(k.public_key)])),
       ranges: new Map(keys.filter((k) => k.serials).map((k) => [k.key_id, k.serials])),
+      ends: new Map(keys.filter((k) => k.valid_until).map((k) => [k.key_id, Date.parse(k.valid_until) / 1000])),
     };
   }
   return ringCache;
@@ -71,7 +75,7 @@ export async function decide(text) {
     throw e;
   }
   const { ticket, scans: local, venue, products, keys } = await store.lookup(serial);
-  const { ring: keyring, ranges } = ring(keys);
+  const { ring: keyring, ranges, ends } = ring(keys);
   let verified;
   try {
     verified = await verifyCode(code, keyring);
@@ -82,6 +86,7 @@ export async function decide(text) {
   const { claims, keyId } = verified;
   const range = ranges.get(keyId);
   if (range && !(serial >= range[0] && serial < range[1])) return { result: 'invalid' };
+  if (!withinKey(claims.validity, ends.get(keyId) ?? null)) return { result: 'invalid' };
   if (ticket && ticket.code !== code) return { result: 'invalid' };
   const product = (products ?? []).find((p) => p.no === claims.product) ?? null;
   const base = { serial, ticket: ticket ?? null, product, claims };

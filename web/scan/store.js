@@ -5,7 +5,7 @@
 //   meta     key -> value: device (node id, token, origin, venue), cursor, venue, products,
 //            lastSync, nextSeq, held (server holds our scans up to this seq), clock
 //   tickets  serial -> {serial, code, product, state, entries, first_entry}
-//   keys     key_id -> {key_id, public_key, serials}
+//   keys     key_id -> {key_id, public_key, serials, valid_until}
 //   scans    seq -> {seq, at_ms, counter, serial, result, ...}: every decision made here that
 //            the server must know; those above `held` are the outgoing queue. Index: serial.
 

@@ -375,6 +375,21 @@ async function fallbackVerify(publicKey, message, signature) {
 // Time (§6, "after verify succeeds")
 
 /**
+ * Whether a ticket with `validity` lies inside the validity of the key that signed it (the
+ * Rust `within_key`): its last day (a window's last second as a UTC day, or a day range's last
+ * day) is not after the UTC day of `keyUntilUnix`. A key without an end (null) allows any.
+ */
+export function withinKey(validity, keyUntilUnix) {
+  if (keyUntilUnix == null) return true;
+  requireNumber(keyUntilUnix, 'keyUntilUnix');
+  let lastDay;
+  if (validity?.kind === 'window') lastDay = Math.floor((validity.until_unix - 1) / 86_400);
+  else if (validity?.kind === 'days') lastDay = validity.last_day;
+  else throw new TypeError('validity must be {kind: "window", ...} or {kind: "days", ...}');
+  return lastDay <= Math.floor(keyUntilUnix / 86_400);
+}
+
+/**
  * Judges a validity against the present moment (the Rust `time_verdict`).
  * Window: "not_yet_valid" if nowUnix < from_unix - max(earlyOpenSecs, 0), "expired" if
  * nowUnix >= until_unix. Days: compares localDay (today in the venue's time zone, days since

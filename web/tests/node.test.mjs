@@ -165,6 +165,20 @@ test('verifyCode refuses bad arguments with TypeErrors, not verdicts', async () 
   assert.throws(() => v.timeVerdict({ kind: 'weeks' }, 0, 0, 0), TypeError);
 });
 
+test('a ticket must end by the day its key expires (the Rust claims.rs unit cases)', () => {
+  const day = 20_000;
+  const keyUntil = day * 86_400 + 3_600;
+  const window = (from, until) => ({ kind: 'window', from_unix: from, until_unix: until });
+  assert.equal(v.withinKey(window(day * 86_400, (day + 1) * 86_400), keyUntil), true);
+  assert.equal(v.withinKey(window(day * 86_400, (day + 1) * 86_400 + 60), keyUntil), false);
+  const days = (first, last) => ({ kind: 'days', first_day: first, last_day: last });
+  assert.equal(v.withinKey(days(19_990, day), keyUntil), true);
+  assert.equal(v.withinKey(days(19_990, day + 1), keyUntil), false);
+  assert.equal(v.withinKey(days(0, 2 ** 31 - 1), null), true);
+  assert.throws(() => v.withinKey({ kind: 'weeks' }, keyUntil), TypeError);
+  assert.throws(() => v.withinKey(days(0, 1), NaN), TypeError);
+});
+
 test('time verdict edges (the Rust claims.rs unit cases)', () => {
   const w = { kind: 'window', from_unix: 1_000_000_020, until_unix: 1_000_003_620 };
   assert.equal(v.timeVerdict(w, 1_000_000_019, 0, 0), 'not_yet_valid');

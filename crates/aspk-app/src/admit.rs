@@ -195,9 +195,11 @@ fn decide_code(
 ) -> ScanOutcome {
     let claims = &verified.claims;
     let meta = state.key_meta.get(&verified.key_id);
+    // A key signs only its serials, and only tickets that end before the key does.
     if meta
         .and_then(|m| m.serials)
         .is_some_and(|(lo, hi)| !(lo..hi).contains(&claims.serial))
+        || !crate::key_allows(meta, &claims.validity)
     {
         return ScanOutcome::bare(ScanResult::Invalid);
     }

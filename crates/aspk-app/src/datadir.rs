@@ -90,19 +90,16 @@ impl DataDir {
 
     /// The organisation's ticket-signing key `key_id`, created on first use.
     pub fn ticket_key(&self, key_id: u16) -> Result<IssuerKey, DataDirError> {
+        let path = ticket_key_path(&self.path, key_id);
         let dir = self.path.join("keys");
         fs::create_dir_all(&dir).map_err(io(&dir))?;
-        let path = dir.join(format!("ticket-{key_id:04}.key"));
         let seed = self.read_or_create_secret(&path)?;
         Ok(IssuerKey::from_bytes(key_id, &seed))
     }
 
     /// Stores a ticket key made elsewhere (a site node's own key, once the cloud has given it an id).
     pub fn store_ticket_key(&self, key_id: u16, seed: &[u8; 32]) -> Result<(), DataDirError> {
-        let dir = self.path.join("keys");
-        fs::create_dir_all(&dir).map_err(io(&dir))?;
-        let path = dir.join(format!("ticket-{key_id:04}.key"));
-        write_private(&path, to_hex(seed).as_bytes()).map_err(io(&path))
+        store_ticket_key(&self.path, key_id, seed)
     }
 
     /// The secret that signs staff bearer tokens, created on first use.
@@ -137,6 +134,20 @@ impl DataDir {
             Err(e) => Err(io(path)(e)),
         }
     }
+}
+
+/// Where ticket key `key_id` of the data folder at `data` is kept.
+pub fn ticket_key_path(data: &Path, key_id: u16) -> PathBuf {
+    data.join("keys").join(format!("ticket-{key_id:04}.key"))
+}
+
+/// Stores ticket key `key_id` in the data folder at `data`, durably (for the sync worker of
+/// a running node, which renews its key while the process holds the folder).
+pub fn store_ticket_key(data: &Path, key_id: u16, seed: &[u8; 32]) -> Result<(), DataDirError> {
+    let dir = data.join("keys");
+    fs::create_dir_all(&dir).map_err(io(&dir))?;
+    let path = ticket_key_path(data, key_id);
+    write_private(&path, to_hex(seed).as_bytes()).map_err(io(&path))
 }
 
 /// Writes a file readable by its owner only, durably (write, fsync, rename).

@@ -101,6 +101,8 @@ pub struct FeedKey {
     pub public_key: String,
     /// Serials `[from, to)` a delegated key may sign.
     pub serials: Option<(u64, u64)>,
+    /// No ticket the key signs may be usable after this (a delegated key's end).
+    pub valid_until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// One page of the feed.
@@ -333,6 +335,7 @@ impl Node {
                     key_id: *id,
                     public_key: pk.clone(),
                     serials: s.key_meta.get(id).and_then(|m| m.serials),
+                    valid_until: s.key_meta.get(id).and_then(|m| m.valid_until),
                 })
                 .collect();
             (products, keys, s.applied.get(&origin).copied().unwrap_or(0))

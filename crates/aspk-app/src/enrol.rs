@@ -9,7 +9,8 @@ use rand::Rng;
 
 use crate::catalog::venue_of;
 use crate::datadir::to_hex;
-use crate::{delegated_serials, AppError, Node, NodeRole, Principal};
+use crate::node::free_serial_block;
+use crate::{AppError, Node, NodeRole, Principal};
 
 /// How long an enrolment code stays usable.
 const CODE_HOURS: i64 = 24;
@@ -135,6 +136,7 @@ impl Node {
         let token_hash = hash_hex(&token);
         let is_cloud = self.role() == NodeRole::Cloud;
         let origin = origin.to_owned();
+        let lifetime = self.delegated_key_lifetime();
         self.submit(move |batch| {
             let state = batch.state();
             let bad = || AppError::Conflict {
@@ -171,15 +173,18 @@ impl Node {
                     AppError::invalid("public_key", "a site node must send its ticket key")
                 })?;
                 let id = state.keys.keys().max().copied().unwrap_or(1).max(1) + 1;
-                let block = delegated_serials(id).ok_or_else(|| AppError::Conflict {
+                let block = free_serial_block(state).ok_or_else(|| AppError::Conflict {
                     code: "no_keys_left",
                     detail: "no serial blocks left for new issuers".into(),
                 })?;
+                let (valid_from, valid_until) = crate::keys::window(lifetime);
                 ops.push(OpBody::KeyPublished {
                     key_id: id,
                     public_key: to_hex(&public_key),
                     holder: Some(origin.clone()),
                     serials: Some(block),
+                    valid_from: Some(valid_from),
+                    valid_until: Some(valid_until),
                 });
                 (key_id, serials) = (Some(id), Some(block));
             }

@@ -4,7 +4,7 @@
 
 use aspk_oplog::OpBody;
 
-use crate::{AppError, Node, NodeCredential, NodeRole};
+use crate::{AppError, Node, NodeCredential};
 
 /// Largest lease one request may ask for.
 pub const MAX_LEASE_REQUEST: u32 = 10_000;
@@ -17,15 +17,11 @@ impl Node {
         slot: &str,
         seats: u32,
     ) -> Result<u32, AppError> {
-        if self.role() != NodeRole::Cloud {
-            return Err(AppError::Conflict {
-                code: "not_authority",
-                detail: "leases are granted by the cloud".into(),
-            });
-        }
-        if node.0.role != "site_node" {
-            return Err(AppError::Forbidden("hold capacity leases"));
-        }
+        self.require_cloud_for_site_node(
+            node,
+            "leases are granted by the cloud",
+            "hold capacity leases",
+        )?;
         if seats == 0 || seats > MAX_LEASE_REQUEST {
             return Err(AppError::invalid(
                 "seats",

@@ -17,6 +17,7 @@ mod device;
 mod enrol;
 mod error;
 mod findings;
+mod keys;
 mod lease;
 mod node;
 mod replicate;
@@ -33,14 +34,17 @@ pub use admit::{ScanInput, ScanOutcome, ScanResult};
 pub use auth::{Principal, TokenIssued};
 pub use cancel::CancelRequest;
 pub use catalog::{local_day_bounds, local_today, CatalogView, NewSlot};
-pub use datadir::{parse_hex32, to_hex, write_private, DataDir, DataDirError};
+pub use datadir::{
+    parse_hex32, store_ticket_key, ticket_key_path, to_hex, write_private, DataDir, DataDirError,
+};
 pub use demo::{DEMO_PASSWORD, DEMO_USER};
 pub use device::{
     DeviceFeed, DeviceScan, FeedKey, FeedTicket, UploadReport, FEED_DAYS, MAX_UPLOAD,
 };
 pub use enrol::{Enrolled, EnrolmentCode, NodeCredential};
 pub use error::AppError;
-pub use node::{delegated_serials, Node, NodeOptions, NodeRole, StartInfo, CLOUD_SERIALS};
+pub use keys::{key_allows, DelegatedKey};
+pub use node::{delegated_serials, Issuer, Node, NodeOptions, NodeRole, StartInfo, CLOUD_SERIALS};
 pub use replicate::{IngestReport, LogPage, Offer};
 pub use report::{channel_name, ProductSales, Report, Sales, SlotAttendance, MAX_REPORT_DAYS};
 pub use schedule::WeeklyPattern;

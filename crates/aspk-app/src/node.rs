@@ -55,11 +55,19 @@ impl NodeRole {
 pub const CLOUD_SERIALS: (u64, u64) = (10_000_000_000, 20_000_000_000);
 const DELEGATED_BLOCK: u64 = 1_000_000_000;
 
-/// The serial block of delegated key `key_id` (2, 3, …), or `None` past the last block.
-pub fn delegated_serials(key_id: u16) -> Option<(u64, u64)> {
-    let index = u64::from(key_id.checked_sub(2)?);
-    let lo = CLOUD_SERIALS.1 + index * DELEGATED_BLOCK;
+/// The serial block `index` (0, 1, …) for delegated keys, or `None` past the last block.
+pub fn delegated_serials(index: u64) -> Option<(u64, u64)> {
+    let lo = CLOUD_SERIALS
+        .1
+        .checked_add(index.checked_mul(DELEGATED_BLOCK)?)?;
     (lo + DELEGATED_BLOCK <= aspk_ticket::SERIAL_LIMIT).then_some((lo, lo + DELEGATED_BLOCK))
+}
+
+/// The first serial block no key holds yet (a renewed key keeps its holder's block).
+pub fn free_serial_block(state: &State) -> Option<(u64, u64)> {
+    (0..)
+        .map_while(delegated_serials)
+        .find(|block| !state.key_meta.values().any(|m| m.serials == Some(*block)))
 }
 
 /// One running aspk node: the derived state of its store and the writer that changes it.
@@ -69,12 +77,20 @@ pub struct Node {
     inner: Arc<Inner>,
 }
 
+/// The key a node signs tickets and its own ops with, and the serials it issues in. A site
+/// node's is replaced when its delegated key is renewed (see [`Node::switch_issuer`]).
+#[derive(Clone)]
+pub struct Issuer {
+    pub key: IssuerKey,
+    pub serials: (u64, u64),
+}
+
 struct Inner {
     store: Arc<dyn Store>,
     state: Arc<RwLock<State>>,
     writer: writer::Writer,
     origin: String,
-    ticket_key: IssuerKey,
+    issuer: Arc<RwLock<Issuer>>,
     keyring: RwLock<KeyRing>,
     token_secret: [u8; 32],
     stats: Arc<WriterStats>,
@@ -82,7 +98,6 @@ struct Inner {
     /// Counts commits; any number of watchers (e.g. live order lists) see each change.
     commits: Arc<tokio::sync::watch::Sender<u64>>,
     role: NodeRole,
-    serials: (u64, u64),
     sign_in_failures: crate::auth::Lockout,
     sessions: crate::auth::SessionCache,
     /// Root keys (id, bytes) this node was given at enrolment.
@@ -90,6 +105,8 @@ struct Inner {
     /// The venue this node replicates, when it is a replica of one venue (a site node or
     /// gate); none for the cloud, which holds the whole organisation.
     scope: RwLock<Option<String>>,
+    /// How long a key delegated by this node (the cloud) stays valid, in seconds.
+    delegated_key_secs: std::sync::atomic::AtomicI64,
     start: StartInfo,
 }
 
@@ -138,11 +155,15 @@ impl Node {
         };
         let committed = Arc::new(tokio::sync::Notify::new());
         let commits = Arc::new(tokio::sync::watch::Sender::new(0u64));
+        let issuer = Arc::new(RwLock::new(Issuer {
+            key: ticket_key,
+            serials,
+        }));
         let signals = writer::Signals {
             stats: stats.clone(),
             signer: writer::Signer {
                 origin: origin.clone(),
-                key: ticket_key.clone(),
+                issuer: issuer.clone(),
             },
             committed: committed.clone(),
             commits: commits.clone(),
@@ -154,18 +175,18 @@ impl Node {
             state,
             writer,
             origin,
-            ticket_key,
+            issuer,
             keyring: RwLock::new(keyring),
             token_secret,
             stats,
             committed,
             commits,
             role,
-            serials,
             sign_in_failures: Default::default(),
             sessions: Default::default(),
             trust_anchors: Default::default(),
             scope: Default::default(),
+            delegated_key_secs: crate::keys::DEFAULT_LIFETIME_SECS.into(),
             start,
         };
         let node = Node {
@@ -178,7 +199,7 @@ impl Node {
     }
 
     async fn publish_own_key(&self) -> Result<(), AppError> {
-        let public = self.inner.ticket_key.public();
+        let public = self.ticket_key().public();
         let key_id = public.key_id;
         let hex = to_hex(&public.to_bytes());
         let known = self.read(|s| s.keys.get(&key_id).cloned());
@@ -191,7 +212,14 @@ impl Node {
             }
             None => {
                 self.submit(move |batch| {
-                    let body = OpBody::KeyPublished { key_id, public_key: hex, holder: None, serials: Some(CLOUD_SERIALS) };
+                    let body = OpBody::KeyPublished {
+                        key_id,
+                        public_key: hex,
+                        holder: None,
+                        serials: Some(CLOUD_SERIALS),
+                        valid_from: None,
+                        valid_until: None,
+                    };
                     batch.record("system", vec![body]);
                     Ok(())
                 })
@@ -227,7 +255,7 @@ impl Node {
 
     /// Serials `[from, to)` this node issues in.
     pub fn serials(&self) -> (u64, u64) {
-        self.inner.serials
+        self.inner.issuer.read().serials
     }
 
     /// Runs `f` against the current state (shared lock; keep it short).
@@ -288,8 +316,44 @@ impl Node {
         &self.inner.origin
     }
 
-    pub fn ticket_key(&self) -> &IssuerKey {
-        &self.inner.ticket_key
+    /// The key this node signs tickets (and its own ops) with now.
+    pub fn ticket_key(&self) -> IssuerKey {
+        self.inner.issuer.read().key.clone()
+    }
+
+    /// Signs from now on with `issuer` (a renewed delegated key). Its public key must be
+    /// published in this node's log already, so every replica that gets the ops it signs
+    /// can get the key with them.
+    pub fn switch_issuer(&self, issuer: Issuer) -> Result<(), AppError> {
+        let public = issuer.key.public();
+        let hex = to_hex(&public.to_bytes());
+        let published = self.read(|s| s.keys.get(&public.key_id) == Some(&hex));
+        if !published {
+            return Err(AppError::Conflict {
+                code: "key_not_published",
+                detail: format!("ticket key {} is not in this node's log yet", public.key_id),
+            });
+        }
+        *self.inner.issuer.write() = issuer;
+        self.refresh_keyring();
+        Ok(())
+    }
+
+    /// How long keys this node delegates (at enrolment and renewal) stay valid.
+    pub fn delegated_key_lifetime(&self) -> chrono::Duration {
+        let secs = self
+            .inner
+            .delegated_key_secs
+            .load(std::sync::atomic::Ordering::Relaxed);
+        chrono::Duration::seconds(secs)
+    }
+
+    /// Sets how long delegated keys stay valid (the cloud's `--delegated-key-lifetime`).
+    pub fn set_delegated_key_lifetime(&self, lifetime: chrono::Duration) {
+        self.inner.delegated_key_secs.store(
+            lifetime.num_seconds().max(1),
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
 
     pub(crate) fn lockout(&self) -> &crate::auth::Lockout {

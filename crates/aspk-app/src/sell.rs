@@ -284,7 +284,7 @@ impl Node {
         });
         let mut tickets: Vec<TicketIssued> = Vec::with_capacity(lines.len());
         for (serial, line) in (first..).zip(&lines) {
-            tickets.push(self.issue_ticket(venue, line, serial)?);
+            tickets.push(self.issue_ticket(state, venue, line, serial)?);
         }
         let name = new
             .name
@@ -315,6 +315,7 @@ impl Node {
 
     fn issue_ticket(
         &self,
+        state: &State,
         venue: &Venue,
         line: &Line<'_>,
         serial: u64,
@@ -346,6 +347,7 @@ impl Node {
                     return Err(AppError::invalid("slot", "a timed product needs a slot"))
                 }
             };
+        self.check_key_covers(state, &validity)?;
         let claims = TicketClaims {
             serial,
             venue: venue.no,
@@ -353,7 +355,7 @@ impl Node {
             validity,
             needs_document_check: line.product.needs_document_check(),
         };
-        let code = issue(&claims, self.ticket_key())
+        let code = issue(&claims, &self.ticket_key())
             .map_err(|e| AppError::Internal(anyhow::anyhow!("signing a ticket: {e}")))?;
         Ok(TicketIssued {
             serial,

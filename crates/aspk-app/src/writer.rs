@@ -12,9 +12,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::node::Issuer;
 use aspk_oplog::{HlcClock, Op, OpBody, SigVerdict, State, Verifier};
 use aspk_store::Store;
-use aspk_ticket::IssuerKey;
 use parking_lot::RwLock;
 use tokio::sync::mpsc;
 
@@ -116,7 +116,8 @@ pub(crate) struct Stamp {
 #[derive(Clone)]
 pub(crate) struct Signer {
     pub origin: String,
-    pub key: IssuerKey,
+    /// Shared with the node: a renewed key signs from the next batch on.
+    pub issuer: Arc<RwLock<Issuer>>,
 }
 
 /// Ops signed on the committer's own thread; more go to a blocking thread.
@@ -124,11 +125,12 @@ const SIGN_INLINE: usize = 32;
 
 impl Signer {
     fn sign_own(&self, ops: &mut [Op]) {
+        let key = self.issuer.read().key.clone();
         for op in ops
             .iter_mut()
             .filter(|op| op.sig.is_none() && op.origin == self.origin)
         {
-            op.sign_with(self.key.key_id, |m| self.key.sign_detached(m));
+            op.sign_with(key.key_id, |m| key.sign_detached(m));
         }
     }
 

@@ -49,6 +49,12 @@ async fn replicate(from: &MemoryStore, to: &Node) {
 
 /// A cloud with the demo museum, and a site node enrolled with it that holds its ops.
 async fn cloud_and_site() -> (Node, Arc<MemoryStore>, Node, Arc<MemoryStore>) {
+    let (cloud, cloud_store, site, site_store, _) = cloud_and_enrolled_site().await;
+    (cloud, cloud_store, site, site_store)
+}
+
+/// The same, and the site node's replication token.
+async fn cloud_and_enrolled_site() -> (Node, Arc<MemoryStore>, Node, Arc<MemoryStore>, String) {
     let (cloud, cloud_store) =
         start("cloud-node-1", 1, [1; 32], NodeRole::Cloud, CLOUD_SERIALS).await;
     cloud.seed_demo().await.unwrap();
@@ -80,7 +86,7 @@ async fn cloud_and_site() -> (Node, Arc<MemoryStore>, Node, Arc<MemoryStore>) {
         .collect();
     site.set_trust_anchors(anchors);
     replicate(&cloud_store, &site).await;
-    (cloud, cloud_store, site, site_store)
+    (cloud, cloud_store, site, site_store, enrolled.token)
 }
 
 #[tokio::test]
@@ -173,6 +179,8 @@ async fn a_root_key_the_site_node_was_not_given_is_refused() {
             public_key: aspk_app::to_hex(&evil.public().to_bytes()),
             holder: None,
             serials: Some(CLOUD_SERIALS),
+            valid_from: None,
+            valid_until: None,
         },
         sig: None,
     };
@@ -287,4 +295,147 @@ async fn a_repeated_sale_attempt_finds_its_order_or_is_reported() {
         matches!(bad, Err(aspk_app::AppError::Invalid(_))),
         "{bad:?}"
     );
+}
+
+/// Puts the demo museum's open-date product `id` on sale, valid from today for `days` days.
+async fn open_date_product(node: &Node, id: &str, days: i64) {
+    let admin = node
+        .authenticate(&node.sign_in("admin", "demo").await.unwrap().token)
+        .unwrap();
+    let mut product = node.read(|s| {
+        s.products
+            .values()
+            .find(|p| p.id.as_str() == "adult")
+            .cloned()
+            .unwrap()
+    });
+    let today = chrono::Utc::now().date_naive();
+    product.id = aspk_domain::Slug::parse("product", id).unwrap();
+    product.no = 0;
+    product.validity = aspk_domain::ProductValidity::OpenDate {
+        first: today,
+        last: today + chrono::Duration::days(days),
+    };
+    node.save_product(&admin, product).await.unwrap();
+}
+
+/// A cash sale of one `product` (open date) at `node`: its ticket code, or the refusal.
+async fn sell_open_date(node: &Node, product: &str) -> Result<String, aspk_app::AppError> {
+    let admin = node
+        .authenticate(&node.sign_in("admin", "demo").await.unwrap().token)
+        .unwrap();
+    let mut new = sale("", &format!("k-{}", rand::random::<u32>()));
+    new.items[0].product = product.into();
+    new.items[0].slot = None;
+    let placed = node.place_order(Some(&admin), new).await?;
+    Ok(placed.codes.values().next().unwrap().clone())
+}
+
+async fn scan(node: &Node, code: &str) -> aspk_app::ScanResult {
+    let admin = node
+        .authenticate(&node.sign_in("admin", "demo").await.unwrap().token)
+        .unwrap();
+    let input = aspk_app::ScanInput::Code(code.into());
+    node.scan(&admin, input, "main", None).await.unwrap().result
+}
+
+/// A code signed with `key` for serial `serial` of the demo museum, usable on the days
+/// `first..=last` (days since 1970-01-01).
+fn code_for_days(node: &Node, key: &IssuerKey, serial: u64, first: i64, last: i64) -> String {
+    let venue = node.read(|s| s.venues.values().next().unwrap().no);
+    let claims = aspk_ticket::TicketClaims {
+        serial,
+        venue,
+        product: 1,
+        validity: aspk_ticket::Validity::Days {
+            first_day: first as i32,
+            last_day: last as i32,
+        },
+        needs_document_check: false,
+    };
+    aspk_ticket::issue(&claims, key).unwrap()
+}
+
+/// A delegated key is valid for a year: a code it signs that stays usable after the key's
+/// end is refused at the gate (a stolen key mints nothing usable for long), and the site
+/// node will not sell such a ticket.
+#[tokio::test]
+async fn a_delegated_key_signs_only_tickets_that_end_by_its_own_end() {
+    let (cloud, _, site, _) = cloud_and_site().await;
+    let key = site.ticket_key();
+    let meta = cloud.read(|s| s.key_meta[&key.key_id].clone());
+    let until = meta.valid_until.expect("a delegated key has an end");
+    let now = chrono::Utc::now();
+    assert!(meta.valid_from.unwrap() <= now);
+    assert!(until > now + chrono::Duration::days(364), "{until}");
+    let (today, key_day) = (now.timestamp() / 86_400, until.timestamp() / 86_400);
+    let serial = meta.serials.unwrap().0 + 7;
+    let inside = code_for_days(&cloud, &key, serial, today, key_day);
+    let beyond = code_for_days(&cloud, &key, serial + 1, today, key_day + 1);
+    assert_eq!(scan(&cloud, &beyond).await, aspk_app::ScanResult::Invalid);
+    assert_eq!(scan(&cloud, &inside).await, aspk_app::ScanResult::Admit);
+    // The organisation's root key has no end: its code is judged by what the log holds
+    // (this one was never sold, so it is unknown, not refused for its key).
+    let root = IssuerKey::from_bytes(1, &[1; 32]);
+    let far = code_for_days(&cloud, &root, CLOUD_SERIALS.0 + 5, today, key_day + 400);
+    assert_eq!(scan(&cloud, &far).await, aspk_app::ScanResult::Unknown);
+
+    // The site node sells what its key covers, and refuses the rest plainly.
+    open_date_product(&cloud, "month", 30).await;
+    open_date_product(&cloud, "two-years", 730).await;
+    let ops = cloud.store().read_after(0, 100_000).await.unwrap();
+    site.ingest(ops.into_iter().map(|s| s.op).collect(), "peer")
+        .await
+        .unwrap();
+    assert!(sell_open_date(&site, "month").await.is_ok());
+    match sell_open_date(&site, "two-years").await {
+        Err(aspk_app::AppError::Conflict { code, .. }) => assert_eq!(code, "beyond_key"),
+        other => panic!("expected beyond_key, got {other:?}"),
+    }
+    assert!(sell_open_date(&cloud, "two-years").await.is_ok());
+}
+
+/// Renewal: the cloud delegates a new key in the same serial block (asking twice gives the
+/// same key); the site node may switch only once the key's publication has reached it; its
+/// ops and tickets signed before and after verify everywhere.
+#[tokio::test]
+async fn a_renewed_key_takes_over_and_the_older_one_stays_valid() {
+    let (cloud, cloud_store, site, site_store, token) = cloud_and_enrolled_site().await;
+    open_date_product(&cloud, "month", 30).await;
+    replicate(&cloud_store, &site).await;
+    let old = site.own_key().unwrap();
+    let before = sell_open_date(&site, "month").await.unwrap();
+    assert!(!site.key_due_for_renewal(chrono::Utc::now()));
+    assert!(site.key_due_for_renewal(old.valid_until.unwrap() - chrono::Duration::days(100)));
+
+    let node = cloud.authenticate_node(&token).unwrap();
+    let seed = [3; 32];
+    let public = IssuerKey::from_bytes(0, &seed).public().to_bytes();
+    let renewed = cloud.renew_key(&node, public).await.unwrap();
+    assert_ne!(renewed.key_id, old.key_id);
+    assert_eq!(renewed.serials, old.serials);
+    assert!(renewed.valid_until >= old.valid_until);
+    assert_eq!(cloud.renew_key(&node, public).await.unwrap(), renewed);
+    let issuer = || aspk_app::Issuer {
+        key: IssuerKey::from_bytes(renewed.key_id, &seed),
+        serials: renewed.serials,
+    };
+    assert!(
+        site.switch_issuer(issuer()).is_err(),
+        "not published here yet"
+    );
+    replicate(&cloud_store, &site).await;
+    site.switch_issuer(issuer()).unwrap();
+    assert_eq!(site.own_key().unwrap(), renewed);
+
+    let after = sell_open_date(&site, "month").await.unwrap();
+    assert_eq!(aspk_ticket::peek(&after).unwrap().1, renewed.key_id);
+    assert_eq!(aspk_ticket::peek(&before).unwrap().1, old.key_id);
+    // Every site op, signed with either key, is taken by the cloud (`replicate` checks).
+    replicate(&site_store, &cloud).await;
+    assert_eq!(scan(&cloud, &before).await, aspk_app::ScanResult::Admit);
+    assert_eq!(scan(&cloud, &after).await, aspk_app::ScanResult::Admit);
+    // Only the holder's own key is renewed: another node's public key is refused.
+    let taken = IssuerKey::from_bytes(0, &[1; 32]).public().to_bytes();
+    assert!(cloud.renew_key(&node, taken).await.is_err());
 }

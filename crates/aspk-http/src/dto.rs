@@ -422,6 +422,16 @@ pub struct StatusResponse {
     /// Root keys this node was given at enrolment and trusts (0 on the cloud, and on a
     /// node enrolled before trust anchors existed).
     pub trust_anchors: usize,
+    /// The key this node signs tickets and its ops with.
+    pub signing_key: SigningKeyDto,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SigningKeyDto {
+    pub key_id: u16,
+    /// A delegated key's end: tickets it signs are usable until that day at the latest, and
+    /// the site node renews it with half its time left. Absent for the root key.
+    pub valid_until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Serialize, ToSchema)]

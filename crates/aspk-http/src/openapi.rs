@@ -30,7 +30,7 @@ impl Modify for BearerAuth {
         tickets::pdf,
         system::status, system::findings, system::resolve, system::healthz,
         nodes::create, nodes::redeem, nodes::list, nodes::revoke,
-        sync::status, sync::pull, sync::push, sync::lease,
+        sync::status, sync::pull, sync::push, sync::lease, sync::renew_key,
         devices::feed, devices::upload,
     ),
     modifiers(&BearerAuth)

@@ -98,7 +98,9 @@ pub enum OpBody {
     SlotCreated(Slot),
     UserSaved(User),
     /// A ticket-signing public key that every verifier must know. A key delegated to a
-    /// site node or device names its holder and the serials `[from, to)` it may issue.
+    /// site node or device names its holder, the serials `[from, to)` it may issue and the
+    /// time it is valid for: no ticket it signs may be usable after `valid_until`. A holder
+    /// may have several keys (each renewal publishes one); its ops verify with any of them.
     KeyPublished {
         key_id: u16,
         public_key: String,
@@ -106,6 +108,12 @@ pub enum OpBody {
         holder: Option<String>,
         #[serde(default)]
         serials: Option<(u64, u64)>,
+        /// Absent in keys published before validity windows (and left out of the JSON
+        /// then, so the ops' hashes stay what they were).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        valid_from: Option<DateTime<Utc>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        valid_until: Option<DateTime<Utc>>,
     },
     OrderPlaced(OrderPlaced),
     /// The whole order is cancelled (and refunded when `refund_minor` is non-zero):

@@ -194,8 +194,9 @@ enum Expect {
 pub struct Verifier {
     /// Key id → the origin it is delegated to (none: the organisation's root key) and the key.
     keys: HashMap<u16, (Option<String>, VerifyingKey)>,
-    /// Origin → the key id and key bound to it.
-    bound: HashMap<String, (u16, VerifyingKey)>,
+    /// Origin → the keys (id, key) bound to it: a site node's delegated keys (one more at
+    /// each renewal; its older ops keep verifying with the older ones), or a gate's own key.
+    bound: HashMap<String, Vec<(u16, VerifyingKey)>>,
     /// Origins of enrolled key-less devices (phones): the node that took in their scans
     /// signs for them, with its own key.
     keyless: HashSet<String>,
@@ -242,14 +243,20 @@ impl Verifier {
     fn add_key(&mut self, id: u16, holder: Option<String>, hex: &str) {
         let Some(key) = parse_key(hex) else { return };
         if let Some(origin) = &holder {
-            self.bound.insert(origin.clone(), (id, key));
+            let keys = self.bound.entry(origin.clone()).or_default();
+            if !keys.iter().any(|(known, _)| *known == id) {
+                keys.push((id, key));
+            }
         }
         self.keys.entry(id).or_insert((holder, key));
     }
 
     fn bind(&mut self, origin: &str, id: u16, hex: &str) {
         if let Some(key) = parse_key(hex) {
-            self.bound.entry(origin.to_owned()).or_insert((id, key));
+            let keys = self.bound.entry(origin.to_owned()).or_default();
+            if keys.is_empty() {
+                keys.push((id, key));
+            }
         }
     }
 
@@ -336,11 +343,10 @@ impl Verifier {
                 None => Unverifiable,
             });
         };
-        if let Some((id, key)) = self.bound.get(&op.origin) {
-            return if sig.key_id == *id {
-                Expect::SignedBy(*key)
-            } else {
-                Expect::Verdict(Forged("it is signed with a key not bound to its origin"))
+        if let Some(keys) = self.bound.get(&op.origin) {
+            return match keys.iter().find(|(id, _)| *id == sig.key_id) {
+                Some((_, key)) => Expect::SignedBy(*key),
+                None => Expect::Verdict(Forged("it is signed with a key not bound to its origin")),
             };
         }
         match self.keys.get(&sig.key_id) {
@@ -483,6 +489,8 @@ mod tests {
             public_key: hex(key),
             holder: holder.map(str::to_owned),
             serials: None,
+            valid_from: None,
+            valid_until: None,
         }
     }
 
@@ -509,6 +517,54 @@ mod tests {
             check(&signed(note("phone", 1, "a"), 2, &key(2))),
             SigVerdict::Valid
         );
+    }
+
+    #[test]
+    fn a_renewed_key_adds_to_its_holders_keys() {
+        let mut state = state();
+        let renewal = key_published(4, &key(4), Some("site"));
+        state.apply(&signed(op("cloud", 9, renewal), 1, &key(1)));
+        let check = |op: &Op| Verifier::of(&state).check(op);
+        // Ops signed before the renewal still verify, and so do those signed after it.
+        assert_eq!(
+            check(&signed(note("site", 1, "a"), 2, &key(2))),
+            SigVerdict::Valid
+        );
+        assert_eq!(
+            check(&signed(note("site", 2, "a"), 4, &key(4))),
+            SigVerdict::Valid
+        );
+        // Another holder's key, or a key id of the site's with the wrong key, does not.
+        assert!(matches!(
+            check(&signed(note("site", 3, "a"), 1, &key(1))),
+            SigVerdict::Forged(_)
+        ));
+        assert!(matches!(
+            check(&signed(note("site", 3, "a"), 4, &key(2))),
+            SigVerdict::Forged(_)
+        ));
+        // The same, learnt within a batch.
+        let mut verifier = Verifier::default();
+        let ops = [
+            signed(op("cloud", 1, key_published(1, &key(1), None)), 1, &key(1)),
+            signed(
+                op("cloud", 2, key_published(2, &key(2), Some("site"))),
+                1,
+                &key(1),
+            ),
+            signed(note("site", 1, "a"), 2, &key(2)),
+            signed(
+                op("cloud", 3, key_published(4, &key(4), Some("site"))),
+                1,
+                &key(1),
+            ),
+            signed(note("site", 2, "a"), 4, &key(4)),
+            signed(note("site", 3, "a"), 2, &key(2)),
+        ];
+        assert!(verifier
+            .check_all(&ops, 1)
+            .iter()
+            .all(|v| *v == SigVerdict::Valid));
     }
 
     #[test]

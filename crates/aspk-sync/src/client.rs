@@ -153,6 +153,24 @@ impl Client {
             .await?;
         Ok(granted.granted)
     }
+
+    /// Asks the upstream (the cloud) to delegate a new ticket key: its public half in hex.
+    pub async fn renew_key(&self, base: &str, public_key: &str) -> Result<RenewedKey, SyncError> {
+        let url = format!("{base}/api/v1/sync/renew-key");
+        let req = self
+            .http
+            .post(&url)
+            .json(&serde_json::json!({ "public_key": public_key }));
+        self.send(&url, req).await
+    }
+}
+
+/// A key the upstream delegated at renewal.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RenewedKey {
+    pub key_id: u16,
+    pub serials: (u64, u64),
+    pub valid_until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A push body for ops given as their JSON (as the store keeps them: nothing is decoded),

@@ -22,6 +22,10 @@ pub struct UpstreamConfig {
     /// The organisation's root keys (id, 64 hex digits) given at enrolment.
     #[serde(default)]
     pub trust_anchors: Vec<(u16, String)>,
+    /// A renewed ticket key (id, serials) the upstream delegated, used once its publication
+    /// has reached this node (see `renew.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_key: Option<(u16, (u64, u64))>,
 }
 
 impl UpstreamConfig {
@@ -53,7 +57,7 @@ impl UpstreamConfig {
         }
     }
 
-    fn save(&self, dir: &Path) -> anyhow::Result<()> {
+    pub(crate) fn save(&self, dir: &Path) -> anyhow::Result<()> {
         let bytes = serde_json::to_vec_pretty(self)?;
         aspk_app::write_private(&dir.join(FILE), &bytes)
             .map_err(|e| anyhow::anyhow!("saving {FILE}: {e}"))
@@ -155,6 +159,7 @@ pub async fn enrol(
                 .into_iter()
                 .map(|a| (a.key_id, a.public_key))
                 .collect(),
+            next_key: None,
         };
         config.save(data.path())?;
         return Ok(config);

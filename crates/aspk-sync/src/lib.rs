@@ -5,8 +5,9 @@
 
 mod client;
 mod config;
+mod renew;
 mod worker;
 
-pub use client::{Client, SyncError};
+pub use client::{Client, RenewedKey, SyncError};
 pub use config::{enrol, UpstreamConfig};
 pub use worker::{LeasePolicy, SyncWorker};

@@ -12,6 +12,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use crate::client::{Client, SyncError};
+use crate::renew::Renewal;
 use crate::UpstreamConfig;
 
 const BATCH: u32 = 5_000;
@@ -65,6 +66,8 @@ pub struct SyncWorker {
     current: usize,
     switched_at: Instant,
     leased_at: Option<Instant>,
+    /// Renews the node's ticket key (a worker with a data folder, i.e. a site node's).
+    renewal: Option<Renewal>,
 }
 
 impl SyncWorker {
@@ -75,7 +78,10 @@ impl SyncWorker {
         policy: LeasePolicy,
         data: &std::path::Path,
     ) -> Self {
-        Self::with_cursor_file(node, config, status, policy, &data.join("sync.json"))
+        let mut worker =
+            Self::with_cursor_file(node, config, status, policy, &data.join("sync.json"));
+        worker.renewal = Some(Renewal::new(data));
+        worker
     }
 
     /// A worker whose cursors live in `file` (one file per peer when a node syncs with several).
@@ -104,6 +110,7 @@ impl SyncWorker {
             current: 0,
             switched_at: Instant::now(),
             leased_at: None,
+            renewal: None,
         }
     }
 
@@ -183,6 +190,15 @@ impl SyncWorker {
         if self.leased_at.is_none_or(|t| t.elapsed() >= LEASE_EVERY) {
             self.maintain_leases(&url).await?;
             self.leased_at = Some(Instant::now());
+        }
+        if let Some(renewal) = &mut self.renewal {
+            // A failed renewal is tried again later; replication goes on meanwhile.
+            let renewed = renewal
+                .step(&self.node, &mut self.config, &self.client, &url)
+                .await;
+            if let Err(e) = renewed {
+                tracing::warn!(error = %e, "ticket key renewal failed; trying again later");
+            }
         }
         let local = self.node.version_vector();
         let pending: u64 = local

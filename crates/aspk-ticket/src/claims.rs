@@ -43,6 +43,26 @@ pub enum Validity {
     },
 }
 
+impl Validity {
+    /// The last day the ticket may be used, as days since 1970-01-01: the UTC day of a
+    /// window's last second, or a day range's last day (in the venue's calendar). What a
+    /// delegated key's validity is compared with (see [`within_key`]).
+    pub fn last_day(&self) -> i64 {
+        match *self {
+            Validity::Window { until_unix, .. } => (until_unix - 1).div_euclid(86_400),
+            Validity::Days { last_day, .. } => i64::from(last_day),
+        }
+    }
+}
+
+/// Whether a ticket with `validity` lies inside the validity of the key that signed it: it
+/// may not be usable after the day the key expires (`key_until_unix`; none: a key without
+/// an end, such as the organisation's root key). Day-granular, so a local calendar day
+/// and a UTC instant compare without knowing the venue's zone.
+pub fn within_key(validity: &Validity, key_until_unix: Option<i64>) -> bool {
+    key_until_unix.is_none_or(|until| validity.last_day() <= until.div_euclid(86_400))
+}
+
 /// Result of [`time_verdict`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TimeVerdict {
@@ -108,6 +128,33 @@ mod tests {
         from_unix: 1_000_000_020,
         until_unix: 1_000_003_620,
     };
+
+    #[test]
+    fn a_ticket_must_end_by_the_day_its_key_expires() {
+        let day = 20_000_i64; // 2024-10-04
+        let window = |from: i64, until: i64| Validity::Window {
+            from_unix: from,
+            until_unix: until,
+        };
+        let key_until = Some(day * 86_400 + 3_600); // 01:00 UTC that day
+                                                    // Ends at the stroke of midnight after the key's day: its last second is that day.
+        assert!(within_key(
+            &window(day * 86_400, (day + 1) * 86_400),
+            key_until
+        ));
+        assert!(!within_key(
+            &window(day * 86_400, (day + 1) * 86_400 + 60),
+            key_until
+        ));
+        let days = |first: i32, last: i32| Validity::Days {
+            first_day: first,
+            last_day: last,
+        };
+        assert!(within_key(&days(19_990, day as i32), key_until));
+        assert!(!within_key(&days(19_990, day as i32 + 1), key_until));
+        // A key without an end (the root key) allows any ticket.
+        assert!(within_key(&days(0, i32::MAX), None));
+    }
 
     #[test]
     fn window_edges() {

@@ -59,7 +59,7 @@ mod layout;
 mod number;
 mod verhoeff;
 
-pub use claims::{time_verdict, TicketClaims, TimeVerdict, Validity, SERIAL_LIMIT};
+pub use claims::{time_verdict, within_key, TicketClaims, TimeVerdict, Validity, SERIAL_LIMIT};
 pub use code::{issue, peek, verify, Verified, MAX_CODE_DIGITS};
 pub use error::CodeError;
 pub use keys::{IssuerKey, KeyError, KeyRing, PublicKey};

@@ -248,6 +248,7 @@ impl Page {
                 "shift_open" => "error-shift-open",
                 "no_open_shift" => "error-no-open-shift",
                 "already_cancelled" => "error-already-cancelled",
+                "beyond_key" => "error-beyond-key",
                 _ => "",
             },
             AppError::Invalid(_) | AppError::UnknownReference { .. } => "error-invalid",

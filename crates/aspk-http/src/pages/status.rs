@@ -44,6 +44,9 @@ pub async fn page(page: Page) -> Response {
             .unwrap_or_else(|| "—".into());
         rows.push(("status-last-push", last));
     }
+    if let Some(until) = node.own_key().and_then(|k| k.valid_until) {
+        rows.push(("status-key-until", page.time(until, None)));
+    }
     let body: String = rows
         .iter()
         .map(|(k, v)| format!("<dt>{}</dt><dd>{}</dd>", page.e(k), escape(v)))

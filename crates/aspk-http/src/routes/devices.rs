@@ -108,6 +108,8 @@ pub struct FeedKeyDto {
     pub public_key: String,
     /// Serials `[from, to)` a delegated key may sign.
     pub serials: Option<(u64, u64)>,
+    /// A delegated key's end: no ticket it signs may be usable after that day (UTC).
+    pub valid_until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -168,6 +170,7 @@ impl From<DeviceFeed> for FeedResponse {
                     key_id: k.key_id,
                     public_key: k.public_key,
                     serials: k.serials,
+                    valid_until: k.valid_until,
                 })
                 .collect(),
             tickets: f.tickets.into_iter().map(Into::into).collect(),

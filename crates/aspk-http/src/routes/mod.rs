@@ -54,6 +54,7 @@ pub fn sync_api() -> Router<AppState> {
         .route("/api/v1/sync/pull", get(sync::pull))
         .route("/api/v1/sync/push", post(sync::push))
         .route("/api/v1/sync/lease", post(sync::lease))
+        .route("/api/v1/sync/renew-key", post(sync::renew_key))
         .layer(tower_http::compression::CompressionLayer::new().gzip(true))
         .layer(tower_http::decompression::RequestDecompressionLayer::new().gzip(true))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_SYNC_BODY))

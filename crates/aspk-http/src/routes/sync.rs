@@ -221,3 +221,43 @@ pub async fn lease(
     let granted = state.node.grant_lease(&node, &req.slot, req.seats).await?;
     Ok((StatusCode::OK, Json(LeaseResponse { granted })))
 }
+
+#[derive(Deserialize, ToSchema)]
+pub struct RenewKeyRequest {
+    /// The public half of the site node's new ticket key, 64 hex digits.
+    pub public_key: String,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct RenewKeyResponse {
+    pub key_id: u16,
+    pub serials: (u64, u64),
+    pub valid_from: Option<chrono::DateTime<chrono::Utc>>,
+    pub valid_until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A site node's new ticket key, delegated before its current one runs out: same serial
+/// block, a new key id, valid from now. Asking again with the same key returns the same.
+#[utoipa::path(post, path = "/api/v1/sync/renew-key", tag = "replication", request_body = RenewKeyRequest, security(("node" = [])),
+    responses((status = 200, body = RenewKeyResponse), (status = 400, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem)))]
+pub async fn renew_key(
+    State(state): State<AppState>,
+    NodeAuth(node): NodeAuth,
+    ApiJson(req): ApiJson<RenewKeyRequest>,
+) -> Result<Json<RenewKeyResponse>, ApiError> {
+    let public_key = aspk_app::parse_hex32(req.public_key.trim())
+        .filter(|k| aspk_ticket::PublicKey::from_bytes(0, k).is_ok())
+        .ok_or_else(|| {
+            AppError::invalid(
+                "public_key",
+                "must be an Ed25519 public key in 64 hex digits",
+            )
+        })?;
+    let key = state.node.renew_key(&node, public_key).await?;
+    Ok(Json(RenewKeyResponse {
+        key_id: key.key_id,
+        serials: key.serials,
+        valid_from: key.valid_from,
+        valid_until: key.valid_until,
+    }))
+}

@@ -5,8 +5,8 @@ use axum::Json;
 use aspk_domain::Role;
 
 use crate::dto::{
-    number, FindingDto, FindingsQuery, LeaseDto, StartedDto, StatusQuery, StatusResponse,
-    UpstreamDto,
+    number, FindingDto, FindingsQuery, LeaseDto, SigningKeyDto, StartedDto, StatusQuery,
+    StatusResponse, UpstreamDto,
 };
 use crate::error::Problem;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Staff};
@@ -61,6 +61,10 @@ pub async fn status(
             ops_folded: state.node.start_info().folded,
         },
         trust_anchors: state.node.trust_anchor_count(),
+        signing_key: SigningKeyDto {
+            key_id: state.node.ticket_key().key_id,
+            valid_until: state.node.own_key().and_then(|k| k.valid_until),
+        },
     })
 }
 

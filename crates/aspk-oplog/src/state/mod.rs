@@ -75,6 +75,11 @@ pub struct KeyMeta {
     pub holder: Option<String>,
     /// Serials `[from, to)` the key may sign.
     pub serials: Option<(u64, u64)>,
+    /// When the key was made valid, and after when no ticket it signs may be usable.
+    #[serde(default)]
+    pub valid_from: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub valid_until: Option<DateTime<Utc>>,
 }
 
 /// Everything derived from the log. Built only by [`State::apply`].
@@ -212,6 +217,8 @@ impl State {
                 public_key,
                 holder,
                 serials,
+                valid_from,
+                valid_until,
             } => {
                 self.keys.insert(*key_id, public_key.clone());
                 self.key_meta.insert(
@@ -219,6 +226,8 @@ impl State {
                     KeyMeta {
                         holder: holder.clone(),
                         serials: *serials,
+                        valid_from: *valid_from,
+                        valid_until: *valid_until,
                     },
                 );
             }

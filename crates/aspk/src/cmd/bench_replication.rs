@@ -319,6 +319,8 @@ async fn pull_down(count: u64) -> anyhow::Result<()> {
             public_key: aspk_app::to_hex(&root.public().to_bytes()),
             holder: None,
             serials: None,
+            valid_from: None,
+            valid_until: None,
         },
         sig: None,
     };

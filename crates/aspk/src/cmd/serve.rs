@@ -37,6 +37,11 @@ pub struct ServeArgs {
     /// Site node: how many hours ahead slots are leased.
     #[arg(long, default_value_t = 24)]
     lease_hours: i64,
+    /// Cloud: how long a ticket key delegated to a site node stays valid (`365d`, `12h`,
+    /// `90s`). A site node renews its key with half of it left, and sells tickets usable
+    /// until its key's end at the latest.
+    #[arg(long, default_value = "365d", value_parser = parse_lifetime)]
+    delegated_key_lifetime: chrono::Duration,
     /// SMTP server (`host:port`) that sends the outbox: answers to visitors, e-tickets.
     #[arg(long, env = "ASPK_SMTP")]
     smtp: Option<String>,
@@ -76,6 +81,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         let (opened, status) = start_site_node(&args).await?;
         (opened, Some(status))
     };
+    opened
+        .node
+        .set_delegated_key_lifetime(args.delegated_key_lifetime);
     if args.demo
         && opened.node.role() == NodeRole::Cloud
         && opened
@@ -129,6 +137,30 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     drop(opened);
     Ok(())
+}
+
+/// A duration such as `365d`, `12h`, `30m` or `90s`.
+fn parse_lifetime(text: &str) -> Result<chrono::Duration, String> {
+    let text = text.trim();
+    let split = text.len().saturating_sub(1);
+    let (number, unit) = text.split_at(split);
+    let n: i64 = number
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("'{text}' is not a duration like 365d, 12h, 30m or 90s"))?;
+    let lifetime = match unit {
+        "d" => chrono::Duration::try_days(n),
+        "h" => chrono::Duration::try_hours(n),
+        "m" => chrono::Duration::try_minutes(n),
+        "s" => chrono::Duration::try_seconds(n),
+        _ => None,
+    };
+    lifetime
+        .filter(|d| *d <= chrono::Duration::days(3_650))
+        .ok_or_else(|| {
+            format!("'{text}' is not a duration like 365d, 12h, 30m or 90s (at most 3650d)")
+        })
 }
 
 /// The certificate and key, read once at start (a bad file is a one-line error).

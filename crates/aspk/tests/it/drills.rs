@@ -90,19 +90,22 @@ async fn start(args: &[&str], port: u16) -> Process {
 }
 
 pub(crate) async fn cloud(data: &Path, port: u16) -> Process {
+    cloud_with(data, port, &[]).await
+}
+
+/// A cloud started with `extra` arguments too.
+pub(crate) async fn cloud_with(data: &Path, port: u16, extra: &[&str]) -> Process {
     let listen = format!("127.0.0.1:{port}");
-    start(
-        &[
-            "serve",
-            "--demo",
-            "--data",
-            data.to_str().unwrap(),
-            "--listen",
-            &listen,
-        ],
-        port,
-    )
-    .await
+    let mut args = vec![
+        "serve",
+        "--demo",
+        "--data",
+        data.to_str().unwrap(),
+        "--listen",
+        &listen,
+    ];
+    args.extend(extra);
+    start(&args, port).await
 }
 
 pub(crate) async fn site(
@@ -131,6 +134,20 @@ pub(crate) async fn site(
     start(&args, port).await
 }
 
+/// A site node enrolled now with the cloud `c` at `upstream`, on a port of its own, and an
+/// admin signed in at it.
+pub(crate) async fn enrolled_site(
+    c: &Api,
+    data: &Path,
+    upstream: &str,
+    lease: u32,
+) -> (Process, Api) {
+    let port = free_port();
+    let process = site(data, port, upstream, Some(&c.enrolment().await), lease).await;
+    let api = Api::sign_in(&format!("http://127.0.0.1:{port}")).await;
+    (process, api)
+}
+
 /// A signed-in client of one node.
 pub(crate) struct Api {
     base: String,
@@ -149,6 +166,10 @@ impl Api {
             token: admin_token(&http, base).await,
             http,
         }
+    }
+
+    pub(crate) fn base(&self) -> &str {
+        &self.base
     }
 
     pub(crate) async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {

@@ -13,6 +13,7 @@ mod devices;
 mod drills;
 mod durability;
 mod gate;
+mod keys;
 mod kit;
 mod netns;
 mod pages;

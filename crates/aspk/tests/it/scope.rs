@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::drills::{cloud, converged, site, staff_page, within, Api};
+use crate::drills::{cloud, converged, enrolled_site, staff_page, within, Api};
 use crate::kit::free_port;
 
 /// The second venue, only the cloud holds it.
@@ -73,17 +73,7 @@ async fn a_site_node_replicates_its_own_venue_only() {
     ask(&c, ANNEX, "Annex question").await;
     ask(&c, "demo", "Demo question").await;
 
-    let sport = free_port();
-    let site_url = format!("http://127.0.0.1:{sport}");
-    let _site = site(
-        sdir.path(),
-        sport,
-        &cloud_url,
-        Some(&c.enrolment().await),
-        5,
-    )
-    .await;
-    let s = Api::sign_in(&site_url).await;
+    let (_site, s) = enrolled_site(&c, sdir.path(), &cloud_url, 5).await;
     within(
         Duration::from_secs(5),
         "the site node has its venue's sale",
@@ -106,7 +96,7 @@ async fn a_site_node_replicates_its_own_venue_only() {
     assert!(!s.has_order(&annex_no).await);
     let (_, catalog) = s.get("/api/v1/catalog").await;
     assert!(!catalog.to_string().contains(ANNEX), "{catalog}");
-    let requests = staff_page(&site_url, "/requests").await;
+    let requests = staff_page(s.base(), "/requests").await;
     assert!(requests.contains("Demo question") && !requests.contains("Annex question"));
     assert_ne!(s.scan(&annex_code, "demo-gate").await, "admit");
 
