@@ -43,6 +43,12 @@ pub async fn page(page: Page) -> Response {
             .map(|at| page.time(at, None))
             .unwrap_or_else(|| "—".into());
         rows.push(("status-last-push", last));
+        let last = view
+            .last_pull
+            .map(|at| page.time(at, None))
+            .unwrap_or_else(|| "—".into());
+        rows.push(("status-last-pull", last));
+        rows.push(("status-leases", leases(&page)));
     }
     if let Some(until) = node.own_key().and_then(|k| k.valid_until) {
         rows.push(("status-key-until", page.time(until, None)));
@@ -52,4 +58,29 @@ pub async fn page(page: Page) -> Response {
         .map(|(k, v)| format!("<dt>{}</dt><dd>{}</dd>", page.e(k), escape(v)))
         .collect();
     page.html(&page.t("nav-status"), &format!("<dl>{body}</dl>"))
+}
+
+/// The seats this node holds for selling offline, per coming slot: "14:00 ×8, 15:00 ×10".
+fn leases(page: &Page) -> String {
+    let node = &page.state.node;
+    let origin = node.origin().to_owned();
+    let now = chrono::Utc::now();
+    let mut held: Vec<(chrono::DateTime<chrono::Utc>, u32)> = node.read(|s| {
+        s.slots
+            .values()
+            .filter(|slot| slot.slot.ends_at > now)
+            .filter_map(|slot| {
+                slot.lease_left(&origin)
+                    .map(|left| (slot.slot.starts_at, left))
+            })
+            .collect()
+    });
+    if held.is_empty() {
+        return "—".into();
+    }
+    held.sort();
+    held.iter()
+        .map(|(starts, left)| format!("{} ×{left}", page.time(*starts, None)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

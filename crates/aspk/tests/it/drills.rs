@@ -383,13 +383,20 @@ async fn internet_cut_site_node_carries_on_and_everything_reconciles() {
     )
     .await;
     assert!(!c.has_order(&local_no).await);
-    // Staff at the site node see they are working alone.
+    // Staff at the site node see they are working alone, and the seats they hold.
+    let status_page = staff_page(&format!("http://127.0.0.1:{sport}"), "/status?lang=en").await;
     assert!(
-        staff_page(&format!("http://127.0.0.1:{sport}"), "/status")
-            .await
-            .contains("path-offline"),
+        status_page.contains("path-offline"),
         "the staff app shows the local path"
     );
+    for shown in [
+        "unreachable",
+        "Last received",
+        "Seats held for selling offline",
+    ] {
+        assert!(status_page.contains(shown), "{shown} in {status_page}");
+    }
+    assert!(status_page.contains('×'), "a lease in {status_page}");
 
     link.restore();
     let took = within(
