@@ -242,6 +242,43 @@ test('back online: the queue reaches the server exactly once', async () => {
   assert.deepEqual(errors, [], 'no errors in the page');
 });
 
+/** Sets (or, with null, removes) the end of the key that signed `code` in the phone's store. */
+const setKeyEnd = (code, until) =>
+  page.evaluate(async ([code, until]) => {
+    const { decodeCode } = await import('/scan/verify.js');
+    const db = await (await import('/scan/store.js')).open();
+    const tx = db.transaction('keys', 'readwrite', { durability: 'strict' });
+    const keys = tx.objectStore('keys');
+    const key = await new Promise((resolve, reject) => {
+      const req = keys.get(decodeCode(code).keyId);
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+    if (until) key.valid_until = until;
+    else delete key.valid_until;
+    keys.put(key);
+    await new Promise((resolve, reject) => {
+      tx.oncomplete = resolve;
+      tx.onerror = () => reject(tx.error);
+    });
+  }, [code, until]);
+
+test('a ticket usable after its signing key ends is refused, as at the server', async () => {
+  const slot = await server.api.slotNow('demo', 5);
+  const ticket = (await server.api.sell('demo', slot, 'adult', 1)).tickets[0];
+  await page.evaluate(() => self.aspkScan.sync());
+  await browser.setOffline(true);
+  await page.waitForFunction(() => document.getElementById('net').dataset.state === 'offline');
+  // As if its key had been delegated until 2020: the ticket, valid today, outlives it.
+  await setKeyEnd(ticket.code, '2020-01-01T00:00:00Z');
+  const refused = await typeScan(ticket.code);
+  assert.equal(refused.result, 'invalid', JSON.stringify(refused));
+  await setKeyEnd(ticket.code, null);
+  assert.equal((await typeScan(ticket.code)).result, 'admit');
+  await browser.setOffline(false);
+  await page.waitForFunction(() => document.getElementById('net').dataset.state !== 'offline');
+});
+
 test('the language switch is remembered', async () => {
   await page.click('#lang');
   await page.waitForFunction(() => document.getElementById('net').textContent === 'Online');
