@@ -85,7 +85,13 @@ pub(crate) struct Snapshotter {
     committed: u64,
     ops_since: u64,
     last: Instant,
+    /// When a due snapshot was last found not possible (the state ahead of the store).
+    tried: Option<Instant>,
 }
+
+/// Pause after a due snapshot could not be taken: each try reads the store's version
+/// vector, a scan of the whole log index.
+const RETRY: Duration = Duration::from_secs(1);
 
 impl Snapshotter {
     /// `ops_behind`: ops folded at start-up after the snapshot (or all of them without one);
@@ -106,6 +112,7 @@ impl Snapshotter {
             committed: 0,
             ops_since: ops_behind,
             last,
+            tried: None,
         }
     }
 
@@ -121,7 +128,13 @@ impl Snapshotter {
     pub(crate) async fn maybe_take(&mut self, store: &dyn Store) {
         if self.ops_since < self.options.every_ops
             || self.last.elapsed() < self.options.min_interval
+            || self.tried.is_some_and(|t| t.elapsed() < RETRY)
         {
+            return;
+        }
+        // Under load the decider is usually a batch ahead of the commits: no snapshot can
+        // be taken now, and asking the store would cost a scan of the log for nothing.
+        if self.decided.load(Ordering::Acquire) != self.committed {
             return;
         }
         match self.take(store).await {
@@ -129,7 +142,8 @@ impl Snapshotter {
                 self.ops_since = 0;
                 self.last = Instant::now();
             }
-            Ok(false) => {} // The state is ahead of the store: try after the next commit.
+            // The state is ahead of the store: try again after a commit a moment later.
+            Ok(false) => self.tried = Some(Instant::now()),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot write the state snapshot");
                 self.last = Instant::now();
@@ -185,21 +199,20 @@ fn write(
     } = covered;
     let started = Instant::now();
     let tmp = path.with_extension("tmp");
-    let file = std::fs::File::create(&tmp).map_err(|e| AppError::Internal(e.into()))?;
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-    {
+    let out = {
         let guard = state.read();
         // The decider counts a batch while it holds the write lock, so under this read
         // lock an equal count means the state holds only committed ops.
         if decided.load(Ordering::Acquire) != committed || guard.applied != stored {
-            drop(guard);
-            let _ = std::fs::remove_file(&tmp);
             return Ok(false);
         }
+        let file = std::fs::File::create(&tmp).map_err(|e| AppError::Internal(e.into()))?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
         guard
             .write_snapshot(&mut out, cursor, last_op)
             .map_err(|e| AppError::Internal(e.into()))?;
-    }
+        out
+    };
     let file = out
         .into_inner()
         .map_err(|e| AppError::Internal(e.into_error().into()))?;
