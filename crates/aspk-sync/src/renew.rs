@@ -10,7 +10,9 @@
 //!    makes it the key, the node signs with it from then on, and `pending.key` goes.
 //!
 //! Until step 4 the node keeps signing with its current key, so every op and ticket it
-//! signs carries a key its replicas can already know.
+//! signs carries a key its replicas can already know. A granted key that does not arrive
+//! is asked for again every minute with the same secret (an upstream restored from an
+//! older backup publishes it again).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -72,11 +74,14 @@ impl Renewal {
         client: &Client,
         url: &str,
     ) -> Result<(), SyncError> {
+        let recently = self.tried.is_some_and(|t| t.elapsed() < RETRY);
         if let Some((key_id, serials)) = config.next_key {
-            return self.switch(node, config, key_id, serials);
-        }
-        let due = node.key_due_for_renewal(chrono::Utc::now());
-        if !due || self.tried.is_some_and(|t| t.elapsed() < RETRY) {
+            // Not published here yet: ask again now and then, as an upstream restored from
+            // an older backup may have lost the key (it publishes it again).
+            if self.switch(node, config, key_id, serials)? || recently {
+                return Ok(());
+            }
+        } else if recently || !node.key_due_for_renewal(chrono::Utc::now()) {
             return Ok(());
         }
         self.tried = Some(Instant::now());
@@ -90,14 +95,14 @@ impl Renewal {
         Ok(())
     }
 
-    /// Makes the granted key this node's key, once this node's log has it.
+    /// Makes the granted key this node's key, once this node's log has it (then `true`).
     fn switch(
         &mut self,
         node: &Node,
         config: &mut UpstreamConfig,
         key_id: u16,
         serials: (u64, u64),
-    ) -> Result<(), SyncError> {
+    ) -> Result<bool, SyncError> {
         let seed = std::fs::read_to_string(aspk_app::ticket_key_path(&self.data, key_id))
             .ok()
             .and_then(|t| aspk_app::parse_hex32(t.trim()))
@@ -105,7 +110,7 @@ impl Renewal {
         let key = IssuerKey::from_bytes(key_id, &seed);
         let public = aspk_app::to_hex(&key.public().to_bytes());
         if node.read(|s| s.keys.get(&key_id) != Some(&public)) {
-            return Ok(()); // not pulled yet
+            return Ok(false); // not pulled yet
         }
         config.key_id = key_id;
         config.serials = serials;
@@ -114,6 +119,6 @@ impl Renewal {
         node.switch_issuer(Issuer { key, serials }).map_err(local)?;
         let _ = std::fs::remove_file(pending_path(&self.data));
         tracing::info!(key_id, "now signing with the renewed ticket key");
-        Ok(())
+        Ok(true)
     }
 }
