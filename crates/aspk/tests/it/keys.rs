@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::drills::{cloud_with, converged, enrolled_site, leased, site, within, Api};
-use crate::kit::free_port;
+use crate::kit::{free_port, TestApp};
 
 fn signing_key(status: &Value) -> (u64, DateTime<Utc>) {
     let key = &status["signing_key"];
@@ -133,4 +133,79 @@ async fn a_site_node_renews_its_key_by_itself_and_nothing_signed_before_is_lost(
     })
     .await;
     assert_eq!(c.scan(&again, "main").await, "admit");
+}
+
+/// Enrols a node of `role` with `public_key` (hex, or none); returns the redeem answer.
+async fn enrol(app: &TestApp, admin: &str, role: &str, public_key: Option<String>) -> Value {
+    let (status, e) = app
+        .post(
+            "/api/v1/enrolments",
+            Some(admin),
+            json!({"role": role, "venue": "demo"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{e}");
+    let origin = format!("{role}-{}", e["code"].as_str().unwrap()).replace('_', "-");
+    let (status, r) = app
+        .post(
+            "/api/v1/enrolments/redeem",
+            None,
+            json!({"code": e["code"], "name": role, "origin": origin, "public_key": public_key}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{r}");
+    r
+}
+
+async fn ops_in_log(app: &TestApp) -> Value {
+    app.get("/api/v1/status", None).await.1["ops_in_log"].clone()
+}
+
+fn public_hex(seed: u8) -> String {
+    let key = aspk_ticket::IssuerKey::from_bytes(0, &[seed; 32]);
+    key.public()
+        .to_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The renewal call on every backend: bad input is refused and changes nothing, only a site
+/// node may renew, and asking twice gives the same key in the same serial block.
+#[tokio::test(flavor = "multi_thread")]
+async fn renew_key_refuses_bad_input_and_answers_twice_alike() {
+    for app in TestApp::each().await {
+        let admin = app.admin().await;
+        let site = enrol(&app, &admin, "site_node", Some(public_hex(7))).await;
+        let token = site["token"].as_str().unwrap();
+        let scanner = enrol(&app, &admin, "scanner", None).await;
+        let before = ops_in_log(&app).await;
+        for bad in [
+            json!({}),
+            json!({"public_key": "xyz"}),
+            json!({"public_key": "00".repeat(31)}),
+        ] {
+            let (status, body) = app.post("/api/v1/sync/renew-key", Some(token), bad).await;
+            assert!(status.is_client_error(), "{status} {body}");
+        }
+        let good = json!({"public_key": public_hex(8)});
+        let (status, _) = app.post("/api/v1/sync/renew-key", None, good.clone()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let phone = scanner["token"].as_str().unwrap();
+        let (status, _) = app
+            .post("/api/v1/sync/renew-key", Some(phone), good.clone())
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(ops_in_log(&app).await, before, "refusals change nothing");
+
+        let (status, renewed) = app
+            .post("/api/v1/sync/renew-key", Some(token), good.clone())
+            .await;
+        assert_eq!(status, StatusCode::OK, "{renewed}");
+        assert_ne!(renewed["key_id"], site["key_id"]);
+        assert_eq!(renewed["serials"], site["serials"]);
+        assert!(renewed["valid_until"].is_string());
+        let (_, again) = app.post("/api/v1/sync/renew-key", Some(token), good).await;
+        assert_eq!(again, renewed);
+    }
 }
