@@ -52,7 +52,7 @@ impl Node {
     /// This node's own signing key as its log has it (none for the cloud's root key until
     /// published, or a gate's own key).
     pub fn own_key(&self) -> Option<DelegatedKey> {
-        let key_id = self.ticket_key().key_id;
+        let key_id = self.ticket_key_id();
         self.read(|s| delegated(s, key_id))
     }
 
@@ -163,28 +163,28 @@ impl Node {
         }
         Ok(())
     }
+}
 
-    /// Refuses to sign a ticket usable after this node's key runs out (the gates would
-    /// refuse it): such a ticket is sold where a longer-lived key is, online or at the cloud.
-    pub(crate) fn check_key_covers(
-        &self,
-        state: &State,
-        validity: &Validity,
-    ) -> Result<(), AppError> {
-        let key_id = self.ticket_key().key_id;
-        let meta = state.key_meta.get(&key_id);
-        if key_allows(meta, validity) {
-            return Ok(());
-        }
-        let until = meta
-            .and_then(|m| m.valid_until)
-            .map(|t| t.format("%Y-%m-%d").to_string())
-            .unwrap_or_default();
-        Err(AppError::Conflict {
-            code: "beyond_key",
-            detail: format!(
-                "this node's signing key is valid until {until}: a ticket usable later is sold online or at the cloud"
-            ),
-        })
+/// Refuses to sign with key `key_id` a ticket usable after the key runs out (the gates would
+/// refuse it): such a ticket is sold where a longer-lived key is, online or at the cloud.
+pub(crate) fn check_key_covers(
+    state: &State,
+    key_id: u16,
+    validity: &Validity,
+) -> Result<(), AppError> {
+    let meta = state.key_meta.get(&key_id);
+    if key_allows(meta, validity) {
+        return Ok(());
     }
+    let until = meta
+        .and_then(|m| m.valid_until)
+        .map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_default();
+    Err(AppError::Conflict {
+        code: "beyond_key",
+        detail: format!(
+            "this node's signing key is valid until {until}: \
+             a ticket usable later is sold online or at the cloud"
+        ),
+    })
 }

@@ -253,11 +253,6 @@ impl Node {
         self.inner.role
     }
 
-    /// Serials `[from, to)` this node issues in.
-    pub fn serials(&self) -> (u64, u64) {
-        self.inner.issuer.read().serials
-    }
-
     /// Runs `f` against the current state (shared lock; keep it short).
     pub fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
         f(&self.inner.state.read())
@@ -319,6 +314,16 @@ impl Node {
     /// The key this node signs tickets (and its own ops) with now.
     pub fn ticket_key(&self) -> IssuerKey {
         self.inner.issuer.read().key.clone()
+    }
+
+    /// The id of that key (without copying the key).
+    pub fn ticket_key_id(&self) -> u16 {
+        self.inner.issuer.read().key.key_id
+    }
+
+    /// The key and serial block this node issues with now.
+    pub(crate) fn issuer(&self) -> Issuer {
+        self.inner.issuer.read().clone()
     }
 
     /// Signs from now on with `issuer` (a renewed delegated key). Its public key must be

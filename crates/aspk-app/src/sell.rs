@@ -7,10 +7,11 @@ use aspk_domain::{
     Venue,
 };
 use aspk_oplog::{OpBody, OrderPlaced, State, TicketIssued};
-use aspk_ticket::{issue, TicketClaims, Validity};
+use aspk_ticket::{issue, IssuerKey, TicketClaims, Validity};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::catalog::{local_day_bounds, venue_of};
+use crate::keys::check_key_covers;
 use crate::{AppError, Node, NodeRole, Principal};
 
 pub const MAX_ITEMS: usize = 20;
@@ -275,7 +276,9 @@ impl Node {
         let total_minor: i64 = lines.iter().map(|l| l.product.price_minor).sum();
         let payments = payments_for(new, total_minor, now)?;
         let mut rng = rand::thread_rng();
-        let range = self.serials();
+        // One key and serial block for the whole order (a renewal may swap them meanwhile).
+        let issuer = self.issuer();
+        let range = issuer.serials;
         let number = fresh_serial(&mut rng, range, |n| state.orders.contains_key(&n));
         // An order's tickets take a run of serials from a random start: as hard to guess as
         // one random serial, and the order keeps "first serial and count" instead of a list.
@@ -284,7 +287,7 @@ impl Node {
         });
         let mut tickets: Vec<TicketIssued> = Vec::with_capacity(lines.len());
         for (serial, line) in (first..).zip(&lines) {
-            tickets.push(self.issue_ticket(state, venue, line, serial)?);
+            tickets.push(issue_ticket(state, &issuer.key, venue, line, serial)?);
         }
         let name = new
             .name
@@ -312,62 +315,62 @@ impl Node {
             idempotency_key: None,
         })
     }
+}
 
-    fn issue_ticket(
-        &self,
-        state: &State,
-        venue: &Venue,
-        line: &Line<'_>,
-        serial: u64,
-    ) -> Result<TicketIssued, AppError> {
-        let (valid_from, valid_until, valid_days, validity) =
-            match (line.product.validity, line.slot) {
-                (ProductValidity::OpenDate { first, last }, _) => {
-                    let (from, _) = local_day_bounds(venue, first);
-                    let (_, until) = local_day_bounds(venue, last);
-                    let days = Validity::Days {
-                        first_day: epoch_day(first),
-                        last_day: epoch_day(last),
-                    };
-                    (from, until, Some((first, last)), days)
-                }
-                (ProductValidity::Timed, Some(slot)) => {
-                    let (from, until) = (slot.slot.starts_at, slot.slot.ends_at);
-                    (
-                        from,
-                        until,
-                        None,
-                        Validity::Window {
-                            from_unix: from.timestamp(),
-                            until_unix: until.timestamp(),
-                        },
-                    )
-                }
-                (ProductValidity::Timed, None) => {
-                    return Err(AppError::invalid("slot", "a timed product needs a slot"))
-                }
+/// One ticket of an order: its claims, signed with `key` (if the key covers them).
+fn issue_ticket(
+    state: &State,
+    key: &IssuerKey,
+    venue: &Venue,
+    line: &Line<'_>,
+    serial: u64,
+) -> Result<TicketIssued, AppError> {
+    let (valid_from, valid_until, valid_days, validity) = match (line.product.validity, line.slot) {
+        (ProductValidity::OpenDate { first, last }, _) => {
+            let (from, _) = local_day_bounds(venue, first);
+            let (_, until) = local_day_bounds(venue, last);
+            let days = Validity::Days {
+                first_day: epoch_day(first),
+                last_day: epoch_day(last),
             };
-        self.check_key_covers(state, &validity)?;
-        let claims = TicketClaims {
-            serial,
-            venue: venue.no,
-            product: line.product.no,
-            validity,
-            needs_document_check: line.product.needs_document_check(),
-        };
-        let code = issue(&claims, &self.ticket_key())
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("signing a ticket: {e}")))?;
-        Ok(TicketIssued {
-            serial,
-            product: line.product.id.clone(),
-            slot: line.slot.map(|s| s.slot.id.clone()),
-            valid_from,
-            valid_until,
-            valid_days,
-            price_minor: line.product.price_minor,
-            code,
-        })
-    }
+            (from, until, Some((first, last)), days)
+        }
+        (ProductValidity::Timed, Some(slot)) => {
+            let (from, until) = (slot.slot.starts_at, slot.slot.ends_at);
+            (
+                from,
+                until,
+                None,
+                Validity::Window {
+                    from_unix: from.timestamp(),
+                    until_unix: until.timestamp(),
+                },
+            )
+        }
+        (ProductValidity::Timed, None) => {
+            return Err(AppError::invalid("slot", "a timed product needs a slot"))
+        }
+    };
+    check_key_covers(state, key.key_id, &validity)?;
+    let claims = TicketClaims {
+        serial,
+        venue: venue.no,
+        product: line.product.no,
+        validity,
+        needs_document_check: line.product.needs_document_check(),
+    };
+    let code = issue(&claims, key)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("signing a ticket: {e}")))?;
+    Ok(TicketIssued {
+        serial,
+        product: line.product.id.clone(),
+        slot: line.slot.map(|s| s.slot.id.clone()),
+        valid_from,
+        valid_until,
+        valid_days,
+        price_minor: line.product.price_minor,
+        code,
+    })
 }
 
 /// The payments for `total_minor`: one by `new.payment`, or cash and card for a mixed one.

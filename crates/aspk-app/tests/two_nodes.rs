@@ -37,6 +37,12 @@ async fn start(
     (node, store)
 }
 
+/// The demo museum's admin, signed in at `node`.
+async fn demo_admin(node: &Node) -> aspk_app::Principal {
+    let token = node.sign_in("admin", "demo").await.unwrap().token;
+    node.authenticate(&token).unwrap()
+}
+
 /// Hands `to` every op `from` has (what replication does).
 async fn replicate(from: &MemoryStore, to: &Node) {
     let ops = from.read_after(0, 100_000).await.unwrap();
@@ -58,9 +64,7 @@ async fn cloud_and_enrolled_site() -> (Node, Arc<MemoryStore>, Node, Arc<MemoryS
     let (cloud, cloud_store) =
         start("cloud-node-1", 1, [1; 32], NodeRole::Cloud, CLOUD_SERIALS).await;
     cloud.seed_demo().await.unwrap();
-    let admin = cloud
-        .authenticate(&cloud.sign_in("admin", "demo").await.unwrap().token)
-        .unwrap();
+    let admin = demo_admin(&cloud).await;
     let code = cloud
         .create_enrolment(&admin, "site_node", "demo")
         .await
@@ -124,9 +128,7 @@ async fn a_session_from_one_node_holds_at_the_other() {
 #[tokio::test]
 async fn a_new_password_or_a_revoked_node_ends_sessions_everywhere() {
     let (cloud, cloud_store, site, _) = cloud_and_site().await;
-    let admin = cloud
-        .authenticate(&cloud.sign_in("admin", "demo").await.unwrap().token)
-        .unwrap();
+    let admin = demo_admin(&cloud).await;
     cloud
         .add_user(
             &admin.actor(),
@@ -218,9 +220,7 @@ async fn a_repeated_sale_attempt_finds_its_order_or_is_reported() {
     let (a, a_store) = start("cloud-a-0001", 1, [1; 32], NodeRole::Cloud, CLOUD_SERIALS).await;
     let (b, b_store) = start("cloud-b-0002", 1, [1; 32], NodeRole::Cloud, CLOUD_SERIALS).await;
     a.seed_demo().await.unwrap();
-    let admin = a
-        .authenticate(&a.sign_in("admin", "demo").await.unwrap().token)
-        .unwrap();
+    let admin = demo_admin(&a).await;
     let now = chrono::Utc::now();
     let new = aspk_app::NewSlot {
         starts_at: now - chrono::Duration::minutes(5),
@@ -299,9 +299,7 @@ async fn a_repeated_sale_attempt_finds_its_order_or_is_reported() {
 
 /// Puts the demo museum's open-date product `id` on sale, valid from today for `days` days.
 async fn open_date_product(node: &Node, id: &str, days: i64) {
-    let admin = node
-        .authenticate(&node.sign_in("admin", "demo").await.unwrap().token)
-        .unwrap();
+    let admin = demo_admin(node).await;
     let mut product = node.read(|s| {
         s.products
             .values()
@@ -321,9 +319,7 @@ async fn open_date_product(node: &Node, id: &str, days: i64) {
 
 /// A cash sale of one `product` (open date) at `node`: its ticket code, or the refusal.
 async fn sell_open_date(node: &Node, product: &str) -> Result<String, aspk_app::AppError> {
-    let admin = node
-        .authenticate(&node.sign_in("admin", "demo").await.unwrap().token)
-        .unwrap();
+    let admin = demo_admin(node).await;
     let mut new = sale("", &format!("k-{}", rand::random::<u32>()));
     new.items[0].product = product.into();
     new.items[0].slot = None;
@@ -332,9 +328,7 @@ async fn sell_open_date(node: &Node, product: &str) -> Result<String, aspk_app::
 }
 
 async fn scan(node: &Node, code: &str) -> aspk_app::ScanResult {
-    let admin = node
-        .authenticate(&node.sign_in("admin", "demo").await.unwrap().token)
-        .unwrap();
+    let admin = demo_admin(node).await;
     let input = aspk_app::ScanInput::Code(code.into());
     node.scan(&admin, input, "main", None).await.unwrap().result
 }

@@ -62,7 +62,7 @@ pub async fn status(
         },
         trust_anchors: state.node.trust_anchor_count(),
         signing_key: SigningKeyDto {
-            key_id: state.node.ticket_key().key_id,
+            key_id: state.node.ticket_key_id(),
             valid_until: state.node.own_key().and_then(|k| k.valid_until),
         },
     })

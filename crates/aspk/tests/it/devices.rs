@@ -8,23 +8,7 @@ use crate::kit::TestApp;
 
 /// Enrols a device of `role` for the demo venue; returns (node id, token).
 async fn pair(app: &TestApp, admin: &str, role: &str, name: &str) -> (String, String) {
-    let (status, e) = app
-        .post(
-            "/api/v1/enrolments",
-            Some(admin),
-            json!({"role": role, "venue": "demo"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{e}");
-    let origin = format!("phone-{}", &e["code"].as_str().unwrap());
-    let (status, r) = app
-        .post(
-            "/api/v1/enrolments/redeem",
-            None,
-            json!({"code": e["code"], "name": name, "origin": origin}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{r}");
+    let r = app.enrol(admin, role, name, None).await;
     // The trust anchors: the organisation's root key, and no delegated one.
     let anchors = r["trust_anchors"].as_array().unwrap();
     assert_eq!(anchors.len(), 1, "{r}");

@@ -135,39 +135,13 @@ async fn a_site_node_renews_its_key_by_itself_and_nothing_signed_before_is_lost(
     assert_eq!(c.scan(&again, "main").await, "admit");
 }
 
-/// Enrols a node of `role` with `public_key` (hex, or none); returns the redeem answer.
-async fn enrol(app: &TestApp, admin: &str, role: &str, public_key: Option<String>) -> Value {
-    let (status, e) = app
-        .post(
-            "/api/v1/enrolments",
-            Some(admin),
-            json!({"role": role, "venue": "demo"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{e}");
-    let origin = format!("{role}-{}", e["code"].as_str().unwrap()).replace('_', "-");
-    let (status, r) = app
-        .post(
-            "/api/v1/enrolments/redeem",
-            None,
-            json!({"code": e["code"], "name": role, "origin": origin, "public_key": public_key}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{r}");
-    r
-}
-
 async fn ops_in_log(app: &TestApp) -> Value {
     app.get("/api/v1/status", None).await.1["ops_in_log"].clone()
 }
 
 fn public_hex(seed: u8) -> String {
     let key = aspk_ticket::IssuerKey::from_bytes(0, &[seed; 32]);
-    key.public()
-        .to_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    aspk_app::to_hex(&key.public().to_bytes())
 }
 
 /// The renewal call on every backend: bad input is refused and changes nothing, only a site
@@ -176,9 +150,11 @@ fn public_hex(seed: u8) -> String {
 async fn renew_key_refuses_bad_input_and_answers_twice_alike() {
     for app in TestApp::each().await {
         let admin = app.admin().await;
-        let site = enrol(&app, &admin, "site_node", Some(public_hex(7))).await;
+        let site = app
+            .enrol(&admin, "site_node", "site", Some(public_hex(7)))
+            .await;
         let token = site["token"].as_str().unwrap();
-        let scanner = enrol(&app, &admin, "scanner", None).await;
+        let scanner = app.enrol(&admin, "scanner", "phone", None).await;
         let before = ops_in_log(&app).await;
         for bad in [
             json!({}),

@@ -121,6 +121,35 @@ impl TestApp {
         self.token(username, "correct horse").await
     }
 
+    /// Enrols a node of `role` for the demo venue, named `name`, presenting `public_key`
+    /// (hex; a site node must, a phone has none); returns the answer to the redeem call.
+    pub async fn enrol(
+        &self,
+        admin: &str,
+        role: &str,
+        name: &str,
+        public_key: Option<String>,
+    ) -> Value {
+        let (status, e) = self
+            .post(
+                "/api/v1/enrolments",
+                Some(admin),
+                json!({"role": role, "venue": "demo"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{e}");
+        let origin = format!("{role}-{}", e["code"].as_str().unwrap()).replace('_', "-");
+        let (status, r) = self
+            .post(
+                "/api/v1/enrolments/redeem",
+                None,
+                json!({"code": e["code"], "name": name, "origin": origin, "public_key": public_key}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{r}");
+        r
+    }
+
     pub async fn send(
         &self,
         req: reqwest::RequestBuilder,
