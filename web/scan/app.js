@@ -84,6 +84,9 @@ async function scanNow(text) {
     row = await store.appendScan({
       serial: d.serial,
       result: d.result,
+      // An admission counts at the server only for a ticket it knows, or with the code that
+      // proves it was sold (offline, at another node).
+      code: d.result === 'admit' ? d.code ?? null : null,
       product_no: d.claims?.product ?? null,
       document: d.document ?? null,
     });

@@ -89,7 +89,7 @@ export async function decide(text) {
   if (!withinKey(claims.validity, ends.get(keyId) ?? null)) return { result: 'invalid' };
   if (ticket && ticket.code !== code) return { result: 'invalid' };
   const product = (products ?? []).find((p) => p.no === claims.product) ?? null;
-  const base = { serial, ticket: ticket ?? null, product, claims };
+  const base = { serial, ticket: ticket ?? null, product, claims, code };
   if (ticket?.state === 'void') return { ...base, result: 'void' };
   const localEntry = local.find((s) => s.result === 'admit');
   if (localEntry || (ticket && ticket.entries > 0)) {

@@ -81,7 +81,9 @@ export async function upload(device, base = '') {
     const held = (await store.getMeta('held')) ?? 0;
     const rows = await store.queued(held, UPLOAD_BATCH);
     if (rows.length === 0) return 0;
-    const scans = rows.map(({ seq, at_ms, counter, serial, result }) => ({ seq, at_ms, counter, serial, result }));
+    const scans = rows.map(({ seq, at_ms, counter, serial, result, code }) => ({
+      seq, at_ms, counter, serial, result, ...(code ? { code } : {}),
+    }));
     const r = await call('POST', `${base}/api/v1/device/scans`, { token: device.token, body: { scans } });
     if (r.held === held) throw new Error(`the server took none of our scans (it holds up to ${r.held})`);
     // Below what it held before: the server lost data (restored from a backup); send again.

@@ -63,14 +63,20 @@ async function attempt(fields) {
   }
   // Refused (sold out, a typing mistake): nothing was sold. Send the form the plain way,
   // so the browser shows the page that says why, as it does without this script.
-  const restore = new URLSearchParams(fields);
-  for (const [name, value] of restore) {
+  restoreFields(fields);
+  form.submit();
+}
+
+/** Puts a sale attempt's fields back in the form (never this page's anti-forgery token). */
+function restoreFields(fields) {
+  for (const [name, value] of new URLSearchParams(fields)) {
+    if (name === 'csrf') continue;
     const input = form.querySelector(`[name="${CSS.escape(name)}"]:not([type="radio"])`);
-    if (input && name !== 'csrf') input.value = value;
+    if (input) input.value = value;
     const radio = form.querySelector(`[type="radio"][name="${CSS.escape(name)}"][value="${CSS.escape(value)}"]`);
     if (radio) radio.checked = true;
   }
-  form.submit();
+  form.dispatchEvent(new Event('input'));
 }
 
 async function retryWhenUp(fields) {
@@ -123,12 +129,22 @@ if (form) {
     localStorage.setItem(PENDING, JSON.stringify({ fields, at: Date.now() }));
     attempt(fields);
   });
-  // A sale the last node did not answer is sent again here (this node, or the next one the
-  // page moved to): the same sale_key finds the order if the first attempt made it.
+  // A sale this page's node did not answer is sent again here: the same sale_key finds the
+  // order if the first attempt made it. One brought from another node (handoff.js) is
+  // put back in the form for the cashier to check and send: a link cannot sell.
   const pending = JSON.parse(localStorage.getItem(PENDING) || 'null');
-  if (pending && Date.now() - pending.at < FRESH_MS) {
+  if (pending && Date.now() - pending.at < FRESH_MS && !pending.handed) {
     retrying();
     attempt(pending.fields);
+  } else if (pending && Date.now() - pending.at < FRESH_MS) {
+    localStorage.removeItem(PENDING);
+    restoreFields(pending.fields);
+    const note = document.createElement('p');
+    note.id = 'handed';
+    note.className = 'error';
+    note.setAttribute('role', 'alert');
+    note.textContent = form.dataset.handed;
+    form.prepend(note);
   } else {
     localStorage.removeItem(PENDING);
   }

@@ -1,23 +1,39 @@
 // Endpoint failover for every staff page. Plain ES module, no build step.
-// The page knows the endpoints in order of preference (the node it came from, then that
-// node's upstreams; kept in localStorage so the list survives the move to another node).
-// It checks its own node every 0.7 s; after two failures in a row (within 3 s of the
-// node dying) it moves to the first other endpoint that answers, carrying the session
-// (a token every node of the organisation accepts) through /handoff. On a less preferred
-// endpoint it keeps looking for a more preferred one, and moves back as soon as one
-// answers, unless a sale is being typed. The path badge says when it is on a fallback.
+// The server lists the endpoints in order of preference (data-endpoints: this node, its
+// upstreams, the route the page arrived along); nothing from a link or from storage.
+// The page fetches a one-time handoff code for each other endpoint from its own node
+// (/session/handoffs, bound to that endpoint; renewed every few minutes, kept in memory
+// only). It checks its own node every 0.7 s; after two failures in a row (within 3 s of
+// the node dying) it moves to the first other endpoint that answers, through that
+// endpoint's /handoff with its code. On a less preferred endpoint it keeps looking for a
+// more preferred one, and moves back as soon as one answers, unless a sale is being typed.
+// The path badge says when it is on a fallback. The session token never leaves its cookie.
 
-const KEY = 'aspk.endpoints';
 const EVERY_MS = 700;
 const PROBE_MS = 800;
+const CODES_EVERY_MS = 4 * 60 * 1000;
 
 const body = document.body;
 const here = location.origin;
-const served = JSON.parse(body.dataset.endpoints || '[]');
-if (served.length > 1) localStorage.setItem(KEY, JSON.stringify(served));
-const known = JSON.parse(localStorage.getItem(KEY) || '[]');
-const endpoints = (served.length > 1 ? served : known).map((u) => u.replace(/\/$/, ''));
+const endpoints = JSON.parse(body.dataset.endpoints || '[]').map((u) => u.replace(/\/$/, ''));
 const rank = endpoints.indexOf(here);
+/** Handoff codes by endpoint address. */
+let codes = {};
+
+async function fetchCodes() {
+  try {
+    const res = await fetch('/session/handoffs', { credentials: 'same-origin', cache: 'no-store' });
+    if (res.ok) {
+      const got = await res.json();
+      const next = {};
+      for (const e of got.endpoints) {
+        const code = got.codes[e.audience];
+        if (code) next[e.url.replace(/\/$/, '')] = code;
+      }
+      codes = next;
+    }
+  } catch { /* this node is away: keep the codes fetched before */ }
+}
 
 /** Whether `url` answers: its own node must say healthy; another need only be reachable. */
 async function answers(url) {
@@ -44,9 +60,8 @@ function busy() {
 
 function moveTo(url) {
   const params = new URLSearchParams({
-    token: body.dataset.roam || '',
+    code: codes[url] || '',
     next: location.pathname + location.search,
-    endpoints: JSON.stringify(endpoints),
   });
   // A sale this node did not answer goes along, to be sent again there (box-office.js).
   const sale = localStorage.getItem('aspk.pending-sale');
@@ -60,7 +75,7 @@ function moveTo(url) {
 
 async function firstAnswering(candidates) {
   for (const url of candidates) {
-    if (url !== here && (await answers(url))) return url;
+    if (url !== here && codes[url] && (await answers(url))) return url;
   }
   return null;
 }
@@ -81,7 +96,9 @@ async function check() {
 }
 
 self.aspkFailover = { endpoints, rank, movingTo: null };
-if (endpoints.length > 1 && rank !== -1 && body.dataset.roam) {
+if (endpoints.length > 1 && rank !== -1) {
+  fetchCodes();
+  setInterval(fetchCodes, CODES_EVERY_MS);
   if (rank > 0) {
     const badge = document.getElementById('path');
     if (badge) {

@@ -45,9 +45,11 @@ export async function until(what, check, ms = 15_000) {
 /**
  * `aspk serve --upstream UPSTREAM` as a site node in the data folder `data` (a new one when
  * not given) on `port` (a free one when not given), enrolling with `code` on its first
- * start. Resolves to {base, api (signed in as the demo admin), child, data, port}.
+ * start. Resolves to {base, api, child, data, port}; `api` carries `token`, a session the
+ * cloud opened (the cloud vouches for its staff at every node; the demo admin, one of the
+ * organisation's own staff, has no password at a site node).
  */
-export async function startSite(upstream, { code, data, port } = {}) {
+export async function startSite(upstream, { code, data, port, token } = {}) {
   data ??= await mkdtemp(join(tmpdir(), 'aspk-site-'));
   port ??= await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -57,7 +59,7 @@ export async function startSite(upstream, { code, data, port } = {}) {
   const child = spawn(aspkBinary(), args, { stdio: 'ignore' });
   await until('the site node answers', async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok);
   const api = new Api(base);
-  await api.signIn();
+  api.token = token;
   return { base, api, child, data, port };
 }
 
@@ -125,8 +127,16 @@ export class Api {
     return r.body;
   }
 
-  async signIn() {
-    this.token = (await this.ok('POST', '/api/v1/auth/token', { username: 'admin', password: 'demo' }, null)).token;
+  async signIn(username = 'admin', password = 'demo') {
+    this.token = (await this.ok('POST', '/api/v1/auth/token', { username, password }, null)).token;
+  }
+
+  /**
+   * Adds `username` (password `correct horse`) with `role`, working at `venue` (they may
+   * sign in at its site nodes) when given.
+   */
+  addStaff(username, role, venue) {
+    return this.ok('POST', '/api/v1/users', { username, password: 'correct horse', role, venue });
   }
 
   /** A slot of `venue` open now (started 10 minutes ago, ends in 2 hours). */

@@ -22,7 +22,7 @@ let dir;
 before(async () => {
   cloud = await startAspk();
   const enrolment = await cloud.api.ok('POST', '/api/v1/enrolments', { role: 'site_node', venue: 'demo' });
-  site = await startSite(cloud.base, { code: enrolment.code });
+  site = await startSite(cloud.base, { code: enrolment.code, token: cloud.api.token });
   dir = await mkdtemp(join(tmpdir(), 'aspk-failover-'));
   browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
     executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, timeout: 60_000,

@@ -83,6 +83,29 @@ impl Node {
             &[Role::Admin, Role::Manager, Role::Cashier, Role::Controller],
             "scan tickets",
         )?;
+        self.decide_scan(who.actor(), input, gate, venue).await
+    }
+
+    /// Decides one scan at this node's own turnstile (a gate agent): the gate itself is
+    /// the actor (`node:<node id>`), as its certificate allows.
+    pub async fn gate_scan(
+        &self,
+        node_id: &str,
+        input: ScanInput,
+        gate: &str,
+        venue: Option<&str>,
+    ) -> Result<ScanOutcome, AppError> {
+        self.decide_scan(format!("node:{node_id}"), input, gate, venue)
+            .await
+    }
+
+    async fn decide_scan(
+        &self,
+        actor: String,
+        input: ScanInput,
+        gate: &str,
+        venue: Option<&str>,
+    ) -> Result<ScanOutcome, AppError> {
         let gate = gate.trim().to_owned();
         if gate.is_empty()
             || gate.chars().count() > MAX_GATE_LEN
@@ -107,7 +130,6 @@ impl Node {
             },
         };
         let venue = venue.map(str::to_owned);
-        let actor = who.actor();
         self.submit(move |batch| {
             let outcome = match code {
                 Some((code, verified)) => {
@@ -136,17 +158,18 @@ impl Node {
 }
 
 impl Node {
-    /// Withdraws the entry this node recorded last for `serial` at `gate`: the turnstile
-    /// opened but nobody passed. The ticket stays usable; the unused pass stays in the log.
+    /// Withdraws the entry this gate agent (node `node_id`) recorded last for `serial` at
+    /// `gate`: the turnstile opened but nobody passed. The ticket stays usable; the unused
+    /// pass stays in the log.
     pub async fn withdraw_entry(
         &self,
-        who: &Principal,
+        node_id: &str,
         serial: u64,
         gate: &str,
     ) -> Result<bool, AppError> {
         let origin = self.origin().to_owned();
         let gate = gate.to_owned();
-        let actor = who.actor();
+        let actor = format!("node:{node_id}");
         self.submit(move |batch| {
             let entry_hlc = batch.state().tickets.get(&serial).and_then(|t| {
                 t.entries
@@ -174,7 +197,7 @@ impl Node {
     /// Parses and authenticates a code. A code equal, digit for digit, to the one stored for
     /// its ticket was authenticated when the ticket was issued or received, so the
     /// signature is checked only for codes this node has not seen (the costly part of a scan).
-    fn check_code(&self, code: &str) -> Result<Verified, aspk_ticket::CodeError> {
+    pub(crate) fn check_code(&self, code: &str) -> Result<Verified, aspk_ticket::CodeError> {
         let (claims, key_id) = peek(code)?;
         let is_known = self.read(|s| s.tickets.code_matches(&claims.serial, code));
         if is_known {
@@ -207,13 +230,17 @@ fn decide_code(
     if state.tickets.contains_key(&claims.serial) || !delegated {
         return decide(state, claims.serial, Some(code), gate_venue);
     }
+    // Not known here: the code alone speaks for it, unless its key was withdrawn.
+    if state.revoked_keys.contains_key(&verified.key_id) {
+        return ScanOutcome::bare(ScanResult::Invalid);
+    }
     let Some(venue) = state.venue_by_no(claims.venue) else {
         return ScanOutcome::bare(ScanResult::WrongVenue);
     };
     let now = Utc::now();
     let local_day = epoch_day(now.with_timezone(&venue.tz()).date_naive());
     let early = i64::from(venue.early_entry_minutes) * 60;
-    if let Some(first) = state.pending_entries(claims.serial).first() {
+    if let Some(first) = state.pending_entries(claims.serial).next() {
         let first_entry = Some(first.clone());
         return ScanOutcome {
             result: ScanResult::AlreadyUsed,

@@ -1,12 +1,11 @@
-//! Staff accounts, passwords (argon2id) and bearer tokens.
+//! Staff accounts and passwords (argon2id), and signing in. Sessions themselves are in
+//! [`crate::session`].
 //!
-//! A token is `v2.<user>.<generation>.<expiry>.<key id>.<signature>`, signed with the
-//! node's published Ed25519 key (the cloud's root key, a site node's delegated one), so
-//! every node of the organisation accepts it: a box office page that fails over from the
-//! site node to the cloud stays signed in. A node without a published key (a gate) issues
-//! `v1.<user>.<generation>.<expiry>.<mac>`, MACed with its own token secret (keyed BLAKE3),
-//! which only it accepts. Checking either needs no storage. A password change bumps the
-//! user's generation, which ends every token issued before, on every node.
+//! An account (`user_saved`) and its password (`password_set`) are separate ops, so the
+//! account can travel to every replica (each checks staff roles from the log) while the
+//! hash reaches only the nodes where the person may sign in: the cloud, and the site node
+//! of the venue they work at. A password change or a locked account bumps the account's
+//! generation, which ends every session it had, on every node.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -14,11 +13,10 @@ use aspk_domain::{Role, User, Username};
 use aspk_oplog::OpBody;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use crate::{AppError, Node};
+use crate::{AppError, Node, TokenIssued};
 
 /// A signed-in staff member.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,13 +39,6 @@ impl Principal {
             Err(AppError::Forbidden(action))
         }
     }
-}
-
-#[derive(Debug, Clone)]
-pub struct TokenIssued {
-    pub token: String,
-    pub expires_at: DateTime<Utc>,
-    pub role: Role,
 }
 
 /// Failed sign-ins in a row that lock a user name, and for how long.
@@ -93,8 +84,6 @@ impl Lockout {
     }
 }
 
-/// How long a bearer token lasts: one working day plus margin.
-const TOKEN_HOURS: i64 = 16;
 pub const MIN_PASSWORD_LEN: usize = 8;
 const MAX_PASSWORD_LEN: usize = 1024;
 
@@ -106,7 +95,18 @@ pub(crate) fn hash_password(password: &str) -> Result<String, AppError> {
         .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing a password: {e}")))
 }
 
-fn password_matches(hash: &str, password: &str) -> bool {
+fn check_password_length(password: &str) -> Result<(), AppError> {
+    let len = password.chars().count();
+    if (MIN_PASSWORD_LEN..=MAX_PASSWORD_LEN).contains(&len) {
+        return Ok(());
+    }
+    Err(AppError::invalid(
+        "password",
+        format!("must be {MIN_PASSWORD_LEN} to {MAX_PASSWORD_LEN} characters"),
+    ))
+}
+
+pub(crate) fn password_matches(hash: &str, password: &str) -> bool {
     PasswordHash::new(hash)
         .map(|parsed| {
             Argon2::default()
@@ -118,22 +118,24 @@ fn password_matches(hash: &str, password: &str) -> bool {
 
 impl Node {
     /// Adds a staff member. The password must be at least 8 characters.
+    /// `venue`: the venue the person works at (they may then sign in at its site node
+    /// too); none for the organisation's own staff, who sign in at the cloud.
     pub async fn add_user(
         &self,
         actor: &str,
         username: &str,
         password: &str,
         role: Role,
+        venue: Option<&str>,
     ) -> Result<(), AppError> {
         let username = Username::parse(username)?;
-        let len = password.chars().count();
-        if !(MIN_PASSWORD_LEN..=MAX_PASSWORD_LEN).contains(&len) {
-            return Err(AppError::invalid(
-                "password",
-                format!("must be {MIN_PASSWORD_LEN} to {MAX_PASSWORD_LEN} characters"),
-            ));
-        }
-        self.save_new_user(actor, username, password.to_owned(), role)
+        check_password_length(password)?;
+        let venue = venue
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(|v| self.read(|s| crate::catalog::venue_of(s, v).map(|v| v.id.clone())))
+            .transpose()?;
+        self.save_new_user(actor, username, password.to_owned(), role, venue)
             .await
     }
 
@@ -143,7 +145,9 @@ impl Node {
         username: Username,
         password: String,
         role: Role,
+        venue: Option<aspk_domain::Slug>,
     ) -> Result<(), AppError> {
+        self.require_authority("change staff accounts")?;
         let hash = tokio::task::spawn_blocking(move || hash_password(&password))
             .await
             .map_err(|e| AppError::Internal(e.into()))??;
@@ -156,17 +160,38 @@ impl Node {
                 });
             }
             let user = User {
-                username,
+                username: username.clone(),
                 role,
-                password_hash: hash,
+                password_hash: String::new(),
                 is_active: true,
                 generation: 1,
                 lang: None,
+                venue,
             };
-            batch.record(&actor, vec![OpBody::UserSaved(user)]);
+            batch.record(
+                &actor,
+                vec![
+                    OpBody::UserSaved(user),
+                    OpBody::PasswordSet {
+                        username,
+                        password_hash: hash,
+                    },
+                ],
+            );
             Ok(())
         })
         .await
+    }
+
+    /// Refuses what only the organisation's authority (the cloud) decides.
+    pub(crate) fn require_authority(&self, action: &'static str) -> Result<(), AppError> {
+        match self.role() {
+            crate::NodeRole::Cloud => Ok(()),
+            _ => Err(AppError::Conflict {
+                code: "not_authority",
+                detail: format!("{action}: this is done at the cloud"),
+            }),
+        }
     }
 
     /// Checks a user name and password and issues a bearer token. After
@@ -194,6 +219,9 @@ impl Node {
             .filter(|u| u.is_active);
         let password = password.to_owned();
         // Hash even for unknown users so response time does not reveal which names exist.
+        // An account whose password this node does not hold (the organisation's staff at a
+        // site node) cannot sign in here.
+        let user = user.filter(|u| !u.password_hash.is_empty());
         let hash = user
             .as_ref()
             .map(|u| u.password_hash.clone())
@@ -202,118 +230,7 @@ impl Node {
             .await
             .map_err(|e| AppError::Internal(e.into()))?;
         let user = user.filter(|_| ok).ok_or(AppError::BadCredentials)?;
-        let expires_at = Utc::now() + chrono::Duration::hours(TOKEN_HOURS);
-        let token = self.make_token(&user, expires_at.timestamp());
-        Ok(TokenIssued {
-            token,
-            expires_at,
-            role: user.role,
-        })
-    }
-
-    fn make_token(&self, user: &User, expires: i64) -> String {
-        let name = URL_SAFE_NO_PAD.encode(user.username.as_str());
-        let key = self.ticket_key();
-        let published = self.with_keyring(|ring| {
-            ring.get(key.key_id)
-                .is_some_and(|k| k.to_bytes() == key.public().to_bytes())
-        });
-        if published {
-            let body = format!("v2.{name}.{}.{expires}.{}", user.generation, key.key_id);
-            let signature = key.sign_detached(&session_message(&body));
-            return format!("{body}.{}", URL_SAFE_NO_PAD.encode(signature));
-        }
-        let body = format!("v1.{name}.{}.{expires}", user.generation);
-        let mac = blake3::keyed_hash(self.token_secret(), body.as_bytes());
-        format!("{body}.{}", URL_SAFE_NO_PAD.encode(&mac.as_bytes()[..20]))
-    }
-
-    /// Whether `body` carries a genuine signature `sig` (v2: by a key of the organisation;
-    /// v1: this node's MAC).
-    fn token_genuine(&self, body: &str, sig: &str) -> bool {
-        let Ok(given) = URL_SAFE_NO_PAD.decode(sig) else {
-            return false;
-        };
-        if body.starts_with("v2.") {
-            let key_id = body
-                .rsplit('.')
-                .next()
-                .and_then(|id| id.parse::<u16>().ok());
-            let Some(key_id) = key_id.filter(|id| !self.key_holder_revoked(*id)) else {
-                return false;
-            };
-            if self.inner_sessions().contains(body, sig) {
-                return true;
-            }
-            let Ok(signature) = <[u8; 64]>::try_from(given) else {
-                return false;
-            };
-            let ok = self.with_keyring(|ring| {
-                ring.get(key_id)
-                    .is_some_and(|k| k.verify_detached(&session_message(body), &signature))
-            });
-            if ok {
-                self.inner_sessions().remember(body, sig);
-            }
-            return ok;
-        }
-        let expected = blake3::keyed_hash(self.token_secret(), body.as_bytes());
-        given.len() == 20 && constant_time_eq(&given, &expected.as_bytes()[..20])
-    }
-
-    /// Whether key `key_id` was delegated to a node that has since been revoked: the
-    /// sessions it signed end with it.
-    fn key_holder_revoked(&self, key_id: u16) -> bool {
-        self.read(|s| {
-            let holder = s.key_meta.get(&key_id).and_then(|m| m.holder.as_ref());
-            holder.is_some_and(|origin| {
-                s.nodes
-                    .values()
-                    .any(|n| &n.origin == origin && n.revoked.is_some())
-            })
-        })
-    }
-
-    /// The principal a bearer token stands for, if it is genuine, unexpired and current.
-    pub fn authenticate(&self, token: &str) -> Result<Principal, AppError> {
-        let (body, sig) = token.rsplit_once('.').ok_or(AppError::Unauthenticated)?;
-        if !self.token_genuine(body, sig) {
-            return Err(AppError::Unauthenticated);
-        }
-        let mut parts = body.split('.');
-        let (Some(version), Some(name), Some(generation), Some(expires)) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(AppError::Unauthenticated);
-        };
-        let key_part = parts.next();
-        let well_formed = match version {
-            "v1" => key_part.is_none(),
-            "v2" => key_part.is_some(),
-            _ => false,
-        };
-        if !well_formed || parts.next().is_some() {
-            return Err(AppError::Unauthenticated);
-        }
-        let expires: i64 = expires.parse().map_err(|_| AppError::Unauthenticated)?;
-        if expires < Utc::now().timestamp() {
-            return Err(AppError::Unauthenticated);
-        }
-        let name = URL_SAFE_NO_PAD
-            .decode(name)
-            .map_err(|_| AppError::Unauthenticated)?;
-        let name = Username::parse(&String::from_utf8_lossy(&name))
-            .map_err(|_| AppError::Unauthenticated)?;
-        let user = self
-            .read(|s| s.users.get(&name).cloned())
-            .ok_or(AppError::Unauthenticated)?;
-        if !user.is_active || generation != user.generation.to_string() {
-            return Err(AppError::Unauthenticated);
-        }
-        Ok(Principal {
-            username: user.username,
-            role: user.role,
-        })
+        self.open_session(&user).await
     }
 }
 
@@ -329,6 +246,7 @@ impl Node {
         password: Option<String>,
     ) -> Result<(), AppError> {
         who.require(&[Role::Admin], "change staff accounts")?;
+        self.require_authority("change staff accounts")?;
         let name = Username::parse(username)?;
         if name == who.username
             && (is_active == Some(false) || role.is_some_and(|r| r != Role::Admin))
@@ -340,13 +258,7 @@ impl Node {
         }
         let hash = match password {
             Some(p) => {
-                let len = p.chars().count();
-                if !(MIN_PASSWORD_LEN..=MAX_PASSWORD_LEN).contains(&len) {
-                    return Err(AppError::invalid(
-                        "password",
-                        format!("must be {MIN_PASSWORD_LEN} to {MAX_PASSWORD_LEN} characters"),
-                    ));
-                }
+                check_password_length(&p)?;
                 Some(
                     tokio::task::spawn_blocking(move || hash_password(&p))
                         .await
@@ -374,13 +286,20 @@ impl Node {
             if let Some(active) = is_active {
                 user.is_active = active;
             }
-            if let Some(hash) = hash {
-                user.password_hash = hash;
-            }
             if ends_sessions {
                 user.generation += 1;
             }
-            batch.record(&actor, vec![OpBody::UserSaved(user)]);
+            // The account travels without its hash; the password is an op of its own.
+            user.password_hash = String::new();
+            let username = user.username.clone();
+            let mut ops = vec![OpBody::UserSaved(user)];
+            if let Some(password_hash) = hash {
+                ops.push(OpBody::PasswordSet {
+                    username,
+                    password_hash,
+                });
+            }
+            batch.record(&actor, ops);
             Ok(())
         })
         .await
@@ -391,15 +310,14 @@ impl Node {
         if !matches!(lang, "uk" | "en") {
             return Err(AppError::invalid("lang", "must be uk or en"));
         }
-        let (name, lang) = (who.username.clone(), lang.to_owned());
+        let (username, lang) = (who.username.clone(), lang.to_owned());
         let actor = who.actor();
         self.submit(move |batch| {
-            let Some(mut user) = batch.state().users.get(&name).cloned() else {
+            let Some(user) = batch.state().users.get(&username) else {
                 return Err(AppError::Unauthenticated);
             };
             if user.lang.as_deref() != Some(lang.as_str()) {
-                user.lang = Some(lang);
-                batch.record(&actor, vec![OpBody::UserSaved(user)]);
+                batch.record(&actor, vec![OpBody::LanguageChosen { username, lang }]);
             }
             Ok(())
         })
@@ -411,58 +329,35 @@ impl Node {
         self.read(|s| s.users.get(username).and_then(|u| u.lang.clone()))
     }
 
-    /// The anti-forgery token for forms of the session `session_token`.
+    /// The anti-forgery token for forms of the session `session_token`: bound to the
+    /// session, so it outlives the token's renewals.
     pub fn csrf_token(&self, session_token: &str) -> String {
         let mut key_input = *self.token_secret();
         key_input[0] ^= 0x5a;
-        let mac = blake3::keyed_hash(&key_input, session_token.as_bytes());
+        let bound_to = self
+            .session(session_token)
+            .map(|s| s.id)
+            .unwrap_or_else(|_| session_token.to_owned());
+        let mac = blake3::keyed_hash(&key_input, bound_to.as_bytes());
         URL_SAFE_NO_PAD.encode(&mac.as_bytes()[..18])
+    }
+
+    /// A MAC of `data` under this node's secret (the staff pages' route cookie).
+    pub fn route_mac(&self, data: &str) -> String {
+        let mut key_input = *self.token_secret();
+        key_input[0] ^= 0xa5;
+        let mac = blake3::keyed_hash(&key_input, data.as_bytes());
+        URL_SAFE_NO_PAD.encode(&mac.as_bytes()[..18])
+    }
+
+    /// Whether `mac` is this node's [`Node::route_mac`] of `data`.
+    pub fn route_mac_ok(&self, data: &str, mac: &str) -> bool {
+        constant_time_eq(self.route_mac(data).as_bytes(), mac.as_bytes())
     }
 
     /// Whether `given` is the anti-forgery token of `session_token`.
     pub fn csrf_ok(&self, session_token: &str, given: &str) -> bool {
         constant_time_eq(self.csrf_token(session_token).as_bytes(), given.as_bytes())
-    }
-}
-
-/// What a v2 token's key signs: a domain tag keeps it apart from ticket codes and ops.
-fn session_message(body: &str) -> Vec<u8> {
-    let mut message = b"aspk/session/v2\0".to_vec();
-    message.extend_from_slice(body.as_bytes());
-    message
-}
-
-/// v2 tokens whose signature was checked already: the check costs an Ed25519
-/// verification, and a busy gate or box office presents the same token many times a
-/// second. Expiry and the user's generation are still checked every time.
-#[derive(Default)]
-pub(crate) struct SessionCache {
-    checked: parking_lot::Mutex<std::collections::HashSet<[u8; 32]>>,
-}
-
-/// Tokens remembered before the cache starts afresh.
-const SESSION_CACHE: usize = 4096;
-
-impl SessionCache {
-    fn key(body: &str, sig: &str) -> [u8; 32] {
-        let mut hasher = blake3::Hasher::new();
-        hasher
-            .update(body.as_bytes())
-            .update(b".")
-            .update(sig.as_bytes());
-        *hasher.finalize().as_bytes()
-    }
-
-    fn contains(&self, body: &str, sig: &str) -> bool {
-        self.checked.lock().contains(&Self::key(body, sig))
-    }
-
-    fn remember(&self, body: &str, sig: &str) {
-        let mut checked = self.checked.lock();
-        if checked.len() >= SESSION_CACHE {
-            checked.clear();
-        }
-        checked.insert(Self::key(body, sig));
     }
 }
 

@@ -87,6 +87,7 @@ impl Node {
         new: NewSlot,
     ) -> Result<SlotState, AppError> {
         who.require(&[Role::Admin, Role::Manager], "create slots")?;
+        self.require_authority("create slots")?;
         let venue = venue.to_owned();
         let actor = who.actor();
         self.submit(move |batch| {
@@ -114,6 +115,7 @@ impl Node {
     /// Creates or replaces a venue (admin). Its `no` is assigned on creation.
     pub async fn save_venue(&self, who: &Principal, mut venue: Venue) -> Result<Venue, AppError> {
         who.require(&[Role::Admin], "change venues")?;
+        self.require_authority("change venues")?;
         venue.validate()?;
         let actor = who.actor();
         self.submit(move |batch| {
@@ -142,6 +144,7 @@ impl Node {
         mut product: Product,
     ) -> Result<Product, AppError> {
         who.require(&[Role::Admin, Role::Manager], "change products")?;
+        self.require_authority("change products")?;
         product.validate()?;
         let actor = who.actor();
         self.submit(move |batch| {

@@ -102,6 +102,43 @@ impl DataDir {
         store_ticket_key(&self.path, key_id, seed)
     }
 
+    /// The cloud's root keys (`keys/root.json`): the key it signs with now, and the trust
+    /// anchors every certificate chain of the organisation starts from. On first use: key 1,
+    /// which is also the only anchor. Rotating the root key changes the signing key, never
+    /// the anchors (the new root is vouched for in the log by the old one).
+    pub fn root_keys(&self) -> Result<RootKeys, DataDirError> {
+        let path = self.path.join("keys").join("root.json");
+        let bytes = match fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let first = self.ticket_key(1)?;
+                let roots = RootKeys {
+                    signing_key: 1,
+                    anchors: vec![(1, to_hex(&first.public().to_bytes()))],
+                };
+                self.save_root_keys(&roots)?;
+                return Ok(roots);
+            }
+            Err(e) => return Err(io(&path)(e)),
+        };
+        serde_json::from_slice(&bytes).map_err(|e| DataDirError::Damaged {
+            path,
+            detail: e.to_string(),
+        })
+    }
+
+    /// Keeps the cloud's root key choice (see [`DataDir::root_keys`]).
+    pub fn save_root_keys(&self, roots: &RootKeys) -> Result<(), DataDirError> {
+        let dir = self.path.join("keys");
+        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let path = dir.join("root.json");
+        let bytes = serde_json::to_vec_pretty(roots).map_err(|e| DataDirError::Damaged {
+            path: path.clone(),
+            detail: e.to_string(),
+        })?;
+        write_private(&path, &bytes).map_err(io(&path))
+    }
+
     /// The secret that signs staff bearer tokens, created on first use.
     pub fn token_secret(&self) -> Result<[u8; 32], DataDirError> {
         self.read_or_create_secret(&self.path.join("token.key"))
@@ -133,6 +170,25 @@ impl DataDir {
             }
             Err(e) => Err(io(path)(e)),
         }
+    }
+}
+
+/// The cloud's root keys (see [`DataDir::root_keys`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RootKeys {
+    /// The id of the key the cloud signs ops and tickets with now.
+    pub signing_key: u16,
+    /// The trust anchors: (key id, public key in hex).
+    pub anchors: Vec<(u16, String)>,
+}
+
+impl RootKeys {
+    /// The anchors as key bytes, for [`crate::NodeOptions::trust_anchors`].
+    pub fn anchor_bytes(&self) -> Vec<(u16, [u8; 32])> {
+        self.anchors
+            .iter()
+            .filter_map(|(id, hex)| parse_hex32(hex).map(|bytes| (*id, bytes)))
+            .collect()
     }
 }
 

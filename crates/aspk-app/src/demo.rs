@@ -95,13 +95,18 @@ impl Node {
             let admin = Username::parse(DEMO_USER)?;
             if !batch.state().users.contains_key(&admin) {
                 ops.push(OpBody::UserSaved(User {
-                    username: admin,
+                    username: admin.clone(),
                     role: Role::Admin,
-                    password_hash: hash,
+                    password_hash: String::new(),
                     is_active: true,
                     generation: 1,
                     lang: None,
+                    venue: None,
                 }));
+                ops.push(OpBody::PasswordSet {
+                    username: admin,
+                    password_hash: hash,
+                });
             }
             batch.record("system:demo", ops);
             Ok(true)

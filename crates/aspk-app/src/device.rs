@@ -13,8 +13,8 @@
 
 use std::collections::BTreeSet;
 
-use aspk_domain::{Entry, Product, TicketStatus, Venue};
-use aspk_oplog::{Hlc, Op, OpBody, State};
+use aspk_domain::{Entry, Product, Slug, TicketStatus, Venue};
+use aspk_oplog::{Author, AuthorRole, Hlc, Op, OpBody, State, UNVERIFIED_ENTRY};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 
 use crate::catalog::{local_day_bounds, local_today};
@@ -134,6 +134,9 @@ pub struct DeviceScan {
     pub serial: u64,
     /// One of [`UPLOAD_RESULTS`].
     pub result: String,
+    /// The QR code's text, when the phone read one: proves an admission of a ticket this
+    /// node has not seen sold yet (sold offline elsewhere).
+    pub code: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -204,6 +207,60 @@ fn touched(op: &Op, venue: &Venue, state: &State, out: &mut BTreeSet<u64>) {
 }
 
 impl Node {
+    /// Whether a phone's admission of `serial` at `at` can count as an entry: the ticket is
+    /// known here, of the phone's venue and valid then (give or take); or, not known here
+    /// yet, its `code` proves a sale by a key of the organisation for the phone's venue,
+    /// valid then.
+    fn phone_admission(
+        &self,
+        author: &Author,
+        serial: u64,
+        at: DateTime<Utc>,
+        code: Option<&str>,
+    ) -> Result<(), String> {
+        if let Some(verdict) = self.read(|s| s.entry_would_count(serial, at, author)) {
+            return verdict;
+        }
+        let code = code.ok_or("the ticket was never sold here and the scan carries no code")?;
+        let verified = self
+            .check_code(code)
+            .map_err(|e| format!("the code does not verify: {e}"))?;
+        let claims = &verified.claims;
+        if claims.serial != serial {
+            return Err("the code is another ticket's".into());
+        }
+        let venue = author.venue.as_ref().map(Slug::as_str).unwrap_or_default();
+        self.read(|s| {
+            let meta = s.key_meta.get(&verified.key_id);
+            let in_block = meta
+                .and_then(|m| m.serials)
+                .is_none_or(|(lo, hi)| (lo..hi).contains(&serial));
+            if !in_block
+                || !crate::key_allows(meta, &claims.validity)
+                || s.revoked_keys.contains_key(&verified.key_id)
+            {
+                return Err("the code's key may not sign it".to_owned());
+            }
+            let Some(ticket_venue) = s
+                .venue_by_no(claims.venue)
+                .filter(|v| v.id.as_str() == venue)
+            else {
+                return Err("the ticket is another venue's".to_owned());
+            };
+            let margin = Duration::minutes(aspk_oplog::ENTRY_MARGIN_MINUTES);
+            let early = i64::from(ticket_venue.early_entry_minutes) * 60;
+            let valid_near = [at - margin, at, at + margin].iter().any(|t| {
+                let day = crate::sell::epoch_day(t.with_timezone(&ticket_venue.tz()).date_naive());
+                aspk_ticket::time_verdict(&claims.validity, t.timestamp(), day, early)
+                    == aspk_ticket::TimeVerdict::Valid
+            });
+            match valid_near {
+                true => Ok(()),
+                false => Err("the entry lies outside the ticket's validity".to_owned()),
+            }
+        })
+    }
+
     /// Puts each ticket's code in; a ticket whose sale is not durable yet is left for the
     /// next delta (its op is after the cursor's head).
     async fn with_codes(&self, tickets: Vec<FeedTicket>) -> Result<Vec<FeedTicket>, AppError> {
@@ -370,7 +427,11 @@ impl Node {
         let earliest = DateTime::parse_from_rfc3339("2020-01-01T00:00:00Z")
             .map(|t| t.timestamp_millis())
             .unwrap_or(0);
-        let latest = (Utc::now() + Duration::days(1)).timestamp_millis();
+        let latest = (Utc::now() + self.max_clock_skew()).timestamp_millis();
+        let author = Author {
+            role: AuthorRole::Scanner,
+            venue: Some(device.0.venue.clone()),
+        };
         let record = &device.0;
         let gate = if record.name.trim().is_empty() {
             record.node_id.clone()
@@ -389,7 +450,7 @@ impl Node {
             }
             if !(earliest..=latest).contains(&scan.at_ms) {
                 return Err(bad(
-                    "at_ms is not a plausible time (check the phone's clock)",
+                    "at_ms is not a plausible time (check the phone's clock: it may be ahead)",
                 ));
             }
             if !UPLOAD_RESULTS.contains(&scan.result.as_str()) {
@@ -399,7 +460,19 @@ impl Node {
             }
             let at = DateTime::from_timestamp_millis(scan.at_ms).unwrap_or_default();
             let (serial, gate) = (scan.serial, gate.clone());
-            let body = if scan.result == "admit" {
+            let verified = match scan.result.as_str() {
+                "admit" => self.phone_admission(&author, serial, at, scan.code.as_deref()),
+                _ => Ok(()),
+            };
+            let body = if let Err(why) = verified {
+                tracing::warn!(serial, %why, node = %record.node_id, "a phone's admission could not be verified");
+                OpBody::ScanDenied {
+                    serial,
+                    gate,
+                    at,
+                    reason: UNVERIFIED_ENTRY.into(),
+                }
+            } else if scan.result == "admit" {
                 OpBody::EntryRecorded { serial, gate, at }
             } else {
                 OpBody::ScanDenied {

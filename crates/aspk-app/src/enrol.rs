@@ -1,6 +1,12 @@
-//! Enrolment of site nodes, gates and phones: an admin makes a one-time code, the new node
-//! presents it (with its origin and, for a site node, the public half of its own ticket key)
-//! and gets a node token; a site node also gets its key delegated with a serial block.
+//! Enrolment of site nodes, gates and phones: an admin (a manager, for a phone) makes a
+//! one-time code, the new node presents it (with its origin and the public half of its own
+//! key) and gets a node token; a site node also gets its key delegated with a serial block.
+//! The enrolment (`node_enrolled`, signed by the node that took the code) is the new node's
+//! certificate: its role, venue and key.
+//!
+//! Codes are stored as salted argon2id hashes, so the log holds nothing a code can be
+//! guessed back from; codes for site nodes and gates (which carry keys) are 16 digits,
+//! phones' 10 (typed on a phone, and good for a day).
 
 use aspk_domain::{Role, Slug};
 use aspk_oplog::{NodeRecord, OpBody};
@@ -14,6 +20,9 @@ use crate::{AppError, Node, NodeRole, Principal};
 
 /// How long an enrolment code stays usable.
 const CODE_HOURS: i64 = 24;
+/// Digits of a code for a node with a key of its own, and of a phone's.
+const LONG_CODE_DIGITS: usize = 16;
+const PHONE_CODE_DIGITS: usize = 10;
 pub const NODE_ROLES: [&str; 3] = ["site_node", "gate", "scanner"];
 
 #[derive(Debug, Clone)]
@@ -49,6 +58,16 @@ fn hash_hex(text: &str) -> String {
     blake3::hash(text.as_bytes()).to_hex().to_string()
 }
 
+/// A salted argon2id hash of an enrolment code (a PHC string).
+fn hash_code(code: &str) -> Result<String, AppError> {
+    crate::auth::hash_password(code)
+}
+
+/// Whether `code` is the one `hash` was made of.
+fn code_matches(hash: &str, code: &str) -> bool {
+    crate::auth::password_matches(hash, code)
+}
+
 fn check_origin(origin: &str) -> Result<(), AppError> {
     let ok = (8..=64).contains(&origin.len())
         && origin
@@ -72,32 +91,58 @@ impl Node {
         role: &str,
         venue: &str,
     ) -> Result<EnrolmentCode, AppError> {
-        who.require(&[Role::Admin], "enrol devices")?;
+        self.create_enrolment_with(who, role, venue, true).await
+    }
+
+    /// [`Node::create_enrolment`]; for a site node, `local_sign_in` says whether the
+    /// venue's staff will sign in there (it then receives their password hashes).
+    pub async fn create_enrolment_with(
+        &self,
+        who: &Principal,
+        role: &str,
+        venue: &str,
+        local_sign_in: bool,
+    ) -> Result<EnrolmentCode, AppError> {
         if !NODE_ROLES.contains(&role) {
             return Err(AppError::invalid(
                 "role",
                 "must be 'site_node', 'gate' or 'scanner'",
             ));
         }
+        match role {
+            "scanner" => who.require(&[Role::Admin, Role::Manager], "pair phones")?,
+            _ => who.require(&[Role::Admin], "enrol site nodes and gates")?,
+        }
+        if role == "site_node" {
+            self.require_authority("enrol site nodes")?;
+        }
+        let digits = match role {
+            "scanner" => PHONE_CODE_DIGITS,
+            _ => LONG_CODE_DIGITS,
+        };
         let code: String = {
             let mut rng = rand::thread_rng();
-            (0..10)
+            (0..digits)
                 .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
                 .collect()
         };
         let expires_at = Utc::now() + Duration::hours(CODE_HOURS);
-        let (role, venue, actor, code_hash) = (
-            role.to_owned(),
-            venue.to_owned(),
-            who.actor(),
-            hash_hex(&code),
-        );
+        let hashed = code.clone();
+        let code_hash = tokio::task::spawn_blocking(move || hash_code(&hashed))
+            .await
+            .map_err(|e| AppError::Internal(e.into()))??;
+        if self.scope().is_some_and(|own| own != venue) {
+            return Err(AppError::Forbidden("enrol devices of another venue here"));
+        }
+        let (role, venue, actor) = (role.to_owned(), venue.to_owned(), who.actor());
+        let kind = role.clone();
         let venue_id = self
             .submit(move |batch| {
                 let venue = venue_of(batch.state(), &venue)?.id.clone();
                 batch.record(
                     &actor,
                     vec![OpBody::EnrolmentCreated {
+                        local_sign_in: (role == "site_node" && !local_sign_in).then_some(false),
                         code_hash,
                         role,
                         venue: venue.clone(),
@@ -107,9 +152,7 @@ impl Node {
                 Ok(venue)
             })
             .await?;
-        let role = self
-            .read(|s| s.enrolments.values().last().map(|e| e.role.clone()))
-            .unwrap_or_default();
+        let role = kind;
         Ok(EnrolmentCode {
             code,
             role,
@@ -118,7 +161,25 @@ impl Node {
         })
     }
 
-    /// Accepts an enrolment code once. A site node's public ticket key is delegated here.
+    /// The hash of the open enrolment `code` is, if any (checked against each unused,
+    /// unexpired code: there are few at a time).
+    async fn find_enrolment(&self, code: String) -> Result<Option<String>, AppError> {
+        let now = Utc::now();
+        let open: Vec<String> = self.read(|s| {
+            s.enrolments
+                .iter()
+                .filter(|(_, e)| e.used_by.is_none() && e.expires_at >= now)
+                .map(|(hash, _)| hash.clone())
+                .collect()
+        });
+        tokio::task::spawn_blocking(move || open.into_iter().find(|hash| code_matches(hash, &code)))
+            .await
+            .map_err(|e| AppError::Internal(e.into()))
+    }
+
+    /// Accepts an enrolment code once. A site node's public ticket key is delegated here,
+    /// a gate's recorded as the key it signs with. `local_sign_in`: whether the venue's
+    /// staff sign in at this site node (it then holds their password hashes; default yes).
     pub async fn redeem_enrolment(
         &self,
         code: &str,
@@ -129,7 +190,14 @@ impl Node {
         check_origin(origin)?;
         let name = name.trim().chars().take(64).collect::<String>();
         let code: String = code.chars().filter(char::is_ascii_digit).collect();
-        let code_hash = hash_hex(&code);
+        let bad_code = || AppError::Conflict {
+            code: "enrolment_invalid",
+            detail: "the enrolment code is unknown, used or expired".into(),
+        };
+        if !(PHONE_CODE_DIGITS..=LONG_CODE_DIGITS).contains(&code.len()) {
+            return Err(bad_code());
+        }
+        let code_hash = self.find_enrolment(code).await?.ok_or_else(bad_code)?;
         let secret: [u8; 24] = rand::random();
         let node_id = format!("n{}", &to_hex(&rand::random::<[u8; 6]>()));
         let token = format!("n1.{node_id}.{}", to_hex(&secret));
@@ -154,12 +222,14 @@ impl Node {
                 });
             }
             let (role, venue) = (enrolment.role.clone(), enrolment.venue.clone());
-            let trust_anchors: Vec<(u16, String)> = state
-                .keys
-                .iter()
-                .filter(|(id, _)| state.key_meta.get(id).is_none_or(|m| m.holder.is_none()))
-                .map(|(id, hex)| (*id, hex.clone()))
-                .collect();
+            let local_sign_in = enrolment.local_sign_in;
+            let trust_anchors = root_keys(state);
+            if role == "gate" && public_key.is_none() {
+                return Err(AppError::invalid(
+                    "public_key",
+                    "a gate must send the key it signs its ops with",
+                ));
+            }
             let mut ops = Vec::new();
             let (mut key_id, mut serials) = (None, None);
             if role == "site_node" {
@@ -199,6 +269,7 @@ impl Node {
                 origin,
                 token_hash,
                 public_key: op_key,
+                local_sign_in,
             });
             batch.record("system:enrolment", ops);
             Ok(Enrolled {
@@ -213,6 +284,24 @@ impl Node {
         })
         .await
         .inspect(|_| self.refresh_keyring())
+    }
+
+    /// The enrolled node a replication token belongs to. A revoked node is refused, and its
+    /// first refused attempt is recorded (a `revoked_push` finding).
+    pub async fn node_credential(&self, token: &str) -> Result<NodeCredential, AppError> {
+        let refused = match self.authenticate_node(token) {
+            Ok(node) => return Ok(node),
+            Err(e) => e,
+        };
+        let first_refusal = self
+            .revoked_node(token)
+            .filter(|id| self.read(|s| !s.findings.contains_key(&format!("revoked_push:{id}"))));
+        if let Some(node_id) = first_refusal {
+            let body = OpBody::RevokedPushRefused { node_id, ops: 0 };
+            self.submit(move |b| Ok(b.record("system:replication", vec![body])))
+                .await?;
+        }
+        Err(refused)
     }
 
     /// The enrolled node a replication token belongs to. A revoked node is refused.
@@ -238,14 +327,19 @@ impl Node {
         })
     }
 
-    /// Stops a node from replicating (admin): a lost phone, a replaced gate.
+    /// Stops a node from replicating (admin; a manager for a phone): a lost phone, a
+    /// replaced gate.
     pub async fn revoke_node(
         &self,
         who: &Principal,
         node_id: &str,
         reason: &str,
     ) -> Result<(), AppError> {
-        who.require(&[Role::Admin], "revoke devices")?;
+        let is_phone = self.read(|s| s.nodes.get(node_id).is_some_and(|n| n.role == "scanner"));
+        match is_phone {
+            true => who.require(&[Role::Admin, Role::Manager], "revoke phones")?,
+            false => who.require(&[Role::Admin], "revoke devices")?,
+        }
         let (node_id, reason, actor) = (
             node_id.to_owned(),
             reason.chars().take(500).collect::<String>(),
@@ -278,4 +372,25 @@ impl Node {
                 .collect()
         })
     }
+}
+
+/// The organisation's root keys a new node should trust: the anchors and the root keys
+/// they vouched for, without revoked ones.
+fn root_keys(state: &aspk_oplog::State) -> Vec<(u16, String)> {
+    let mut roots: Vec<(u16, String)> = state
+        .anchors()
+        .iter()
+        .map(|(id, hex)| (*id, hex.clone()))
+        .chain(
+            state
+                .keys
+                .iter()
+                .filter(|(id, _)| state.key_meta.get(id).is_some_and(|m| m.holder.is_none()))
+                .map(|(id, hex)| (*id, hex.clone())),
+        )
+        .filter(|(id, _)| !state.revoked_keys.contains_key(id))
+        .collect();
+    roots.sort();
+    roots.dedup();
+    roots
 }

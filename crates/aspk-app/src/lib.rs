@@ -22,20 +22,23 @@ mod lease;
 mod node;
 mod replicate;
 mod report;
+mod roots;
 mod schedule;
 mod search;
 mod sell;
+mod session;
 mod shift;
 mod snapshot;
 mod upstream;
 mod writer;
 
 pub use admit::{ScanInput, ScanOutcome, ScanResult};
-pub use auth::{Principal, TokenIssued};
+pub use auth::Principal;
 pub use cancel::CancelRequest;
 pub use catalog::{local_day_bounds, local_today, CatalogView, NewSlot};
 pub use datadir::{
     parse_hex32, store_ticket_key, ticket_key_path, to_hex, write_private, DataDir, DataDirError,
+    RootKeys,
 };
 pub use demo::{DEMO_PASSWORD, DEMO_USER};
 pub use device::{
@@ -44,12 +47,16 @@ pub use device::{
 pub use enrol::{Enrolled, EnrolmentCode, NodeCredential};
 pub use error::AppError;
 pub use keys::{key_allows, DelegatedKey};
-pub use node::{delegated_serials, Issuer, Node, NodeOptions, NodeRole, StartInfo, CLOUD_SERIALS};
+pub use node::{
+    delegated_serials, Issuer, Node, NodeOptions, NodeRole, StartInfo, CLOUD_SERIALS,
+    DEFAULT_MAX_CLOCK_SKEW_MINUTES,
+};
 pub use replicate::{IngestReport, LogPage, Offer};
 pub use report::{channel_name, ProductSales, Report, Sales, SlotAttendance, MAX_REPORT_DAYS};
 pub use schedule::WeeklyPattern;
 pub use search::{typo_candidates, OrderHits, OrderQuery};
 pub use sell::{NewOrder, NewOrderItem, PlacedOrder};
+pub use session::{Endpoint, HandedOff, Session, TokenIssued, MAX_SESSION_HOURS, TOKEN_MINUTES};
 pub use shift::{method_name, z_report, ProductLine, ZReport};
 pub use snapshot::SnapshotOptions;
 pub use upstream::{UpstreamStatus, UpstreamView};

@@ -28,7 +28,16 @@ pub struct NodeOptions {
     /// Where to keep snapshots of the derived state for a quick start (none: fold the
     /// whole log at every start).
     pub snapshot: Option<crate::SnapshotOptions>,
+    /// The organisation's root keys (id, key bytes) every certificate chain starts from: a
+    /// replica's from its enrolment; the cloud's own root key when empty.
+    pub trust_anchors: Vec<(u16, [u8; 32])>,
+    /// How far ahead of this node's clock an op's HLC may be: later ones are held back
+    /// until the clock catches up, and no op moves the clock further ahead than this.
+    pub max_clock_skew: chrono::Duration,
 }
+
+/// The default bound on clock skew between nodes.
+pub const DEFAULT_MAX_CLOCK_SKEW_MINUTES: i64 = 5;
 
 /// What a node is in the topology.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,9 +108,12 @@ struct Inner {
     commits: Arc<tokio::sync::watch::Sender<u64>>,
     role: NodeRole,
     sign_in_failures: crate::auth::Lockout,
-    sessions: crate::auth::SessionCache,
-    /// Root keys (id, bytes) this node was given at enrolment.
-    trust_anchors: RwLock<Vec<(u16, [u8; 32])>>,
+    sessions: crate::session::SessionCache,
+    /// Signs the staff sessions this node opens (derived from its token secret).
+    session_key: IssuerKey,
+    /// Handoff codes already redeemed here (each works once).
+    handoffs: crate::session::UsedHandoffs,
+    max_clock_skew: chrono::Duration,
     /// The venue this node replicates, when it is a replica of one venue (a site node or
     /// gate); none for the cloud, which holds the whole organisation.
     scope: RwLock<Option<String>>,
@@ -134,10 +146,19 @@ impl Node {
             serials,
             clock_offset_ms,
             snapshot,
+            trust_anchors,
+            max_clock_skew,
         } = options;
-        let clock = Arc::new(HlcClock::with_offset(clock_offset_ms));
+        let skew_ms = max_clock_skew.num_milliseconds().max(0);
+        let clock = Arc::new(HlcClock::with_offset(clock_offset_ms).bounded(skew_ms));
+        let anchors = match (trust_anchors.is_empty(), role) {
+            (true, NodeRole::Cloud) => vec![(ticket_key.key_id, ticket_key.public().to_bytes())],
+            _ => trust_anchors,
+        };
+        let anchors_hex: Vec<(u16, String)> =
+            anchors.iter().map(|(id, key)| (*id, to_hex(key))).collect();
         let path = snapshot.as_ref().map(|s| s.path.as_path());
-        let (state, start) = load_state(&store, &clock, path).await?;
+        let (state, start) = load_state(&store, &clock, path, &anchors_hex).await?;
         let next_seq = store
             .version_vector()
             .await?
@@ -148,17 +169,19 @@ impl Node {
         let keyring = keyring_of(&state);
         let state = Arc::new(RwLock::new(state));
         let stats = Arc::new(WriterStats::default());
-        let stamp = Stamp {
-            origin: origin.clone(),
-            next_seq,
-            clock,
-        };
-        let committed = Arc::new(tokio::sync::Notify::new());
-        let commits = Arc::new(tokio::sync::watch::Sender::new(0u64));
         let issuer = Arc::new(RwLock::new(Issuer {
             key: ticket_key,
             serials,
         }));
+        let stamp = Stamp {
+            origin: origin.clone(),
+            next_seq,
+            clock,
+            issuer: issuer.clone(),
+        };
+        let committed = Arc::new(tokio::sync::Notify::new());
+        let commits = Arc::new(tokio::sync::watch::Sender::new(0u64));
+        let session_key = crate::session::session_key(&token_secret);
         let signals = writer::Signals {
             stats: stats.clone(),
             signer: writer::Signer {
@@ -184,7 +207,9 @@ impl Node {
             role,
             sign_in_failures: Default::default(),
             sessions: Default::default(),
-            trust_anchors: Default::default(),
+            session_key,
+            handoffs: Default::default(),
+            max_clock_skew,
             scope: Default::default(),
             delegated_key_secs: crate::keys::DEFAULT_LIFETIME_SECS.into(),
             start,
@@ -194,6 +219,7 @@ impl Node {
         };
         if role == NodeRole::Cloud {
             node.publish_own_key().await?;
+            node.ensure_session_key().await?;
         }
         Ok(node)
     }
@@ -344,6 +370,20 @@ impl Node {
         Ok(())
     }
 
+    /// Refuses to decide anything while this node's own certificate (a site node's or
+    /// gate's enrolment, which comes from the cloud) is not in its log: every replica would
+    /// hold its ops back until it arrives.
+    pub(crate) fn require_certificate(&self) -> Result<(), AppError> {
+        if self.role() == NodeRole::Cloud
+            || self.read(|s| s.node_of_origin(self.origin()).is_some())
+        {
+            return Ok(());
+        }
+        Err(AppError::Unavailable(
+            "this node has not received its certificate from the cloud yet: it can sell once it has synced".into(),
+        ))
+    }
+
     /// How long keys this node delegates (at enrolment and renewal) stay valid.
     pub fn delegated_key_lifetime(&self) -> chrono::Duration {
         let secs = self
@@ -365,12 +405,6 @@ impl Node {
         &self.inner.sign_in_failures
     }
 
-    /// Sets the root keys this node was given at enrolment: from then on a root key it has
-    /// not seen counts only when a trusted root key signed it (see `aspk_oplog::sig`).
-    pub fn set_trust_anchors(&self, anchors: Vec<(u16, [u8; 32])>) {
-        *self.inner.trust_anchors.write() = anchors;
-    }
-
     /// Makes this node a replica of one venue (see [`aspk_oplog::State::concerns`]): its
     /// upstream sends other venues' ops as elisions, and its digest covers its venue.
     pub fn set_scope(&self, venue: Option<String>) {
@@ -389,15 +423,24 @@ impl Node {
     }
 
     pub fn trust_anchor_count(&self) -> usize {
-        self.inner.trust_anchors.read().len()
+        self.read(|s| s.anchors().len())
     }
 
-    pub(crate) fn trust_anchors(&self) -> Vec<(u16, [u8; 32])> {
-        self.inner.trust_anchors.read().clone()
-    }
-
-    pub(crate) fn inner_sessions(&self) -> &crate::auth::SessionCache {
+    pub(crate) fn inner_sessions(&self) -> &crate::session::SessionCache {
         &self.inner.sessions
+    }
+
+    pub(crate) fn session_key(&self) -> &IssuerKey {
+        &self.inner.session_key
+    }
+
+    pub(crate) fn used_handoffs(&self) -> &crate::session::UsedHandoffs {
+        &self.inner.handoffs
+    }
+
+    /// How far ahead of this node's clock an incoming op may be.
+    pub fn max_clock_skew(&self) -> chrono::Duration {
+        self.inner.max_clock_skew
     }
 
     pub(crate) fn token_secret(&self) -> &[u8; 32] {
@@ -452,14 +495,23 @@ async fn load_state(
     store: &Arc<dyn Store>,
     clock: &HlcClock,
     snapshot: Option<&std::path::Path>,
+    anchors: &[(u16, String)],
 ) -> Result<(State, StartInfo), AppError> {
     let started = std::time::Instant::now();
     let loaded = match snapshot {
         Some(path) => crate::snapshot::load(store.as_ref(), path).await?,
         None => None,
     };
+    // A snapshot folded with other trust anchors is of no use.
+    let loaded = loaded.filter(|(state, _)| {
+        state
+            .anchors()
+            .iter()
+            .eq(anchors.iter().map(|(id, hex)| (id, hex)))
+    });
     let from_snapshot = loaded.is_some();
     let (mut state, cursor) = loaded.unwrap_or_default();
+    state.set_anchors(anchors.iter().cloned());
     clock.observe(aspk_oplog::Hlc(state.max_hlc));
     let mut folded = 0;
     let mut chunks = read_ahead(store.clone(), cursor);

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use aspk_oplog::{Op, OpBody, SigVerdict, Verifier};
+use aspk_oplog::{Audience, Op, OpBody, SigVerdict, Verifier};
 
 use crate::datadir::to_hex;
 use crate::{AppError, Batch, Ingested, Node};
@@ -23,9 +23,13 @@ pub struct IngestReport {
     pub known: usize,
     /// Skipped because an earlier op of the same origin is missing (send those first).
     pub gaps: usize,
-    /// Refused: signed by a key other than its origin's, or not at all though its origin
-    /// has a key. Each is recorded as a `forged_op` finding.
+    /// Refused: unsigned, signed by a key other than its origin's, or claiming this node's
+    /// own origin. Each is recorded as a `forged_op` finding.
     pub refused: usize,
+    /// Held back: no certificate for its signer here yet, or its clock reading too far
+    /// ahead of this node's. Not taken; offer them again later (an `op_held` finding
+    /// stands meanwhile).
+    pub held: usize,
     /// What this node holds now, per origin.
     pub vv: BTreeMap<String, u64>,
 }
@@ -44,14 +48,15 @@ pub struct LogPage {
 
 impl Node {
     /// Up to `limit` ops after cursor `after`, in this node's commit order, for a peer:
-    /// without the ops of `exclude_origin` (the peer's own), and with every op outside
-    /// `scope` (the peer's venue, when it replicates one) as an elision.
+    /// without the ops of `exclude_origin` (the peer's own), and with every op the peer
+    /// must not hold (`audience`: its venue and kind, when it replicates one venue) as an
+    /// elision.
     pub async fn log_page(
         &self,
         after: i64,
         limit: u32,
         exclude_origin: Option<&str>,
-        scope: Option<&str>,
+        audience: Option<Audience<'_>>,
     ) -> Result<LogPage, AppError> {
         let after = after.max(0);
         let stored = self.store().read_after(after, limit).await?;
@@ -62,9 +67,9 @@ impl Node {
             .map(|s| s.op)
             .filter(|op| Some(op.origin.as_str()) != exclude_origin)
             .collect();
-        if let Some(venue) = scope {
+        if let Some(audience) = audience {
             let keep: Vec<bool> =
-                self.read(|s| ops.iter().map(|op| s.concerns(op, venue)).collect());
+                self.read(|s| ops.iter().map(|op| s.shares(op, audience)).collect());
             for (op, keep) in ops.iter_mut().zip(keep) {
                 if !keep {
                     *op = op.elided();
@@ -109,8 +114,7 @@ impl Node {
         let has_keys = ops
             .iter()
             .any(|op| matches!(op.body, OpBody::KeyPublished { .. }));
-        let anchors = self.trust_anchors();
-        let mut verifier = self.read(Verifier::of).with_anchors(&anchors);
+        let mut verifier = self.read(Verifier::of);
         let mut pending = Vec::new();
         let mut rest = ops;
         while !rest.is_empty() {
@@ -138,6 +142,7 @@ impl Node {
             report.known += part.known;
             report.gaps += part.gaps;
             report.refused += part.refused;
+            report.held += part.held;
             report.vv = part.vv;
         }
         if has_keys {
@@ -183,8 +188,11 @@ fn take_in(
     move |batch| {
         let mut report = IngestReport::default();
         let mut forged = Vec::new();
+        // Per origin held back: its highest op (seq, hash) and why.
+        let mut held: BTreeMap<String, (u64, String, &'static str)> = BTreeMap::new();
         for (op, verdict) in ops.into_iter().zip(verdicts) {
             let (origin, seq) = (op.origin.clone(), op.seq);
+            let hash = op.hash();
             if op.is_elided() && !elisions {
                 let held = batch.state().applied.get(&origin).copied().unwrap_or(0);
                 match seq <= held {
@@ -193,22 +201,61 @@ fn take_in(
                 }
                 continue;
             }
+            // An op held back here earlier, and now another one under its number?
+            let held_as = batch.state().held_hash(&origin, seq).map(str::to_owned);
             match batch.ingest(op, verdict) {
-                Ingested::Applied => report.applied += 1,
+                Ingested::Applied => {
+                    report.applied += 1;
+                    let hash = to_hex(&hash);
+                    if let Some(other) = held_as.filter(|h| *h != hash) {
+                        forged.push(OpBody::EquivocationDetected {
+                            origin,
+                            seq,
+                            kept_hash: hash,
+                            other_hash: other,
+                        });
+                    }
+                }
                 Ingested::Known => report.known += 1,
                 Ingested::Gap => report.gaps += 1,
+                Ingested::Held(reason) => {
+                    tracing::warn!(%origin, seq, %from, reason, "held back an op");
+                    report.held += 1;
+                    let entry = held.entry(origin).or_insert((seq, String::new(), reason));
+                    if seq >= entry.0 {
+                        *entry = (seq, to_hex(&hash), reason);
+                    }
+                }
                 Ingested::Refused(reason) => {
                     tracing::error!(%origin, seq, %from, reason, "refused a forged op");
                     report.refused += 1;
-                    forged.push(OpBody::ForgedOpRefused {
-                        origin,
-                        seq,
-                        from: from.clone(),
-                        reason: reason.to_owned(),
-                    });
+                    // A sender that offers it again is refused again, but reported once.
+                    if !batch.state().reported_forged(&origin, seq, &from) {
+                        forged.push(OpBody::ForgedOpRefused {
+                            origin,
+                            seq,
+                            from: from.clone(),
+                            reason: reason.to_owned(),
+                        });
+                    }
                 }
             }
         }
+        // One report per origin held back, naming the highest sequence number (unless one
+        // is on record already: a sender offers held ops again every round).
+        let state = batch.state();
+        let held: Vec<OpBody> = held
+            .into_iter()
+            .filter(|(origin, (seq, _, _))| !state.held_reported(origin, *seq))
+            .map(|(origin, (seq, hash, reason))| OpBody::OpHeld {
+                origin,
+                seq,
+                hash,
+                from: from.clone(),
+                reason: reason.to_owned(),
+            })
+            .collect();
+        forged.extend(held);
         if !forged.is_empty() {
             batch.record("system:replication", forged);
         }

@@ -53,6 +53,7 @@ impl Node {
         pattern: WeeklyPattern,
     ) -> Result<usize, AppError> {
         who.require(&[Role::Admin, Role::Manager], "create slots")?;
+        self.require_authority("create slots")?;
         pattern.check()?;
         let venue = venue.to_owned();
         let actor = who.actor();

@@ -167,6 +167,7 @@ impl Node {
         if self.role() == NodeRole::Gate {
             return Err(AppError::Forbidden("sell at a gate"));
         }
+        self.require_certificate()?;
         let email = new.check_shape()?;
         check_seller(who, &new)?;
         let actor = who
@@ -187,7 +188,17 @@ impl Node {
                     .iter()
                     .map(|t| (t.serial, t.code.clone()))
                     .collect();
-                batch.record(&actor, vec![OpBody::OrderPlaced(placed)]);
+                // The visitor's contact travels apart from the sale: gates get the sale only.
+                let (email, name) = (placed.email.take(), placed.name.take());
+                let mut ops = vec![OpBody::OrderPlaced(placed)];
+                if email.is_some() || name.is_some() {
+                    ops.push(OpBody::OrderContact {
+                        number,
+                        email,
+                        name,
+                    });
+                }
+                batch.record(&actor, ops);
                 let state = batch.state();
                 let order = state
                     .orders

@@ -16,6 +16,9 @@ pub struct UpstreamView {
     /// Ops this node holds that the upstream does not have yet.
     pub pending_ops: u64,
     pub last_error: Option<String>,
+    /// Per endpoint: the id of its session key (what a staff page's handoff code for it is
+    /// bound to), as its replication status said.
+    pub audiences: std::collections::BTreeMap<String, String>,
 }
 
 /// Shared, cheap to read.

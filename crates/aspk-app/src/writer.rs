@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::node::Issuer;
-use aspk_oplog::{HlcClock, Op, OpBody, SigVerdict, State, Verifier};
+use aspk_oplog::{HlcClock, Op, OpBody, OpSig, SigVerdict, State, Verifier};
 use aspk_store::Store;
 use parking_lot::RwLock;
 use tokio::sync::mpsc;
@@ -28,11 +28,18 @@ pub(crate) type Job = Box<dyn FnOnce(&mut Batch<'_>) -> Completion + Send>;
 
 const MAX_BATCH: usize = 1024;
 
+/// A decided batch: its ops, and which of them this node wrote.
+type Decided = (Vec<Op>, Vec<bool>);
+
 /// The state as the writer sees it while deciding, plus the ops recorded so far.
 pub struct Batch<'a> {
     state: &'a mut State,
     stamp: &'a mut Stamp,
     ops: Vec<Op>,
+    /// Which of `ops` this node decided (it signs those, and only those).
+    own: Vec<bool>,
+    /// Checks ops that could not be checked before the batch (built when first needed).
+    verifier: Option<Verifier>,
 }
 
 impl Batch<'_> {
@@ -44,6 +51,7 @@ impl Batch<'_> {
     /// and applies them to the state at once, so later jobs in the batch see them.
     /// Call it once, after every check has passed: applied ops cannot be taken back.
     pub fn record(&mut self, actor: &str, bodies: Vec<OpBody>) -> Vec<Op> {
+        let key_id = self.stamp.issuer.read().key.key_id;
         let mut out = Vec::with_capacity(bodies.len());
         for body in bodies {
             let op = Op {
@@ -52,13 +60,18 @@ impl Batch<'_> {
                 hlc: self.stamp.clock.now(),
                 actor: actor.to_owned(),
                 body,
-                // Signed by the committer, outside the lock.
-                sig: None,
+                // The key that will sign it, so the fold knows its author now; the
+                // committer signs it outside the lock.
+                sig: Some(OpSig {
+                    key_id,
+                    bytes: [0; 64],
+                }),
             };
             self.stamp.next_seq += 1;
             self.state.apply(&op);
             out.push(op.clone());
             self.ops.push(op);
+            self.own.push(true);
         }
         out
     }
@@ -73,7 +86,9 @@ pub enum Ingested {
     Known,
     /// An earlier op of its origin is missing; not taken.
     Gap,
-    /// Its origin's key did not sign it; not taken.
+    /// No certificate vouches for its signer here yet; not taken (offered again later).
+    Held(&'static str),
+    /// Its origin's key did not sign it, or it claims this node's own origin; not taken.
     Refused(&'static str),
 }
 
@@ -81,24 +96,51 @@ impl Batch<'_> {
     /// Takes in an op decided elsewhere, if its signature holds (`checked`: what a check
     /// made before the batch found) and it is the next one of its origin.
     pub fn ingest(&mut self, op: Op, checked: SigVerdict) -> Ingested {
+        // An op from a clock far ahead waits until this node's clock catches up; it never
+        // drags this node's clock along.
+        if self.stamp.clock.is_too_far_ahead(op.hlc) && !matches!(checked, SigVerdict::Forged(_)) {
+            return Ingested::Held(CLOCK_AHEAD);
+        }
         let verdict = match checked {
-            // A key for it may have arrived since the check.
-            SigVerdict::Unverifiable if Verifier::could_check(self.state, &op) => {
-                Verifier::of(self.state).check(&op)
+            // Its certificate may have arrived since the check (earlier in this batch).
+            SigVerdict::Held(_) => {
+                let state = &*self.state;
+                self.verifier
+                    .get_or_insert_with(|| Verifier::of(state))
+                    .check(&op)
             }
             verdict => verdict,
         };
-        if let SigVerdict::Forged(reason) = verdict {
-            return Ingested::Refused(reason);
+        match verdict {
+            SigVerdict::Forged(reason) => return Ingested::Refused(reason),
+            SigVerdict::Held(reason) => return Ingested::Held(reason),
+            SigVerdict::Valid => {}
+        }
+        if op.origin == self.stamp.origin {
+            // Nobody else writes under this node's origin: a new op claiming it is forged.
+            // One it wrote itself, echoed back, is known (the store compares the contents:
+            // a different one is reported as equivocation).
+            if op.seq >= self.stamp.next_seq {
+                return Ingested::Refused("it claims the receiving node's own origin");
+            }
+            self.ops.push(op);
+            self.own.push(false);
+            return Ingested::Known;
         }
         if self.state.is_next(&op) {
             self.stamp.clock.observe(op.hlc);
             self.state.apply(&op);
+            if teaches(&op) {
+                // Later held ops of this batch are checked against what it taught.
+                self.verifier = None;
+            }
             self.ops.push(op);
+            self.own.push(false);
             Ingested::Applied
         } else if op.seq <= self.state.applied.get(&op.origin).copied().unwrap_or(0) {
             // Stored again only so the store can compare contents (equivocation).
             self.ops.push(op);
+            self.own.push(false);
             Ingested::Known
         } else {
             Ingested::Gap
@@ -106,10 +148,24 @@ impl Batch<'_> {
     }
 }
 
+/// Why an op from a clock too far ahead is held back.
+const CLOCK_AHEAD: &str =
+    "its clock reading is ahead of this node's clock by more than the allowed skew";
+
+/// Whether folding `op` may change what the verifier knows.
+fn teaches(op: &Op) -> bool {
+    matches!(
+        op.body,
+        OpBody::KeyPublished { .. } | OpBody::KeyRevoked { .. } | OpBody::NodeEnrolled { .. }
+    )
+}
+
 pub(crate) struct Stamp {
     pub origin: String,
     pub next_seq: u64,
     pub clock: Arc<HlcClock>,
+    /// The key this node signs with now (its id goes on each op it records).
+    pub issuer: Arc<RwLock<Issuer>>,
 }
 
 /// Signs the ops this node decided (ingested ones carry their origin's signature).
@@ -124,24 +180,24 @@ pub(crate) struct Signer {
 const SIGN_INLINE: usize = 32;
 
 impl Signer {
-    fn sign_own(&self, ops: &mut [Op]) {
+    /// Signs the ops this node decided (`own`), never one it took in.
+    fn sign_own(&self, ops: &mut [Op], own: &[bool]) {
         let key = self.issuer.read().key.clone();
-        for op in ops
-            .iter_mut()
-            .filter(|op| op.sig.is_none() && op.origin == self.origin)
-        {
+        for (op, _) in ops.iter_mut().zip(own).filter(|(_, own)| **own) {
+            debug_assert_eq!(op.origin, self.origin);
             op.sign_with(key.key_id, |m| key.sign_detached(m));
         }
     }
 
-    async fn sign(&self, mut ops: Vec<Op>) -> Vec<Op> {
-        if ops.len() <= SIGN_INLINE {
-            self.sign_own(&mut ops);
+    async fn sign(&self, mut ops: Vec<Op>, own: Vec<bool>) -> Vec<Op> {
+        let count = own.iter().filter(|o| **o).count();
+        if count <= SIGN_INLINE {
+            self.sign_own(&mut ops, &own);
             return ops;
         }
         let signer = self.clone();
         tokio::task::spawn_blocking(move || {
-            signer.sign_own(&mut ops);
+            signer.sign_own(&mut ops, &own);
             ops
         })
         .await
@@ -242,7 +298,7 @@ async fn decide_loop(
     state: Arc<RwLock<State>>,
     mut stamp: Stamp,
     mut queues: Queues,
-    batches: mpsc::Sender<(Vec<Op>, Vec<Completion>)>,
+    batches: mpsc::Sender<(Decided, Vec<Completion>)>,
     decided: Arc<AtomicU64>,
 ) {
     let mut waiting = Vec::with_capacity(MAX_BATCH);
@@ -254,13 +310,15 @@ async fn decide_loop(
                 state: &mut guard,
                 stamp: &mut stamp,
                 ops: Vec::new(),
+                own: Vec::new(),
+                verifier: None,
             };
             for job in waiting.drain(..) {
                 completions.push(job(&mut batch));
             }
             // Counted under the write lock: see `Snapshotter`.
             decided.fetch_add(1, Ordering::Release);
-            batch.ops
+            (batch.ops, batch.own)
         };
         if batches.send((ops, completions)).await.is_err() {
             break;
@@ -270,7 +328,7 @@ async fn decide_loop(
 
 async fn commit_loop(
     store: Arc<dyn Store>,
-    mut batches: mpsc::Receiver<(Vec<Op>, Vec<Completion>)>,
+    mut batches: mpsc::Receiver<(Decided, Vec<Completion>)>,
     own_jobs: mpsc::UnboundedSender<Job>,
     signals: Signals,
     mut snapshotter: Option<Snapshotter>,
@@ -284,8 +342,8 @@ async fn commit_loop(
     if let Some(snapshotter) = snapshotter.as_mut() {
         snapshotter.maybe_take(store.as_ref()).await;
     }
-    while let Some((ops, mut completions)) = batches.recv().await {
-        let ops = signer.sign(ops).await;
+    while let Some(((ops, own), mut completions)) = batches.recv().await {
+        let ops = signer.sign(ops, own).await;
         if !ops.is_empty() {
             let clashes = append_until_durable(store.as_ref(), &ops, &stats).await;
             if !clashes.is_empty() {

@@ -11,7 +11,10 @@
 //! rebuild the same state; (i) a forged op is refused and recorded everywhere, and the op
 //! its origin signed is the one kept; (j) the site nodes replicate their venue only: the
 //! cloud also sells, admits and cancels for a second venue, which reaches the sites as
-//! elisions, and each site's state equals the cloud's for its venue.
+//! elisions, and each site's state equals the cloud's for its venue; (k) a Byzantine node
+//! (an enrolled gate, holding its own key) sends forged, unsigned, unauthorised, replayed
+//! and far-future ops: none is applied, each gives its finding on every replica that holds
+//! what it is about, no honest op is refused, and honest replicas still converge.
 //!
 //! `ASPK_SIM_SEEDS` sets how many seeds run (CI: the default; nightly: thousands), and
 //! `ASPK_SIM_SEED` replays one.
@@ -25,7 +28,7 @@ use aspk_app::{
     SnapshotOptions, CLOUD_SERIALS,
 };
 use aspk_domain::{Channel, PaymentMethod, Role, Username};
-use aspk_oplog::Op;
+use aspk_oplog::{Op, OpBody};
 use aspk_store::{MemoryStore, Store};
 use aspk_ticket::IssuerKey;
 use chrono::{Duration, Utc};
@@ -44,6 +47,13 @@ const STEPS: usize = 120;
 const VENUE: &str = "demo";
 const ANNEX: &str = "annex";
 const CAPACITY: u32 = 12;
+/// What a site node of the venue is sent.
+const SITE: aspk_oplog::Audience<'static> = aspk_oplog::Audience {
+    venue: VENUE,
+    kind: aspk_oplog::AudienceKind::SiteNode {
+        local_sign_in: true,
+    },
+};
 
 /// What a replica is, kept across crashes.
 #[derive(Clone, Copy)]
@@ -54,7 +64,13 @@ struct Identity {
     serials: (u64, u64),
     /// How far this node's clock is off (seeded, up to 15 minutes either way).
     skew_ms: i64,
+    /// The cloud's root key, the trust anchor it was given (none: the cloud itself).
+    anchor: Option<[u8; 32]>,
 }
+
+/// Clocks here are off by up to 15 minutes either way, so two nodes may be 30 minutes
+/// apart: the bound on skew leaves room for that (a real install uses 5 minutes).
+const MAX_SKEW_MINUTES: i64 = 40;
 
 /// A snapshot file of its own for each replica (in one directory for the whole run), so
 /// crashes also restart from snapshots taken every few ops.
@@ -98,6 +114,8 @@ impl Replica {
                 every_ops: 7,
                 min_interval: std::time::Duration::ZERO,
             }),
+            trust_anchors: id.anchor.map(|a| vec![(1, a)]).unwrap_or_default(),
+            max_clock_skew: Duration::minutes(MAX_SKEW_MINUTES),
         })
         .await
         .unwrap();
@@ -166,8 +184,23 @@ enum Fault {
     Reordered,
 }
 
+/// An enrolled gate that turned hostile: it holds its own key (id 0) and pushes to the
+/// cloud whatever it likes.
+struct Byzantine {
+    origin: String,
+    key: IssuerKey,
+    /// The findings each of its attacks must leave, by id, and the op it is about when
+    /// only the replicas that hold that op in full can find it.
+    expected: Vec<(String, Option<(String, u64)>)>,
+    /// Users and key ids its ops tried to create.
+    planted_users: Vec<String>,
+    planted_keys: Vec<u16>,
+    log: Vec<String>,
+}
+
 struct Sim {
     rng: StdRng,
+    byzantine: Byzantine,
     nodes: Vec<Replica>,
     /// Link between the cloud (0) and site `i` (index i) is up.
     up: Vec<bool>,
@@ -198,6 +231,7 @@ impl Sim {
             role: NodeRole::Cloud,
             serials: CLOUD_SERIALS,
             skew_ms: skew(&mut rng),
+            anchor: None,
         };
         let cloud = Replica::start(
             "cloud",
@@ -227,6 +261,7 @@ impl Sim {
             );
         }
         let annex_slot = open_annex(&cloud.node).await;
+        let byzantine = enrol_byzantine(&cloud.node, &mut rng).await;
         let mut nodes = vec![cloud];
         for i in 1..=2 {
             let code = nodes[0]
@@ -248,6 +283,7 @@ impl Sim {
                 role: NodeRole::SiteNode,
                 serials: enrolled.serials.unwrap(),
                 skew_ms: skew(&mut rng),
+                anchor: Some(IssuerKey::from_bytes(1, &cloud_key).public().to_bytes()),
             };
             let mut site = Replica::start(
                 &format!("site{i}"),
@@ -262,6 +298,7 @@ impl Sim {
         }
         let mut sim = Sim {
             rng,
+            byzantine,
             nodes,
             up: vec![true; 3],
             cursors: Default::default(),
@@ -299,9 +336,10 @@ impl Sim {
         let vv = self.nodes[to].node.version_vector();
         let (mut ops, last) = if from == 0 {
             // A pull: the site's venue in full, the rest as elisions.
+            let own = self.nodes[to].origin.clone();
             let page = self.nodes[0]
                 .node
-                .log_page(cursor, 40, None, Some(VENUE))
+                .log_page(cursor, 40, Some(&own), Some(SITE))
                 .await
                 .unwrap();
             if page.next == cursor {
@@ -530,6 +568,7 @@ impl Sim {
             }
             84 if self.equivocated.is_none() => self.equivocate().await,
             85 if self.forged.is_none() => self.forge().await,
+            86..=90 => self.attack().await,
             _ => {
                 self.sync_all(true).await;
             }
@@ -827,6 +866,7 @@ async fn run(seed: u64) {
     }
     sim.heal().await;
     sim.check(seed);
+    sim.check_byzantine(seed).await;
     sim.check_scope(seed).await;
     sim.check_clocks(seed).await;
     sim.check_restarts(seed).await;
@@ -930,7 +970,8 @@ impl Sim {
     async fn check_clocks(&self, seed: u64) {
         let ops = self.nodes[0].store.read_after(0, 1_000_000).await.unwrap();
         let mut last: std::collections::HashMap<&str, (u64, u64)> = Default::default();
-        for stored in &ops {
+        // (The Byzantine gate's clock readings are its own business.)
+        for stored in ops.iter().filter(|s| s.op.origin != self.byzantine.origin) {
             let op = &stored.op;
             if let Some((seq, hlc)) = last.get(op.origin.as_str()) {
                 assert!(
@@ -958,5 +999,328 @@ async fn replicas_converge_without_loss_under_faults() {
         .unwrap_or(300);
     for seed in 0..seeds {
         run(seed).await;
+    }
+}
+
+/// Enrols a gate of the demo venue at the cloud, as any gate is, that will turn hostile.
+async fn enrol_byzantine(cloud: &Node, rng: &mut StdRng) -> Byzantine {
+    let code = cloud
+        .create_enrolment(&admin(), "gate", VENUE)
+        .await
+        .unwrap();
+    let seed: [u8; 32] = rng.gen();
+    let key = IssuerKey::from_bytes(0, &seed);
+    let origin = "byzantine-gate-1".to_owned();
+    cloud
+        .redeem_enrolment(&code.code, "north", &origin, Some(key.public().to_bytes()))
+        .await
+        .unwrap();
+    Byzantine {
+        origin,
+        key,
+        expected: Vec::new(),
+        planted_users: Vec::new(),
+        planted_keys: Vec::new(),
+        log: Vec::new(),
+    }
+}
+
+/// What a gate may never write (each is of the demo venue or the whole organisation, so
+/// every replica holds it in full and finds it).
+fn forbidden_for_a_gate(
+    rng: &mut StdRng,
+    slot: &str,
+    n: u64,
+) -> (OpBody, Option<String>, Option<u16>) {
+    use aspk_oplog::OpBody as B;
+    let name = format!("mallory{n}");
+    match rng.gen_range(0..7) {
+        0 => {
+            let user = aspk_domain::User {
+                username: Username::parse(&name).unwrap(),
+                role: Role::Admin,
+                password_hash: String::new(),
+                is_active: true,
+                generation: 1,
+                lang: None,
+                venue: None,
+            };
+            (B::UserSaved(user), Some(name), None)
+        }
+        1 => {
+            let id = 90 + u16::try_from(n % 100).unwrap();
+            let rogue = IssuerKey::from_bytes(id, &[n as u8; 32]);
+            let body = B::KeyPublished {
+                key_id: id,
+                public_key: aspk_app::to_hex(&rogue.public().to_bytes()),
+                holder: None,
+                serials: Some(CLOUD_SERIALS),
+                valid_from: None,
+                valid_until: None,
+            };
+            (body, None, Some(id))
+        }
+        2 => (
+            B::PasswordSet {
+                username: Username::parse("admin").unwrap(),
+                password_hash: "$argon2id$planted".into(),
+            },
+            None,
+            None,
+        ),
+        3 => (
+            B::LeaseGranted {
+                holder: "byzantine-gate-1".into(),
+                slot: slot.into(),
+                seats: 50,
+            },
+            None,
+            None,
+        ),
+        4 => (
+            B::NodeEnrolled {
+                node_id: format!("nbyz{n}"),
+                code_hash: "forged".into(),
+                role: "site_node".into(),
+                venue: aspk_domain::Slug::trusted(VENUE),
+                name: "rogue".into(),
+                origin: format!("rogue-site-{n}"),
+                token_hash: "t".into(),
+                public_key: None,
+                local_sign_in: None,
+            },
+            None,
+            None,
+        ),
+        5 => (
+            B::KeyRevoked {
+                key_id: 1,
+                since: Utc::now(),
+                reason: "takeover".into(),
+            },
+            None,
+            None,
+        ),
+        _ => (
+            B::SessionKeyPublished {
+                public_key: aspk_app::to_hex(&[n as u8; 32]),
+            },
+            None,
+            None,
+        ),
+    }
+}
+
+impl Sim {
+    /// The Byzantine gate attacks the cloud once (see [`Byzantine`]).
+    async fn attack(&mut self) {
+        let cloud = self.nodes[0].node.clone();
+        let byz = self.byzantine.origin.clone();
+        let next = cloud.version_vector().get(&byz).copied().unwrap_or(0) + 1;
+        let n = self.byzantine.log.len() as u64;
+        let key = self.byzantine.key.clone();
+        let sign = |mut op: Op| {
+            op.sign_with(0, |m| key.sign_detached(m));
+            op
+        };
+        let fresh = |actor: &str, body: OpBody, hlc: aspk_oplog::Hlc| Op {
+            origin: byz.clone(),
+            seq: next,
+            hlc,
+            actor: actor.into(),
+            body,
+            sig: None,
+        };
+        let now =
+            aspk_oplog::Hlc::from_parts(u64::try_from(Utc::now().timestamp_millis()).unwrap(), 0);
+        let slot = self.slots[0].clone();
+        let (kind, ops, expected) = match self.rng.gen_range(0..6) {
+            // Someone's op, its content changed, its signature kept.
+            0 => {
+                let stored = cloud.store().read_after(0, 10_000).await.unwrap();
+                let honest: Vec<Op> = stored
+                    .into_iter()
+                    .map(|s| s.op)
+                    .filter(|op| op.origin != byz && !op.is_elided())
+                    .collect();
+                let mut forged = honest.choose(&mut self.rng).unwrap().clone();
+                forged.actor = "user:mallory".into();
+                let id = format!("forged_op:{}:{}", forged.origin, forged.seq);
+                ("forged", vec![forged], Some(id))
+            }
+            // An unsigned op under its own origin, or under the cloud's own (a hijack).
+            1 => {
+                let (body, user, _) = forbidden_for_a_gate(&mut self.rng, &slot, n);
+                let mut op = fresh("system", body, now);
+                if self.rng.gen_bool(0.5) {
+                    op.origin = cloud.origin().to_owned();
+                    op.seq = cloud
+                        .version_vector()
+                        .get(cloud.origin())
+                        .copied()
+                        .unwrap_or(0)
+                        + 1;
+                }
+                self.byzantine.planted_users.extend(user);
+                let id = format!("forged_op:{}:{}", op.origin, op.seq);
+                ("unsigned", vec![op], Some(id))
+            }
+            // Validly signed with its own key, but what a gate may never write.
+            2 | 3 => {
+                let (body, user, key_id) = forbidden_for_a_gate(&mut self.rng, &slot, n);
+                self.byzantine.planted_users.extend(user);
+                self.byzantine.planted_keys.extend(key_id);
+                let op = sign(fresh("system:enrolment", body, now));
+                let id = format!("unauthorised_op:{byz}:{next}");
+                ("unauthorised", vec![op], Some(id))
+            }
+            // Its own earlier op again with other content (replayed under a used number),
+            // or someone else's op replayed as it was (harmless: known).
+            4 => {
+                if next > 1 && self.rng.gen_bool(0.5) {
+                    let (body, user, _) = forbidden_for_a_gate(&mut self.rng, &slot, n);
+                    self.byzantine.planted_users.extend(user);
+                    let mut op = sign(fresh("system", body, now));
+                    op.seq = self.rng.gen_range(1..next);
+                    let op = sign(op);
+                    let stored = cloud.store().get_op(&byz, op.seq).await.unwrap().unwrap();
+                    let id = (stored.op.hash() != op.hash())
+                        .then(|| format!("equivocation:{byz}:{}", op.seq));
+                    ("replayed", vec![op], id)
+                } else {
+                    let stored = cloud.store().read_after(0, 10_000).await.unwrap();
+                    let op = stored.choose(&mut self.rng).unwrap().op.clone();
+                    ("replayed verbatim", vec![op], None)
+                }
+            }
+            // A clock reading a day ahead: held, never moving the cloud's clock.
+            _ => {
+                let ahead = aspk_oplog::Hlc::from_parts(now.millis() + 86_400_000, 0);
+                let scan = OpBody::ScanDenied {
+                    serial: 1,
+                    gate: "north".into(),
+                    at: Utc::now(),
+                    reason: "expired".into(),
+                };
+                let op = sign(fresh(&format!("node:{byz}"), scan, ahead));
+                (
+                    "far-future",
+                    vec![op],
+                    Some(format!("held_op:{byz}:{next}")),
+                )
+            }
+        };
+        self.byzantine
+            .log
+            .push(format!("{kind} {}:{}", ops[0].origin, ops[0].seq));
+        self.log.push(format!("byzantine {kind}"));
+        let before = cloud.read(|s| s.max_hlc);
+        match cloud.ingest(ops, &format!("node:{byz}")).await {
+            Ok(_) => {}
+            // The cloud crashed mid-way in an earlier step's aftermath: try next time.
+            Err(e) => panic!("ingest of a byzantine op failed: {e}"),
+        }
+        if kind == "far-future" {
+            let after = cloud.read(|s| s.max_hlc);
+            assert!(
+                after <= before.max(now.0 + (3_600_000 << 16)),
+                "a far-future op moved the clock"
+            );
+        }
+        let about = (kind == "unauthorised").then(|| (byz.clone(), next));
+        self.byzantine
+            .expected
+            .extend(expected.map(|id| (id, about)));
+    }
+
+    /// (k) Nothing the Byzantine gate sent took effect; each attack left its finding on
+    /// every replica; no honest op was refused or held back.
+    async fn check_byzantine(&self, seed: u64) {
+        let mut held_in_full: Vec<Vec<(String, u64)>> = Vec::new();
+        for r in &self.nodes {
+            let mut full = Vec::new();
+            for (_, about) in &self.byzantine.expected {
+                if let Some((origin, seq)) = about {
+                    let op = r.store.get_op(origin, *seq).await.unwrap();
+                    if op.is_some_and(|o| !o.op.is_elided()) {
+                        full.push((origin.clone(), *seq));
+                    }
+                }
+            }
+            held_in_full.push(full);
+        }
+        let ctx = || format!("seed {seed}: {:?}", self.byzantine.log);
+        let byz = &self.byzantine.origin;
+        for (r, full) in self.nodes.iter().zip(&held_in_full) {
+            r.node.read(|s| {
+                for name in &self.byzantine.planted_users {
+                    let planted = s.users.keys().any(|u| u.as_str() == name);
+                    assert!(!planted, "{}: user {name} was planted; {}", r.name, ctx());
+                }
+                for id in &self.byzantine.planted_keys {
+                    assert!(
+                        !s.keys.contains_key(id),
+                        "{}: key {id} was planted; {}",
+                        r.name,
+                        ctx()
+                    );
+                }
+                assert!(
+                    !s.is_root_key(99) && s.revoked_keys.is_empty(),
+                    "{}: {}",
+                    r.name,
+                    ctx()
+                );
+                let admin = s.users.keys().find(|u| u.as_str() == "admin").unwrap();
+                assert_ne!(
+                    s.users[admin].password_hash,
+                    "$argon2id$planted",
+                    "{}",
+                    ctx()
+                );
+                assert!(
+                    s.nodes
+                        .values()
+                        .all(|n| !n.origin.starts_with("rogue-site")),
+                    "{}: a rogue node was enrolled; {}",
+                    r.name,
+                    ctx()
+                );
+                if self.is_revoked(self.nodes.iter().position(|x| x.name == r.name).unwrap()) {
+                    return;
+                }
+                for (id, about) in &self.byzantine.expected {
+                    if about.as_ref().is_some_and(|a| !full.contains(a)) {
+                        continue;
+                    }
+                    // A held op whose number the gate later used for another op: that is
+                    // reported as equivocation instead.
+                    let instead = id
+                        .strip_prefix("held_op:")
+                        .map(|rest| format!("equivocation:{rest}"));
+                    assert!(
+                        s.findings.contains_key(id)
+                            || instead.is_some_and(|i| s.findings.contains_key(&i)),
+                        "{}: no finding {id}; {:?}; {}",
+                        r.name,
+                        s.findings.keys().collect::<Vec<_>>(),
+                        ctx()
+                    );
+                }
+                // No honest op was refused or is waiting for authority.
+                for f in s.findings.values() {
+                    if f.kind == "unauthorised_op" || f.kind == "held_op" {
+                        assert_eq!(
+                            f.facts["origin"].as_str(),
+                            Some(byz.as_str()),
+                            "{}: an honest op was refused: {}; {}",
+                            r.name,
+                            f.facts,
+                            ctx()
+                        );
+                    }
+                }
+            });
+        }
     }
 }

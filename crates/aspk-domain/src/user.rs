@@ -65,7 +65,10 @@ impl Username {
 pub struct User {
     pub username: Username,
     pub role: Role,
-    /// PHC string (argon2id). Replicated so staff can sign in at a site node offline.
+    /// PHC string (argon2id). Accounts saved since passwords became ops of their own
+    /// (`password_set` in the op log) leave it empty here (and out of the JSON), so that
+    /// the account can travel to replicas that must not hold the hash.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub password_hash: String,
     pub is_active: bool,
     /// Bumped on password change; bearer tokens carry it, so old tokens stop working.
@@ -74,4 +77,26 @@ pub struct User {
     /// when unset, so users saved before it existed keep their ops' content hash.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
+    /// The venue this person works at; none for the organisation's own staff. A site node
+    /// of the venue lets them sign in there (see the trust model in `docs/security.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub venue: Option<crate::Slug>,
+}
+
+impl Role {
+    /// 0 for admin up to 3 for controller: a role may do what every role of a higher rank
+    /// number may do.
+    pub fn rank(self) -> usize {
+        match self {
+            Self::Admin => 0,
+            Self::Manager => 1,
+            Self::Cashier => 2,
+            Self::Controller => 3,
+        }
+    }
+
+    /// Whether this role may do what `needed` may.
+    pub fn at_least(self, needed: Role) -> bool {
+        self.rank() <= needed.rank()
+    }
 }

@@ -466,6 +466,10 @@ pub struct UserRequest {
     pub password: String,
     /// `admin`, `manager`, `cashier` or `controller`.
     pub role: String,
+    /// The venue the person works at: they may then also sign in at its site node. Leave
+    /// out for the organisation's own staff (they sign in at the cloud).
+    #[serde(default)]
+    pub venue: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]

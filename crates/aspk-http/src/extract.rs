@@ -145,6 +145,21 @@ impl FromRequestParts<AppState> for Staff {
     }
 }
 
+/// The raw session token a request carries (bearer header or the staff app's cookie); 401
+/// when there is none.
+pub struct Bearer(pub String);
+
+impl FromRequestParts<AppState> for Bearer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
+        credential(parts)
+            .filter(|t| !t.is_empty())
+            .map(Self)
+            .ok_or_else(|| aspk_app::AppError::Unauthenticated.into())
+    }
+}
+
 /// The address clients reached this node at, for links they will open (`https` when the
 /// request came over TLS, directly or through a proxy); relative when the host is unknown.
 pub(crate) fn base_url(headers: &axum::http::HeaderMap) -> String {

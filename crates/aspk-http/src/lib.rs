@@ -36,7 +36,10 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::sync_api())
         .merge(routes::devices::device_api())
         .merge(scan_app::routes())
-        .merge(pages::routes())
+        .merge(pages::routes().layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            pages::renew_session,
+        )))
         .fallback(error::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

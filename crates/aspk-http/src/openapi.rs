@@ -23,7 +23,7 @@ impl Modify for BearerAuth {
 #[openapi(
     info(title = "aspk", description = "Museum ticket sales and admission control. Errors are application/problem+json with a stable `code`."),
     paths(
-        auth::token, auth::add_user,
+        auth::token, auth::add_user, auth::renew, auth::sign_out,
         catalog::catalog, catalog::create_slot, catalog::save_venue, catalog::save_product,
         orders::place, orders::get, orders::cancel,
         scans::scan, requests::create,

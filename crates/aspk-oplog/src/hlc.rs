@@ -29,6 +29,10 @@ pub struct HlcClock {
     last: AtomicU64,
     /// Added to the wall clock: a node whose clock is wrong (simulations set it).
     offset_ms: i64,
+    /// How far past its own wall clock a reading seen elsewhere may move this clock (none:
+    /// no bound). A node never hands out readings further ahead than that because of an
+    /// op it received.
+    max_ahead_ms: Option<u64>,
 }
 
 impl HlcClock {
@@ -41,7 +45,26 @@ impl HlcClock {
         Self {
             last: AtomicU64::new(0),
             offset_ms,
+            max_ahead_ms: None,
         }
+    }
+
+    /// This clock, never moved further than `max_ahead_ms` past its wall time by what it
+    /// observes.
+    pub fn bounded(mut self, max_ahead_ms: i64) -> Self {
+        self.max_ahead_ms = Some(u64::try_from(max_ahead_ms).unwrap_or(0));
+        self
+    }
+
+    /// The wall time as an HLC reading (counter 0).
+    pub fn wall_reading(&self) -> Hlc {
+        Hlc(self.wall())
+    }
+
+    /// Whether `seen` is further ahead of this clock's wall time than the bound allows.
+    pub fn is_too_far_ahead(&self, seen: Hlc) -> bool {
+        self.max_ahead_ms
+            .is_some_and(|ahead| seen.millis() > Hlc(self.wall()).millis().saturating_add(ahead))
     }
 
     fn wall(&self) -> u64 {
@@ -65,9 +88,17 @@ impl HlcClock {
         }
     }
 
-    /// Moves the clock past a reading seen on another node (or in the log at start-up).
+    /// Moves the clock past a reading seen on another node (or in the log at start-up),
+    /// but no further ahead of the wall clock than the bound.
     pub fn observe(&self, seen: Hlc) {
-        self.last.fetch_max(seen.0, Ordering::AcqRel);
+        let seen = match self.max_ahead_ms {
+            Some(ahead) => {
+                let cap = Hlc(self.wall()).millis().saturating_add(ahead);
+                seen.0.min(Hlc::from_parts(cap, u16::MAX).0)
+            }
+            None => seen.0,
+        };
+        self.last.fetch_max(seen, Ordering::AcqRel);
     }
 }
 
@@ -83,6 +114,21 @@ mod tests {
         assert!(behind.now() < seen, "an hour behind reads earlier");
         behind.observe(seen);
         assert!(behind.now() > seen, "after seeing it, never earlier");
+    }
+
+    #[test]
+    fn a_bounded_clock_is_not_dragged_far_ahead() {
+        let clock = HlcClock::new().bounded(300_000);
+        let wall = clock.now();
+        let poisoned = Hlc(u64::MAX >> 1);
+        assert!(clock.is_too_far_ahead(poisoned));
+        clock.observe(poisoned);
+        let next = clock.now();
+        assert!(next.millis() <= wall.millis() + 300_000 + 1_000, "{next:?}");
+        let near = Hlc::from_parts(wall.millis() + 60_000, 0);
+        assert!(!clock.is_too_far_ahead(near));
+        clock.observe(near);
+        assert!(clock.now() > near);
     }
 
     #[test]

@@ -14,6 +14,8 @@ pub use hlc::{Hlc, HlcClock};
 pub use op::{Op, OpBody, OpId, OrderPlaced, TicketIssued};
 pub use sig::{OpSig, SigVerdict, Verifier};
 pub use state::{
-    code_hash, Enrolment, Finding, GateCount, KeyMeta, NodeRecord, OrderTable, PagedMap, Placement,
-    PrintRecord, Resolution, SlotState, SnapshotError, State, TicketBrief, TicketTable, TimeIndex,
+    capability, code_hash, session_key_id, Audience, AudienceKind, Author, AuthorRole, Capability,
+    Enrolment, Finding, GateCount, KeyMeta, NodeRecord, OrderTable, PagedMap, Placement,
+    PrintRecord, Resolution, SessionKey, SlotState, SnapshotError, State, TicketBrief, TicketTable,
+    TimeIndex, CAPABILITIES, ENTRY_MARGIN_MINUTES, FINDING_KINDS, UNVERIFIED_ENTRY,
 };

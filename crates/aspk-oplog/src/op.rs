@@ -1,5 +1,6 @@
 use aspk_domain::{
-    Channel, Currency, Email, Payment, Printer, Product, RequestStatus, Slot, Slug, User, Venue,
+    Channel, Currency, Email, Payment, Printer, Product, RequestStatus, Slot, Slug, User, Username,
+    Venue,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -153,12 +154,16 @@ pub enum OpBody {
         at: DateTime<Utc>,
         reason: String,
     },
-    /// A one-time code that lets a site node, gate or phone join (`code_hash` = BLAKE3 hex).
+    /// A one-time code that lets a site node, gate or phone join (`code_hash`: a salted
+    /// argon2id hash of it; BLAKE3 hex in codes made before).
     EnrolmentCreated {
         code_hash: String,
         role: String,
         venue: Slug,
         expires_at: DateTime<Utc>,
+        /// For a site node: whether its venue's staff will sign in there (absent: yes).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        local_sign_in: Option<bool>,
     },
     /// A node joined with an enrolment code. Its requests carry a token whose hash is here.
     NodeEnrolled {
@@ -172,6 +177,10 @@ pub enum OpBody {
         /// The key a gate signs its ops with (a site node's is its delegated ticket key).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         public_key: Option<String>,
+        /// A site node: whether its venue's staff may sign in there (it then holds their
+        /// password hashes). Absent: yes, as before the option existed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        local_sign_in: Option<bool>,
     },
     /// A node may no longer replicate; its later pushes are refused.
     NodeRevoked {
@@ -294,6 +303,55 @@ pub enum OpBody {
     Elided {
         hash: String,
     },
+    /// A member of staff's password (argon2id PHC string). Kept apart from the account
+    /// (`user_saved`) so that only the replicas where the person may sign in hold it.
+    PasswordSet {
+        username: Username,
+        password_hash: String,
+    },
+    /// The visitor's contact details for an order, kept apart from the sale so that the
+    /// replicas that only admit (gates) never hold them.
+    OrderContact {
+        number: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        email: Option<Email>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+    /// The key a node signs staff sessions with (hex). Bound to the op's origin: what the
+    /// origin may vouch for (its venue's staff, or the whole organisation's for the cloud)
+    /// is what its sessions are accepted for elsewhere.
+    SessionKeyPublished {
+        public_key: String,
+    },
+    /// A staff session ended (sign-out): its tokens stop working on every node.
+    SessionEnded {
+        session: String,
+        username: Username,
+    },
+    /// A signing key (a root key or a delegated one) is withdrawn: ops it signed at or
+    /// after `since` are refused, and tickets it signed admit only when sold before then.
+    KeyRevoked {
+        key_id: u16,
+        since: DateTime<Utc>,
+        reason: String,
+    },
+    /// A node held back ops of `origin` up to `seq` (whose content hash is `hash`) that it
+    /// could not take yet: no certificate for their signer, or a clock reading too far
+    /// ahead of its own.
+    OpHeld {
+        origin: String,
+        seq: u64,
+        hash: String,
+        /// Who handed them over: a node id, or an upstream's address for a pull.
+        from: String,
+        reason: String,
+    },
+    /// A member of staff chose the interface language (`uk` or `en`).
+    LanguageChosen {
+        username: Username,
+        lang: String,
+    },
 }
 
 impl OpBody {
@@ -330,6 +388,13 @@ impl OpBody {
             Self::PassNotUsed { .. } => "pass_not_used",
             Self::ForgedOpRefused { .. } => "forged_op_refused",
             Self::Elided { .. } => "elided",
+            Self::PasswordSet { .. } => "password_set",
+            Self::OrderContact { .. } => "order_contact",
+            Self::SessionKeyPublished { .. } => "session_key_published",
+            Self::SessionEnded { .. } => "session_ended",
+            Self::KeyRevoked { .. } => "key_revoked",
+            Self::OpHeld { .. } => "op_held",
+            Self::LanguageChosen { .. } => "language_chosen",
         }
     }
 }

@@ -5,18 +5,19 @@
 //! the op's origin.
 //!
 //! The signed message is a domain tag and the op's content hash ([`Op::hash`], which leaves
-//! the signature out). Phones and other key-less devices do not write ops: the node they
-//! talk to records what they did as its own ops, under its own signature.
+//! the signature out). Phones have no key: the node that takes in a phone's scans checks
+//! them and signs them, under the phone's origin, as the organisation's voucher for it.
+//!
+//! The [`Verifier`] decides which key an op must carry from the certificate chain in the
+//! state (trust anchors → root keys → delegated keys and enrolled nodes); which *kinds* of
+//! op each node may write is the fold's business (`state::authority`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::{Op, OpBody, State};
-
-/// The role of enrolled devices that have no key of their own.
-const KEYLESS_ROLE: &str = "scanner";
 
 /// Keeps op signatures apart from anything else the same keys sign (ticket codes).
 const DOMAIN: &[u8] = b"aspk/op/v1\0";
@@ -172,13 +173,13 @@ const PER_THREAD: usize = 64;
 /// What checking an op's signature found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SigVerdict {
-    /// Signed by the key the log binds to its origin.
+    /// Signed by the key the organisation's certificates bind to its origin.
     Valid,
-    /// No key is known yet for its origin or signature (an op from before signatures, or
-    /// one whose key has not reached this node): taken on the strength of the sender's
-    /// node credential, as every op was before signatures.
-    Unverifiable,
-    /// It claims an origin whose key did not sign it: refused.
+    /// No certificate this node holds vouches for its signer yet (a node enrolled a minute
+    /// ago whose certificate is on its way): not taken now, never taken unchecked. The
+    /// sender offers it again, normally after the certificate.
+    Held(&'static str),
+    /// Refused: unsigned, signed by a key not bound to its origin, or its content changed.
     Forged(&'static str),
 }
 
@@ -188,89 +189,110 @@ enum Expect {
     SignedBy(VerifyingKey),
 }
 
-/// The keys ops are checked against, taken from the state; it learns keys published by
-/// the ops it checks, so a batch can carry a key and the ops signed with it.
+/// The kinds of enrolled node, as the verifier tells them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NodeKind {
+    SiteNode,
+    Gate,
+    Scanner,
+}
+
+impl NodeKind {
+    fn parse(role: &str) -> Option<NodeKind> {
+        match role {
+            "site_node" => Some(Self::SiteNode),
+            "gate" => Some(Self::Gate),
+            "scanner" => Some(Self::Scanner),
+            _ => None,
+        }
+    }
+}
+
+/// A signing key the verifier knows.
+#[derive(Debug, Clone)]
+struct KnownKey {
+    /// The origin it is delegated to; none for a root key of the organisation.
+    holder: Option<String>,
+    key: VerifyingKey,
+    /// Withdrawn from this HLC millisecond on.
+    revoked_ms: Option<u64>,
+}
+
+/// The keys and certificates ops are checked against, taken from the state: the trust
+/// anchors, the root keys they vouched for, keys delegated to site nodes, gates' own keys,
+/// and which origin is which kind of node. It learns from the ops it checks what the
+/// chain allows them to teach (a batch may carry a certificate and the ops it covers).
 #[derive(Debug, Clone, Default)]
 pub struct Verifier {
-    /// Key id → the origin it is delegated to (none: the organisation's root key) and the key.
-    keys: HashMap<u16, (Option<String>, VerifyingKey)>,
-    /// Origin → the keys (id, key) bound to it: a site node's delegated keys (one more at
-    /// each renewal; its older ops keep verifying with the older ones), or a gate's own key.
-    bound: HashMap<String, Vec<(u16, VerifyingKey)>>,
-    /// Origins of enrolled key-less devices (phones): the node that took in their scans
-    /// signs for them, with its own key.
-    keyless: HashSet<String>,
-    /// The node was given its trust anchors at enrolment: a root key it has not seen is
-    /// taken only when a root key it trusts signed it.
-    anchored: bool,
+    keys: HashMap<u16, KnownKey>,
+    /// Gate origin → the key it enrolled with (key id 0).
+    gates: HashMap<String, VerifyingKey>,
+    /// Origin → kind and venue of the enrolled node writing under it.
+    nodes: HashMap<String, (NodeKind, String)>,
 }
 
 fn parse_key(hex: &str) -> Option<VerifyingKey> {
     VerifyingKey::from_bytes(&from_hex(hex)?).ok()
 }
 
+fn millis(at: chrono::DateTime<chrono::Utc>) -> u64 {
+    u64::try_from(at.timestamp_millis()).unwrap_or(0)
+}
+
 impl Verifier {
     pub fn of(state: &State) -> Verifier {
         let mut verifier = Verifier::default();
+        for (id, hex) in state.anchors() {
+            verifier.add_key(*id, None, hex);
+        }
         for (id, hex) in &state.keys {
             let holder = state.key_meta.get(id).and_then(|m| m.holder.clone());
             verifier.add_key(*id, holder, hex);
         }
+        for (id, since) in &state.revoked_keys {
+            verifier.revoke(*id, millis(*since));
+        }
         for node in state.nodes.values() {
-            match &node.public_key {
-                Some(hex) => verifier.bind(&node.origin, 0, hex),
-                None if node.role == KEYLESS_ROLE => {
-                    verifier.keyless.insert(node.origin.clone());
-                }
-                None => {}
-            }
+            verifier.add_node(
+                &node.origin,
+                &node.role,
+                node.venue.as_str(),
+                node.public_key.as_deref(),
+            );
         }
         verifier
     }
 
-    /// Adds the root keys this node was given at enrolment (key id, key bytes). A root key
-    /// published later must be signed by one of them (or by a root key they vouched for).
-    pub fn with_anchors(mut self, anchors: &[(u16, [u8; 32])]) -> Verifier {
-        for (id, bytes) in anchors {
-            if let Ok(key) = VerifyingKey::from_bytes(bytes) {
-                self.keys.entry(*id).or_insert((None, key));
-                self.anchored = true;
-            }
-        }
-        self
-    }
-
     fn add_key(&mut self, id: u16, holder: Option<String>, hex: &str) {
         let Some(key) = parse_key(hex) else { return };
-        if let Some(origin) = &holder {
-            let keys = self.bound.entry(origin.clone()).or_default();
-            if !keys.iter().any(|(known, _)| *known == id) {
-                keys.push((id, key));
-            }
-        }
-        self.keys.entry(id).or_insert((holder, key));
+        self.keys.entry(id).or_insert(KnownKey {
+            holder,
+            key,
+            revoked_ms: None,
+        });
     }
 
-    fn bind(&mut self, origin: &str, id: u16, hex: &str) {
-        if let Some(key) = parse_key(hex) {
-            let keys = self.bound.entry(origin.to_owned()).or_default();
-            if keys.is_empty() {
-                keys.push((id, key));
-            }
+    fn revoke(&mut self, id: u16, from_ms: u64) {
+        if let Some(known) = self.keys.get_mut(&id) {
+            let at = known.revoked_ms.get_or_insert(from_ms);
+            *at = (*at).min(from_ms);
         }
     }
 
-    /// Whether a check of `op` now could differ from one made without any keys for it.
-    pub fn could_check(state: &State, op: &Op) -> bool {
-        op.sig.is_some_and(|s| state.keys.contains_key(&s.key_id))
-            || state
-                .key_meta
-                .values()
-                .any(|m| m.holder.as_ref() == Some(&op.origin))
-            || state
-                .nodes
-                .values()
-                .any(|n| n.origin == op.origin && n.public_key.is_some())
+    fn add_node(&mut self, origin: &str, role: &str, venue: &str, public_key: Option<&str>) {
+        let Some(kind) = NodeKind::parse(role) else {
+            return;
+        };
+        if self.nodes.contains_key(origin) {
+            return;
+        }
+        self.nodes
+            .insert(origin.to_owned(), (kind, venue.to_owned()));
+        if kind == NodeKind::Gate {
+            if let Some(key) = public_key.and_then(parse_key) {
+                self.gates.insert(origin.to_owned(), key);
+            }
+        }
     }
 
     /// Checks `op` and learns the keys it publishes (unless it is forged).
@@ -280,7 +302,7 @@ impl Verifier {
             Expect::SignedBy(key) if op.signed_by(&key) => SigVerdict::Valid,
             Expect::SignedBy(_) => SigVerdict::Forged("the signature does not match"),
         };
-        if !matches!(verdict, SigVerdict::Forged(_)) {
+        if verdict == SigVerdict::Valid {
             self.learn(op);
         }
         verdict
@@ -292,8 +314,11 @@ impl Verifier {
         let before = self.clone();
         let mut plan = Vec::with_capacity(ops.len());
         for op in ops {
-            plan.push(self.expect(op));
-            self.learn(op);
+            let expect = self.expect(op);
+            if matches!(expect, Expect::SignedBy(_)) {
+                self.learn(op);
+            }
+            plan.push(expect);
         }
         let verdicts = if threads <= 1 || ops.len() < 2 * PER_THREAD {
             judge(ops, &plan)
@@ -314,9 +339,9 @@ impl Verifier {
         let taught_by_forged = ops
             .iter()
             .zip(&verdicts)
-            .any(|(op, v)| matches!(v, SigVerdict::Forged(_)) && teaches_keys(op));
+            .any(|(op, v)| matches!(v, SigVerdict::Forged(_)) && teaches(op));
         if taught_by_forged {
-            // A forged op published a key the later checks used: check one by one.
+            // A forged op taught a key the later checks used: check one by one.
             *self = before;
             return ops.iter().map(|op| self.check(op)).collect();
         }
@@ -324,84 +349,101 @@ impl Verifier {
     }
 
     fn expect(&self, op: &Op) -> Expect {
-        match self.expect_signer(op) {
-            // With trust anchors every key a node learns must come from a trusted key.
-            Expect::Verdict(SigVerdict::Unverifiable) if self.anchored && teaches_keys(op) => {
-                Expect::Verdict(SigVerdict::Forged(
-                    "it publishes a key, and no key this node trusts signed it",
-                ))
-            }
-            expect => expect,
-        }
-    }
-
-    fn expect_signer(&self, op: &Op) -> Expect {
         use SigVerdict::*;
         let Some(sig) = op.sig else {
-            return Expect::Verdict(match self.bound.get(&op.origin) {
-                Some(_) => Forged("it is not signed, and its origin has a key"),
-                None => Unverifiable,
-            });
+            return Expect::Verdict(Forged("it is not signed"));
         };
-        if let Some(keys) = self.bound.get(&op.origin) {
-            return match keys.iter().find(|(id, _)| *id == sig.key_id) {
-                Some((_, key)) => Expect::SignedBy(*key),
-                None => Expect::Verdict(Forged("it is signed with a key not bound to its origin")),
+        if sig.key_id == 0 {
+            return match self.gates.get(&op.origin) {
+                Some(key) => Expect::SignedBy(*key),
+                None if self.nodes.contains_key(&op.origin) => Expect::Verdict(Forged(
+                    "its origin is not a gate, and key 0 is a gate's own",
+                )),
+                None => Expect::Verdict(Held("no certificate for this gate's key has arrived")),
             };
         }
-        match self.keys.get(&sig.key_id) {
-            Some((_, key)) if self.keyless.contains(&op.origin) => Expect::SignedBy(*key),
-            Some((Some(_), _)) => Expect::Verdict(Forged("it is signed with another node's key")),
-            Some((None, key)) => Expect::SignedBy(*key),
-            None => match &op.body {
-                // The organisation's root key, published by the op itself (the first op a
-                // node sees from the cloud): it must at least be signed by that key.
-                OpBody::KeyPublished {
-                    key_id,
-                    public_key,
-                    holder: None,
-                    ..
-                } if *key_id == sig.key_id => match parse_key(public_key) {
-                    Some(_) if self.anchored => Expect::Verdict(Forged(
-                        "it publishes a root key that no trust anchor of this node vouches for",
-                    )),
-                    Some(key) => Expect::SignedBy(key),
-                    None => Expect::Verdict(Forged("it publishes a malformed key")),
-                },
-                _ => Expect::Verdict(Unverifiable),
+        let Some(known) = self.keys.get(&sig.key_id) else {
+            return Expect::Verdict(Held("it is signed with a key this node does not know yet"));
+        };
+        if known.revoked_ms.is_some_and(|from| op.hlc.millis() >= from) {
+            return Expect::Verdict(Forged(
+                "it is signed with a key revoked before it was written",
+            ));
+        }
+        let node = self.nodes.get(&op.origin);
+        match &known.holder {
+            // The cloud's incarnations sign with a root key, and so does the cloud for the
+            // phones whose scans it takes in.
+            None => match node {
+                None | Some((NodeKind::Scanner, _)) => Expect::SignedBy(known.key),
+                Some(_) => Expect::Verdict(Forged("a node's op is signed with a root key")),
+            },
+            Some(holder) if holder == &op.origin => match node {
+                Some((NodeKind::SiteNode, _)) => Expect::SignedBy(known.key),
+                None => Expect::Verdict(Held("the certificate of its origin has not arrived")),
+                Some(_) => {
+                    Expect::Verdict(Forged("it is signed with a key not bound to its origin"))
+                }
+            },
+            // A site node signs for the phones of its venue.
+            Some(holder) => match (node, self.nodes.get(holder)) {
+                (Some((NodeKind::Scanner, phone)), Some((NodeKind::SiteNode, site)))
+                    if phone == site =>
+                {
+                    Expect::SignedBy(known.key)
+                }
+                (None, _) => Expect::Verdict(Held("no certificate for its origin has arrived")),
+                _ => Expect::Verdict(Forged("it is signed with another node's key")),
             },
         }
     }
 
+    /// Learns what a validly signed `op` may teach: keys and revocations when a root key
+    /// signed it, certificates when a root key or (for its venue's gates and phones) a
+    /// site node signed it.
     fn learn(&mut self, op: &Op) {
+        let Some(sig) = op.sig else { return };
+        let signer = self.keys.get(&sig.key_id).map(|k| k.holder.clone());
+        let by_root = signer == Some(None) && !self.nodes.contains_key(&op.origin);
         match &op.body {
             OpBody::KeyPublished {
                 key_id,
                 public_key,
                 holder,
                 ..
-            } => self.add_key(*key_id, holder.clone(), public_key),
+            } if by_root => self.add_key(*key_id, holder.clone(), public_key),
+            OpBody::KeyRevoked { key_id, since, .. } if by_root && *key_id != sig.key_id => {
+                self.revoke(*key_id, millis(*since));
+            }
             OpBody::NodeEnrolled {
                 origin,
-                public_key: Some(hex),
+                role,
+                venue,
+                public_key,
                 ..
-            } => self.bind(origin, 0, hex),
-            OpBody::NodeEnrolled { origin, role, .. } if role == KEYLESS_ROLE => {
-                self.keyless.insert(origin.clone());
+            } => {
+                let by_site = match (&signer, self.nodes.get(&op.origin)) {
+                    (Some(Some(holder)), Some((NodeKind::SiteNode, site))) => {
+                        holder == &op.origin
+                            && site == venue.as_str()
+                            && matches!(role.as_str(), "gate" | "scanner")
+                    }
+                    _ => false,
+                };
+                if by_root || by_site {
+                    self.add_node(origin, role, venue.as_str(), public_key.as_deref());
+                }
             }
             _ => {}
         }
     }
 }
 
-fn teaches_keys(op: &Op) -> bool {
+/// Whether checking `op` may teach the verifier something.
+fn teaches(op: &Op) -> bool {
     matches!(
         op.body,
-        OpBody::KeyPublished { .. }
-            | OpBody::NodeEnrolled {
-                public_key: Some(_),
-                ..
-            }
+        OpBody::KeyPublished { .. } | OpBody::KeyRevoked { .. } | OpBody::NodeEnrolled { .. }
     )
 }
 
@@ -418,19 +460,15 @@ mod tests {
     }
 
     fn hex(key: &SigningKey) -> String {
-        key.verifying_key()
-            .to_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        super::to_hex(&key.verifying_key().to_bytes())
     }
 
-    fn op(origin: &str, seq: u64, body: OpBody) -> Op {
+    fn op(origin: &str, seq: u64, actor: &str, body: OpBody) -> Op {
         Op {
             origin: origin.into(),
             seq,
             hlc: Hlc(seq),
-            actor: "t".into(),
+            actor: actor.into(),
             body,
             sig: None,
         }
@@ -446,41 +484,15 @@ mod tests {
         op(
             origin,
             seq,
-            OpBody::FindingResolved {
-                id: "x".into(),
-                note: text.into(),
+            "system:replication",
+            OpBody::OpHeld {
+                origin: "x".into(),
+                seq: 1,
+                hash: String::new(),
+                from: "y".into(),
+                reason: text.into(),
             },
         )
-    }
-
-    /// A cloud (root key 1) that delegated key 2 to `site`, and enrolled a gate (own key)
-    /// and a phone (no key).
-    fn state() -> State {
-        let mut state = State::default();
-        let root = key_published(1, &key(1), None);
-        let site = key_published(2, &key(2), Some("site"));
-        state.apply(&signed(op("cloud", 1, root), 1, &key(1)));
-        state.apply(&signed(op("cloud", 2, site), 1, &key(1)));
-        for (seq, (role, origin, public_key)) in [
-            ("gate", "gate", Some(hex(&key(3)))),
-            ("scanner", "phone", None),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            let body = OpBody::NodeEnrolled {
-                node_id: format!("n{seq}"),
-                code_hash: format!("c{seq}"),
-                role: role.into(),
-                venue: aspk_domain::Slug::parse("venue", "demo").unwrap(),
-                name: role.into(),
-                origin: origin.into(),
-                token_hash: format!("t{seq}"),
-                public_key,
-            };
-            state.apply(&signed(op("cloud", 3 + seq as u64, body), 1, &key(1)));
-        }
-        state
     }
 
     fn key_published(key_id: u16, key: &SigningKey, holder: Option<&str>) -> OpBody {
@@ -494,27 +506,69 @@ mod tests {
         }
     }
 
+    fn enrolled(n: u64, role: &str, origin: &str, public_key: Option<String>) -> OpBody {
+        OpBody::NodeEnrolled {
+            node_id: format!("n{n}"),
+            code_hash: format!("c{n}"),
+            role: role.into(),
+            venue: aspk_domain::Slug::parse("venue", "demo").unwrap(),
+            name: role.into(),
+            origin: origin.into(),
+            token_hash: format!("t{n}"),
+            public_key,
+            local_sign_in: None,
+        }
+    }
+
+    /// A cloud whose root key 1 is the anchor, that delegated key 2 to `site` and enrolled
+    /// a gate (its own key 3) and a phone (no key).
+    fn state() -> State {
+        let mut state = State::default();
+        state.set_anchors([(1, hex(&key(1)))]);
+        let bodies = [
+            ("system", key_published(1, &key(1), None)),
+            ("system:enrolment", key_published(2, &key(2), Some("site"))),
+            ("system:enrolment", enrolled(0, "site_node", "site", None)),
+            (
+                "system:enrolment",
+                enrolled(1, "gate", "gate", Some(hex(&key(3)))),
+            ),
+            ("system:enrolment", enrolled(2, "scanner", "phone", None)),
+        ];
+        for (seq, (actor, body)) in bodies.into_iter().enumerate() {
+            state.apply(&signed(
+                op("cloud", seq as u64 + 1, actor, body),
+                1,
+                &key(1),
+            ));
+        }
+        assert_eq!(state.open_findings(), 0, "{:?}", state.findings);
+        state
+    }
+
     fn check(op: &Op) -> SigVerdict {
         Verifier::of(&state()).check(op)
     }
 
+    fn forged(op: &Op) -> bool {
+        matches!(check(op), SigVerdict::Forged(_))
+    }
+
     #[test]
-    fn each_origin_is_checked_against_its_own_key() {
-        assert_eq!(
-            check(&signed(note("cloud-2", 1, "a"), 1, &key(1))),
-            SigVerdict::Valid
-        );
-        assert_eq!(
-            check(&signed(note("site", 1, "a"), 2, &key(2))),
-            SigVerdict::Valid
-        );
-        assert_eq!(
-            check(&signed(note("gate", 1, "a"), 0, &key(3))),
-            SigVerdict::Valid
-        );
-        // A phone has no key: the node that took in its scans signs for it.
+    fn each_origin_is_checked_against_the_key_its_certificate_binds() {
+        for (origin, id, k) in [("cloud-2", 1, 1), ("site", 2, 2), ("gate", 0, 3)] {
+            assert_eq!(
+                check(&signed(note(origin, 1, "a"), id, &key(k))),
+                SigVerdict::Valid
+            );
+        }
+        // A phone has no key: the site node of its venue, or the cloud, signs for it.
         assert_eq!(
             check(&signed(note("phone", 1, "a"), 2, &key(2))),
+            SigVerdict::Valid
+        );
+        assert_eq!(
+            check(&signed(note("phone", 1, "a"), 1, &key(1))),
             SigVerdict::Valid
         );
     }
@@ -523,9 +577,12 @@ mod tests {
     fn a_renewed_key_adds_to_its_holders_keys() {
         let mut state = state();
         let renewal = key_published(4, &key(4), Some("site"));
-        state.apply(&signed(op("cloud", 9, renewal), 1, &key(1)));
+        state.apply(&signed(
+            op("cloud", 9, "system:key-renewal", renewal),
+            1,
+            &key(1),
+        ));
         let check = |op: &Op| Verifier::of(&state).check(op);
-        // Ops signed before the renewal still verify, and so do those signed after it.
         assert_eq!(
             check(&signed(note("site", 1, "a"), 2, &key(2))),
             SigVerdict::Valid
@@ -534,7 +591,6 @@ mod tests {
             check(&signed(note("site", 2, "a"), 4, &key(4))),
             SigVerdict::Valid
         );
-        // Another holder's key, or a key id of the site's with the wrong key, does not.
         assert!(matches!(
             check(&signed(note("site", 3, "a"), 1, &key(1))),
             SigVerdict::Forged(_)
@@ -543,64 +599,176 @@ mod tests {
             check(&signed(note("site", 3, "a"), 4, &key(2))),
             SigVerdict::Forged(_)
         ));
-        // The same, learnt within a batch.
-        let mut verifier = Verifier::default();
-        let ops = [
-            signed(op("cloud", 1, key_published(1, &key(1), None)), 1, &key(1)),
-            signed(
-                op("cloud", 2, key_published(2, &key(2), Some("site"))),
-                1,
-                &key(1),
-            ),
-            signed(note("site", 1, "a"), 2, &key(2)),
-            signed(
-                op("cloud", 3, key_published(4, &key(4), Some("site"))),
-                1,
-                &key(1),
-            ),
-            signed(note("site", 2, "a"), 4, &key(4)),
-            signed(note("site", 3, "a"), 2, &key(2)),
-        ];
-        assert!(verifier
-            .check_all(&ops, 1)
-            .iter()
-            .all(|v| *v == SigVerdict::Valid));
     }
 
     #[test]
     fn forgeries_are_told_apart() {
-        let forged = |op: &Op| matches!(check(op), SigVerdict::Forged(_));
         // Content changed after signing.
         let mut altered = signed(note("site", 1, "a"), 2, &key(2));
         altered.body = note("site", 1, "b").body;
         assert!(forged(&altered));
-        // Its origin has a key, but it is not signed.
-        assert!(forged(&note("site", 1, "a")));
-        assert!(forged(&note("gate", 1, "a")));
-        // Signed by the root key, or by another node's key, under a site's origin.
+        // Unsigned: refused from anyone, a known origin or not.
+        for origin in ["site", "gate", "cloud-2", "made-up"] {
+            assert!(forged(&note(origin, 1, "a")), "{origin}");
+        }
+        // Signed by the root key, or by another node's key, under a node's origin.
         assert!(forged(&signed(note("site", 1, "a"), 1, &key(1))));
         assert!(forged(&signed(note("gate", 1, "a"), 2, &key(2))));
-        // A cloud op signed with a site's key; a right key id with the wrong key.
-        assert!(forged(&signed(note("cloud-2", 1, "a"), 2, &key(2))));
+        assert!(forged(&signed(note("site", 1, "a"), 0, &key(3))));
+        // An unknown origin signed with a site's key (a phone whose pairing is on its way?)
+        // is held, never taken; a right key id with the wrong key is forged.
+        assert!(matches!(
+            check(&signed(note("cloud-2", 1, "a"), 2, &key(2))),
+            SigVerdict::Held(_)
+        ));
         assert!(forged(&signed(note("cloud-2", 1, "a"), 1, &key(9))));
         assert!(forged(&signed(note("site", 1, "a"), 2, &key(9))));
     }
 
     #[test]
-    fn ops_without_a_known_key_are_taken_on_trust() {
-        assert_eq!(check(&note("old-node", 1, "a")), SigVerdict::Unverifiable);
+    fn ops_whose_signer_is_not_vouched_for_are_held_never_taken() {
+        let held = |op: &Op| matches!(check(op), SigVerdict::Held(_));
+        // A key nobody published; a gate key for an origin with no certificate.
+        assert!(held(&signed(note("new-node", 1, "a"), 7, &key(7))));
+        assert!(held(&signed(note("new-gate", 1, "a"), 0, &key(7))));
+        // A root key that publishes itself, without a trusted key's signature.
+        let rogue = signed(
+            op("evil", 1, "system", key_published(5, &key(5), None)),
+            5,
+            &key(5),
+        );
+        assert!(held(&rogue));
+    }
+
+    #[test]
+    fn only_a_root_key_teaches_keys_and_only_the_chain_teaches_certificates() {
+        let mut verifier = Verifier::of(&state());
+        // The site node (validly signed) publishes a "root" key and enrols a node of another
+        // venue: its ops are stored (the fold refuses them) but teach nothing.
+        let rogue_root = signed(
+            op("site", 1, "system", key_published(8, &key(8), None)),
+            2,
+            &key(2),
+        );
+        assert_eq!(verifier.check(&rogue_root), SigVerdict::Valid);
+        assert!(matches!(
+            verifier.check(&signed(note("cloud-3", 1, "a"), 8, &key(8))),
+            SigVerdict::Held(_)
+        ));
+        let mut far = enrolled(9, "gate", "far-gate", Some(hex(&key(9))));
+        if let OpBody::NodeEnrolled { venue, .. } = &mut far {
+            *venue = aspk_domain::Slug::parse("venue", "annex").unwrap();
+        }
+        let far = signed(op("site", 2, "system:enrolment", far), 2, &key(2));
+        assert_eq!(verifier.check(&far), SigVerdict::Valid);
+        assert!(matches!(
+            verifier.check(&signed(note("far-gate", 1, "a"), 0, &key(9))),
+            SigVerdict::Held(_)
+        ));
+        // Its own venue's gate it may enrol.
+        let near = enrolled(10, "gate", "near-gate", Some(hex(&key(10))));
+        let near = signed(op("site", 3, "system:enrolment", near), 2, &key(2));
+        assert_eq!(verifier.check(&near), SigVerdict::Valid);
         assert_eq!(
-            check(&signed(note("new-node", 1, "a"), 7, &key(7))),
-            SigVerdict::Unverifiable
+            verifier.check(&signed(note("near-gate", 1, "a"), 0, &key(10))),
+            SigVerdict::Valid
         );
     }
 
     #[test]
+    fn a_new_root_key_counts_when_a_trusted_one_published_it() {
+        let rotated = signed(
+            op("cloud", 9, "system:cli", key_published(8, &key(8), None)),
+            1,
+            &key(1),
+        );
+        let mut verifier = Verifier::of(&state());
+        assert_eq!(verifier.check(&rotated), SigVerdict::Valid);
+        assert_eq!(
+            verifier.check(&signed(note("cloud-3", 1, "a"), 8, &key(8))),
+            SigVerdict::Valid
+        );
+        // The same through the fold.
+        let mut state = state();
+        state.apply(&rotated);
+        assert!(state.is_root_key(8));
+        assert_eq!(
+            Verifier::of(&state).check(&signed(note("cloud-3", 1, "a"), 8, &key(8))),
+            SigVerdict::Valid
+        );
+    }
+
+    #[test]
+    fn a_revoked_key_signs_nothing_after_its_revocation() {
+        let mut state = state();
+        let rotated = signed(
+            op("cloud", 9, "system:cli", key_published(8, &key(8), None)),
+            1,
+            &key(1),
+        );
+        state.apply(&rotated);
+        let revoke = OpBody::KeyRevoked {
+            key_id: 1,
+            since: Hlc::from_parts(1000, 0).to_datetime(),
+            reason: "stolen".into(),
+        };
+        state.apply(&signed(op("cloud-3", 1, "system:cli", revoke), 8, &key(8)));
+        assert!(state.revoked_keys.contains_key(&1), "{:?}", state.findings);
+        let at = |millis: u64| {
+            let mut op = note("cloud-4", 1, "a");
+            op.hlc = Hlc::from_parts(millis, 0);
+            signed(op, 1, &key(1))
+        };
+        let verifier = || Verifier::of(&state);
+        assert_eq!(verifier().check(&at(999)), SigVerdict::Valid);
+        assert!(matches!(verifier().check(&at(1000)), SigVerdict::Forged(_)));
+        // The new root key still signs.
+        assert_eq!(
+            verifier().check(&signed(note("cloud-4", 1, "a"), 8, &key(8))),
+            SigVerdict::Valid
+        );
+        // A key may not revoke itself: the fold refuses it (an unauthorised_op finding).
+        let mut state = self::state();
+        let own = OpBody::KeyRevoked {
+            key_id: 1,
+            since: Hlc::from_parts(1000, 0).to_datetime(),
+            reason: "itself".into(),
+        };
+        state.apply(&signed(op("cloud-5", 1, "system:cli", own), 1, &key(1)));
+        assert!(state.revoked_keys.is_empty());
+        assert!(state.findings.contains_key("unauthorised_op:cloud-5:1"));
+    }
+
+    #[test]
     fn a_batch_can_carry_a_key_and_the_ops_it_signed() {
+        let anchored = || {
+            let mut state = State::default();
+            state.set_anchors([(1, hex(&key(1)))]);
+            Verifier::of(&state)
+        };
         let mut ops = vec![
-            signed(op("cloud", 1, key_published(1, &key(1), None)), 1, &key(1)),
             signed(
-                op("cloud", 2, key_published(2, &key(2), Some("site"))),
+                op("cloud", 1, "system", key_published(1, &key(1), None)),
+                1,
+                &key(1),
+            ),
+            signed(
+                op(
+                    "cloud",
+                    2,
+                    "system:enrolment",
+                    key_published(2, &key(2), Some("site")),
+                ),
+                1,
+                &key(1),
+            ),
+            signed(
+                op(
+                    "cloud",
+                    3,
+                    "system:enrolment",
+                    enrolled(0, "site_node", "site", None),
+                ),
                 1,
                 &key(1),
             ),
@@ -611,59 +779,16 @@ mod tests {
         ops[150].actor = "forger".into();
         ops.push(note("site", 301, "unsigned"));
         let one_by_one: Vec<SigVerdict> = {
-            let mut v = Verifier::default();
+            let mut v = anchored();
             ops.iter().map(|op| v.check(op)).collect()
         };
-        let parallel = Verifier::default().check_all(&ops, 4);
+        let parallel = anchored().check_all(&ops, 4);
         assert_eq!(one_by_one, parallel);
         assert!(matches!(parallel[150], SigVerdict::Forged(_)));
-        assert!(matches!(parallel[302], SigVerdict::Forged(_)));
-        // Both keys, and every site op but the altered and the unsigned one.
+        assert!(matches!(parallel[303], SigVerdict::Forged(_)));
         assert_eq!(
             parallel.iter().filter(|v| **v == SigVerdict::Valid).count(),
-            2 + 299
-        );
-    }
-
-    #[test]
-    fn a_forged_root_key_teaches_nothing() {
-        // A root key published under a signature by another key is refused, and so is
-        // everything signed with it.
-        let fake = signed(op("evil", 1, key_published(5, &key(5), None)), 5, &key(6));
-        let after = signed(note("evil", 2, "a"), 5, &key(5));
-        let verdicts = Verifier::default().check_all(&[fake, after], 1);
-        assert!(matches!(verdicts[0], SigVerdict::Forged(_)));
-        assert_eq!(verdicts[1], SigVerdict::Unverifiable);
-    }
-
-    #[test]
-    fn trust_anchors_decide_which_root_keys_count() {
-        let anchors = [(1, key(1).verifying_key().to_bytes())];
-        let anchored = || Verifier::default().with_anchors(&anchors);
-        let real = signed(op("cloud", 1, key_published(1, &key(1), None)), 1, &key(1));
-        let fake = signed(op("cloud", 1, key_published(1, &key(5), None)), 1, &key(5));
-        let other = signed(op("evil", 1, key_published(7, &key(7), None)), 7, &key(7));
-        assert_eq!(anchored().check(&real), SigVerdict::Valid);
-        assert!(matches!(anchored().check(&fake), SigVerdict::Forged(_)));
-        assert!(matches!(anchored().check(&other), SigVerdict::Forged(_)));
-        // Without anchors the first root key is taken on its own signature.
-        assert_eq!(Verifier::default().check(&other), SigVerdict::Valid);
-        // An unsigned key publication, or one signed by a key nobody vouched for.
-        let unsigned = op("evil", 1, key_published(7, &key(7), Some("site")));
-        assert!(matches!(anchored().check(&unsigned), SigVerdict::Forged(_)));
-        let stranger = signed(unsigned.clone(), 6, &key(6));
-        assert!(matches!(anchored().check(&stranger), SigVerdict::Forged(_)));
-        assert_eq!(
-            Verifier::default().check(&unsigned),
-            SigVerdict::Unverifiable
-        );
-        // A new root key that a trusted one signed is taken, and then vouches in turn.
-        let rotated = signed(op("cloud", 2, key_published(8, &key(8), None)), 1, &key(1));
-        let mut verifier = anchored();
-        assert_eq!(verifier.check(&rotated), SigVerdict::Valid);
-        assert_eq!(
-            verifier.check(&signed(note("cloud-2", 1, "a"), 8, &key(8))),
-            SigVerdict::Valid
+            3 + 299
         );
     }
 
@@ -681,13 +806,12 @@ mod tests {
             "{json}"
         );
         assert_eq!(serde_json::from_str::<Op>(&json).unwrap(), elided);
-        // An elision of another op, or with a hash that is not one, does not check.
         let mut other = elided.clone();
         other.body = note("site", 1, "b").elided().body;
-        assert!(matches!(check(&other), SigVerdict::Forged(_)));
+        assert!(forged(&other));
         let mut malformed = elided.clone();
         malformed.body = OpBody::Elided { hash: "xyz".into() };
-        assert!(matches!(check(&malformed), SigVerdict::Forged(_)));
+        assert!(forged(&malformed));
     }
 
     #[test]

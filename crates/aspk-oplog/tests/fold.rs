@@ -3,13 +3,35 @@
 
 #![allow(clippy::unwrap_used)]
 
-use aspk_domain::{Channel, Currency, Localized, PaymentMethod, Slot, Slug, Venue};
-use aspk_oplog::{Hlc, Op, OpBody, OrderPlaced, State, TicketIssued};
+use aspk_domain::{
+    Channel, Currency, Localized, PaymentMethod, Role, Slot, Slug, User, Username, Venue,
+};
+use aspk_oplog::{Hlc, Op, OpBody, OpSig, OrderPlaced, State, TicketIssued};
 use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
 
 fn slug(s: &str) -> Slug {
     Slug::parse("id", s).unwrap()
+}
+
+/// The root key's id: the anchor every replica in these tests is given.
+const ROOT: u16 = 1;
+/// Its public key (the fold never checks signatures: that happens when ops arrive).
+const ROOT_HEX: &str = "3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29";
+
+/// `op` as signed by key `key_id` (the fold reads only which key signed it).
+fn signed_by(mut op: Op, key_id: u16) -> Op {
+    op.sig = Some(OpSig {
+        key_id,
+        bytes: [0; 64],
+    });
+    op
+}
+
+fn fresh_state() -> State {
+    let mut state = State::default();
+    state.set_anchors([(ROOT, ROOT_HEX.to_owned())]);
+    state
 }
 
 fn base_ops() -> Vec<Op> {
@@ -34,21 +56,61 @@ fn base_ops() -> Vec<Op> {
         no: 2,
         ..venue.clone()
     };
+    let admin = User {
+        username: Username::parse("admin").unwrap(),
+        role: Role::Admin,
+        password_hash: String::new(),
+        is_active: true,
+        generation: 1,
+        lang: None,
+        venue: None,
+    };
+    let gate = |n: u64, origin: &str| OpBody::NodeEnrolled {
+        node_id: format!("gate{n}"),
+        code_hash: format!("c{n}"),
+        role: "gate".into(),
+        venue: slug("v"),
+        name: format!("gate {n}"),
+        origin: origin.into(),
+        token_hash: format!("t{n}"),
+        public_key: Some(ROOT_HEX.into()),
+        local_sign_in: None,
+    };
     vec![
-        OpBody::VenueSaved(venue),
-        OpBody::SlotCreated(slot("v", "s1")),
-        OpBody::VenueSaved(other),
-        OpBody::SlotCreated(slot("w", "s2")),
+        (
+            "system",
+            OpBody::KeyPublished {
+                key_id: ROOT,
+                public_key: ROOT_HEX.into(),
+                holder: None,
+                serials: None,
+                valid_from: None,
+                valid_until: None,
+            },
+        ),
+        ("system:cli", OpBody::UserSaved(admin)),
+        ("system:demo", OpBody::VenueSaved(venue)),
+        ("system:demo", OpBody::SlotCreated(slot("v", "s1"))),
+        ("system:demo", OpBody::VenueSaved(other)),
+        ("system:demo", OpBody::SlotCreated(slot("w", "s2"))),
+        // Two turnstiles of venue `v` (for withdrawn passes).
+        ("system:enrolment", gate(1, "gate-1")),
+        ("system:enrolment", gate(2, "gate-2")),
     ]
     .into_iter()
     .enumerate()
-    .map(|(i, body)| Op {
-        origin: "cloud".into(),
-        seq: i as u64 + 1,
-        hlc: Hlc(i as u64 + 1),
-        actor: "t".into(),
-        body,
-        sig: None,
+    .map(|(i, (actor, body))| {
+        signed_by(
+            Op {
+                origin: "cloud".into(),
+                seq: i as u64 + 1,
+                hlc: Hlc(i as u64 + 1),
+                actor: actor.into(),
+                body,
+                sig: None,
+            },
+            ROOT,
+        )
     })
     .collect()
 }
@@ -167,23 +229,33 @@ fn to_ops(actions: &[Action]) -> Vec<Op> {
                 ),
             };
             seqs[origin] += 1;
-            Op {
-                origin: format!("o{origin}"),
-                seq: seqs[origin],
-                hlc: Hlc(100 + i as u64),
-                actor: "t".into(),
-                body,
-                sig: None,
-            }
+            // Three incarnations of the cloud, acting for the admin.
+            signed_by(
+                Op {
+                    origin: format!("o{origin}"),
+                    seq: seqs[origin],
+                    hlc: Hlc(100 + i as u64),
+                    actor: "user:admin".into(),
+                    body,
+                    sig: None,
+                },
+                ROOT,
+            )
         })
         .collect()
 }
 
 fn fold(ops: &[Op]) -> State {
-    let mut state = State::default();
+    let mut state = fresh_state();
     for op in base_ops().iter().chain(ops) {
         state.apply(op);
     }
+    // Every op here is one its author may write: none is held back or refused.
+    assert!(
+        state.findings.values().all(|f| f.kind != "unauthorised_op"),
+        "{:?}",
+        state.findings
+    );
     state
 }
 
@@ -343,7 +415,7 @@ proptest! {
     #[test]
     fn a_venue_replica_has_the_full_state_of_its_venue(actions in prop::collection::vec(action(), 0..60)) {
         let ops = to_ops(&actions);
-        let (mut full, mut replica) = (State::default(), State::default());
+        let (mut full, mut replica) = (fresh_state(), fresh_state());
         for op in base_ops().iter().chain(&ops) {
             full.apply(op);
             let sent = if full.concerns(op, "v") { op.clone() } else { op.elided() };
@@ -372,44 +444,63 @@ fn ops_from_before_new_fields_keep_their_json() {
     assert_eq!(serde_json::to_string(&op).unwrap(), user);
 }
 
+/// An entry at turnstile `gate_origin` (an enrolled gate, signing with its own key 0).
+fn gate_entry(gate_origin: &str, seq: u64, hlc: u64, serial: u64, gate: &str) -> Op {
+    signed_by(
+        Op {
+            origin: gate_origin.into(),
+            seq,
+            hlc: Hlc(hlc),
+            actor: format!("node:{gate_origin}"),
+            body: OpBody::EntryRecorded {
+                serial,
+                gate: gate.into(),
+                at: Utc.with_ymd_and_hms(2030, 1, 1, 10, 0, 0).unwrap(),
+            },
+            sig: None,
+        },
+        0,
+    )
+}
+
+fn pass_not_used(gate_origin: &str, seq: u64, serial: u64, gate: &str, entry_hlc: u64) -> Op {
+    signed_by(
+        Op {
+            origin: gate_origin.into(),
+            seq,
+            hlc: Hlc(10_000 + seq),
+            actor: format!("node:{gate_origin}"),
+            body: OpBody::PassNotUsed {
+                serial,
+                gate: gate.into(),
+                entry_hlc,
+            },
+            sig: None,
+        },
+        0,
+    )
+}
+
 /// A pass nobody used: the entry is withdrawn, the ticket is valid again, the gate's counts
 /// move the decision from admitted to unused, and the double entry it caused is gone.
 #[test]
 fn an_unused_pass_is_withdrawn() {
-    let ops = to_ops(&[
-        Action::Sell {
-            origin: 0,
-            serial: 1,
-        },
-        Action::Admit {
-            origin: 0,
-            serial: 1,
-            gate: 1,
-        },
-        Action::Admit {
-            origin: 1,
-            serial: 1,
-            gate: 2,
-        },
-    ]);
-    let mut state = fold(&ops);
+    let mut ops = to_ops(&[Action::Sell {
+        origin: 0,
+        serial: 1,
+    }]);
     let serial = 10_000_000_001;
-    assert!(state
-        .findings
-        .contains_key(&format!("double_entry:{serial}")));
-    let entry_hlc = ops[2].hlc.0;
-    state.apply(&Op {
-        origin: "o1".into(),
-        seq: 2,
-        hlc: Hlc(10_000),
-        actor: "gate".into(),
-        body: OpBody::PassNotUsed {
-            serial,
-            gate: "g2".into(),
-            entry_hlc,
-        },
-        sig: None,
-    });
+    ops.push(gate_entry("gate-1", 1, 500, serial, "g1"));
+    ops.push(gate_entry("gate-2", 1, 501, serial, "g2"));
+    let mut state = fold(&ops);
+    assert!(
+        state
+            .findings
+            .contains_key(&format!("double_entry:{serial}")),
+        "{:?}",
+        state.findings
+    );
+    state.apply(&pass_not_used("gate-2", 2, serial, "g2", 501));
     let ticket = state.tickets.get(&serial).unwrap();
     assert_eq!(ticket.entries.len(), 1, "the unused pass's entry is gone");
     assert!(!state
@@ -423,20 +514,19 @@ fn an_unused_pass_is_withdrawn() {
         .fold((0, 0), |a, c| (a.0 + c.0, a.1 + c.1));
     assert_eq!(g2, (0, 1));
     // The other gate's entry alone: withdrawing it too makes the ticket valid again.
-    state.apply(&Op {
-        origin: "o0".into(),
-        seq: 3,
-        hlc: Hlc(10_001),
-        actor: "gate".into(),
-        body: OpBody::PassNotUsed {
-            serial,
-            gate: "g1".into(),
-            entry_hlc: ops[1].hlc.0,
-        },
-        sig: None,
-    });
+    state.apply(&pass_not_used("gate-1", 2, serial, "g1", 500));
     assert_eq!(
         state.tickets.get(&serial).unwrap().status,
         aspk_domain::TicketStatus::Valid
+    );
+    // A gate cannot withdraw another gate's entry, nor sell.
+    let mut state = fold(&ops);
+    state.apply(&pass_not_used("gate-2", 2, serial, "g1", 500));
+    assert_eq!(state.tickets.get(&serial).unwrap().entries.len(), 2);
+    assert_eq!(
+        state.open_findings(),
+        1,
+        "only the double entry: {:?}",
+        state.findings
     );
 }

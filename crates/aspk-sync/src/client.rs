@@ -32,6 +32,9 @@ impl SyncError {
 #[derive(Debug, Clone, Deserialize)]
 pub struct RemoteStatus {
     pub origin: String,
+    /// The id of the upstream's session key (for staff pages' handoffs).
+    #[serde(default)]
+    pub session_key: String,
     pub vv: BTreeMap<String, u64>,
     pub head: i64,
     /// Only when asked for (`?digest=true`).
@@ -50,6 +53,8 @@ pub struct Pulled {
 pub struct Pushed {
     pub applied: usize,
     pub gaps: usize,
+    #[serde(default)]
+    pub held: usize,
     #[serde(default)]
     pub refused: usize,
     pub vv: BTreeMap<String, u64>,

@@ -179,6 +179,13 @@ impl SyncWorker {
         }
         let url = self.url();
         let remote = self.client.status(&url).await?;
+        if !remote.session_key.is_empty() {
+            let audience = remote.session_key.clone();
+            let at = url.clone();
+            self.status.update(|s| {
+                s.audiences.insert(at, audience);
+            });
+        }
         let pulled_to = self.cursors.pull.get(&url).copied().unwrap_or(0);
         if remote.head < pulled_to {
             tracing::warn!(%url, head = remote.head, pulled_to, "upstream log is behind what was pulled: restored from a backup? pulling again");
@@ -258,6 +265,12 @@ impl SyncWorker {
             if pushed.refused > 0 {
                 tracing::error!(%url, refused = pushed.refused, "upstream refused ops whose signatures do not hold (see its findings)");
             }
+            if pushed.held > 0 {
+                // Taken back later (a certificate on its way, a clock ahead): this batch
+                // is offered again next round.
+                tracing::warn!(%url, held = pushed.held, "upstream held back ops; offering them again next round");
+                break;
+            }
             if pushed.gaps > 0 {
                 // The upstream misses earlier ops than these: offer everything again next round.
                 tracing::warn!(%url, gaps = pushed.gaps, "upstream reported gaps; restarting push from the beginning");
@@ -291,19 +304,23 @@ impl SyncWorker {
             };
             let ingest = async {
                 if page.ops.is_empty() {
-                    return Ok(());
+                    return Ok(0);
                 }
                 self.node
                     .ingest_pulled(page.ops, url)
                     .await
-                    .map(|_| ())
+                    .map(|report| report.held)
                     .map_err(|e| SyncError::Unreachable {
                         url: "local store".into(),
                         detail: e.to_string(),
                     })
             };
             let (ahead, ingested) = tokio::join!(ahead, ingest);
-            ingested?;
+            if ingested? > 0 {
+                // Some ops could not be checked yet (a clock ahead): pull them again later.
+                tracing::warn!(%url, "held back pulled ops; pulling them again next round");
+                return Ok(());
+            }
             self.cursors.pull.insert(url.to_owned(), next);
             match ahead {
                 None => return Ok(()),

@@ -30,6 +30,9 @@ enum Command {
     /// Manage staff accounts (run while the server is stopped).
     #[command(subcommand)]
     User(cmd::user::UserCommand),
+    /// Rotate or withdraw the organisation's keys (at the cloud, while it is stopped).
+    #[command(subcommand)]
+    Keys(cmd::keys::KeysCommand),
     /// Load a server (one it starts, or --url) and report against the speed targets.
     Bench(cmd::bench::BenchArgs),
 }
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => cmd::serve::run(args).await,
             Command::User(command) => cmd::user::run(command).await,
+            Command::Keys(command) => cmd::keys::run(command).await,
             Command::Gate(args) => cmd::gate::run(args).await,
             Command::BenchReplication(args) => cmd::bench_replication::run(args).await,
             Command::Bench(args) => cmd::bench::run(args).await,

@@ -158,7 +158,7 @@ fn render(page: &Page, headers: &HeaderMap, q: &BoxOfficeQuery, error: Option<St
         "{error}{shift_bar}\
          <form method=\"get\" action=\"/box-office\" class=\"inline\"><input type=\"hidden\" name=\"venue\" value=\"{venue}\">\
          <label for=\"date\">{date_l}</label><input id=\"date\" name=\"date\" type=\"date\" value=\"{date}\" onchange=\"this.form.submit()\"></form>\
-         <form id=\"sale\" method=\"post\" action=\"/box-office/sell\" data-venue=\"{venue}\" data-date=\"{date}\" data-lang=\"{lang}\" data-retrying=\"{retrying}\">{csrf}\
+         <form id=\"sale\" method=\"post\" action=\"/box-office/sell\" data-venue=\"{venue}\" data-date=\"{date}\" data-lang=\"{lang}\" data-retrying=\"{retrying}\" data-handed=\"{handed}\">{csrf}\
          <input type=\"hidden\" name=\"venue\" value=\"{venue}\"><input type=\"hidden\" name=\"date\" value=\"{date}\">\
          <input type=\"hidden\" name=\"sale_key\" value=\"{sale_key}\">\
          <label for=\"slot\">{slot_l}</label><select id=\"slot\" name=\"slot\">{slot_options}{no_slots}</select>\
@@ -199,6 +199,7 @@ fn render(page: &Page, headers: &HeaderMap, q: &BoxOfficeQuery, error: Option<St
         zero = page.money(0, currency),
         sell_l = page.e("box-sell"),
         retrying = page.e("box-retrying"),
+        handed = page.e("box-handed-sale"),
         printer_l = page.e("box-printer"),
         hint = page.e("box-hint"),
     );

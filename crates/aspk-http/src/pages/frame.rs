@@ -22,8 +22,8 @@ pub struct Page {
     pub who: Principal,
     pub csrf: String,
     session: String,
-    /// This node's address as the browser reached it.
-    base: String,
+    /// Where this page may fail over to, this node first (see `handoff::endpoints`).
+    endpoints: Vec<aspk_app::Endpoint>,
     /// A language cookie to set (the page was asked for with `?lang=`).
     set_lang: Option<String>,
     pub state: AppState,
@@ -74,7 +74,7 @@ impl FromRequestParts<AppState> for Page {
             csrf: state.node.csrf_token(&session),
             who,
             session,
-            base: crate::extract::base_url(&parts.headers),
+            endpoints: super::handoff::endpoints(state, &parts.headers),
             set_lang,
             state: state.clone(),
         })
@@ -306,21 +306,21 @@ impl Page {
         )
     }
 
-    /// What `failover.js` needs: the endpoints in order of preference (this node as the
-    /// browser reached it, then its upstreams), the session token to carry to another of
-    /// them (v2 tokens hold at every node of the organisation), and the badge's words.
+    /// What `failover.js` needs: the endpoints in order of preference (see
+    /// [`super::handoff::endpoints`]; it fetches the handoff codes for them itself), and
+    /// the badge's words. Never the session token.
     fn failover_data(&self) -> String {
-        let endpoints: Vec<String> = std::iter::once(self.base.clone())
-            .chain(self.state.upstream.iter().flat_map(|u| u.get().urls))
-            .filter(|u| !u.is_empty())
-            .map(|u| u.trim_end_matches('/').to_owned())
-            .collect();
+        let endpoints: Vec<String> = self.endpoints.iter().map(|e| e.url.clone()).collect();
         format!(
-            " data-endpoints=\"{}\" data-roam=\"{}\" data-fallback=\"{}\"",
+            " data-endpoints=\"{}\" data-fallback=\"{}\"",
             escape(&serde_json::to_string(&endpoints).unwrap_or_default()),
-            escape(&self.session),
             self.e("path-fallback"),
         )
+    }
+
+    /// The session token of this request (for use cases that act on the session itself).
+    pub fn session_token(&self) -> &str {
+        &self.session
     }
 
     /// Which node this page comes from and, on a site node, whether its upstream is

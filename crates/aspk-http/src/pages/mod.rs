@@ -7,6 +7,7 @@ mod assets;
 mod box_office;
 mod devices;
 mod frame;
+mod handoff;
 mod order_detail;
 mod orders;
 mod printing;
@@ -23,15 +24,14 @@ use axum::Router;
 use crate::AppState;
 
 pub(crate) use frame::{escape, Page};
+pub(crate) use handoff::renew as renew_session;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(sign_in::page).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
-        .route(
-            "/handoff",
-            get(sign_in::handoff_page).post(sign_in::handoff),
-        )
+        .route("/handoff", get(handoff::page).post(handoff::redeem))
+        .route("/session/handoffs", get(handoff::codes))
         .route("/status", get(status::page))
         .route("/static/{file}", get(assets::file))
         .route("/box-office", get(box_office::page))

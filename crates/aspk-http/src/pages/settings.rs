@@ -157,7 +157,11 @@ pub async fn page(page: Page) -> Response {
          <label for=\"user-name\">{user_l}</label><input id=\"user-name\" name=\"username\" required>\
          <label for=\"user-password\">{password_l}</label><input id=\"user-password\" name=\"password\" type=\"password\" minlength=\"8\" required autocomplete=\"new-password\">\
          <label for=\"user-role\">{role_l}</label><select id=\"user-role\" name=\"role\">{role_options}</select>\
+         <label for=\"user-venue\">{works_at_l}</label><select id=\"user-venue\" name=\"venue\">\
+         <option value=\"\">{whole_org_l}</option>{venue_options}</select>\
          <div><button class=\"primary\" type=\"submit\">{add_l}</button></div></form></section>",
+        works_at_l = page.e("settings-user-venue"),
+        whole_org_l = page.e("settings-user-venue-org"),
         devices_l = page.e("nav-devices"),
         venues = venues_section(&page, &venues),
         printers_l = page.e("settings-printers"),
@@ -530,6 +534,8 @@ pub struct UserForm {
     username: String,
     password: String,
     role: String,
+    #[serde(default)]
+    venue: String,
 }
 
 pub async fn add_user(page: Page, Form(f): Form<UserForm>) -> Response {
@@ -546,7 +552,13 @@ pub async fn add_user(page: Page, Form(f): Form<UserForm>) -> Response {
     match page
         .state
         .node
-        .add_user(&page.who.actor(), f.username.trim(), &f.password, role)
+        .add_user(
+            &page.who.actor(),
+            f.username.trim(),
+            &f.password,
+            role,
+            Some(f.venue.as_str()),
+        )
         .await
     {
         Ok(()) => redirect("/settings"),

@@ -112,46 +112,16 @@ pub async fn submit(
 }
 
 /// The session cookie for `token`; `Secure` when the app is reached over HTTPS (a TLS
-/// proxy in front of it).
-fn session_cookie(token: &str, headers: &HeaderMap) -> String {
+/// proxy in front of it). It lasts as long as the token; pages in use renew it.
+pub(crate) fn session_cookie(token: &str, headers: &HeaderMap) -> String {
     let secure = headers
         .get("x-forwarded-proto")
         .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"https"));
     format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=57600{}",
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        aspk_app::TOKEN_MINUTES * 60,
         if secure { "; Secure" } else { "" }
     )
-}
-
-/// Where a page that fails over lands on the other node: `handoff.js` takes the session
-/// token from the address's fragment (never sent to a server), trades it for this node's
-/// cookie and goes on to the page the person was on.
-pub async fn handoff_page() -> Response {
-    Html(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>АСПК</title>\
-         <script type=\"module\" src=\"/static/handoff.js\"></script></head><body></body></html>",
-    )
-    .into_response()
-}
-
-#[derive(Deserialize)]
-pub struct Handoff {
-    token: String,
-}
-
-/// Sets the session cookie for a token another node of the organisation issued.
-pub async fn handoff(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    axum::Json(h): axum::Json<Handoff>,
-) -> Response {
-    match state.node.authenticate(&h.token) {
-        Ok(_) => with_cookie(
-            StatusCode::NO_CONTENT.into_response(),
-            Some(session_cookie(&h.token, &headers)),
-        ),
-        Err(_) => StatusCode::UNAUTHORIZED.into_response(),
-    }
 }
 
 #[derive(Deserialize)]
@@ -160,9 +130,13 @@ pub struct CsrfOnly {
     csrf: String,
 }
 
+/// Signs out: the session ends on every node (an op), not only in this browser.
 pub async fn sign_out(page: Page, Form(f): Form<CsrfOnly>) -> Response {
     if let Err(refused) = page.check_csrf(&f.csrf) {
         return *refused;
+    }
+    if let Err(e) = page.state.node.end_session(page.session_token()).await {
+        return page.error(e);
     }
     with_cookie(
         redirect("/"),

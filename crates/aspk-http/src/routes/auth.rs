@@ -5,7 +5,7 @@ use axum::Json;
 
 use crate::dto::{TokenRequest, TokenResponse, UserRequest};
 use crate::error::Problem;
-use crate::extract::{ApiJson, Staff};
+use crate::extract::{ApiJson, Bearer, Staff};
 use crate::{ApiError, AppState};
 
 /// Exchange a user name and password for a bearer token.
@@ -38,7 +38,41 @@ pub async fn add_user(
     let role = Role::parse(&req.role).map_err(aspk_app::AppError::from)?;
     state
         .node
-        .add_user(&who.actor(), &req.username, &req.password, role)
+        .add_user(
+            &who.actor(),
+            &req.username,
+            &req.password,
+            role,
+            req.venue.as_deref(),
+        )
         .await?;
     Ok(StatusCode::CREATED)
+}
+
+/// A fresh token for the same session (tokens last half an hour; a session up to a
+/// working day). The old token stays valid until it runs out.
+#[utoipa::path(post, path = "/api/v1/auth/renew", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = TokenResponse), (status = 401, body = Problem)))]
+pub async fn renew(
+    State(state): State<AppState>,
+    session: Bearer,
+) -> Result<Json<TokenResponse>, ApiError> {
+    let issued = state.node.renew_session(&session.0)?;
+    Ok(Json(TokenResponse {
+        token: issued.token,
+        expires_at: issued.expires_at,
+        role: issued.role.as_str().to_owned(),
+    }))
+}
+
+/// Ends the session on every node: its tokens stop working once the sign-out has
+/// replicated (at once here).
+#[utoipa::path(post, path = "/api/v1/auth/sign-out", tag = "auth", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = Problem)))]
+pub async fn sign_out(
+    State(state): State<AppState>,
+    session: Bearer,
+) -> Result<StatusCode, ApiError> {
+    state.node.end_session(&session.0).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

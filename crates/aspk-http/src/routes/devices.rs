@@ -215,6 +215,11 @@ pub struct ScanUpload {
     pub serial: u64,
     /// `admit`, `already_used`, `void`, `not_valid_yet`, `expired` or `wrong_venue`.
     pub result: String,
+    /// The QR code's text the phone read (digits). An admission of a ticket the server
+    /// does not know yet (sold offline elsewhere) counts only with it; without it, or when
+    /// it does not verify, the scan is recorded as `unverified_entry` and marks nothing used.
+    #[serde(default)]
+    pub code: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -252,6 +257,7 @@ pub async fn upload(
             counter: s.counter,
             serial: s.serial,
             result: s.result,
+            code: s.code.filter(|c| !c.trim().is_empty()),
         })
         .collect();
     let report = state.node.device_upload(&device, scans).await?;

@@ -19,6 +19,8 @@ use crate::AppState;
 pub fn api() -> Router<AppState> {
     Router::new()
         .route("/api/v1/auth/token", post(auth::token))
+        .route("/api/v1/auth/renew", post(auth::renew))
+        .route("/api/v1/auth/sign-out", post(auth::sign_out))
         .route("/api/v1/users", post(auth::add_user))
         .route("/api/v1/catalog", get(catalog::catalog))
         .route("/api/v1/venues", post(catalog::save_venue))

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use aspk_app::{AppError, NodeCredential};
-use aspk_oplog::{Op, OpBody};
+use aspk_oplog::{Audience, AudienceKind, Op};
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
@@ -21,37 +21,42 @@ use crate::{ApiError, AppState};
 const MAX_PULL: u32 = 5_000;
 
 /// An enrolled node (bearer token `n1.…`). A revoked node is refused with 403 and its
-/// attempt is recorded as a finding.
+/// first attempt is recorded as a finding.
 pub struct NodeAuth(pub NodeCredential);
+
+fn node_token(parts: &Parts) -> Result<&str, ApiError> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| AppError::Unauthenticated.into())
+}
 
 impl FromRequestParts<AppState> for NodeAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or(AppError::Unauthenticated)?;
-        match state.node.authenticate_node(token) {
-            Ok(node) => Ok(Self(node)),
-            Err(e) => {
-                // The first refusal is recorded (a finding); later ones are only refused.
-                let first_refusal = state.node.revoked_node(token).filter(|id| {
-                    state
-                        .node
-                        .read(|s| !s.findings.contains_key(&format!("revoked_push:{id}")))
-                });
-                if let Some(node_id) = first_refusal {
-                    let body = OpBody::RevokedPushRefused { node_id, ops: 0 };
-                    let _ = state
-                        .node
-                        .submit(move |b| Ok(b.record("system:replication", vec![body])))
-                        .await;
-                }
-                Err(e.into())
-            }
+        let token = node_token(parts)?;
+        Ok(Self(state.node.node_credential(token).await?))
+    }
+}
+
+/// A node that replicates the log: a site node or a gate. Phones get a ticket feed of
+/// their own (the device API), never the log.
+pub struct ReplicaAuth(pub NodeCredential);
+
+impl FromRequestParts<AppState> for ReplicaAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let NodeAuth(node) = NodeAuth::from_request_parts(parts, state).await?;
+        match node.0.role.as_str() {
+            "site_node" | "gate" => Ok(Self(node)),
+            _ => Err(AppError::Forbidden(
+                "replicate the log: a phone uses the device API (its ticket feed)",
+            )
+            .into()),
         }
     }
 }
@@ -64,6 +69,9 @@ pub struct SyncStatus {
     pub vv: BTreeMap<String, u64>,
     /// Cursor of the newest op in this node's log.
     pub head: i64,
+    /// The id of this node's session key: what a staff page's handoff code for this node
+    /// is bound to.
+    pub session_key: String,
     /// Digest of the derived state (equal on replicas that hold the same ops), when asked
     /// for with `?digest=true`: it reads the whole state, so sync rounds leave it out.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -82,7 +90,7 @@ pub struct StatusQuery {
     responses((status = 200, body = SyncStatus), (status = 401, body = Problem), (status = 403, body = Problem)))]
 pub async fn status(
     State(state): State<AppState>,
-    NodeAuth(_node): NodeAuth,
+    ReplicaAuth(_node): ReplicaAuth,
     ApiQuery(query): ApiQuery<StatusQuery>,
 ) -> Result<Json<SyncStatus>, ApiError> {
     let head = state.node.store().head().await.map_err(AppError::from)?;
@@ -93,6 +101,7 @@ pub async fn status(
         role: state.node.role().as_str().to_owned(),
         vv,
         head,
+        session_key: state.node.session_key_id(),
         digest,
     }))
 }
@@ -130,19 +139,21 @@ pub struct PullResponse {
     responses((status = 200, body = PullResponse), (status = 401, body = Problem)))]
 pub async fn pull(
     State(state): State<AppState>,
-    NodeAuth(node): NodeAuth,
+    ReplicaAuth(node): ReplicaAuth,
     ApiQuery(q): ApiQuery<PullQuery>,
 ) -> Result<Json<PullResponse>, ApiError> {
     let limit = q.limit.unwrap_or(MAX_PULL).clamp(1, MAX_PULL);
     let scope = replica_scope(&node);
+    let kind = match node.0.role.as_str() {
+        "gate" => AudienceKind::Gate,
+        _ => AudienceKind::SiteNode {
+            local_sign_in: node.0.local_sign_in.unwrap_or(true),
+        },
+    };
+    let audience = scope.as_deref().map(|venue| Audience { venue, kind });
     let page = state
         .node
-        .log_page(
-            q.after,
-            limit,
-            q.exclude_origin.as_deref(),
-            scope.as_deref(),
-        )
+        .log_page(q.after, limit, q.exclude_origin.as_deref(), audience)
         .await?;
     Ok(Json(PullResponse {
         ops: page.ops,
@@ -174,6 +185,10 @@ pub struct PushResponse {
     /// `forged_op` finding).
     #[serde(default)]
     pub refused: usize,
+    /// Ops held back: no certificate for their signer here yet, or a clock reading too far
+    /// ahead. Offer them again later.
+    #[serde(default)]
+    pub held: usize,
     pub vv: BTreeMap<String, u64>,
 }
 
@@ -183,7 +198,7 @@ pub struct PushResponse {
     responses((status = 200, body = PushResponse), (status = 401, body = Problem), (status = 403, body = Problem)))]
 pub async fn push(
     State(state): State<AppState>,
-    NodeAuth(node): NodeAuth,
+    ReplicaAuth(node): ReplicaAuth,
     ApiJson(req): ApiJson<PushRequest>,
 ) -> Result<Json<PushResponse>, ApiError> {
     let report = state
@@ -195,6 +210,7 @@ pub async fn push(
         known: report.known,
         gaps: report.gaps,
         refused: report.refused,
+        held: report.held,
         vv: report.vv,
     }))
 }

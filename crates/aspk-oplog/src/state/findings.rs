@@ -5,7 +5,7 @@ use aspk_domain::{Ticket, TicketStatus};
 use serde::{Deserialize, Serialize};
 
 /// Every kind of finding there is.
-const KINDS: [&str; 7] = [
+pub const KINDS: [&str; 10] = [
     "double_entry",
     "admitted_after_cancel",
     "oversell",
@@ -13,6 +13,9 @@ const KINDS: [&str; 7] = [
     "revoked_push",
     "forged_op",
     "duplicate_sale",
+    "unauthorised_op",
+    "held_op",
+    "unverified_entry",
 ];
 
 /// A finding as a snapshot holds it.
@@ -49,8 +52,10 @@ impl<'de> Deserialize<'de> for Finding {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
     pub id: String,
-    /// `double_entry`, `admitted_after_cancel`, `oversell`, `equivocation`, `revoked_push`,
-    /// `forged_op`, `duplicate_sale`.
+    /// One of [`KINDS`]: `double_entry`, `admitted_after_cancel`, `oversell`, `equivocation`,
+    /// `revoked_push`, `forged_op`, `duplicate_sale`, `unauthorised_op` (an op its author
+    /// may not write: not folded in), `held_op` (ops a node could not check yet),
+    /// `unverified_entry` (a device reported admitting a ticket that could not be verified).
     pub kind: &'static str,
     pub ticket: Option<u64>,
     pub slot: Option<String>,

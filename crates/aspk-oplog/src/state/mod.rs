@@ -2,6 +2,7 @@
 //! delivered in any causal order (each origin's ops in sequence, and every op after the
 //! ops its origin had seen), every replica reaches the same state and the same findings.
 
+mod authority;
 mod desk;
 mod findings;
 mod names;
@@ -22,16 +23,29 @@ use aspk_domain::{
 };
 use chrono::{DateTime, Utc};
 
+pub use authority::{
+    capability, Author, AuthorRole, Capability, CAPABILITIES, ENTRY_MARGIN_MINUTES,
+};
 pub use desk::PrintRecord;
-pub use findings::{Finding, Resolution};
+pub use findings::{Finding, Resolution, KINDS as FINDING_KINDS};
 pub use orders::{OrderTable, Placement};
 pub use paged::PagedMap;
+pub use scope::{Audience, AudienceKind};
 pub use slots::SlotState;
 pub use snapshot::SnapshotError;
 pub use tickets::{code_hash, TicketBrief, TicketTable};
 pub use time_index::TimeIndex;
 
-use crate::{Op, OpBody, OrderPlaced};
+use crate::{Op, OpBody, OrderPlaced, TicketIssued};
+
+/// The reason a node records when a device reported an admission it could not verify (a
+/// serial never sold, another venue's ticket, one outside its validity): it marks nothing
+/// used, and becomes an `unverified_entry` finding.
+pub const UNVERIFIED_ENTRY: &str = "unverified_entry";
+
+fn held_id(origin: &str, seq: u64) -> String {
+    format!("held_op:{origin}:{seq}")
+}
 
 /// The identity that orders concurrent ops deterministically: `(hlc, origin)`.
 fn stamp(op: &Op) -> (u64, String) {
@@ -59,6 +73,9 @@ pub struct NodeRecord {
     /// The key it signs its ops with, when it is not a delegated ticket key.
     #[serde(default)]
     pub public_key: Option<String>,
+    /// A site node: whether its venue's staff sign in there (see `node_enrolled`).
+    #[serde(default)]
+    pub local_sign_in: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -67,6 +84,25 @@ pub struct Enrolment {
     pub venue: Slug,
     pub expires_at: DateTime<Utc>,
     pub used_by: Option<String>,
+    #[serde(default)]
+    pub local_sign_in: Option<bool>,
+}
+
+/// A key that signs staff sessions, and the origin that published it (whose certificate
+/// says for whom its sessions count).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SessionKey {
+    pub origin: String,
+    pub public_key: String,
+}
+
+/// The id a session key goes by in tokens: the first 8 bytes of the BLAKE3 hash of its
+/// public key (hex), so ids never clash between nodes that never met.
+pub fn session_key_id(public_key_hex: &str) -> String {
+    blake3::hash(public_key_hex.trim().to_ascii_lowercase().as_bytes())
+        .to_hex()
+        .as_str()[..16]
+        .to_owned()
 }
 
 /// What the log says about a ticket-signing key beyond its bytes.
@@ -115,8 +151,9 @@ pub struct State {
     resolutions: BTreeMap<String, Resolution>,
     /// For void tickets: how many entries the canceller knew of.
     voids_seen: HashMap<u64, u32>,
-    /// Entries for tickets this replica has not seen sold yet (issued offline elsewhere).
-    pending_entries: HashMap<u64, Vec<Entry>>,
+    /// Entries for tickets this replica has not seen sold yet (issued offline elsewhere),
+    /// with the sequence numbers of the ops that recorded them.
+    pending_entries: HashMap<u64, Vec<(Entry, u64)>>,
     /// Orders by the 64-bit digest of the key their sale attempt carried (the lowest
     /// number when a repeated attempt made two): a repeat finds the order instead of
     /// selling again. About 20 bytes an order.
@@ -130,6 +167,30 @@ pub struct State {
     pub max_hlc: u64,
     /// Decisions per (gate, hour since the epoch, UTC): admitted, refused by reason, unused.
     pub gate_counts: BTreeMap<(String, i64), GateCount>,
+    /// The organisation's trust anchors this replica was given (key id → hex): the root
+    /// keys every certificate chain starts from. Set at start, not by ops.
+    #[serde(default)]
+    anchors: BTreeMap<u16, String>,
+    /// Per member of staff: the earliest HLC reading from which they held each role rank
+    /// (or a stronger one) while active (`u64::MAX`: never). See `authority`.
+    #[serde(default)]
+    role_since: HashMap<String, [u64; 4]>,
+    /// Origin → the node id of the enrolled node writing under it.
+    #[serde(default)]
+    node_by_origin: HashMap<String, String>,
+    /// Keys that sign staff sessions, by their id (see [`session_key_id`]).
+    #[serde(default)]
+    pub session_keys: BTreeMap<String, SessionKey>,
+    /// Sessions signed out of, by session id.
+    #[serde(default)]
+    ended_sessions: std::collections::HashSet<String>,
+    /// Withdrawn keys: key id → from when ops and tickets it signs no longer count.
+    #[serde(default)]
+    pub revoked_keys: BTreeMap<u16, DateTime<Utc>>,
+    /// Ops some node held back, by `(origin, seq)`: the content hash of each (its `op_held`
+    /// finding stands until this replica holds that very op).
+    #[serde(default)]
+    held: HashMap<(String, u64), String>,
     #[serde(skip)]
     digest_cache: DigestCache,
 }
@@ -183,14 +244,73 @@ impl State {
         *seen = op.seq;
         self.op_count += 1;
         self.max_hlc = self.max_hlc.max(op.hlc.0);
+        if !self.held.is_empty() {
+            self.release_held(op);
+        }
+        if op.is_elided() {
+            return;
+        }
         self.apply_body(op);
     }
 
-    /// Folds in what `op` says (its place in the version vector already taken).
+    /// Sets the organisation's trust anchors (key id, public key in hex) before any op is
+    /// folded in: root keys are those and the ones they vouch for.
+    pub fn set_anchors(&mut self, anchors: impl IntoIterator<Item = (u16, String)>) {
+        self.anchors = anchors.into_iter().collect();
+    }
+
+    pub fn anchors(&self) -> &BTreeMap<u16, String> {
+        &self.anchors
+    }
+
+    /// The enrolled node writing under `origin`, if any.
+    pub fn node_of_origin(&self, origin: &str) -> Option<&NodeRecord> {
+        self.node_by_origin
+            .get(origin)
+            .and_then(|id| self.nodes.get(id))
+    }
+
+    /// Whether some node reported holding back op `(origin, seq)` and this replica does
+    /// not hold that op.
+    pub fn held_reported(&self, origin: &str, seq: u64) -> bool {
+        self.held.contains_key(&(origin.to_owned(), seq))
+    }
+
+    /// Whether a refusal of op `(origin, seq)` handed over by `from` is on record.
+    pub fn reported_forged(&self, origin: &str, seq: u64, from: &str) -> bool {
+        self.findings
+            .get(&format!("forged_op:{origin}:{seq}"))
+            .and_then(|f| f.facts["refused_by"].as_array())
+            .is_some_and(|by| {
+                by.iter()
+                    .filter_map(|v| v.as_str())
+                    .any(|r| r.split(": ").next() == Some(from))
+            })
+    }
+
+    /// Whether the staff session `id` was signed out of.
+    pub fn session_ended(&self, id: &str) -> bool {
+        self.ended_sessions.contains(id)
+    }
+
+    /// Folds in what `op` says (its place in the version vector already taken), if its
+    /// author may write it (see `authority`).
     fn apply_body(&mut self, op: &Op) {
         if let Some(subject) = self.missing_subject(op) {
             self.park(subject, op);
             return;
+        }
+        match self.authorise(op) {
+            authority::Verdict::Allowed => {}
+            authority::Verdict::Denied(reason) => {
+                self.note_unauthorised(op, &reason, false);
+                return;
+            }
+            authority::Verdict::Wait(subject, reason) => {
+                self.note_unauthorised(op, &reason, true);
+                self.park(subject, op);
+                return;
+            }
         }
         let at = op.hlc.to_datetime();
         if !self.apply_desk(op, at) {
@@ -209,9 +329,7 @@ impl State {
                 self.products.insert(key, product.clone());
             }
             OpBody::SlotCreated(slot) => self.add_slot(slot),
-            OpBody::UserSaved(user) => {
-                self.users.insert(user.username.clone(), user.clone());
-            }
+            OpBody::UserSaved(user) => self.save_user(user, op.hlc.0),
             OpBody::KeyPublished {
                 key_id,
                 public_key,
@@ -269,25 +387,33 @@ impl State {
                 serial, entry_hlc, ..
             } => self.withdraw_entry(*serial, &op.origin, *entry_hlc),
             OpBody::ScanDenied {
-                gate, at, reason, ..
+                serial,
+                gate,
+                at,
+                reason,
             } => {
                 let count = self
                     .gate_counts
                     .entry((gate.clone(), hour_of(*at)))
                     .or_default();
                 *count.denied.entry(reason.clone()).or_default() += 1;
+                if reason == UNVERIFIED_ENTRY {
+                    self.note_unverified_entry(op, *serial, gate, *at);
+                }
             }
             OpBody::EnrolmentCreated {
                 code_hash,
                 role,
                 venue,
                 expires_at,
+                local_sign_in,
             } => {
                 let e = Enrolment {
                     role: role.clone(),
                     venue: venue.clone(),
                     expires_at: *expires_at,
                     used_by: None,
+                    local_sign_in: *local_sign_in,
                 };
                 self.enrolments.entry(code_hash.clone()).or_insert(e);
             }
@@ -300,6 +426,7 @@ impl State {
                 origin,
                 token_hash,
                 public_key,
+                local_sign_in,
             } => {
                 if let Some(e) = self.enrolments.get_mut(code_hash) {
                     e.used_by.get_or_insert_with(|| node_id.clone());
@@ -313,7 +440,11 @@ impl State {
                     token_hash: token_hash.clone(),
                     revoked: None,
                     public_key: public_key.clone(),
+                    local_sign_in: *local_sign_in,
                 };
+                self.node_by_origin
+                    .entry(origin.clone())
+                    .or_insert_with(|| node_id.clone());
                 self.nodes.entry(node_id.clone()).or_insert(record);
             }
             OpBody::NodeRevoked { node_id, reason } => {
@@ -367,7 +498,122 @@ impl State {
             | OpBody::MailQueued { .. }
             | OpBody::MailAttempted { .. }
             | OpBody::Elided { .. } => {}
+            OpBody::PasswordSet {
+                username,
+                password_hash,
+            } => {
+                if let Some(user) = self.users.get_mut(username) {
+                    user.password_hash = password_hash.clone();
+                }
+            }
+            OpBody::OrderContact {
+                number,
+                email,
+                name,
+            } => {
+                self.orders.update(*number, |order| {
+                    order.email = email.clone();
+                    order.name = name.clone();
+                });
+            }
+            OpBody::SessionKeyPublished { public_key } => {
+                let key = SessionKey {
+                    origin: op.origin.clone(),
+                    public_key: public_key.trim().to_ascii_lowercase(),
+                };
+                self.session_keys
+                    .entry(session_key_id(public_key))
+                    .or_insert(key);
+            }
+            OpBody::SessionEnded { session, .. } => {
+                self.ended_sessions.insert(session.clone());
+            }
+            OpBody::KeyRevoked { key_id, since, .. } => {
+                let at = self.revoked_keys.entry(*key_id).or_insert(*since);
+                *at = (*at).min(*since);
+            }
+            OpBody::OpHeld {
+                origin,
+                seq,
+                hash,
+                from,
+                reason,
+            } => self.note_held(origin, *seq, hash, from, reason),
+            OpBody::LanguageChosen { username, lang } => {
+                if let Some(user) = self.users.get_mut(username) {
+                    user.lang = Some(lang.clone());
+                }
+            }
         }
+    }
+
+    /// Stores an account and when it held which role (see `authority`). An account saved
+    /// without a password hash keeps the one it had (passwords are ops of their own).
+    fn save_user(&mut self, user: &aspk_domain::User, hlc: u64) {
+        let mut user = user.clone();
+        if user.password_hash.is_empty() {
+            if let Some(known) = self.users.get(&user.username) {
+                user.password_hash = known.password_hash.clone();
+            }
+        }
+        if user.is_active {
+            let since = self
+                .role_since
+                .entry(user.username.as_str().to_owned())
+                .or_insert([u64::MAX; 4]);
+            for held in since.iter_mut().skip(user.role.rank()) {
+                *held = (*held).min(hlc);
+            }
+        }
+        self.users.insert(user.username.clone(), user);
+    }
+
+    /// A node held back op `(origin, seq)` (content hash `hash`, with its origin's ops
+    /// before it): one finding, while this replica does not hold the origin's ops up to
+    /// it. (Another op arriving under that number is an equivocation, which the node that
+    /// held the first reports: see [`State::held_hash`].)
+    fn note_held(&mut self, origin: &str, seq: u64, hash: &str, from: &str, reason: &str) {
+        if self.applied.get(origin).is_some_and(|held| *held >= seq) {
+            return;
+        }
+        self.held.insert((origin.to_owned(), seq), hash.to_owned());
+        let id = held_id(origin, seq);
+        let reasons = self.fact_set_with(&id, "reasons", [reason.to_owned()]);
+        let by = self.fact_set_with(&id, "from", [from.to_owned()]);
+        let facts = serde_json::json!({"origin": origin, "seq": seq, "hash": hash, "reasons": reasons, "from": by});
+        self.upsert(Finding {
+            id,
+            kind: "held_op",
+            ticket: None,
+            slot: None,
+            facts,
+            resolution: None,
+        });
+    }
+
+    /// The origin of `op` has its ops up to `op.seq` here now: findings that some of them
+    /// were held back go.
+    fn release_held(&mut self, op: &Op) {
+        let done: Vec<(String, u64)> = self
+            .held
+            .keys()
+            .filter(|(origin, seq)| *origin == op.origin && *seq <= op.seq)
+            .cloned()
+            .collect();
+        for key in done {
+            self.findings.remove(&held_id(&key.0, key.1));
+            self.held.remove(&key);
+        }
+    }
+
+    /// The content hash (hex) of op `(origin, seq)` as a node that held it back reported
+    /// it, while it is not here: a different op arriving under that number is an
+    /// equivocation.
+    pub fn held_hash(&self, origin: &str, seq: u64) -> Option<&str> {
+        if self.held.is_empty() {
+            return None;
+        }
+        self.held.get(&(origin.to_owned(), seq)).map(String::as_str)
     }
 
     fn add_slot(&mut self, slot: &Slot) {
@@ -400,12 +646,12 @@ impl State {
                 venue: placed.venue.as_str(),
                 issued_by: &op.origin,
             });
-            for entry in self
+            for (entry, seq) in self
                 .pending_entries
                 .remove(&issued.serial)
                 .unwrap_or_default()
             {
-                self.insert_entry(issued.serial, entry);
+                self.insert_pending_entry(issued, placed.venue.as_str(), entry, seq);
             }
         }
         let order = Order {
@@ -512,16 +758,54 @@ impl State {
         if self.tickets.contains_key(&serial) {
             self.insert_entry(serial, entry);
         } else {
-            self.pending_entries.entry(serial).or_default().push(entry);
+            let pending = self.pending_entries.entry(serial).or_default();
+            pending.push((entry, op.seq));
         }
     }
 
     /// Entries of a ticket sold offline elsewhere that this replica has not seen sold yet.
-    pub fn pending_entries(&self, serial: u64) -> &[Entry] {
+    pub fn pending_entries(&self, serial: u64) -> impl Iterator<Item = &Entry> {
         self.pending_entries
             .get(&serial)
-            .map(Vec::as_slice)
-            .unwrap_or_default()
+            .into_iter()
+            .flatten()
+            .map(|(entry, _)| entry)
+    }
+
+    /// An entry that waited for its ticket's sale: it counts if its author may admit this
+    /// ticket at that time (see `authority`); otherwise it is taken back from the gate's
+    /// count and becomes an `unauthorised_op` finding.
+    fn insert_pending_entry(&mut self, issued: &TicketIssued, venue: &str, entry: Entry, seq: u64) {
+        let author = self.author_by_origin(&entry.origin);
+        let verdict = self.entry_allowed(
+            venue,
+            issued.valid_from,
+            issued.valid_until,
+            entry.at,
+            &author,
+        );
+        if let authority::Verdict::Denied(reason) = verdict {
+            let count = self
+                .gate_counts
+                .entry((entry.gate.clone(), hour_of(entry.at)))
+                .or_default();
+            count.admitted = count.admitted.saturating_sub(1);
+            let op = Op {
+                origin: entry.origin.clone(),
+                seq,
+                hlc: crate::Hlc(entry.hlc),
+                actor: entry.by.clone(),
+                body: OpBody::EntryRecorded {
+                    serial: issued.serial,
+                    gate: entry.gate.clone(),
+                    at: entry.at,
+                },
+                sig: None,
+            };
+            self.note_unauthorised(&op, &reason, false);
+            return;
+        }
+        self.insert_entry(issued.serial, entry);
     }
 
     fn insert_entry(&mut self, serial: u64, entry: Entry) {
@@ -541,7 +825,8 @@ impl State {
         let pending = self
             .pending_entries
             .get(&serial)
-            .and_then(|entries| entries.iter().find(|e| is_it(e)).cloned());
+            .and_then(|entries| entries.iter().find(|(e, _)| is_it(e)))
+            .map(|(e, _)| e.clone());
         let withdrawn = match pending {
             Some(entry) => Some(entry),
             None => self.tickets.remove_entry(serial, origin, hlc),
@@ -553,7 +838,7 @@ impl State {
             count.unused += 1;
         }
         if let Some(pending) = self.pending_entries.get_mut(&serial) {
-            pending.retain(|e| !is_it(e));
+            pending.retain(|(e, _)| !is_it(e));
         }
         let Some(status) = self.tickets.status(&serial) else {
             return;
@@ -639,6 +924,21 @@ impl State {
             id,
             kind: "equivocation",
             ticket: None,
+            slot: None,
+            facts,
+            resolution: None,
+        });
+    }
+
+    /// A device reported admitting a ticket that the node it reported to could not verify.
+    fn note_unverified_entry(&mut self, op: &Op, serial: u64, gate: &str, at: DateTime<Utc>) {
+        let facts = serde_json::json!({
+            "origin": op.origin, "seq": op.seq, "serial": serial, "gate": gate, "at": at,
+        });
+        self.upsert(Finding {
+            id: format!("unverified_entry:{}:{}", op.origin, op.seq),
+            kind: "unverified_entry",
+            ticket: Some(serial),
             slot: None,
             facts,
             resolution: None,
@@ -830,8 +1130,15 @@ impl State {
                 format!("s{}:{}:{:?}:{:?}\n", s.slot.id, s.sold, s.sold_by, s.leases).as_bytes(),
             );
         }
-        let findings = self.findings.values();
-        for f in findings.filter(|f| venue.is_none_or(|v| self.finding_concerns(f, v))) {
+        // A venue's replica judges only the ops it holds in full: findings about ops it may
+        // have as elisions (refused or held back elsewhere) are not part of its digest.
+        let in_scope = |f: &&Finding| match venue {
+            None => true,
+            Some(v) => {
+                !matches!(f.kind, "unauthorised_op" | "held_op") && self.finding_concerns(f, v)
+            }
+        };
+        for f in self.findings.values().filter(in_scope) {
             hasher.update(format!("f{}:{}:{}\n", f.id, f.facts, f.is_open()).as_bytes());
         }
         hasher.update(

@@ -14,6 +14,13 @@ pub(super) enum Subject {
     Ticket(u64),
     Slot(String),
     Request(String),
+    Shift(String),
+    /// The account of the member of staff who acted (by name).
+    User(String),
+    /// The certificate (`node_enrolled`) of the origin that wrote it.
+    Certificate(String),
+    /// A lease of `(holder, slot)` the sale was made from.
+    Lease(String, String),
 }
 
 impl State {
@@ -28,6 +35,8 @@ impl State {
             OpBody::RequestUpdated { id, .. } | OpBody::RequestReplied { id, .. } => {
                 Subject::Request(id.clone())
             }
+            OpBody::ShiftClosed { shift_id, .. } => Subject::Shift(shift_id.clone()),
+            OpBody::OrderContact { number, .. } => Subject::Order(*number),
             _ => return None,
         };
         let known = match &subject {
@@ -35,6 +44,9 @@ impl State {
             Subject::Ticket(s) => self.tickets.contains_key(s),
             Subject::Slot(id) => self.slots.contains_key(id),
             Subject::Request(id) => self.requests.contains_key(id),
+            Subject::Shift(id) => self.shifts.contains_key(id),
+            // Only the authority check parks under these.
+            Subject::User(_) | Subject::Certificate(_) | Subject::Lease(..) => true,
         };
         (!known).then_some(subject)
     }
@@ -54,10 +66,21 @@ impl State {
                 .collect(),
             OpBody::SlotCreated(slot) => vec![Subject::Slot(slot.id.clone())],
             OpBody::RequestReceived { id, .. } => vec![Subject::Request(id.clone())],
+            OpBody::ShiftOpened { shift_id, .. } => vec![Subject::Shift(shift_id.clone())],
+            OpBody::UserSaved(user) => vec![Subject::User(user.username.as_str().to_owned())],
+            OpBody::NodeEnrolled { origin, .. } => vec![Subject::Certificate(origin.clone())],
+            OpBody::KeyPublished {
+                holder: Some(origin),
+                ..
+            } => vec![Subject::Certificate(origin.clone())],
+            OpBody::LeaseGranted { holder, slot, .. } => {
+                vec![Subject::Lease(holder.clone(), slot.clone())]
+            }
             _ => return,
         };
         for subject in subjects {
             for waiting in self.parked.remove(&subject).unwrap_or_default() {
+                self.forget_unauthorised(&waiting);
                 self.apply_body(&waiting);
             }
         }

@@ -13,8 +13,57 @@ use aspk_domain::Slug;
 use super::{Finding, State};
 use crate::{Op, OpBody};
 
+/// Who a pull is for: a replica of one venue, and what it may hold beyond the venue's
+/// tickets. Every device gets the least it needs (see `docs/security.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Audience<'a> {
+    pub venue: &'a str,
+    pub kind: AudienceKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AudienceKind {
+    /// A site node: its venue in full; its venue's staff passwords only when they sign in
+    /// there; enrolment codes only for its venue's gates and phones.
+    SiteNode { local_sign_in: bool },
+    /// A gate: what admitting needs (catalog, sales without the visitors' contacts, voids,
+    /// entries, keys, certificates, staff accounts without passwords), nothing else.
+    Gate,
+}
+
 impl State {
-    /// Whether a replica of `venue` needs `op` in full.
+    /// Whether `audience` gets `op` in full (otherwise as an elision).
+    pub fn shares(&self, op: &Op, audience: Audience<'_>) -> bool {
+        if !self.concerns(op, audience.venue) {
+            return false;
+        }
+        match audience.kind {
+            AudienceKind::SiteNode { local_sign_in } => {
+                self.shares_with_site(op, audience.venue, local_sign_in)
+            }
+            AudienceKind::Gate => shares_with_gate(op),
+        }
+    }
+
+    fn shares_with_site(&self, op: &Op, venue: &str, local_sign_in: bool) -> bool {
+        let works_here = |name: &aspk_domain::Username| {
+            self.users
+                .get(name)
+                .and_then(|u| u.venue.as_ref())
+                .is_some_and(|v| v.as_str() == venue)
+        };
+        match &op.body {
+            OpBody::PasswordSet { username, .. } => local_sign_in && works_here(username),
+            // Accounts saved before passwords were ops of their own carry the hash.
+            OpBody::UserSaved(user) if !user.password_hash.is_empty() => {
+                local_sign_in && user.venue.as_ref().is_some_and(|v| v.as_str() == venue)
+            }
+            OpBody::EnrolmentCreated { role, .. } => role != "site_node",
+            _ => true,
+        }
+    }
+
+    /// Whether `venue`'s replica needs `op` for its venue (what it is about).
     pub fn concerns(&self, op: &Op, venue: &str) -> bool {
         let here = |v: &Slug| v.as_str() == venue;
         match &op.body {
@@ -51,7 +100,16 @@ impl State {
                 .findings
                 .get(id)
                 .is_none_or(|f| self.finding_concerns(f, venue)),
+            OpBody::OrderContact { number, .. } => {
+                self.orders.venue_of(number).is_none_or(|v| v == venue)
+            }
             OpBody::UserSaved(_)
+            | OpBody::PasswordSet { .. }
+            | OpBody::SessionKeyPublished { .. }
+            | OpBody::SessionEnded { .. }
+            | OpBody::KeyRevoked { .. }
+            | OpBody::OpHeld { .. }
+            | OpBody::LanguageChosen { .. }
             | OpBody::KeyPublished { .. }
             | OpBody::EnrolmentCreated { .. }
             | OpBody::NodeEnrolled { .. }
@@ -108,5 +166,49 @@ impl State {
             .values()
             .find(|n| n.origin == origin)
             .map(|n| n.venue.as_str())
+    }
+}
+
+/// Whether a gate gets `op` in full: only what deciding a scan needs, never a password, a
+/// visitor's contact, an enrolment code or mail.
+fn shares_with_gate(op: &Op) -> bool {
+    match &op.body {
+        OpBody::UserSaved(user) => user.password_hash.is_empty(),
+        OpBody::OrderPlaced(placed) => placed.email.is_none() && placed.name.is_none(),
+        OpBody::VenueSaved(_)
+        | OpBody::ProductSaved(_)
+        | OpBody::SlotCreated(_)
+        | OpBody::KeyPublished { .. }
+        | OpBody::KeyRevoked { .. }
+        | OpBody::NodeEnrolled { .. }
+        | OpBody::NodeRevoked { .. }
+        | OpBody::OrderCancelled { .. }
+        | OpBody::TicketVoided { .. }
+        | OpBody::EntryRecorded { .. }
+        | OpBody::ScanDenied { .. }
+        | OpBody::PassNotUsed { .. }
+        | OpBody::LeaseGranted { .. }
+        | OpBody::LeaseReturned { .. }
+        | OpBody::EquivocationDetected { .. }
+        | OpBody::ForgedOpRefused { .. }
+        | OpBody::RevokedPushRefused { .. }
+        | OpBody::OpHeld { .. }
+        | OpBody::FindingResolved { .. }
+        | OpBody::Elided { .. } => true,
+        OpBody::PasswordSet { .. }
+        | OpBody::OrderContact { .. }
+        | OpBody::EnrolmentCreated { .. }
+        | OpBody::SessionKeyPublished { .. }
+        | OpBody::SessionEnded { .. }
+        | OpBody::LanguageChosen { .. }
+        | OpBody::ShiftOpened { .. }
+        | OpBody::ShiftClosed { .. }
+        | OpBody::OrderPrinted { .. }
+        | OpBody::PrinterSaved(_)
+        | OpBody::RequestReceived { .. }
+        | OpBody::RequestUpdated { .. }
+        | OpBody::RequestReplied { .. }
+        | OpBody::MailQueued { .. }
+        | OpBody::MailAttempted { .. } => false,
     }
 }

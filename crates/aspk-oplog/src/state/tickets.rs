@@ -188,6 +188,13 @@ impl TicketTable {
         }
     }
 
+    /// The common facts of ticket `serial`, when this replica has it.
+    pub fn brief(&self, serial: &u64) -> Option<TicketBrief<'_>> {
+        self.recs
+            .get(*serial)
+            .map(|rec| self.brief_of(*serial, rec))
+    }
+
     /// The venue of ticket `serial`, when this replica has it.
     pub fn venue_of(&self, serial: &u64) -> Option<&str> {
         self.recs.get(*serial).map(|rec| self.names.get(rec.venue))

@@ -46,14 +46,22 @@ fn code_like(serial: u64) -> String {
 
 /// A day of a busy museum: orders of two tickets, and an entry for each ticket; the
 /// orders go to `venues` in turn.
-fn synthetic_ops(origin: &str, count: u64, venues: &[&str]) -> Vec<Op> {
+/// `count` ops of `origin`, one a millisecond from `start_ms` on, after sequence number
+/// `after`: sales by the demo admin and entries, as a busy day has them, each as the fold
+/// allows it (serials from `serials`, the block of the key that signs them).
+fn synthetic_ops(
+    origin: &str,
+    count: u64,
+    venues: &[&str],
+    start_ms: u64,
+    after: u64,
+    serials: u64,
+) -> Vec<Op> {
     let venues: Vec<Slug> = venues
         .iter()
         .map(|v| Slug::parse("venue", v).unwrap_or_else(|_| unreachable!()))
         .collect();
     let product = Slug::parse("product", "adult").unwrap_or_else(|_| unreachable!());
-    // One op a millisecond, ending now: the clock readings and times a real day would have.
-    let start_ms = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0) - count;
     let mut ops = Vec::with_capacity(count as usize);
     let mut seq = 0;
     let mut order = 0u64;
@@ -63,8 +71,8 @@ fn synthetic_ops(origin: &str, count: u64, venues: &[&str]) -> Vec<Op> {
         let now = Hlc::from_parts(start_ms + seq, 0).to_datetime();
         // As a node sells: each order's tickets a run of serials from a scattered start,
         // order numbers scattered too (multiplying by an odd number is a bijection mod 2^k).
-        let first = 20_000_000_000 + (order.wrapping_mul(0x9E37_79B1) % (1 << 29)) * 2;
-        let number = 30_000_000_000 + order.wrapping_mul(0x85EB_CA6B) % (1 << 30);
+        let first = serials + (order.wrapping_mul(0x9E37_79B1) % (1 << 28)) * 2;
+        let number = serials + 600_000_000 + order.wrapping_mul(0x85EB_CA6B) % (1 << 28);
         let tickets: Vec<TicketIssued> = (first..first + 2)
             .map(|serial| TicketIssued {
                 serial,
@@ -97,9 +105,9 @@ fn synthetic_ops(origin: &str, count: u64, venues: &[&str]) -> Vec<Op> {
         });
         ops.push(Op {
             origin: origin.to_owned(),
-            seq,
+            seq: after + seq,
             hlc: Hlc::from_parts(start_ms + seq, 0),
-            actor: "user:kasa".into(),
+            actor: format!("user:{}", aspk_app::DEMO_USER),
             body,
             sig: None,
         });
@@ -112,14 +120,63 @@ fn synthetic_ops(origin: &str, count: u64, venues: &[&str]) -> Vec<Op> {
             };
             ops.push(Op {
                 origin: origin.to_owned(),
-                seq,
+                seq: after + seq,
                 hlc: Hlc::from_parts(start_ms + seq, 0),
-                actor: "user:gate".into(),
+                actor: "node:bench-gate".into(),
                 body,
                 sig: None,
             });
         }
     }
+    ops
+}
+
+/// What an earlier incarnation of the cloud wrote first: its root key, and the demo admin
+/// (with role admin), at the start of a day `count` ms long that ends now. Then `count`
+/// synthetic ops of that day.
+fn earlier_cloud_day(origin: &str, root: &aspk_ticket::IssuerKey, count: u64) -> Vec<Op> {
+    let start_ms = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0) - count - 10;
+    let op = |seq: u64, actor: &str, body: OpBody| Op {
+        origin: origin.into(),
+        seq,
+        hlc: Hlc::from_parts(start_ms - 5 + seq, 0),
+        actor: actor.into(),
+        body,
+        sig: None,
+    };
+    let admin = aspk_domain::User {
+        username: aspk_domain::Username::parse(aspk_app::DEMO_USER)
+            .unwrap_or_else(|_| unreachable!()),
+        role: aspk_domain::Role::Admin,
+        password_hash: String::new(),
+        is_active: true,
+        generation: 1,
+        lang: None,
+        venue: None,
+    };
+    let mut ops = vec![
+        op(
+            1,
+            "system",
+            OpBody::KeyPublished {
+                key_id: root.key_id,
+                public_key: aspk_app::to_hex(&root.public().to_bytes()),
+                holder: None,
+                serials: None,
+                valid_from: None,
+                valid_until: None,
+            },
+        ),
+        op(2, "system:cli", OpBody::UserSaved(admin)),
+    ];
+    ops.extend(synthetic_ops(
+        origin,
+        count,
+        &["demo", "annex"],
+        start_ms,
+        2,
+        aspk_app::CLOUD_SERIALS.0,
+    ));
     ops
 }
 
@@ -176,6 +233,17 @@ async fn start_node(
     key_id: u16,
     serials: (u64, u64),
 ) -> anyhow::Result<Node> {
+    start_node_with(data, role, key_id, serials, Vec::new()).await
+}
+
+/// A node on `data`; `anchors`: its trust anchors (none: the cloud's own key).
+async fn start_node_with(
+    data: &DataDir,
+    role: NodeRole,
+    key_id: u16,
+    serials: (u64, u64),
+    anchors: Vec<(u16, [u8; 32])>,
+) -> anyhow::Result<Node> {
     let store = aspk_store::open(&data.sqlite_url()).await?;
     Ok(Node::start(NodeOptions {
         store,
@@ -186,6 +254,8 @@ async fn start_node(
         serials,
         clock_offset_ms: 0,
         snapshot: Some(aspk_app::SnapshotOptions::new(data.snapshot_path())),
+        trust_anchors: anchors,
+        max_clock_skew: chrono::Duration::minutes(aspk_app::DEFAULT_MAX_CLOCK_SKEW_MINUTES),
     })
     .await?)
 }
@@ -231,15 +301,18 @@ async fn catch_up(count: u64) -> anyhow::Result<()> {
     let config = enrol_site(&cloud, &url, &site_data).await?;
     let site_store = aspk_store::open(&site_data.sqlite_url()).await?;
     let origin = site_data.origin()?;
-    let mut ops = synthetic_ops(&origin, count, &["demo"]);
+    // The site node's day starts now: after the admin who sells was given the role.
+    let start_ms = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0);
+    let mut ops = synthetic_ops(&origin, count, &["demo"], start_ms, 0, config.serials.0);
     sign_all(&mut ops, &site_data.ticket_key(config.key_id)?);
     fill(site_store.as_ref(), &ops).await?;
     drop(site_store);
-    let site = start_node(
+    let site = start_node_with(
         &site_data,
         NodeRole::SiteNode,
         config.key_id,
         config.serials,
+        config.anchors(),
     )
     .await?;
     let worker = site_worker(&site, config, &site_data);
@@ -272,7 +345,7 @@ async fn catch_up(count: u64) -> anyhow::Result<()> {
         let t = Instant::now();
         site.submit(|b| {
             b.record(
-                "user:bench",
+                "node:bench-gate",
                 vec![OpBody::ScanDenied {
                     serial: 1,
                     gate: "g".into(),
@@ -309,31 +382,7 @@ async fn pull_down(count: u64) -> anyhow::Result<()> {
     // publication comes first, as it did in that incarnation's log).
     let root = cloud_data.ticket_key(1)?;
     let origin = "cloud-earlier-incarnation";
-    let publish = Op {
-        origin: origin.into(),
-        seq: 1,
-        hlc: Hlc::from_parts(1, 0),
-        actor: "system:bench".into(),
-        body: OpBody::KeyPublished {
-            key_id: 1,
-            public_key: aspk_app::to_hex(&root.public().to_bytes()),
-            holder: None,
-            serials: None,
-            valid_from: None,
-            valid_until: None,
-        },
-        sig: None,
-    };
-    let mut ops: Vec<Op> = std::iter::once(publish)
-        .chain(
-            synthetic_ops(origin, count, &["demo", "annex"])
-                .into_iter()
-                .map(|mut op| {
-                    op.seq += 1;
-                    op
-                }),
-        )
-        .collect();
+    let mut ops = earlier_cloud_day(origin, &root, count);
     sign_all(&mut ops, &root);
     let cloud_store = aspk_store::open(&cloud_data.sqlite_url()).await?;
     fill(cloud_store.as_ref(), &ops).await?;
@@ -341,11 +390,12 @@ async fn pull_down(count: u64) -> anyhow::Result<()> {
     let (cloud, url) = serve_cloud(&cloud_data).await?;
     let site_data = DataDir::open(sdir.path())?;
     let config = enrol_site(&cloud, &url, &site_data).await?;
-    let site = start_node(
+    let site = start_node_with(
         &site_data,
         NodeRole::SiteNode,
         config.key_id,
         config.serials,
+        config.anchors(),
     )
     .await?;
     site.set_scope(Some("demo".into()));
@@ -355,9 +405,9 @@ async fn pull_down(count: u64) -> anyhow::Result<()> {
     let took = started.elapsed();
     let held = site.version_vector().get(origin).copied().unwrap_or(0);
     anyhow::ensure!(
-        held == count + 1,
+        held == count + 2,
         "the site node holds {held} of {} ops",
-        count + 1
+        count + 2
     );
     let (tickets, orders) = site.read(|s| (s.tickets.len(), s.orders.len()));
     println!(
@@ -405,7 +455,8 @@ async fn gate_decisions(tickets: u32) -> anyhow::Result<()> {
     }
     // The gate's replica: every op of the cloud, taken in as replication would.
     let gate_data = DataDir::open(gdir.path())?;
-    let gate = start_node(&gate_data, NodeRole::Gate, 0, (0, 0)).await?;
+    let anchors = vec![(1, cloud_data.ticket_key(1)?.public().to_bytes())];
+    let gate = start_node_with(&gate_data, NodeRole::Gate, 0, (0, 0), anchors).await?;
     let mut cursor = 0;
     loop {
         let chunk = cloud.store().read_after(cursor, 5_000).await?;
@@ -416,16 +467,12 @@ async fn gate_decisions(tickets: u32) -> anyhow::Result<()> {
         gate.ingest(chunk.into_iter().map(|s| s.op).collect(), "cloud")
             .await?;
     }
-    let who = aspk_app::Principal {
-        username: aspk_domain::Username::parse("gate")?,
-        role: aspk_domain::Role::Controller,
-    };
     let mut latencies = Vec::new();
     for code in codes.iter().step_by((codes.len() / 2_000).max(1)) {
         let t = Instant::now();
         let outcome = gate
-            .scan(
-                &who,
+            .gate_scan(
+                "bench-gate",
                 aspk_app::ScanInput::Code(code.clone()),
                 "north",
                 Some("demo"),
@@ -456,11 +503,17 @@ async fn cold_start(count: u64, keep_in: Option<&std::path::Path>) -> anyhow::Re
     {
         let data = DataDir::open(dir)?;
         let store = aspk_store::open(&data.sqlite_url()).await?;
-        fill(
-            store.as_ref(),
-            &synthetic_ops("bench-origin-0001", count, &["demo"]),
-        )
-        .await?;
+        // As an earlier incarnation of this cloud wrote them (the fold reads the signing
+        // key's id, never checks the signature: ops in the store were checked on entry).
+        let root = data.ticket_key(1)?;
+        let mut ops = earlier_cloud_day("bench-origin-0001", &root, count);
+        for op in &mut ops {
+            op.sig = Some(aspk_oplog::OpSig {
+                key_id: 1,
+                bytes: [0; 64],
+            });
+        }
+        fill(store.as_ref(), &ops).await?;
     }
     // First start: no snapshot yet, every op is folded (and a snapshot is left behind);
     // then the starts a node normally makes.

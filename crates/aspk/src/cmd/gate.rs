@@ -7,8 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use aspk_app::{AppError, Node, NodeRole, Principal, ScanInput, ScanResult, UpstreamStatus};
-use aspk_domain::{Role, Username};
+use aspk_app::{AppError, Node, NodeRole, ScanInput, ScanResult, UpstreamStatus};
 use aspk_gate::{
     decision_line, ConfirmSpec, Direction, Feedback, InputSpec, OutputSpec, PassInfo,
     PassageConfirm, Signal, Turnstile,
@@ -159,10 +158,10 @@ pub async fn run(args: GateArgs) -> anyhow::Result<()> {
         role: NodeRole::Gate,
         key_id: 0,
         serials: (0, 0),
+        anchors: config.anchors(),
     };
     let opened = node::start(data, None, identity).await?;
     let node = opened.node.clone();
-    node.set_trust_anchors(config.anchors());
     node.set_scope(Some(config.venue.clone()));
     let status = Arc::new(UpstreamStatus::default());
     let policy = LeasePolicy {
@@ -240,11 +239,7 @@ pub async fn run(args: GateArgs) -> anyhow::Result<()> {
         is_confirmed,
     };
     let mut codes = aspk_gate::spawn_input(input).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let who = Principal {
-        username: Username::parse(&format!("gate-{}", config.node_id))
-            .map_err(|e| anyhow::anyhow!("{e}"))?,
-        role: Role::Controller,
-    };
+    let who = config.node_id.clone();
     eprintln!("aspk gate '{}' ready (venue {})", args.name, config.venue);
     while let Some(code) = codes.recv().await {
         let line = decide(
@@ -266,7 +261,7 @@ pub async fn run(args: GateArgs) -> anyhow::Result<()> {
 /// One scan: decide locally, open on admit, and describe the decision as one JSON line.
 async fn decide(
     node: &Node,
-    who: &Principal,
+    who: &str,
     code: &str,
     gate: &str,
     venue: &str,
@@ -280,7 +275,7 @@ async fn decide(
         ScanInput::Code(code.to_owned())
     };
     let offline = !status.get().is_reachable;
-    match node.scan(who, input, gate, Some(venue)).await {
+    match node.gate_scan(who, input, gate, Some(venue)).await {
         Ok(outcome) => {
             let ticket = outcome
                 .ticket
@@ -332,7 +327,7 @@ async fn decide(
 /// visitor to walk through; a pass nobody used is withdrawn, so the ticket stays usable.
 async fn pass(
     node: &Node,
-    who: &Principal,
+    who: &str,
     gate: &str,
     outcome: &aspk_app::ScanOutcome,
     info: &PassInfo,

@@ -5,35 +5,41 @@ use std::path::Path;
 use anyhow::Context;
 use aspk_app::{DataDir, Node, NodeOptions, NodeRole, SnapshotOptions, CLOUD_SERIALS};
 
-/// The key id new tickets are signed with.
-const TICKET_KEY_ID: u16 = 1;
-
 pub struct Opened {
     pub node: Node,
     /// Held for the lifetime of the node: it locks the data folder.
-    pub _data: DataDir,
+    pub data: DataDir,
     pub database: String,
 }
 
-/// The identity a node starts with: the cloud's own key, or a site node's delegated one.
+/// The identity a node starts with: the cloud's own root key, or a site node's delegated
+/// one (or a gate's own), and the trust anchors it was given.
 pub struct Identity {
     pub role: NodeRole,
     pub key_id: u16,
     pub serials: (u64, u64),
+    pub anchors: Vec<(u16, [u8; 32])>,
 }
 
-pub const CLOUD: Identity = Identity {
-    role: NodeRole::Cloud,
-    key_id: TICKET_KEY_ID,
-    serials: CLOUD_SERIALS,
-};
+/// The cloud's identity, from its data folder's root keys.
+pub fn cloud(data: &DataDir) -> anyhow::Result<Identity> {
+    let roots = data.root_keys().map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(Identity {
+        role: NodeRole::Cloud,
+        key_id: roots.signing_key,
+        serials: CLOUD_SERIALS,
+        anchors: roots.anchor_bytes(),
+    })
+}
 
 pub fn open_data(data: &Path) -> anyhow::Result<DataDir> {
     DataDir::open(data).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 pub async fn open(data: &Path, database: Option<&str>) -> anyhow::Result<Opened> {
-    start(open_data(data)?, database, CLOUD).await
+    let data = open_data(data)?;
+    let identity = cloud(&data)?;
+    start(data, database, identity).await
 }
 
 pub async fn start(
@@ -58,13 +64,26 @@ pub async fn start(
         serials: identity.serials,
         clock_offset_ms: 0,
         snapshot: Some(snapshot_options(&data)),
+        trust_anchors: identity.anchors,
+        max_clock_skew: max_clock_skew(),
     };
     let node = Node::start(options).await.context("starting the node")?;
     Ok(Opened {
         node,
-        _data: data,
+        data,
         database,
     })
+}
+
+/// How far ahead of this node's clock an incoming op may be: `ASPK_MAX_CLOCK_SKEW_SECS`,
+/// or five minutes.
+fn max_clock_skew() -> chrono::Duration {
+    std::env::var("ASPK_MAX_CLOCK_SKEW_SECS")
+        .ok()
+        .and_then(|v| v.parse::<i64>().ok())
+        .filter(|s| *s > 0)
+        .map(chrono::Duration::seconds)
+        .unwrap_or_else(|| chrono::Duration::minutes(aspk_app::DEFAULT_MAX_CLOCK_SKEW_MINUTES))
 }
 
 /// Snapshots as `SnapshotOptions::new` has them, or every `ASPK_SNAPSHOT_EVERY_OPS` ops

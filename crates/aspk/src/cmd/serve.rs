@@ -239,9 +239,9 @@ async fn start_site_node(args: &ServeArgs) -> anyhow::Result<(Opened, Arc<Upstre
         role: NodeRole::SiteNode,
         key_id: config.key_id,
         serials: config.serials,
+        anchors: config.anchors(),
     };
     let opened = node::start(data, args.database.as_deref(), identity).await?;
-    opened.node.set_trust_anchors(config.anchors());
     opened.node.set_scope(Some(config.venue.clone()));
     let status = Arc::new(UpstreamStatus::default());
     let policy = LeasePolicy {
@@ -257,6 +257,11 @@ async fn start_site_node(args: &ServeArgs) -> anyhow::Result<(Opened, Arc<Upstre
     );
     if let Err(e) = worker.catch_up(3).await {
         eprintln!("warning: upstream not reachable ({e}); serving from local data and retrying in the background");
+    }
+    // Staff sessions need this node's session key in the log, which needs its certificate
+    // from the cloud (the sync worker publishes it later if the catch-up did not get it).
+    if let Err(e) = opened.node.ensure_session_key().await {
+        tracing::warn!(error = %e, "cannot publish the session key yet");
     }
     worker.spawn();
     Ok((opened, status))

@@ -16,6 +16,10 @@ pub struct AddArgs {
     /// admin, manager, cashier or controller.
     #[arg(long, default_value = "admin")]
     role: String,
+    /// The venue the person works at (they may then also sign in at its site node);
+    /// leave out for the organisation's own staff.
+    #[arg(long)]
+    venue: Option<String>,
     /// Read the password from this environment variable instead of asking.
     #[arg(long)]
     password_env: Option<String>,
@@ -46,7 +50,13 @@ async fn add(args: AddArgs) -> anyhow::Result<()> {
     let opened = super::node::open(&args.data, args.database.as_deref()).await?;
     opened
         .node
-        .add_user("system:cli", &args.username, &password, role)
+        .add_user(
+            "system:cli",
+            &args.username,
+            &password,
+            role,
+            args.venue.as_deref(),
+        )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("added {} '{}'", role.as_str(), args.username);

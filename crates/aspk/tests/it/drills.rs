@@ -134,8 +134,9 @@ pub(crate) async fn site(
     start(&args, port).await
 }
 
-/// A site node enrolled now with the cloud `c` at `upstream`, on a port of its own, and an
-/// admin signed in at it.
+/// A site node enrolled now with the cloud `c` at `upstream`, on a port of its own, and the
+/// cloud's admin session at it (the cloud vouches for its staff everywhere; the admin, one
+/// of the organisation's own staff, has no password at a site node).
 pub(crate) async fn enrolled_site(
     c: &Api,
     data: &Path,
@@ -144,7 +145,7 @@ pub(crate) async fn enrolled_site(
 ) -> (Process, Api) {
     let port = free_port();
     let process = site(data, port, upstream, Some(&c.enrolment().await), lease).await;
-    let api = Api::sign_in(&format!("http://127.0.0.1:{port}")).await;
+    let api = c.at(&format!("http://127.0.0.1:{port}"));
     (process, api)
 }
 
@@ -170,6 +171,15 @@ impl Api {
 
     pub(crate) fn base(&self) -> &str {
         &self.base
+    }
+
+    /// The same session at another node (a session the cloud opened holds at every node).
+    pub(crate) fn at(&self, base: &str) -> Api {
+        Api {
+            base: base.to_owned(),
+            token: self.token.clone(),
+            http: self.http.clone(),
+        }
     }
 
     pub(crate) async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
@@ -267,15 +277,51 @@ where
     panic!("{what}: not within {limit:?}");
 }
 
-/// A staff page as the admin sees it in a browser (form sign-in, session cookie).
-pub(crate) async fn staff_page(base: &str, path: &str) -> String {
+/// The venue's manager (staff of venue `demo`, who may sign in at its site nodes), added at
+/// the cloud `c` if not there yet: their name and password.
+pub(crate) async fn venue_manager(c: &Api) -> (&'static str, &'static str) {
+    let (name, password) = ("olena", "correct horse");
+    let body = json!({"username": name, "password": password, "role": "manager", "venue": "demo"});
+    let (status, reply) = c.post("/api/v1/users", body).await;
+    assert!(
+        status == StatusCode::CREATED || status == StatusCode::CONFLICT,
+        "{reply}"
+    );
+    (name, password)
+}
+
+/// Whether `user` can sign in at `base` (their account and password have reached it).
+pub(crate) async fn signs_in(base: &str, user: (&str, &str)) -> bool {
+    reqwest::Client::new()
+        .post(format!("{base}/api/v1/auth/token"))
+        .json(&json!({"username": user.0, "password": user.1}))
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+}
+
+/// The venue's manager, added at the cloud `c`, once their account has reached the site
+/// node `site` (to sign in there during an outage).
+pub(crate) async fn venue_manager_at(c: &Api, site: &Api) -> (&'static str, &'static str) {
+    let manager = venue_manager(c).await;
+    within(
+        Duration::from_secs(5),
+        "the venue manager's account reaches the site node",
+        || signs_in(site.base(), manager),
+    )
+    .await;
+    manager
+}
+
+/// A staff page as `user` sees it in a browser (form sign-in, session cookie).
+pub(crate) async fn staff_page(base: &str, path: &str, user: (&str, &str)) -> String {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
     let signed_in = http
         .post(format!("{base}/"))
-        .form(&[("username", "admin"), ("password", "demo")])
+        .form(&[("username", user.0), ("password", user.1)])
         .send()
         .await
         .unwrap();
@@ -330,7 +376,7 @@ async fn internet_cut_site_node_carries_on_and_everything_reconciles() {
         10,
     )
     .await;
-    let s = Api::sign_in(&format!("http://127.0.0.1:{sport}")).await;
+    let s = c.at(&format!("http://127.0.0.1:{sport}"));
     within(Duration::from_secs(10), "site node leases seats", || {
         leased(&s, &slot)
     })
@@ -348,6 +394,7 @@ async fn internet_cut_site_node_carries_on_and_everything_reconciles() {
     .await;
     println!("replication lag cloud → site: {lag:?}");
 
+    let manager = venue_manager_at(&c, &s).await;
     link.cut();
     let (status, local) = s.sell(&slot, 3, "box_office").await;
     assert_eq!(
@@ -384,7 +431,12 @@ async fn internet_cut_site_node_carries_on_and_everything_reconciles() {
     .await;
     assert!(!c.has_order(&local_no).await);
     // Staff at the site node see they are working alone, and the seats they hold.
-    let status_page = staff_page(&format!("http://127.0.0.1:{sport}"), "/status?lang=en").await;
+    let status_page = staff_page(
+        &format!("http://127.0.0.1:{sport}"),
+        "/status?lang=en",
+        manager,
+    )
+    .await;
     assert!(
         status_page.contains("path-offline"),
         "the staff app shows the local path"
@@ -441,7 +493,7 @@ async fn cloud_crash_and_restore_from_an_older_backup_lose_nothing() {
         100,
     )
     .await;
-    let s = Api::sign_in(&format!("http://127.0.0.1:{sport}")).await;
+    let s = c.at(&format!("http://127.0.0.1:{sport}"));
     within(Duration::from_secs(10), "site node leases seats", || {
         leased(&s, &slot)
     })
@@ -536,7 +588,7 @@ async fn site_node_crash_mid_sync_resumes_without_loss() {
         200,
     )
     .await;
-    let s = Api::sign_in(&format!("http://127.0.0.1:{sport}")).await;
+    let s = c.at(&format!("http://127.0.0.1:{sport}"));
     within(Duration::from_secs(10), "site node leases seats", || {
         leased(&s, &slot)
     })
@@ -553,7 +605,7 @@ async fn site_node_crash_mid_sync_resumes_without_loss() {
     site_proc.kill_9();
     // Restart: no enrolment code needed any more.
     let _site = site(sdir.path(), sport, &link.url(), None, 200).await;
-    let s = Api::sign_in(&s.base).await;
+    let s = c.at(&s.base);
     within(
         Duration::from_secs(10),
         "the cloud has every sale of the site node",
@@ -589,8 +641,8 @@ async fn two_site_nodes_selling_offline_under_leases_never_oversell() {
     let _a = site(adir.path(), pa, &la.url(), Some(&c.enrolment().await), 10).await;
     let _b = site(bdir.path(), pb, &lb.url(), Some(&c.enrolment().await), 10).await;
     let (a, b) = (
-        Api::sign_in(&format!("http://127.0.0.1:{pa}")).await,
-        Api::sign_in(&format!("http://127.0.0.1:{pb}")).await,
+        c.at(&format!("http://127.0.0.1:{pa}")),
+        c.at(&format!("http://127.0.0.1:{pb}")),
     );
     within(
         Duration::from_secs(10),
@@ -676,7 +728,7 @@ async fn a_revoked_site_node_is_refused_and_flagged_once() {
     let slot = c.open_slot(40).await;
     let sport = free_port();
     let _site = site(sdir.path(), sport, &c.base, Some(&c.enrolment().await), 10).await;
-    let s = Api::sign_in(&format!("http://127.0.0.1:{sport}")).await;
+    let s = c.at(&format!("http://127.0.0.1:{sport}"));
     within(Duration::from_secs(10), "site node leases seats", || {
         leased(&s, &slot)
     })

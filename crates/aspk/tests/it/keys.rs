@@ -124,7 +124,7 @@ async fn a_site_node_renews_its_key_by_itself_and_nothing_signed_before_is_lost(
     let port = site_proc.base.rsplit(':').next().unwrap().parse().unwrap();
     site_proc.kill_9();
     let restarted = site(sdir.path(), port, &cloud_url, None, 5).await;
-    let s = Api::sign_in(&restarted.base).await;
+    let s = c.at(&restarted.base);
     // (At least that key: with 20 s keys, the next renewal may already be under way.)
     assert!(signing_key(&s.status().await).0 >= second_key);
     let again = sell_one(&s, &slot).await;

@@ -62,6 +62,8 @@ impl TestApp {
             serials: aspk_app::CLOUD_SERIALS,
             clock_offset_ms: 0,
             snapshot: Some(aspk_app::SnapshotOptions::new(data.snapshot_path())),
+            trust_anchors: Vec::new(),
+            max_clock_skew: chrono::Duration::minutes(aspk_app::DEFAULT_MAX_CLOCK_SKEW_MINUTES),
         })
         .await
         .expect("start node");

@@ -272,7 +272,8 @@ async fn a_dead_line_between_cloud_and_site_node() {
     )
     .await;
     let sbase = format!("http://{}:8080", net.addr("s"));
-    let stoken = admin_token(&http, &sbase).await;
+    // The cloud's session holds at the site node too.
+    let stoken = ctoken.clone();
     let has = |base: String, token: String, number: String| {
         let http = http.clone();
         async move {

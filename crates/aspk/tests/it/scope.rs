@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::drills::{cloud, converged, enrolled_site, staff_page, within, Api};
+use crate::drills::{cloud, converged, enrolled_site, staff_page, venue_manager_at, within, Api};
 use crate::kit::free_port;
 
 /// The second venue, only the cloud holds it.
@@ -96,7 +96,8 @@ async fn a_site_node_replicates_its_own_venue_only() {
     assert!(!s.has_order(&annex_no).await);
     let (_, catalog) = s.get("/api/v1/catalog").await;
     assert!(!catalog.to_string().contains(ANNEX), "{catalog}");
-    let requests = staff_page(s.base(), "/requests").await;
+    let manager = venue_manager_at(&c, &s).await;
+    let requests = staff_page(s.base(), "/requests", manager).await;
     assert!(requests.contains("Demo question") && !requests.contains("Annex question"));
     assert_ne!(s.scan(&annex_code, "demo-gate").await, "admit");
 

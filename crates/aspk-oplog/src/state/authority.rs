@@ -1,0 +1,874 @@
+//! Who may write which op: the capability table, and the fold's check of it.
+//!
+//! Every op is signed by the node that decided it (checked when it arrives, see
+//! [`crate::sig`]); the fold then asks what that node is, by the certificates in the log,
+//! and whether its kind of node may write this kind of op, for this venue, with this actor.
+//! The answer depends only on ops, so every replica gives the same one:
+//!
+//! - **allowed**: the op is folded in;
+//! - **denied**: it stays in the log but changes nothing, and becomes one
+//!   `unauthorised_op` finding (its id names the op, so it is the same everywhere);
+//! - **waiting**: it could become allowed when an op it depends on arrives (the account
+//!   of the member of staff who acted, the certificate of its node, the lease it sold
+//!   from). It is parked, with the finding, until then.
+//!
+//! A member of staff's role is taken from the log, never from a token: the op's actor must
+//! name an account that held at least the role the kind needs, while active, at a moment
+//! (hybrid logical clock) before the op. The check is monotone (a later demotion does not
+//! undo what was done before it reached the node that did it), so every replica reaches
+//! the same verdict once it holds the same ops. Demoted or locked accounts are stopped
+//! where sessions are checked: at the node, which checks the role the account holds now.
+
+use aspk_domain::{Role, Slug};
+use chrono::Duration;
+
+use super::parked::Subject;
+use super::{Finding, State};
+use crate::{Op, OpBody};
+
+/// What kind of node wrote an op, by the certificate the log holds for its origin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthorRole {
+    /// A cloud incarnation: signed with a root key of the organisation.
+    Cloud,
+    /// A site node: signed with the key the cloud delegated to it for its venue.
+    SiteNode,
+    /// A turnstile agent: signed with the key it enrolled with.
+    Gate,
+    /// A paired phone, whose scans the node that took them in signs for it.
+    Scanner,
+}
+
+impl AuthorRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cloud => "cloud",
+            Self::SiteNode => "site_node",
+            Self::Gate => "gate",
+            Self::Scanner => "scanner",
+        }
+    }
+}
+
+/// The author of an op: its kind of node and the venue it is enrolled for (none: the
+/// cloud, which acts for the whole organisation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Author {
+    pub role: AuthorRole,
+    pub venue: Option<Slug>,
+}
+
+/// One row of the capability table.
+#[derive(Debug, Clone, Copy)]
+pub struct Capability {
+    /// The op kind ([`OpBody::kind`]).
+    pub kind: &'static str,
+    /// The kinds of node that may write it.
+    pub authors: &'static [AuthorRole],
+    /// The least staff role an acting member of staff must hold (`user:NAME` actors);
+    /// none: it is never a staff action.
+    pub staff: Option<Role>,
+    /// Other actors that may write it: exact names, or prefixes ending in `:`.
+    pub others: &'static [&'static str],
+    /// The further conditions the fold checks, in words (for the threat model).
+    pub conditions: &'static str,
+}
+
+use AuthorRole::{Cloud, Gate, Scanner, SiteNode};
+
+const CLOUD: &[AuthorRole] = &[Cloud];
+const VENUE_NODES: &[AuthorRole] = &[Cloud, SiteNode];
+const REPLICAS: &[AuthorRole] = &[Cloud, SiteNode, Gate];
+const SCANNING: &[AuthorRole] = &[Cloud, SiteNode, Gate, Scanner];
+const REPORTER: &[&str] = &["system:replication"];
+
+/// Every op kind, who may write it and on what conditions. The fold enforces it on every
+/// replica; `docs/security.md` prints it (a test keeps the two the same).
+pub const CAPABILITIES: &[Capability] = &[
+    Capability {
+        kind: "venue_saved",
+        authors: CLOUD,
+        staff: Some(Role::Admin),
+        others: &["system:demo"],
+        conditions: "",
+    },
+    Capability {
+        kind: "product_saved",
+        authors: CLOUD,
+        staff: Some(Role::Manager),
+        others: &["system:demo"],
+        conditions: "",
+    },
+    Capability {
+        kind: "slot_created",
+        authors: CLOUD,
+        staff: Some(Role::Manager),
+        others: &["system:demo"],
+        conditions: "",
+    },
+    Capability {
+        kind: "user_saved",
+        authors: CLOUD,
+        staff: Some(Role::Admin),
+        others: &["system:demo", "system:cli"],
+        conditions: "",
+    },
+    Capability {
+        kind: "password_set",
+        authors: CLOUD,
+        staff: Some(Role::Admin),
+        others: &["system:demo", "system:cli"],
+        conditions: "the account exists",
+    },
+    Capability {
+        kind: "key_published",
+        authors: CLOUD,
+        staff: Some(Role::Admin),
+        others: &["system", "system:enrolment", "system:key-renewal", "system:cli"],
+        conditions: "a root key may not change the bytes of a trust anchor or of a key id already published",
+    },
+    Capability {
+        kind: "key_revoked",
+        authors: CLOUD,
+        staff: Some(Role::Admin),
+        others: &["system:cli"],
+        conditions: "signed by a root key other than the one revoked",
+    },
+    Capability {
+        kind: "enrolment_created",
+        authors: VENUE_NODES,
+        staff: Some(Role::Manager),
+        others: &[],
+        conditions: "site nodes and gates need an admin; a site node only for gates and phones of its venue",
+    },
+    Capability {
+        kind: "node_enrolled",
+        authors: VENUE_NODES,
+        staff: None,
+        others: &["system:enrolment"],
+        conditions: "a new origin; a site node only gates and phones of its venue",
+    },
+    Capability {
+        kind: "node_revoked",
+        authors: VENUE_NODES,
+        staff: Some(Role::Manager),
+        others: &[],
+        conditions: "a site node or gate needs an admin; a site node only its venue's gates and phones",
+    },
+    Capability {
+        kind: "session_key_published",
+        authors: VENUE_NODES,
+        staff: None,
+        others: &["system"],
+        conditions: "",
+    },
+    Capability {
+        kind: "session_ended",
+        authors: VENUE_NODES,
+        staff: Some(Role::Controller),
+        others: &[],
+        conditions: "one's own session, or an admin",
+    },
+    Capability {
+        kind: "language_chosen",
+        authors: VENUE_NODES,
+        staff: Some(Role::Controller),
+        others: &[],
+        conditions: "one's own account",
+    },
+    Capability {
+        kind: "order_placed",
+        authors: VENUE_NODES,
+        staff: Some(Role::Cashier),
+        others: &["visitor"],
+        conditions: "overbooking needs a manager; a visitor orders online at the cloud; a site node sells for its venue, within its lease and its key's serial block",
+    },
+    Capability {
+        kind: "order_contact",
+        authors: VENUE_NODES,
+        staff: Some(Role::Cashier),
+        others: &["visitor"],
+        conditions: "a site node for its venue's orders",
+    },
+    Capability {
+        kind: "order_cancelled",
+        authors: VENUE_NODES,
+        staff: Some(Role::Cashier),
+        others: &[],
+        conditions: "a cashier only their own sales; a site node only its venue's orders",
+    },
+    Capability {
+        kind: "ticket_voided",
+        authors: VENUE_NODES,
+        staff: Some(Role::Cashier),
+        others: &[],
+        conditions: "a cashier only their own sales; a site node only its venue's tickets",
+    },
+    Capability {
+        kind: "order_printed",
+        authors: VENUE_NODES,
+        staff: Some(Role::Cashier),
+        others: &["system"],
+        conditions: "a site node only its venue's orders",
+    },
+    Capability {
+        kind: "entry_recorded",
+        authors: SCANNING,
+        staff: Some(Role::Controller),
+        others: &["node:"],
+        conditions: "all but the cloud only for tickets of their venue; gates and phones only within the ticket's validity",
+    },
+    Capability {
+        kind: "scan_denied",
+        authors: SCANNING,
+        staff: Some(Role::Controller),
+        others: &["node:"],
+        conditions: "all but the cloud only for tickets of their venue",
+    },
+    Capability {
+        kind: "pass_not_used",
+        authors: &[Gate],
+        staff: None,
+        others: &["node:"],
+        conditions: "withdraws only an entry the same gate recorded",
+    },
+    Capability {
+        kind: "lease_granted",
+        authors: CLOUD,
+        staff: None,
+        others: &["node:"],
+        conditions: "to an enrolled site node",
+    },
+    Capability {
+        kind: "lease_returned",
+        authors: VENUE_NODES,
+        staff: None,
+        others: &["system:lease"],
+        conditions: "a site node only its own lease",
+    },
+    Capability {
+        kind: "shift_opened",
+        authors: VENUE_NODES,
+        staff: Some(Role::Cashier),
+        others: &[],
+        conditions: "a site node only at its venue",
+    },
+    Capability {
+        kind: "shift_closed",
+        authors: VENUE_NODES,
+        staff: Some(Role::Cashier),
+        others: &[],
+        conditions: "a cashier only their own shift",
+    },
+    Capability {
+        kind: "printer_saved",
+        authors: VENUE_NODES,
+        staff: Some(Role::Admin),
+        others: &[],
+        conditions: "",
+    },
+    Capability {
+        kind: "request_received",
+        authors: VENUE_NODES,
+        staff: None,
+        others: &["visitor"],
+        conditions: "a site node only for its venue",
+    },
+    Capability {
+        kind: "request_updated",
+        authors: VENUE_NODES,
+        staff: Some(Role::Manager),
+        others: &[],
+        conditions: "a site node only its venue's requests",
+    },
+    Capability {
+        kind: "request_replied",
+        authors: VENUE_NODES,
+        staff: Some(Role::Manager),
+        others: &[],
+        conditions: "a site node only its venue's requests",
+    },
+    Capability {
+        kind: "mail_queued",
+        authors: VENUE_NODES,
+        staff: Some(Role::Cashier),
+        others: &["system", "visitor"],
+        conditions: "a site node only mail about its venue",
+    },
+    Capability {
+        kind: "mail_attempted",
+        authors: VENUE_NODES,
+        staff: None,
+        others: &["system:mailer"],
+        conditions: "",
+    },
+    Capability {
+        kind: "finding_resolved",
+        authors: VENUE_NODES,
+        staff: Some(Role::Manager),
+        others: &[],
+        conditions: "",
+    },
+    Capability {
+        kind: "equivocation_detected",
+        authors: REPLICAS,
+        staff: None,
+        others: REPORTER,
+        conditions: "",
+    },
+    Capability {
+        kind: "forged_op_refused",
+        authors: REPLICAS,
+        staff: None,
+        others: REPORTER,
+        conditions: "",
+    },
+    Capability {
+        kind: "revoked_push_refused",
+        authors: REPLICAS,
+        staff: None,
+        others: REPORTER,
+        conditions: "",
+    },
+    Capability {
+        kind: "op_held",
+        authors: REPLICAS,
+        staff: None,
+        others: REPORTER,
+        conditions: "",
+    },
+    Capability {
+        kind: "elided",
+        authors: &[],
+        staff: None,
+        others: &[],
+        conditions: "never written: it stands for an op outside a replica's scope",
+    },
+];
+
+/// The row of `kind`.
+pub fn capability(kind: &str) -> Option<&'static Capability> {
+    CAPABILITIES.iter().find(|c| c.kind == kind)
+}
+
+/// How far outside a ticket's validity (beyond the venue's early opening) a gate or phone
+/// entry may lie and still count: clocks of devices that were offline drift.
+pub const ENTRY_MARGIN_MINUTES: i64 = 30;
+
+/// The fold's verdict on an op.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Verdict {
+    Allowed,
+    Denied(String),
+    /// Could become allowed when `Subject` arrives.
+    Wait(Subject, String),
+}
+
+use Verdict::{Allowed, Denied, Wait};
+
+fn denied(reason: impl Into<String>) -> Verdict {
+    Denied(reason.into())
+}
+
+impl State {
+    /// The node that wrote `op`, by the key that signed it and the certificates in the log;
+    /// `None` when the log holds no certificate for it (yet).
+    pub fn author_of(&self, op: &Op) -> Option<Author> {
+        let sig = op.sig?;
+        let node = self.node_of_origin(&op.origin);
+        let as_node = |role: AuthorRole| {
+            Some(Author {
+                role,
+                venue: node.map(|n| n.venue.clone()),
+            })
+        };
+        if sig.key_id == 0 {
+            return match node {
+                Some(n) if n.role == "gate" && n.public_key.is_some() => as_node(Gate),
+                _ => None,
+            };
+        }
+        if self.is_root_key(sig.key_id) {
+            return match node {
+                None => Some(Author {
+                    role: Cloud,
+                    venue: None,
+                }),
+                Some(n) if n.role == "scanner" => as_node(Scanner),
+                Some(_) => None,
+            };
+        }
+        let holder = self.key_meta.get(&sig.key_id)?.holder.as_ref()?;
+        let node = node?;
+        if holder == &op.origin {
+            return (node.role == "site_node").then(|| Author {
+                role: SiteNode,
+                venue: Some(node.venue.clone()),
+            });
+        }
+        let voucher = self.node_of_origin(holder)?;
+        let vouches =
+            node.role == "scanner" && voucher.role == "site_node" && voucher.venue == node.venue;
+        vouches.then(|| Author {
+            role: Scanner,
+            venue: Some(node.venue.clone()),
+        })
+    }
+
+    /// The author of an op by its origin alone, for an op that was checked when it arrived
+    /// (an entry that waited for its ticket's sale): an enrolled node's role and venue,
+    /// otherwise the cloud.
+    pub(super) fn author_by_origin(&self, origin: &str) -> Author {
+        let Some(node) = self.node_of_origin(origin) else {
+            return Author {
+                role: Cloud,
+                venue: None,
+            };
+        };
+        let role = match node.role.as_str() {
+            "gate" => Gate,
+            "scanner" => Scanner,
+            _ => SiteNode,
+        };
+        Author {
+            role,
+            venue: Some(node.venue.clone()),
+        }
+    }
+
+    /// Whether key `key_id` is a root key of the organisation: a trust anchor, or a root key
+    /// a root key published.
+    pub fn is_root_key(&self, key_id: u16) -> bool {
+        self.anchors.contains_key(&key_id)
+            || self
+                .key_meta
+                .get(&key_id)
+                .is_some_and(|m| m.holder.is_none())
+    }
+
+    /// Whether `op` may be folded in (see the module docs).
+    pub(super) fn authorise(&self, op: &Op) -> Verdict {
+        let kind = op.body.kind();
+        let Some(cap) = capability(kind) else {
+            return denied(format!("no capability is defined for {kind}"));
+        };
+        let Some(author) = self.author_of(op) else {
+            return match self.certificate_may_come(op) {
+                true => Wait(
+                    Subject::Certificate(op.origin.clone()),
+                    "the certificate of its origin has not arrived".into(),
+                ),
+                false => denied("no certificate of the organisation vouches for its signer"),
+            };
+        };
+        if !cap.authors.contains(&author.role) {
+            return denied(format!("a {} may not write {kind}", author.role.as_str()));
+        }
+        match self.check_actor(op, cap, &author) {
+            Allowed => self.check_conditions(op, &author),
+            other => other,
+        }
+    }
+
+    /// Whether the certificate that would vouch for `op`'s signer may still arrive: its
+    /// origin has none here yet, and its key is unknown here or bound to that origin.
+    fn certificate_may_come(&self, op: &Op) -> bool {
+        let Some(sig) = op.sig else { return false };
+        if self.node_of_origin(&op.origin).is_some() {
+            return false;
+        }
+        if sig.key_id == 0 {
+            return true;
+        }
+        match self.key_meta.get(&sig.key_id) {
+            None => !self.anchors.contains_key(&sig.key_id),
+            Some(meta) => meta.holder.as_deref() == Some(op.origin.as_str()),
+        }
+    }
+
+    fn check_actor(&self, op: &Op, cap: &Capability, author: &Author) -> Verdict {
+        let Some(name) = op.actor.strip_prefix("user:") else {
+            let matches = |o: &&&str| match o.strip_suffix(':') {
+                Some(prefix) => op
+                    .actor
+                    .strip_prefix(prefix)
+                    .is_some_and(|rest| rest.starts_with(':')),
+                None => op.actor == **o,
+            };
+            return match cap.others.iter().any(|o| matches(&o)) {
+                true => Allowed,
+                false => denied(format!("{} may not write {}", op.actor, cap.kind)),
+            };
+        };
+        let Some(needed) = cap.staff else {
+            return denied(format!("{} is not a staff action", cap.kind));
+        };
+        let needed = self.role_needed(op, needed);
+        if let (Some(venue), Some(user_venue)) = (&author.venue, self.user_venue(name)) {
+            if venue != user_venue {
+                return denied(format!("{name} works at {user_venue}, not at {venue}"));
+            }
+        }
+        match self.held_role_before(name, needed, op.hlc.0) {
+            true => Allowed,
+            false => Wait(
+                Subject::User(name.to_owned()),
+                format!("{name} did not hold the role {} before it", needed.as_str()),
+            ),
+        }
+    }
+
+    /// The role an op needs beyond its kind's: overbooking, and enrolments or revocations
+    /// of site nodes and gates.
+    fn role_needed(&self, op: &Op, base: Role) -> Role {
+        match &op.body {
+            OpBody::OrderPlaced(p) if p.is_overbooking => Role::Manager,
+            OpBody::EnrolmentCreated { role, .. } if role != "scanner" => Role::Admin,
+            OpBody::NodeRevoked { node_id, .. } => match self.nodes.get(node_id) {
+                Some(n) if n.role == "scanner" => base,
+                _ => Role::Admin,
+            },
+            _ => base,
+        }
+    }
+
+    fn user_venue(&self, name: &str) -> Option<&Slug> {
+        self.users
+            .iter()
+            .find(|(u, _)| u.as_str() == name)
+            .and_then(|(_, user)| user.venue.as_ref())
+    }
+
+    /// Whether `name` held `role` (or a stronger one), active, at some HLC reading before `hlc`.
+    fn held_role_before(&self, name: &str, role: Role, hlc: u64) -> bool {
+        self.role_since
+            .get(name)
+            .is_some_and(|since| since[role.rank()] < hlc)
+    }
+
+    /// Kind-specific conditions: venue scope, leases, serial blocks, whose sale or shift.
+    fn check_conditions(&self, op: &Op, author: &Author) -> Verdict {
+        let own = |venue: &Slug| author.venue.as_ref().is_none_or(|v| v == venue);
+        let own_str = |venue: &str| author.venue.as_ref().is_none_or(|v| v.as_str() == venue);
+        match &op.body {
+            OpBody::KeyPublished {
+                key_id, public_key, ..
+            } => self.check_key_publication(*key_id, public_key),
+            OpBody::KeyRevoked { key_id, .. } => {
+                match op.sig.is_some_and(|s| s.key_id != *key_id) {
+                    true => Allowed,
+                    false => denied("a key may not revoke itself"),
+                }
+            }
+            OpBody::PasswordSet { username, .. } => match self.users.contains_key(username) {
+                true => Allowed,
+                false => Wait(
+                    Subject::User(username.as_str().to_owned()),
+                    "no such account yet".into(),
+                ),
+            },
+            OpBody::EnrolmentCreated { role, venue, .. }
+            | OpBody::NodeEnrolled { role, venue, .. }
+                if author.role == SiteNode =>
+            {
+                match own(venue) && matches!(role.as_str(), "gate" | "scanner") {
+                    true => self.check_new_origin(op),
+                    false => denied("a site node enrols only gates and phones of its venue"),
+                }
+            }
+            OpBody::NodeEnrolled { .. } => self.check_new_origin(op),
+            OpBody::NodeRevoked { node_id, .. } if author.role == SiteNode => {
+                match self.nodes.get(node_id) {
+                    Some(n) if own(&n.venue) && n.role != "site_node" => Allowed,
+                    _ => denied("a site node revokes only its venue's gates and phones"),
+                }
+            }
+            OpBody::SessionEnded { username, .. } => {
+                let own_session = op.actor.strip_prefix("user:") == Some(username.as_str());
+                match own_session || self.is_admin_actor(op) {
+                    true => Allowed,
+                    false => denied("only its holder or an admin ends a session"),
+                }
+            }
+            OpBody::LanguageChosen { username, .. } => {
+                match op.actor.strip_prefix("user:") == Some(username.as_str()) {
+                    true => Allowed,
+                    false => denied("one chooses only one's own language"),
+                }
+            }
+            OpBody::OrderPlaced(placed) => self.check_sale(op, placed, author),
+            OpBody::OrderContact { number, .. } | OpBody::OrderPrinted { number, .. } => {
+                match self.orders.venue_of(number).is_none_or(own_str) {
+                    true => Allowed,
+                    false => denied("the order is another venue's"),
+                }
+            }
+            OpBody::OrderCancelled { number, .. } => self.check_cancel(op, *number, author),
+            OpBody::TicketVoided { serial, .. } => match self.tickets.order_of(serial) {
+                Some(number) => self.check_cancel(op, number, author),
+                None => Allowed,
+            },
+            OpBody::EntryRecorded { serial, at, .. } => self.check_entry(*serial, *at, author),
+            OpBody::ScanDenied { serial, .. } => match self.tickets.venue_of(serial) {
+                Some(v) if !own_str(v) => denied("the ticket is another venue's"),
+                _ => Allowed,
+            },
+            OpBody::LeaseGranted { holder, .. } => match self.node_of_origin(holder) {
+                Some(n) if n.role == "site_node" => Allowed,
+                _ => denied("leases go to enrolled site nodes"),
+            },
+            OpBody::LeaseReturned { holder, .. } if author.role == SiteNode => {
+                match holder == &op.origin {
+                    true => Allowed,
+                    false => denied("a site node returns only its own lease"),
+                }
+            }
+            OpBody::ShiftOpened { venue, .. } | OpBody::RequestReceived { venue, .. } => {
+                match own(venue) {
+                    true => Allowed,
+                    false => denied("another venue's"),
+                }
+            }
+            OpBody::ShiftClosed { shift_id, .. } => self.check_shift_close(op, shift_id),
+            OpBody::RequestUpdated { id, .. } | OpBody::RequestReplied { id, .. } => {
+                match self.requests.get(id).is_none_or(|r| own(&r.venue)) {
+                    true => Allowed,
+                    false => denied("the request is another venue's"),
+                }
+            }
+            OpBody::MailQueued { venue, .. } if author.role == SiteNode => {
+                match venue.as_ref().is_some_and(own) {
+                    true => Allowed,
+                    false => denied("a site node mails only about its venue"),
+                }
+            }
+            _ => Allowed,
+        }
+    }
+
+    fn is_admin_actor(&self, op: &Op) -> bool {
+        op.actor
+            .strip_prefix("user:")
+            .is_some_and(|name| self.held_role_before(name, Role::Admin, op.hlc.0))
+    }
+
+    fn check_key_publication(&self, key_id: u16, public_key: &str) -> Verdict {
+        let clashes = |known: Option<&String>| known.is_some_and(|k| k != public_key);
+        if clashes(self.anchors.get(&key_id)) || clashes(self.keys.get(&key_id)) {
+            return denied(format!("key {key_id} is already another key"));
+        }
+        Allowed
+    }
+
+    /// A node's certificate must name an origin nobody has written under yet.
+    fn check_new_origin(&self, op: &Op) -> Verdict {
+        let OpBody::NodeEnrolled {
+            origin, node_id, ..
+        } = &op.body
+        else {
+            return Allowed;
+        };
+        let taken = self
+            .node_of_origin(origin)
+            .is_some_and(|n| &n.node_id != node_id)
+            || self.applied.get(origin).is_some_and(|seq| *seq > 0);
+        match taken {
+            true => denied(format!("origin {origin} is taken")),
+            false => Allowed,
+        }
+    }
+
+    fn check_sale(&self, op: &Op, placed: &crate::OrderPlaced, author: &Author) -> Verdict {
+        if op.actor == "visitor"
+            && (author.role != Cloud || placed.channel != aspk_domain::Channel::Online)
+        {
+            return denied("visitors order online, at the cloud");
+        }
+        if author.role != SiteNode {
+            return Allowed;
+        }
+        if author.venue.as_ref() != Some(&placed.venue) {
+            return denied("a site node sells only for its venue");
+        }
+        let block = op
+            .sig
+            .and_then(|s| self.key_meta.get(&s.key_id))
+            .and_then(|m| m.serials);
+        let within = |n: u64| block.is_some_and(|(from, to)| (from..to).contains(&n));
+        if !within(placed.number) || !placed.tickets.iter().all(|t| within(t.serial)) {
+            return denied("serials outside the seller's key's block");
+        }
+        if placed.is_overbooking {
+            return Allowed;
+        }
+        let mut per_slot: Vec<(&str, u32)> = Vec::new();
+        for ticket in &placed.tickets {
+            let Some(slot) = ticket.slot.as_deref() else {
+                continue;
+            };
+            if self.tickets.contains_key(&ticket.serial) {
+                continue;
+            }
+            match per_slot.iter_mut().find(|(s, _)| *s == slot) {
+                Some((_, n)) => *n += 1,
+                None => per_slot.push((slot, 1)),
+            }
+        }
+        for (slot, wanted) in per_slot {
+            let left = self
+                .slots
+                .get(slot)
+                .and_then(|s| s.lease_left(&op.origin))
+                .unwrap_or(0);
+            if left < wanted {
+                return Wait(
+                    Subject::Lease(op.origin.clone(), slot.to_owned()),
+                    format!("beyond the seller's lease on slot {slot}"),
+                );
+            }
+        }
+        Allowed
+    }
+
+    fn check_cancel(&self, op: &Op, number: u64, author: &Author) -> Verdict {
+        let Some(order) = self.orders.get(&number) else {
+            return Allowed;
+        };
+        if author.venue.as_ref().is_some_and(|v| v != &order.venue) {
+            return denied("the order is another venue's");
+        }
+        let Some(name) = op.actor.strip_prefix("user:") else {
+            return Allowed;
+        };
+        if self.held_role_before(name, Role::Manager, op.hlc.0) {
+            return Allowed;
+        }
+        match order.created_by.as_deref() == Some(op.actor.as_str()) {
+            true => Allowed,
+            false => denied("a cashier cancels only their own sales"),
+        }
+    }
+
+    fn check_entry(
+        &self,
+        serial: u64,
+        at: chrono::DateTime<chrono::Utc>,
+        author: &Author,
+    ) -> Verdict {
+        let Some(ticket) = self.tickets.brief(&serial) else {
+            // Sold elsewhere and not here yet: the entry waits, and is checked when the sale
+            // arrives (`entry_allowed`).
+            return Allowed;
+        };
+        self.entry_allowed(
+            ticket.venue,
+            ticket.valid_from,
+            ticket.valid_until,
+            at,
+            author,
+        )
+    }
+
+    /// Whether an entry by `author` of ticket `serial` at `at` would count (see
+    /// [`State::entry_allowed`]); `None` when this replica does not know the ticket.
+    pub fn entry_would_count(
+        &self,
+        serial: u64,
+        at: chrono::DateTime<chrono::Utc>,
+        author: &Author,
+    ) -> Option<Result<(), String>> {
+        let ticket = self.tickets.brief(&serial)?;
+        Some(
+            match self.entry_allowed(
+                ticket.venue,
+                ticket.valid_from,
+                ticket.valid_until,
+                at,
+                author,
+            ) {
+                Denied(reason) | Wait(_, reason) => Err(reason),
+                Allowed => Ok(()),
+            },
+        )
+    }
+
+    /// Whether an entry at `at` by `author` counts for a ticket of `venue` valid in
+    /// `[from, until)`: every node but the cloud admits only its venue's tickets, and gates
+    /// and phones only while the ticket is valid (give or take the venue's early opening
+    /// and some clock drift).
+    pub(super) fn entry_allowed(
+        &self,
+        venue: &str,
+        from: chrono::DateTime<chrono::Utc>,
+        until: chrono::DateTime<chrono::Utc>,
+        at: chrono::DateTime<chrono::Utc>,
+        author: &Author,
+    ) -> Verdict {
+        if author.venue.as_ref().is_some_and(|v| v.as_str() != venue) {
+            return denied("the ticket is another venue's");
+        }
+        if matches!(author.role, Gate | Scanner) {
+            let early = self
+                .venues
+                .values()
+                .find(|v| v.id.as_str() == venue)
+                .map_or(0, |v| i64::from(v.early_entry_minutes));
+            let margin = Duration::minutes(ENTRY_MARGIN_MINUTES);
+            if at < from - Duration::minutes(early) - margin || at > until + margin {
+                return denied("the entry lies outside the ticket's validity");
+            }
+        }
+        Allowed
+    }
+
+    fn check_shift_close(&self, op: &Op, shift_id: &str) -> Verdict {
+        let Some(name) = op.actor.strip_prefix("user:") else {
+            return Allowed;
+        };
+        let Some(shift) = self.shifts.get(shift_id) else {
+            return Allowed;
+        };
+        if shift.cashier == op.actor || self.held_role_before(name, Role::Manager, op.hlc.0) {
+            return Allowed;
+        }
+        denied("a cashier closes only their own shift")
+    }
+
+    /// Records that `op` was not folded in (`waiting`: yet), as one finding about it.
+    pub(super) fn note_unauthorised(&mut self, op: &Op, reason: &str, waiting: bool) {
+        let id = unauthorised_id(&op.origin, op.seq);
+        let ticket = match &op.body {
+            OpBody::EntryRecorded { serial, .. } | OpBody::ScanDenied { serial, .. } => {
+                Some(*serial)
+            }
+            _ => None,
+        };
+        let facts = serde_json::json!({
+            "origin": op.origin,
+            "seq": op.seq,
+            "op": op.body.kind(),
+            "actor": op.actor,
+            "reason": reason,
+            "waiting": waiting,
+        });
+        self.upsert(Finding {
+            id,
+            kind: "unauthorised_op",
+            ticket,
+            slot: None,
+            facts,
+            resolution: None,
+        });
+    }
+
+    /// An op that waited is being folded in again: its finding goes (and comes back if it
+    /// still may not be).
+    pub(super) fn forget_unauthorised(&mut self, op: &Op) {
+        self.findings.remove(&unauthorised_id(&op.origin, op.seq));
+    }
+}
+
+fn unauthorised_id(origin: &str, seq: u64) -> String {
+    format!("unauthorised_op:{origin}:{seq}")
+}

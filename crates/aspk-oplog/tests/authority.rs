@@ -1,0 +1,603 @@
+//! The fold enforces the capability table: over every op kind, every kind of author and
+//! every kind of actor, an op is folded in if and only if its row allows it (and is
+//! otherwise one `unauthorised_op` finding, named after the op).
+//!
+//! Each op is built so that its kind's further conditions hold for its author (its own
+//! venue's tickets, its own lease and serial block, a cashier's own sale), so what decides
+//! is the row: who may author it, which staff role may act, which other actors may.
+
+#![allow(clippy::unwrap_used)]
+
+use aspk_domain::{
+    Category, Channel, Currency, Localized, Payment, PaymentMethod, Printer, PrinterKind, Product,
+    ProductValidity, Role, Slot, Slug, User, Username, Venue,
+};
+use aspk_oplog::{
+    capability, Hlc, Op, OpBody, OpSig, OrderPlaced, State, TicketIssued, CAPABILITIES,
+};
+use chrono::{DateTime, TimeZone, Utc};
+use proptest::prelude::*;
+
+const ROOT_HEX: &str = "3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29";
+const SITE_KEY_HEX: &str = "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c";
+const OTHER_KEY_HEX: &str = "d759793bbc13a2819a827c76adb6fba8a49aee007f49f2d0992d99b825ad2c48";
+/// The site node's serial block.
+const SITE_BLOCK: (u64, u64) = (20_000_000_000, 21_000_000_000);
+const CLOUD_BLOCK: (u64, u64) = (10_000_000_000, 20_000_000_000);
+/// A ticket the cloud sold (for venue `demo`, slot `s1`) to a cashier's order.
+const ORDER: u64 = 10_000_000_100;
+const TICKET: u64 = 10_000_000_200;
+
+fn slug(s: &str) -> Slug {
+    Slug::parse("id", s).unwrap()
+}
+
+fn at() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2030, 1, 1, 10, 0, 0).unwrap()
+}
+
+fn user(name: &str, role: Role) -> User {
+    User {
+        username: Username::parse(name).unwrap(),
+        role,
+        password_hash: String::new(),
+        is_active: true,
+        generation: 1,
+        lang: None,
+        venue: None,
+    }
+}
+
+fn venue(id: &str, no: u16) -> Venue {
+    Venue {
+        id: slug(id),
+        no,
+        name: Localized::new("Музей", ""),
+        time_zone: "Europe/Kyiv".into(),
+        currency: Currency::UAH,
+        early_entry_minutes: 0,
+    }
+}
+
+fn slot(id: &str) -> Slot {
+    Slot {
+        venue: slug("demo"),
+        id: id.into(),
+        starts_at: at(),
+        ends_at: at() + chrono::Duration::hours(1),
+        capacity: 100,
+    }
+}
+
+fn product(id: &str) -> Product {
+    Product {
+        venue: slug("demo"),
+        id: slug(id),
+        no: 1,
+        name: Localized::new("Дорослий", "Adult"),
+        category: Category::Full,
+        price_minor: 100,
+        currency: Currency::UAH,
+        document: None,
+        validity: ProductValidity::Timed,
+        is_on_sale: true,
+    }
+}
+
+fn enrolled(n: u32, role: &str, origin: &str, public_key: Option<&str>) -> OpBody {
+    OpBody::NodeEnrolled {
+        node_id: format!("n{n}"),
+        code_hash: format!("c{n}"),
+        role: role.into(),
+        venue: slug("demo"),
+        name: origin.into(),
+        origin: origin.into(),
+        token_hash: format!("t{n}"),
+        public_key: public_key.map(str::to_owned),
+        local_sign_in: None,
+    }
+}
+
+fn sale(number: u64, serial: u64, actor_is_visitor: bool) -> OrderPlaced {
+    OrderPlaced {
+        number,
+        venue: slug("demo"),
+        channel: if actor_is_visitor {
+            Channel::Online
+        } else {
+            Channel::BoxOffice
+        },
+        email: None,
+        tickets: vec![TicketIssued {
+            serial,
+            product: slug("adult"),
+            slot: Some("s1".into()),
+            valid_from: at(),
+            valid_until: at() + chrono::Duration::hours(1),
+            valid_days: None,
+            price_minor: 100,
+            code: "1".into(),
+        }],
+        payments: vec![Payment {
+            method: PaymentMethod::Cash,
+            amount_minor: 100,
+            at: at(),
+        }],
+        total_minor: 100,
+        currency: Currency::UAH,
+        is_overbooking: false,
+        shift: None,
+        name: None,
+        idempotency_key: None,
+    }
+}
+
+fn op(origin: &str, seq: u64, hlc: u64, actor: &str, key_id: u16, body: OpBody) -> Op {
+    Op {
+        origin: origin.into(),
+        seq,
+        hlc: Hlc(hlc),
+        actor: actor.into(),
+        body,
+        sig: Some(OpSig {
+            key_id,
+            bytes: [0; 64],
+        }),
+    }
+}
+
+/// The organisation the candidate ops arrive at: the cloud's root key (the anchor), staff
+/// of every role, venue `demo` with a slot, a site node (key 2, with a lease on the slot),
+/// a gate, a phone, a cashier's sale, a cashier's open shift and a visitor's request.
+fn base() -> State {
+    let mut state = State::default();
+    state.set_anchors([(1, ROOT_HEX.to_owned())]);
+    let bodies: Vec<(&str, OpBody)> = vec![
+        (
+            "system",
+            OpBody::KeyPublished {
+                key_id: 1,
+                public_key: ROOT_HEX.into(),
+                holder: None,
+                serials: Some(CLOUD_BLOCK),
+                valid_from: None,
+                valid_until: None,
+            },
+        ),
+        ("system:cli", OpBody::UserSaved(user("admin", Role::Admin))),
+        (
+            "system:cli",
+            OpBody::UserSaved(user("manager", Role::Manager)),
+        ),
+        (
+            "system:cli",
+            OpBody::UserSaved(user("cashier", Role::Cashier)),
+        ),
+        (
+            "system:cli",
+            OpBody::UserSaved(user("controller", Role::Controller)),
+        ),
+        ("system:demo", OpBody::VenueSaved(venue("demo", 1))),
+        ("system:demo", OpBody::ProductSaved(product("adult"))),
+        ("system:demo", OpBody::SlotCreated(slot("s1"))),
+        (
+            "system:enrolment",
+            OpBody::KeyPublished {
+                key_id: 2,
+                public_key: SITE_KEY_HEX.into(),
+                holder: Some("site".into()),
+                serials: Some(SITE_BLOCK),
+                valid_from: None,
+                valid_until: None,
+            },
+        ),
+        ("system:enrolment", enrolled(1, "site_node", "site", None)),
+        (
+            "system:enrolment",
+            enrolled(2, "gate", "gate", Some(OTHER_KEY_HEX)),
+        ),
+        ("system:enrolment", enrolled(3, "scanner", "phone", None)),
+        (
+            "node:n1",
+            OpBody::LeaseGranted {
+                holder: "site".into(),
+                slot: "s1".into(),
+                seats: 10,
+            },
+        ),
+        (
+            "user:cashier",
+            OpBody::OrderPlaced(sale(ORDER, TICKET, false)),
+        ),
+        (
+            "user:cashier",
+            OpBody::ShiftOpened {
+                shift_id: "shift-1".into(),
+                venue: slug("demo"),
+                float_minor: 0,
+                currency: Currency::UAH,
+            },
+        ),
+        (
+            "visitor",
+            OpBody::RequestReceived {
+                id: "r1".into(),
+                venue: slug("demo"),
+                name: "V".into(),
+                email: "v@example.org".into(),
+                subject: "?".into(),
+                body: "?".into(),
+            },
+        ),
+    ];
+    for (i, (actor, body)) in bodies.into_iter().enumerate() {
+        let seq = i as u64 + 1;
+        state.apply(&op("cloud", seq, seq, actor, 1, body));
+    }
+    assert_eq!(state.open_findings(), 0, "{:?}", state.findings);
+    state
+}
+
+/// The kinds of author, as the op's origin and signing key make them.
+#[derive(Debug, Clone, Copy)]
+enum Author {
+    Cloud,
+    SiteNode,
+    Gate,
+    Scanner,
+    /// No certificate vouches for it.
+    Stranger,
+}
+
+impl Author {
+    fn origin_and_key(self) -> (&'static str, u16) {
+        match self {
+            Self::Cloud => ("cloud-2", 1),
+            Self::SiteNode => ("site", 2),
+            Self::Gate => ("gate", 0),
+            Self::Scanner => ("phone", 2),
+            Self::Stranger => ("stranger", 7),
+        }
+    }
+
+    fn role(self) -> Option<aspk_oplog::AuthorRole> {
+        use aspk_oplog::AuthorRole as R;
+        match self {
+            Self::Cloud => Some(R::Cloud),
+            Self::SiteNode => Some(R::SiteNode),
+            Self::Gate => Some(R::Gate),
+            Self::Scanner => Some(R::Scanner),
+            Self::Stranger => None,
+        }
+    }
+}
+
+const ACTORS: &[&str] = &[
+    "user:admin",
+    "user:manager",
+    "user:cashier",
+    "user:controller",
+    "user:nobody",
+    "system",
+    "system:demo",
+    "system:cli",
+    "system:enrolment",
+    "system:key-renewal",
+    "system:replication",
+    "system:mailer",
+    "system:lease",
+    "visitor",
+    "node:n9",
+    "somebody",
+];
+
+/// One op of `kind` that `author` (its own venue, lease and serial block) could write,
+/// acting as `actor`.
+fn body_of(kind: &str, author: Author, actor: &str) -> OpBody {
+    let actor_user = actor.strip_prefix("user:").unwrap_or("admin");
+    let own_user = Username::parse(actor_user).unwrap();
+    let serials = match author {
+        Author::SiteNode => SITE_BLOCK.0,
+        _ => CLOUD_BLOCK.0,
+    };
+    match kind {
+        "venue_saved" => OpBody::VenueSaved(venue("annex", 2)),
+        "product_saved" => OpBody::ProductSaved(product("reduced")),
+        "slot_created" => OpBody::SlotCreated(slot("s2")),
+        "user_saved" => OpBody::UserSaved(user("newbie", Role::Cashier)),
+        "password_set" => OpBody::PasswordSet {
+            username: Username::parse("cashier").unwrap(),
+            password_hash: "$argon2id$x".into(),
+        },
+        "key_published" => OpBody::KeyPublished {
+            key_id: 9,
+            public_key: "11".repeat(32),
+            holder: None,
+            serials: None,
+            valid_from: None,
+            valid_until: None,
+        },
+        "key_revoked" => OpBody::KeyRevoked {
+            key_id: 5,
+            since: at(),
+            reason: "r".into(),
+        },
+        "enrolment_created" => OpBody::EnrolmentCreated {
+            code_hash: "h".into(),
+            role: "scanner".into(),
+            venue: slug("demo"),
+            expires_at: at(),
+            local_sign_in: None,
+        },
+        "node_enrolled" => enrolled(9, "scanner", "new-phone", None),
+        "node_revoked" => OpBody::NodeRevoked {
+            node_id: "n3".into(),
+            reason: "lost".into(),
+        },
+        "session_key_published" => OpBody::SessionKeyPublished {
+            public_key: "22".repeat(32),
+        },
+        "session_ended" => OpBody::SessionEnded {
+            session: "s".into(),
+            username: own_user,
+        },
+        "language_chosen" => OpBody::LanguageChosen {
+            username: own_user,
+            lang: "en".into(),
+        },
+        "order_placed" => OpBody::OrderPlaced(sale(serials + 50, serials + 60, actor == "visitor")),
+        "order_contact" => OpBody::OrderContact {
+            number: ORDER,
+            email: None,
+            name: Some("N".into()),
+        },
+        "order_cancelled" => OpBody::OrderCancelled {
+            number: ORDER,
+            reason: "r".into(),
+            refund: None,
+            more_refunds: vec![],
+            entries_seen: vec![],
+        },
+        "ticket_voided" => OpBody::TicketVoided {
+            serial: TICKET,
+            reason: "r".into(),
+            refund: None,
+            more_refunds: vec![],
+            entries_seen: 0,
+        },
+        "order_printed" => OpBody::OrderPrinted {
+            number: ORDER,
+            printer: "p".into(),
+            reprint: false,
+            error: String::new(),
+        },
+        "entry_recorded" => OpBody::EntryRecorded {
+            serial: TICKET,
+            gate: "g".into(),
+            at: at(),
+        },
+        "scan_denied" => OpBody::ScanDenied {
+            serial: TICKET,
+            gate: "g".into(),
+            at: at(),
+            reason: "expired".into(),
+        },
+        "pass_not_used" => OpBody::PassNotUsed {
+            serial: TICKET,
+            gate: "g".into(),
+            entry_hlc: 1,
+        },
+        "lease_granted" => OpBody::LeaseGranted {
+            holder: "site".into(),
+            slot: "s1".into(),
+            seats: 1,
+        },
+        "lease_returned" => OpBody::LeaseReturned {
+            holder: "site".into(),
+            slot: "s1".into(),
+            seats: 1,
+        },
+        "shift_opened" => OpBody::ShiftOpened {
+            shift_id: "shift-2".into(),
+            venue: slug("demo"),
+            float_minor: 0,
+            currency: Currency::UAH,
+        },
+        "shift_closed" => OpBody::ShiftClosed {
+            shift_id: "shift-1".into(),
+            counted_minor: 0,
+            note: String::new(),
+        },
+        "printer_saved" => OpBody::PrinterSaved(Printer {
+            id: slug("p"),
+            name: "P".into(),
+            kind: PrinterKind::Browser { paper: "a4".into() },
+        }),
+        "request_received" => OpBody::RequestReceived {
+            id: "r2".into(),
+            venue: slug("demo"),
+            name: "V".into(),
+            email: "v@example.org".into(),
+            subject: "?".into(),
+            body: "?".into(),
+        },
+        "request_updated" => OpBody::RequestUpdated {
+            id: "r1".into(),
+            assignee: None,
+            status: None,
+        },
+        "request_replied" => OpBody::RequestReplied {
+            id: "r1".into(),
+            body: "!".into(),
+            mail_id: "m1".into(),
+        },
+        "mail_queued" => OpBody::MailQueued {
+            id: "m2".into(),
+            to: "v@example.org".into(),
+            subject: "s".into(),
+            body: "b".into(),
+            venue: Some(slug("demo")),
+        },
+        "mail_attempted" => OpBody::MailAttempted {
+            id: "m2".into(),
+            error: None,
+        },
+        "finding_resolved" => OpBody::FindingResolved {
+            id: "x".into(),
+            note: "n".into(),
+        },
+        "equivocation_detected" => OpBody::EquivocationDetected {
+            origin: "o".into(),
+            seq: 1,
+            kept_hash: String::new(),
+            other_hash: "h".into(),
+        },
+        "forged_op_refused" => OpBody::ForgedOpRefused {
+            origin: "o".into(),
+            seq: 1,
+            from: "f".into(),
+            reason: "r".into(),
+        },
+        "revoked_push_refused" => OpBody::RevokedPushRefused {
+            node_id: "n9".into(),
+            ops: 1,
+        },
+        "op_held" => OpBody::OpHeld {
+            origin: "o".into(),
+            seq: 1,
+            hash: "h".into(),
+            from: "f".into(),
+            reason: "r".into(),
+        },
+        other => panic!("no sample op for {other}"),
+    }
+}
+
+/// Every kind of op must have a sample above: this match fails to compile when a kind is
+/// added, and the sample list must then grow too.
+fn kind_is_sampled(body: &OpBody) -> bool {
+    match body {
+        OpBody::Elided { .. } => false,
+        OpBody::VenueSaved(_)
+        | OpBody::ProductSaved(_)
+        | OpBody::SlotCreated(_)
+        | OpBody::UserSaved(_)
+        | OpBody::KeyPublished { .. }
+        | OpBody::OrderPlaced(_)
+        | OpBody::OrderCancelled { .. }
+        | OpBody::TicketVoided { .. }
+        | OpBody::EntryRecorded { .. }
+        | OpBody::ScanDenied { .. }
+        | OpBody::EnrolmentCreated { .. }
+        | OpBody::NodeEnrolled { .. }
+        | OpBody::NodeRevoked { .. }
+        | OpBody::LeaseGranted { .. }
+        | OpBody::LeaseReturned { .. }
+        | OpBody::EquivocationDetected { .. }
+        | OpBody::FindingResolved { .. }
+        | OpBody::RevokedPushRefused { .. }
+        | OpBody::ShiftOpened { .. }
+        | OpBody::ShiftClosed { .. }
+        | OpBody::OrderPrinted { .. }
+        | OpBody::PrinterSaved(_)
+        | OpBody::RequestReceived { .. }
+        | OpBody::RequestUpdated { .. }
+        | OpBody::RequestReplied { .. }
+        | OpBody::MailQueued { .. }
+        | OpBody::MailAttempted { .. }
+        | OpBody::PassNotUsed { .. }
+        | OpBody::ForgedOpRefused { .. }
+        | OpBody::PasswordSet { .. }
+        | OpBody::OrderContact { .. }
+        | OpBody::SessionKeyPublished { .. }
+        | OpBody::SessionEnded { .. }
+        | OpBody::KeyRevoked { .. }
+        | OpBody::OpHeld { .. }
+        | OpBody::LanguageChosen { .. } => true,
+    }
+}
+
+fn rank(role: Role) -> usize {
+    role.rank()
+}
+
+/// What the table says of `kind` written by `author` for `actor`.
+fn table_allows(kind: &str, author: Author, actor: &str) -> bool {
+    let cap = capability(kind).unwrap();
+    let Some(role) = author.role() else {
+        return false;
+    };
+    if !cap.authors.contains(&role) {
+        return false;
+    }
+    let actor_ok = match actor.strip_prefix("user:") {
+        Some(name) => {
+            let held = match name {
+                "admin" => Some(Role::Admin),
+                "manager" => Some(Role::Manager),
+                "cashier" => Some(Role::Cashier),
+                "controller" => Some(Role::Controller),
+                _ => None,
+            };
+            // Enrolling a phone or revoking one needs a manager (the row's least role);
+            // the samples are for phones.
+            matches!((held, cap.staff), (Some(held), Some(needed)) if rank(held) <= rank(needed))
+        }
+        None => cap.others.iter().any(|o| match o.strip_suffix(':') {
+            Some(prefix) => actor
+                .strip_prefix(prefix)
+                .is_some_and(|r| r.starts_with(':')),
+            None => actor == *o,
+        }),
+    };
+    // The one condition of a row that depends on the actor alone: visitors order online,
+    // at the cloud.
+    let visitor_ok =
+        !(kind == "order_placed" && actor == "visitor") || matches!(author, Author::Cloud);
+    actor_ok && visitor_ok
+}
+
+fn kinds() -> Vec<&'static str> {
+    CAPABILITIES
+        .iter()
+        .map(|c| c.kind)
+        .filter(|k| *k != "elided")
+        .collect()
+}
+
+#[test]
+fn every_kind_has_a_row_and_a_sample() {
+    for kind in kinds() {
+        let body = body_of(kind, Author::Cloud, "user:admin");
+        assert_eq!(body.kind(), kind);
+        assert!(kind_is_sampled(&body));
+    }
+    assert_eq!(kinds().len() + 1, CAPABILITIES.len());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    #[test]
+    fn the_fold_applies_an_op_iff_the_capability_table_allows_it(
+        kind in prop::sample::select(kinds()),
+        author in prop::sample::select(vec![Author::Cloud, Author::SiteNode, Author::Gate, Author::Scanner, Author::Stranger]),
+        actor in prop::sample::select(ACTORS.to_vec()),
+    ) {
+        let mut state = base();
+        let (origin, key_id) = author.origin_and_key();
+        let seq = state.applied.get(origin).copied().unwrap_or(0) + 1;
+        let candidate = op(origin, seq, 1_000, actor, key_id, body_of(kind, author, actor));
+        let before = state.digest();
+        state.apply(&candidate);
+        let finding = format!("unauthorised_op:{origin}:{seq}");
+        let refused = state.findings.contains_key(&finding);
+        let allowed = table_allows(kind, author, actor);
+        prop_assert_eq!(!refused, allowed, "{} by {:?} as {}: {:?}", kind, author, actor, state.findings.get(&finding));
+        if refused {
+            // Not folded in: only the finding is new.
+            state.findings.remove(&finding);
+            prop_assert_eq!(state.digest(), before);
+        }
+    }
+}
