@@ -9,6 +9,7 @@ mod openapi;
 mod pages;
 mod routes;
 mod scan_app;
+mod serve;
 
 use std::time::Duration;
 
@@ -17,6 +18,7 @@ use axum::Router;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
+pub use serve::{serve, ServeLimits, Server};
 
 /// Largest request body accepted (an order of 20 items is far below this).
 const MAX_BODY: usize = 64 * 1024;

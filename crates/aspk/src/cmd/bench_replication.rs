@@ -200,7 +200,8 @@ async fn serve_cloud(data: &DataDir) -> anyhow::Result<(Node, String)> {
         node: cloud.clone(),
         upstream: None,
     });
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let server = aspk_http::serve(listener, router, aspk_http::ServeLimits::default());
+    tokio::spawn(async move { server.await });
     Ok((cloud, url))
 }
 

@@ -50,6 +50,8 @@ pub struct GateArgs {
     /// Peer gates to replicate with directly (their --listen addresses), comma-separated.
     #[arg(long, value_delimiter = ',')]
     peer: Vec<String>,
+    #[command(flatten)]
+    http: super::serve::HttpLimitArgs,
     /// The turnstile's "passage confirmed" input: `none` (every grant counts), `tcp:ADDR`
     /// (the controller sends a line `passed` per rotation) or `cmd:COMMAND` (exit 0 = passed).
     #[arg(long, default_value = "none")]
@@ -203,7 +205,8 @@ pub async fn run(args: GateArgs) -> anyhow::Result<()> {
             node: node.clone(),
             upstream: Some(status.clone()),
         });
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        let server = aspk_http::serve(listener, app, args.http.serve_limits());
+        tokio::spawn(async move { server.await });
     }
     let output = match (&args.output, &args.open, &args.open_url) {
         (Some(spec), _, _) => spec.parse().map_err(|e| anyhow::anyhow!("--output: {e}"))?,

@@ -46,6 +46,11 @@ impl TestApp {
     }
 
     pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, aspk_http::ServeLimits::default()).await
+    }
+
+    /// A demo server on SQLite or PostgreSQL with these connection limits.
+    pub async fn spawn_with(backend: Backend, limits: aspk_http::ServeLimits) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let data = DataDir::open(dir.path()).expect("data dir");
         let (url, name) = match backend {
@@ -75,7 +80,7 @@ impl TestApp {
             upstream: None,
         });
         let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
+            let _ = aspk_http::serve(listener, router, limits).await;
         });
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

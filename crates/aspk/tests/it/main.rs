@@ -13,6 +13,7 @@ mod devices;
 mod drills;
 mod durability;
 mod gate;
+mod hardening;
 mod keys;
 mod kit;
 mod netns;

@@ -1,0 +1,188 @@
+//! Attacks from the security review, each against a real server: slow-loris and connection
+//! floods, bursts against the public endpoints, password guessing, framing and script
+//! injection in staff pages, forged sign-ins, formulas in CSV exports, what anonymous
+//! callers learn from the status and order lookups, and who may read the data folder.
+
+use std::time::{Duration, Instant};
+
+use aspk_http::ServeLimits;
+use reqwest::StatusCode;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::kit::{Backend, TestApp};
+
+fn addr(app: &TestApp) -> String {
+    app.base.trim_start_matches("http://").to_owned()
+}
+
+/// Opens a connection that sends half a request line and then nothing.
+async fn slow_client(addr: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(b"GET /api/v1/catalog HT").await.unwrap();
+    stream
+}
+
+/// Waits until the server closes `stream` (EOF or reset); `None` if it is still open
+/// after `limit`.
+async fn closed_within(mut stream: TcpStream, limit: Duration) -> Option<Duration> {
+    let started = Instant::now();
+    let mut sink = Vec::new();
+    match tokio::time::timeout(limit, stream.read_to_end(&mut sink)).await {
+        Ok(_) => Some(started.elapsed()),
+        Err(_) => None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unfinished_headers_are_cut_off_while_others_are_served() {
+    let limits = ServeLimits {
+        header_read_timeout: Duration::from_secs(1),
+        max_connections: 1024,
+    };
+    let app = TestApp::spawn_with(Backend::Sqlite, limits).await;
+    let addr = addr(&app);
+    let mut held = Vec::new();
+    for _ in 0..100 {
+        held.push(slow_client(&addr).await);
+    }
+    // And some that connect and say nothing at all.
+    for _ in 0..20 {
+        held.push(TcpStream::connect(&addr).await.unwrap());
+    }
+    let (status, _) = app.get("/api/v1/catalog?venue=demo", None).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "served while 120 slow clients hang on"
+    );
+    let closing = held
+        .into_iter()
+        .map(|s| tokio::spawn(closed_within(s, Duration::from_secs(6))));
+    for (i, closed) in futures::future::join_all(closing)
+        .await
+        .into_iter()
+        .enumerate()
+    {
+        let took = closed.unwrap();
+        assert!(
+            took.is_some_and(|t| t < Duration::from_secs(4)),
+            "slow connection {i} closed at the header deadline, not {took:?}"
+        );
+    }
+    let (status, _) = app.get("/api/v1/catalog?venue=demo", None).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connections_beyond_the_cap_wait_until_others_close() {
+    let limits = ServeLimits {
+        header_read_timeout: Duration::from_secs(60),
+        max_connections: 8,
+    };
+    let app = TestApp::spawn_with(Backend::Sqlite, limits).await;
+    let addr = addr(&app);
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        held.push(slow_client(&addr).await);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let url = format!("{}/healthz", app.base);
+    let waiting = tokio::spawn(async move { reqwest::Client::new().get(url).send().await });
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        !waiting.is_finished(),
+        "a ninth connection is not served while eight are open"
+    );
+    drop(held);
+    let answered = tokio::time::timeout(Duration::from_secs(5), waiting)
+        .await
+        .expect("served once the slow connections are gone")
+        .unwrap()
+        .unwrap();
+    assert_eq!(answered.status(), StatusCode::OK);
+    let (status, _) = app.get("/api/v1/catalog?venue=demo", None).await;
+    assert_eq!(status, StatusCode::OK, "service resumes");
+}
+
+/// The real binary applies the limits it is given, on plain HTTP and over TLS.
+#[tokio::test(flavor = "multi_thread")]
+async fn aspk_serve_cuts_off_slow_clients_over_http_and_https() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = crate::kit::Process::serve(
+        &dir.path().join("plain"),
+        &["--header-timeout", "1", "--max-connections", "64"],
+    )
+    .await;
+    let addr = plain.base.trim_start_matches("http://").to_owned();
+    let took = closed_within(slow_client(&addr).await, Duration::from_secs(6)).await;
+    assert!(took.is_some_and(|t| t < Duration::from_secs(4)), "{took:?}");
+
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
+    std::fs::write(&key_path, cert.key_pair.serialize_pem()).unwrap();
+    let port = crate::kit::free_port();
+    let child = std::process::Command::new(crate::kit::binary())
+        .args(["serve", "--demo", "--data"])
+        .arg(dir.path().join("tls"))
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--tls-cert"])
+        .arg(&cert_path)
+        .arg("--tls-key")
+        .arg(&key_path)
+        .args(["--header-timeout", "1"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let trusting = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let base = format!("https://127.0.0.1:{port}");
+    // Killed when dropped, also when an assertion fails.
+    let _server = crate::kit::Process {
+        child,
+        base: base.clone(),
+    };
+    let mut healthy = false;
+    for _ in 0..200 {
+        if trusting
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            healthy = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(healthy, "answers over HTTPS");
+    let silent = TcpStream::connect(format!("127.0.0.1:{port}"))
+        .await
+        .unwrap();
+    let half_hello = {
+        let mut s = TcpStream::connect(format!("127.0.0.1:{port}"))
+            .await
+            .unwrap();
+        s.write_all(&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01])
+            .await
+            .unwrap();
+        s
+    };
+    for stream in [silent, half_hello] {
+        let took = closed_within(stream, Duration::from_secs(6)).await;
+        assert!(
+            took.is_some_and(|t| t < Duration::from_secs(4)),
+            "an unfinished TLS handshake is cut off: {took:?}"
+        );
+    }
+    let r = trusting
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+}
