@@ -19,6 +19,7 @@ mod error;
 mod findings;
 mod keys;
 mod lease;
+pub mod lockout;
 mod node;
 mod replicate;
 mod report;

@@ -98,7 +98,7 @@ struct Inner {
     /// Counts commits; any number of watchers (e.g. live order lists) see each change.
     commits: Arc<tokio::sync::watch::Sender<u64>>,
     role: NodeRole,
-    sign_in_failures: crate::auth::Lockout,
+    sign_in_failures: crate::lockout::Lockout,
     sessions: crate::auth::SessionCache,
     /// Root keys (id, bytes) this node was given at enrolment.
     trust_anchors: RwLock<Vec<(u16, [u8; 32])>>,
@@ -361,7 +361,7 @@ impl Node {
         );
     }
 
-    pub(crate) fn lockout(&self) -> &crate::auth::Lockout {
+    pub(crate) fn lockout(&self) -> &crate::lockout::Lockout {
         &self.inner.sign_in_failures
     }
 

@@ -39,7 +39,7 @@ async fn start(
 
 /// The demo museum's admin, signed in at `node`.
 async fn demo_admin(node: &Node) -> aspk_app::Principal {
-    let token = node.sign_in("admin", "demo").await.unwrap().token;
+    let token = node.sign_in("admin", "demo", None).await.unwrap().token;
     node.authenticate(&token).unwrap()
 }
 
@@ -96,13 +96,13 @@ async fn cloud_and_enrolled_site() -> (Node, Arc<MemoryStore>, Node, Arc<MemoryS
 #[tokio::test]
 async fn a_session_from_one_node_holds_at_the_other() {
     let (cloud, _, site, _) = cloud_and_site().await;
-    let at_site = site.sign_in("admin", "demo").await.unwrap().token;
+    let at_site = site.sign_in("admin", "demo", None).await.unwrap().token;
     assert!(at_site.starts_with("v2."), "{at_site}");
     assert_eq!(
         cloud.authenticate(&at_site).unwrap().username.as_str(),
         "admin"
     );
-    let at_cloud = cloud.sign_in("admin", "demo").await.unwrap().token;
+    let at_cloud = cloud.sign_in("admin", "demo", None).await.unwrap().token;
     assert_eq!(
         site.authenticate(&at_cloud).unwrap().username.as_str(),
         "admin"
@@ -139,8 +139,12 @@ async fn a_new_password_or_a_revoked_node_ends_sessions_everywhere() {
         .await
         .unwrap();
     replicate(&cloud_store, &site).await;
-    let olena = site.sign_in("olena", "correct horse").await.unwrap().token;
-    let admins = site.sign_in("admin", "demo").await.unwrap().token;
+    let olena = site
+        .sign_in("olena", "correct horse", None)
+        .await
+        .unwrap()
+        .token;
+    let admins = site.sign_in("admin", "demo", None).await.unwrap().token;
     assert!(cloud.authenticate(&olena).is_ok());
     cloud
         .update_user(&admin, "olena", None, None, Some("battery staple".into()))

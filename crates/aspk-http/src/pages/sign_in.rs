@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::frame::{escape, page_lang, redirect, LANG_COOKIE};
 use super::Page;
-use crate::extract::{cookie, SESSION_COOKIE};
+use crate::extract::{cookie, ClientAddr, SESSION_COOKIE};
 use crate::AppState;
 
 fn sign_in_layout(lang: Lang, body: &str) -> String {
@@ -80,12 +80,13 @@ pub struct SignInForm {
 
 pub async fn submit(
     State(state): State<AppState>,
+    ClientAddr(source): ClientAddr,
     headers: HeaderMap,
     uri: Uri,
     Form(f): Form<SignInForm>,
 ) -> Response {
     let (lang, _) = page_lang(&headers, uri.query());
-    match state.node.sign_in(&f.username, &f.password).await {
+    match state.node.sign_in(&f.username, &f.password, source).await {
         Ok(issued) => {
             let cookie = session_cookie(&issued.token, &headers);
             let mut response = with_cookie(redirect(home(issued.role)), Some(cookie));

@@ -3,14 +3,26 @@
 //! injection in staff pages, forged sign-ins, formulas in CSV exports, what anonymous
 //! callers learn from the status and order lookups, and who may read the data folder.
 
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use aspk_http::ServeLimits;
 use reqwest::StatusCode;
+use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::kit::{Backend, TestApp};
+
+/// A client that connects from `ip` (any of 127.0.0.0/8 reaches the server on 127.0.0.1):
+/// another address, as far as the server can tell.
+fn client_from(ip: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(ip.parse::<IpAddr>().unwrap())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
 
 fn addr(app: &TestApp) -> String {
     app.base.trim_start_matches("http://").to_owned()
@@ -185,4 +197,44 @@ async fn aspk_serve_cuts_off_slow_clients_over_http_and_https() {
         .await
         .unwrap();
     assert!(r.status().is_success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn guessing_from_one_address_never_locks_out_another() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let attacker = client_from("127.0.0.2");
+    let guess = |client: &reqwest::Client, password: &str| {
+        client
+            .post(format!("{}/api/v1/auth/token", app.base))
+            .json(&json!({"username": "admin", "password": password}))
+            .send()
+    };
+    let mut codes = Vec::new();
+    for i in 0..20 {
+        let r = guess(&attacker, &format!("guess {i}")).await.unwrap();
+        let status = r.status();
+        let body: Value = r.json().await.unwrap();
+        codes.push((status.as_u16(), body["code"].as_str().unwrap().to_owned()));
+    }
+    assert!(
+        codes[..5]
+            .iter()
+            .all(|(s, c)| *s == 401 && c == "bad_credentials"),
+        "{codes:?}"
+    );
+    assert!(
+        codes[5..]
+            .iter()
+            .all(|(s, c)| *s == 429 && c == "locked_out"),
+        "locked after five: {codes:?}"
+    );
+    // The admin at the museum, on another address, signs in at once.
+    let desk = client_from("127.0.0.1");
+    let r = guess(&desk, "demo").await.unwrap();
+    assert_eq!(r.status(), 200, "the right password from elsewhere works");
+    // The guessing address stays locked, even with the right password.
+    let r = guess(&attacker, "demo").await.unwrap();
+    assert_eq!(r.status(), 429);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "locked_out");
 }
