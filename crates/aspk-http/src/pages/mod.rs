@@ -20,13 +20,16 @@ mod status;
 use axum::routing::{get, post};
 use axum::Router;
 
+use crate::limits::{limited, Answer, Limiters};
 use crate::AppState;
 
 pub(crate) use frame::{escape, Page};
+pub(crate) use sign_in::rate_limited_page;
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(limits: &Limiters) -> Router<AppState> {
+    let sign_in = limited(post(sign_in::submit), &limits.sign_in, Answer::Page);
     Router::new()
-        .route("/", get(sign_in::page).post(sign_in::submit))
+        .route("/", sign_in.get(sign_in::page))
         .route("/sign-out", post(sign_in::sign_out))
         .route(
             "/handoff",

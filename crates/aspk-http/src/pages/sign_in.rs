@@ -2,7 +2,7 @@
 //! repeated failures lock the name for a while (the use case decides).
 
 use aspk_app::AppError;
-use aspk_i18n::{t, Lang};
+use aspk_i18n::{bilingual, t, t_args, Lang};
 use axum::extract::{Form, State};
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -28,6 +28,22 @@ fn sign_in_layout(lang: Lang, body: &str) -> String {
         title = escape(&title),
         switch = escape(&t(lang, "language-switch")),
     )
+}
+
+/// What a person who tried to sign in too often in a short while sees (both languages: the
+/// refusal comes before the request is read).
+pub(crate) fn rate_limited_page(seconds: u64) -> String {
+    let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
+    let text: Vec<String> = Lang::ALL
+        .iter()
+        .map(|&lang| t_args(lang, "rate-limited", &[("seconds", seconds.into())]))
+        .collect();
+    let body = format!(
+        "<p class=\"error\" role=\"alert\">{}</p><p><a href=\"/\">{}</a></p>",
+        escape(&text.join(" / ")),
+        escape(&bilingual("action-back")),
+    );
+    sign_in_layout(Lang::Uk, &body)
 }
 
 fn form(lang: Lang, error: Option<String>) -> String {

@@ -11,7 +11,7 @@ use crate::{ApiError, AppState};
 /// Exchange a user name and password for a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = Problem),
-        (status = 429, description = "`locked_out`: too many wrong passwords for this name from this address", body = Problem)))]
+        (status = 429, description = "`locked_out`: too many wrong passwords for this name from this address; `rate_limited`: too many sign-ins from this address (see `Retry-After`)", body = Problem)))]
 pub async fn token(
     State(state): State<AppState>,
     ClientAddr(source): ClientAddr,

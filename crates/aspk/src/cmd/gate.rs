@@ -201,10 +201,13 @@ pub async fn run(args: GateArgs) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
-        let app = aspk_http::router(AppState {
-            node: node.clone(),
-            upstream: Some(status.clone()),
-        });
+        let app = aspk_http::router_with(
+            AppState {
+                node: node.clone(),
+                upstream: Some(status.clone()),
+            },
+            args.http.rate_limits(),
+        );
         let server = aspk_http::serve(listener, app, args.http.serve_limits());
         tokio::spawn(async move { server.await });
     }

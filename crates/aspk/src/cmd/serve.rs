@@ -73,6 +73,14 @@ pub struct HttpLimitArgs {
     /// also how long an idle connection stays open.
     #[arg(long, default_value_t = 10, env = "ASPK_HEADER_TIMEOUT", value_parser = clap::value_parser!(u64).range(1..=3600))]
     header_timeout: u64,
+    /// Requests a minute per client address to order lookups, ticket PDFs and the status
+    /// (each its own budget; 0 = no limit).
+    #[arg(long, default_value_t = aspk_http::RateLimits::default().per_minute, env = "ASPK_RATE_LIMIT")]
+    rate_limit_per_minute: u32,
+    /// Requests a minute per client address to sign-in, enrolment codes and the contact
+    /// form (0 = no limit).
+    #[arg(long, default_value_t = aspk_http::RateLimits::default().sign_in_per_minute, env = "ASPK_SIGN_IN_RATE_LIMIT")]
+    sign_in_rate_limit_per_minute: u32,
 }
 
 impl HttpLimitArgs {
@@ -80,6 +88,13 @@ impl HttpLimitArgs {
         aspk_http::ServeLimits {
             header_read_timeout: std::time::Duration::from_secs(self.header_timeout),
             max_connections: self.max_connections as usize,
+        }
+    }
+
+    pub fn rate_limits(&self) -> aspk_http::RateLimits {
+        aspk_http::RateLimits {
+            per_minute: self.rate_limit_per_minute,
+            sign_in_per_minute: self.sign_in_rate_limit_per_minute,
         }
     }
 }
@@ -134,10 +149,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
-    let app = aspk_http::router(AppState {
-        node: opened.node.clone(),
-        upstream,
-    });
+    let app = aspk_http::router_with(
+        AppState {
+            node: opened.node.clone(),
+            upstream,
+        },
+        args.http.rate_limits(),
+    );
     let local = listener.local_addr().unwrap_or(addr);
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(tls_config(cert, key)?),

@@ -6,7 +6,7 @@
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use aspk_http::ServeLimits;
+use aspk_http::{RateLimits, ServeLimits};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -52,7 +52,7 @@ async fn unfinished_headers_are_cut_off_while_others_are_served() {
         header_read_timeout: Duration::from_secs(1),
         max_connections: 1024,
     };
-    let app = TestApp::spawn_with(Backend::Sqlite, limits).await;
+    let app = TestApp::spawn_with(Backend::Sqlite, limits, RateLimits::default()).await;
     let addr = addr(&app);
     let mut held = Vec::new();
     for _ in 0..100 {
@@ -92,7 +92,7 @@ async fn connections_beyond_the_cap_wait_until_others_close() {
         header_read_timeout: Duration::from_secs(60),
         max_connections: 8,
     };
-    let app = TestApp::spawn_with(Backend::Sqlite, limits).await;
+    let app = TestApp::spawn_with(Backend::Sqlite, limits, RateLimits::default()).await;
     let addr = addr(&app);
     let mut held = Vec::new();
     for _ in 0..8 {
@@ -197,6 +197,147 @@ async fn aspk_serve_cuts_off_slow_clients_over_http_and_https() {
         .await
         .unwrap();
     assert!(r.status().is_success());
+}
+
+/// Every endpoint anyone may call, with a body that is well-formed enough to reach it.
+fn public_endpoints() -> Vec<(&'static str, &'static str, Option<Value>)> {
+    vec![
+        (
+            "POST",
+            "/api/v1/auth/token",
+            Some(json!({"username": "nobody", "password": "guess"})),
+        ),
+        ("GET", "/api/v1/orders/10000000000009", None),
+        ("GET", "/api/v1/tickets/10000000000009/pdf", None),
+        (
+            "POST",
+            "/api/v1/enrolments/redeem",
+            Some(json!({"code": "123456", "name": "phone", "origin": "scanner-x"})),
+        ),
+        ("GET", "/api/v1/status", None),
+        (
+            "POST",
+            "/api/v1/requests",
+            Some(
+                json!({"venue": "demo", "name": "A", "email": "a@example.com", "subject": "s", "body": "b"}),
+            ),
+        ),
+    ]
+}
+
+async fn call(
+    client: &reqwest::Client,
+    base: &str,
+    method: &str,
+    path: &str,
+    body: &Option<Value>,
+) -> reqwest::Response {
+    let url = format!("{base}{path}");
+    let req = match method {
+        "GET" => client.get(url),
+        _ => client.post(url),
+    };
+    let req = match body {
+        Some(b) => req.json(b),
+        None => req,
+    };
+    req.send().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_public_endpoint_is_rate_limited_per_address_and_recovers() {
+    let limit = 20;
+    let rates = RateLimits {
+        per_minute: limit,
+        sign_in_per_minute: limit,
+    };
+    let app = TestApp::spawn_with(Backend::Sqlite, ServeLimits::default(), rates).await;
+    let here = client_from("127.0.0.1");
+    for (method, path, body) in public_endpoints() {
+        for i in 0..limit {
+            let r = call(&here, &app.base, method, path, &body).await;
+            let status = r.status();
+            let answer = r.text().await.unwrap();
+            assert!(
+                !answer.contains("rate_limited"),
+                "{method} {path}: request {i} is within the limit: {status} {answer}"
+            );
+        }
+        let r = call(&here, &app.base, method, path, &body).await;
+        assert_eq!(r.status(), 429, "{method} {path}: one too many");
+        let wait: u64 = r.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            (1..=4).contains(&wait),
+            "{method} {path}: Retry-After {wait}"
+        );
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/problem+json",
+            "{method} {path}"
+        );
+        let problem: Value = r.json().await.unwrap();
+        assert_eq!(
+            problem["code"], "rate_limited",
+            "{method} {path}: {problem}"
+        );
+        assert_eq!(problem["status"], 429);
+        assert!(problem["detail"].as_str().is_some_and(|d| !d.is_empty()));
+    }
+    // The sign-in form shares the sign-in budget and answers with a page.
+    let form = here
+        .post(format!("{}/", app.base))
+        .form(&[("username", "admin"), ("password", "demo")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 429);
+    assert!(form.headers().contains_key("retry-after"));
+    assert!(form.text().await.unwrap().contains("Too many requests"));
+    // Another address has its own budget.
+    let there = client_from("127.0.0.2");
+    let r = call(&there, &app.base, "GET", "/api/v1/status", &None).await;
+    assert_eq!(r.status(), 200);
+    // The budget refills: one request every 60/limit seconds.
+    tokio::time::sleep(Duration::from_secs(60 / u64::from(limit) + 1)).await;
+    let r = call(&here, &app.base, "GET", "/api/v1/status", &None).await;
+    assert_eq!(r.status(), 200, "recovered");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_default_limits_let_a_box_office_sign_in_together() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    for i in 0..40 {
+        app.node
+            .add_user(
+                "test",
+                &format!("cashier{i}"),
+                "correct horse",
+                aspk_domain::Role::Cashier,
+            )
+            .await
+            .unwrap();
+    }
+    // Forty cashiers behind one NAT sign in within the same minute, a few mistyping once.
+    let desk = client_from("127.0.0.1");
+    for i in 0..40 {
+        let name = format!("cashier{i}");
+        for (password, expected) in [("typo", 401), ("correct horse", 200)] {
+            if password == "typo" && i % 4 != 0 {
+                continue;
+            }
+            let r = desk
+                .post(format!("{}/api/v1/auth/token", app.base))
+                .json(&json!({"username": name, "password": password}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), expected, "{name} with {password:?}");
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -46,11 +46,20 @@ impl TestApp {
     }
 
     pub async fn spawn(backend: Backend) -> TestApp {
-        Self::spawn_with(backend, aspk_http::ServeLimits::default()).await
+        Self::spawn_with(
+            backend,
+            aspk_http::ServeLimits::default(),
+            aspk_http::RateLimits::default(),
+        )
+        .await
     }
 
-    /// A demo server on SQLite or PostgreSQL with these connection limits.
-    pub async fn spawn_with(backend: Backend, limits: aspk_http::ServeLimits) -> TestApp {
+    /// A demo server on SQLite or PostgreSQL with these connection and rate limits.
+    pub async fn spawn_with(
+        backend: Backend,
+        limits: aspk_http::ServeLimits,
+        rate_limits: aspk_http::RateLimits,
+    ) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let data = DataDir::open(dir.path()).expect("data dir");
         let (url, name) = match backend {
@@ -75,10 +84,13 @@ impl TestApp {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let router = aspk_http::router(aspk_http::AppState {
-            node: node.clone(),
-            upstream: None,
-        });
+        let router = aspk_http::router_with(
+            aspk_http::AppState {
+                node: node.clone(),
+                upstream: None,
+            },
+            rate_limits,
+        );
         let server = tokio::spawn(async move {
             let _ = aspk_http::serve(listener, router, limits).await;
         });
