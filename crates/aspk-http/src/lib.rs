@@ -5,6 +5,7 @@
 mod dto;
 mod error;
 mod extract;
+mod headers;
 mod limits;
 mod openapi;
 mod pages;

@@ -28,7 +28,7 @@ pub(crate) use sign_in::rate_limited_page;
 
 pub fn routes(limits: &Limiters) -> Router<AppState> {
     let sign_in = limited(post(sign_in::submit), &limits.sign_in, Answer::Page);
-    Router::new()
+    let pages = Router::new()
         .route("/", sign_in.get(sign_in::page))
         .route("/sign-out", post(sign_in::sign_out))
         .route(
@@ -71,7 +71,8 @@ pub fn routes(limits: &Limiters) -> Router<AppState> {
         .route("/settings/products/new", post(settings::new_product))
         .route("/settings/schedule", post(settings::schedule))
         .route("/settings/devices", get(devices::list).post(devices::add))
-        .route("/settings/devices/{node_id}/revoke", post(devices::revoke))
+        .route("/settings/devices/{node_id}/revoke", post(devices::revoke));
+    crate::headers::for_browsers(pages, crate::headers::STAFF_CSP)
 }
 
 #[cfg(test)]

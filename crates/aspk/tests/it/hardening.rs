@@ -379,3 +379,191 @@ async fn guessing_from_one_address_never_locks_out_another() {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["code"], "locked_out");
 }
+
+/// A signed-in browser, as far as the server can tell: the session cookie (it holds a
+/// bearer token) and the page's anti-forgery token.
+struct Browser<'a> {
+    app: &'a TestApp,
+    cookie: String,
+}
+
+impl Browser<'_> {
+    async fn admin(app: &TestApp) -> Browser<'_> {
+        let token = app.admin().await;
+        Browser {
+            app,
+            cookie: format!("aspk_session={token}"),
+        }
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.app
+            .client
+            .get(format!("{}{path}", self.app.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let html = self.get("/status").await.text().await.unwrap();
+        let csrf = html
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap()
+            .to_owned();
+        let mut fields = vec![("csrf", csrf.as_str())];
+        fields.extend_from_slice(form);
+        self.app
+            .client
+            .post(format!("{}{path}", self.app.base))
+            .header("cookie", &self.cookie)
+            .form(&fields)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+fn header<'a>(r: &'a reqwest::Response, name: &str) -> &'a str {
+    r.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap())
+        .unwrap_or_default()
+}
+
+/// Code the policy would block: inline scripts, event handlers, `javascript:` links, styles.
+fn inline_code(html: &str) -> Vec<String> {
+    let lower = html.to_lowercase();
+    let mut found = Vec::new();
+    for (i, _) in lower.match_indices("<script") {
+        let tag = &lower[i..lower[i..].find('>').map_or(lower.len(), |e| i + e)];
+        if !tag.contains(" src=") {
+            found.push(tag.to_owned());
+        }
+    }
+    for needle in ["javascript:", " style=", "<style"] {
+        if lower.contains(needle) {
+            found.push(needle.to_owned());
+        }
+    }
+    for (i, _) in lower.match_indices(" on") {
+        let rest = &lower[i + 3..];
+        let name: String = rest.chars().take_while(char::is_ascii_lowercase).collect();
+        if !name.is_empty() && rest[name.len()..].starts_with('=') {
+            found.push(format!("on{name}="));
+        }
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn staff_pages_send_security_headers_and_hold_no_inline_code() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let admin = app.admin().await;
+    let slot = app.open_slot(&admin, 10).await;
+    let (_, order) = app.sell(&admin, "adult", &slot, 1).await;
+    let number = order["number"].as_str().unwrap().replace(' ', "");
+    let serial = number.parse::<u64>().unwrap() / 10;
+    let browser = Browser::admin(&app).await;
+    let opened = browser
+        .post("/shifts/open", &[("venue", "demo"), ("float", "100")])
+        .await;
+    assert_eq!(opened.status(), 303);
+    let closed = browser.post("/shifts/close", &[("counted", "100")]).await;
+    let z_report = header(&closed, "location").to_owned();
+    assert!(z_report.starts_with("/shifts/"), "{z_report}");
+    let pages = [
+        "/box-office",
+        "/orders",
+        &format!("/orders/{serial}"),
+        "/shifts",
+        &z_report,
+        "/reports",
+        "/requests",
+        "/settings",
+        "/settings/devices",
+        "/status",
+        "/orders/999999999",
+    ];
+    let sign_in = app
+        .client
+        .get(format!("{}/", app.base))
+        .send()
+        .await
+        .unwrap();
+    let mut responses = vec![("/ (signed out)".to_owned(), sign_in)];
+    for path in pages {
+        responses.push((path.to_owned(), browser.get(path).await));
+    }
+    for (path, r) in responses {
+        let csp = header(&r, "content-security-policy").to_owned();
+        for directive in [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "frame-ancestors 'none'",
+            "object-src 'none'",
+        ] {
+            assert!(csp.contains(directive), "{path}: {directive} in {csp:?}");
+        }
+        assert!(!csp.contains("unsafe"), "{path}: {csp}");
+        assert_eq!(header(&r, "x-frame-options"), "DENY", "{path}");
+        assert_eq!(header(&r, "x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header(&r, "referrer-policy"), "same-origin", "{path}");
+        assert_eq!(header(&r, "cache-control"), "no-store", "{path}");
+        let html = r.text().await.unwrap();
+        assert!(html.contains("</html>"), "{path} is a page");
+        assert_eq!(inline_code(&html), Vec::<String>::new(), "{path}");
+    }
+    // The scanner app: a service worker, camera frames as blob:/data: images.
+    let scan = app
+        .client
+        .get(format!("{}/scan", app.base))
+        .send()
+        .await
+        .unwrap();
+    let csp = header(&scan, "content-security-policy").to_owned();
+    for directive in [
+        "default-src 'self'",
+        "worker-src 'self'",
+        "img-src 'self' blob: data:",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(directive), "/scan: {directive} in {csp:?}");
+    }
+    assert_eq!(header(&scan, "x-frame-options"), "DENY");
+    assert_eq!(header(&scan, "referrer-policy"), "same-origin");
+    assert_eq!(
+        inline_code(&scan.text().await.unwrap()),
+        Vec::<String>::new()
+    );
+    // Static files may be cached (and revalidated), never sniffed.
+    for path in [
+        "/static/staff.css",
+        "/static/page.js",
+        "/scan/app.js",
+        "/scan/sw.js",
+    ] {
+        let r = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(header(&r, "cache-control"), "no-cache", "{path}");
+        assert_eq!(header(&r, "x-content-type-options"), "nosniff", "{path}");
+    }
+    // The box office shows a sale's PDF in a frame of its own page, and nowhere else.
+    let pdf = browser.get(&format!("/orders/{serial}/pdf")).await;
+    assert_eq!(pdf.status(), 200);
+    assert_eq!(header(&pdf, "content-type"), "application/pdf");
+    assert_eq!(
+        header(&pdf, "content-security-policy"),
+        "frame-ancestors 'self'"
+    );
+    assert_eq!(header(&pdf, "x-frame-options"), "SAMEORIGIN");
+}
