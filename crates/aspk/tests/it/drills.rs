@@ -273,12 +273,7 @@ pub(crate) async fn staff_page(base: &str, path: &str) -> String {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let signed_in = http
-        .post(format!("{base}/"))
-        .form(&[("username", "admin"), ("password", "demo")])
-        .send()
-        .await
-        .unwrap();
+    let signed_in = crate::kit::sign_in_form(&http, &format!("{base}/"), "admin", "demo").await;
     let cookie = signed_in.headers()["set-cookie"]
         .to_str()
         .unwrap()

@@ -567,3 +567,67 @@ async fn staff_pages_send_security_headers_and_hold_no_inline_code() {
     );
     assert_eq!(header(&pdf, "x-frame-options"), "SAMEORIGIN");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sign_in_form_without_its_token_signs_nobody_in() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let page = app
+        .client
+        .get(format!("{}/", app.base))
+        .send()
+        .await
+        .unwrap();
+    let cookie = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("aspk_sign_in="))
+        .expect("the page sets an anti-forgery cookie");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let held = cookie.split(';').next().unwrap().to_owned();
+    let token = held.trim_start_matches("aspk_sign_in=").to_owned();
+    assert_eq!(token.len(), 64, "{token}");
+    let other = "0".repeat(64);
+    // What another site's form, or a replayed request, could send.
+    let forged: [(Option<&str>, Option<&str>); 5] = [
+        (None, None),
+        (None, Some(&token)),
+        (Some(&held), None),
+        (Some(&held), Some(&other)),
+        (Some("aspk_sign_in="), Some("")),
+    ];
+    for (cookie, field) in forged {
+        let mut fields = vec![("username", "admin"), ("password", "demo")];
+        if let Some(field) = field {
+            fields.push(("csrf", field));
+        }
+        let mut req = app
+            .client
+            .post(format!("{}/?lang=en", app.base))
+            .form(&fields);
+        if let Some(cookie) = cookie {
+            req = req.header("cookie", cookie);
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status(), 403, "cookie {cookie:?}, field {field:?}");
+        let sessions = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter(|c| c.to_str().unwrap().starts_with("aspk_session="))
+            .count();
+        assert_eq!(sessions, 0, "nobody is signed in");
+        assert!(r.text().await.unwrap().contains("The form has expired"));
+    }
+    // From the page itself: signed in.
+    let r = crate::kit::sign_in_form(&app.client, &format!("{}/", app.base), "admin", "demo").await;
+    assert_eq!(r.status(), 303);
+    assert!(r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .starts_with("aspk_session="));
+}

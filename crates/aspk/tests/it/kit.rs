@@ -422,3 +422,41 @@ pub fn tool(name: &str, package: &str) -> PathBuf {
         )
     })
 }
+
+/// Signs in with the sign-in form at `form_url` (`{base}/`, maybe with `?lang=`) as a
+/// browser does: the page first, for its anti-forgery cookie and field, then the form.
+/// Returns the answer to the form.
+pub async fn sign_in_form(
+    http: &reqwest::Client,
+    form_url: &str,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
+    let page = http.get(form_url).send().await.expect("sign-in page");
+    let cookie = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|c| c.to_str().ok())
+        .find(|c| c.starts_with("aspk_sign_in="))
+        .and_then(|c| c.split(';').next())
+        .expect("the sign-in page sets its anti-forgery cookie")
+        .to_owned();
+    let html = page.text().await.expect("sign-in page");
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the sign-in form carries its anti-forgery token")
+        .to_owned();
+    http.post(form_url)
+        .header("cookie", cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", username),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .expect("sign-in form")
+}
