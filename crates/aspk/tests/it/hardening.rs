@@ -631,3 +631,60 @@ async fn a_sign_in_form_without_its_token_signs_nobody_in() {
         .unwrap()
         .starts_with("aspk_session="));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn gate_and_phone_names_reach_the_csv_as_text_not_formulas() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let admin = app.admin().await;
+    let slot = app.open_slot(&admin, 20).await;
+    let (_, order) = app.sell(&admin, "adult", &slot, 4).await;
+    let tickets: Vec<Value> = order["tickets"].as_array().unwrap().clone();
+    // A phone picks its own name when it pairs.
+    let phone = app
+        .enrol(&admin, "scanner", "=HYPERLINK(\"http://evil\")", None)
+        .await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let serial: u64 = tickets[0]["number"].as_str().unwrap()[..11]
+        .parse()
+        .unwrap();
+    let at_ms = chrono::Utc::now().timestamp_millis();
+    let (status, body) = app
+        .post(
+            "/api/v1/device/scans",
+            Some(&phone),
+            json!({"scans": [{"seq": 1, "at_ms": at_ms, "counter": 0, "serial": serial, "result": "admit"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Gates are named by whoever sets them up.
+    for (ticket, gate) in tickets[1..].iter().zip(["+1+1", "-2+3", "@SUM(A1)"]) {
+        app.scan_code(&admin, ticket["code"].as_str().unwrap(), gate)
+            .await;
+    }
+    let browser = Browser::admin(&app).await;
+    let r = browser.get("/reports/by-gate.csv").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(header(&r, "content-type"), "text/csv; charset=utf-8");
+    let csv = r.text().await.unwrap();
+    let csv = csv
+        .strip_prefix('\u{feff}')
+        .expect("a BOM for spreadsheets");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "gate,admitted,unused,denied");
+    for line in &lines {
+        assert!(
+            !line.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "{line:?} in {csv}"
+        );
+    }
+    for expected in [
+        "\"'=HYPERLINK(\"\"http://evil\"\")\",1,0,0",
+        "'+1+1,1,0,0",
+        "'-2+3,1,0,0",
+        "'@SUM(A1),1,0,0",
+    ] {
+        assert!(lines.contains(&expected), "{expected} in {csv}");
+    }
+}
