@@ -376,6 +376,8 @@ async fn status_health_findings_and_openapi() {
         assert_eq!(s["role"], "cloud");
         assert_eq!(s["pending_ops"], 0);
         assert_eq!(s["findings_open"], 0);
+        assert_eq!(s["upstream"], Value::Null);
+        assert!(s["version"].is_string());
         let (status, _) = app.get("/healthz", None).await;
         assert_eq!(status, StatusCode::OK);
         let admin = app.admin().await;

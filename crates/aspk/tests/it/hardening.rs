@@ -688,3 +688,98 @@ async fn gate_and_phone_names_reach_the_csv_as_text_not_formulas() {
         assert!(lines.contains(&expected), "{expected} in {csv}");
     }
 }
+
+fn keys(v: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+    keys.sort();
+    keys
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn anonymous_callers_see_only_the_public_part_of_the_status() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let admin = app.admin().await;
+    let controller = app.staff(&admin, "ivan", "controller").await;
+    // The same node as a site node would show its link to the cloud.
+    let link = std::sync::Arc::new(aspk_app::UpstreamStatus::default());
+    link.update(|v| {
+        v.url = "https://cloud.example".into();
+        v.last_error = Some("connection refused by 10.0.0.5".into());
+        v.pending_ops = 3;
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let site = format!("http://{}", listener.local_addr().unwrap());
+    let router = aspk_http::router(aspk_http::AppState {
+        node: app.node.clone(),
+        upstream: Some(link),
+    });
+    let server = tokio::spawn(async move {
+        let _ = aspk_http::serve(listener, router, ServeLimits::default()).await;
+    });
+    let get = |url: String, token: Option<String>| {
+        let req = app.client.get(url);
+        let req = match token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        };
+        async move {
+            let r = req.send().await.unwrap();
+            (r.status(), r.json::<Value>().await.unwrap())
+        }
+    };
+    for base in [&app.base, &site] {
+        let (status, anonymous) = get(format!("{base}/api/v1/status"), None).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            keys(&anonymous),
+            [
+                "findings_open",
+                "pending_ops",
+                "role",
+                "upstream",
+                "version"
+            ],
+            "{base}: {anonymous}"
+        );
+        let (status, problem) = get(format!("{base}/api/v1/status?venue=demo"), None).await;
+        assert_eq!(status, 401, "{problem}");
+        assert_eq!(problem["code"], "unauthenticated");
+        let (status, staff) = get(format!("{base}/api/v1/status"), Some(controller.clone())).await;
+        assert_eq!(status, 200);
+        for field in [
+            "origin",
+            "ops_in_log",
+            "is_store_stalled",
+            "digest",
+            "leases",
+            "started",
+            "trust_anchors",
+            "signing_key",
+        ] {
+            assert!(
+                staff.get(field).is_some(),
+                "{base}: {field} for staff: {staff}"
+            );
+        }
+        let (status, other) = get(
+            format!("{base}/api/v1/status?venue=demo"),
+            Some(controller.clone()),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(other["digest"].as_str().is_some_and(|d| !d.is_empty()));
+    }
+    let (_, anonymous) = get(format!("{site}/api/v1/status"), None).await;
+    assert_eq!(anonymous["pending_ops"], 3);
+    assert_eq!(
+        keys(&anonymous["upstream"]),
+        ["last_pull", "last_push", "reachable", "url"],
+        "the contract's fields, not the error: {anonymous}"
+    );
+    let (_, staff) = get(format!("{site}/api/v1/status"), Some(controller)).await;
+    assert_eq!(
+        staff["upstream"]["last_error"],
+        "connection refused by 10.0.0.5"
+    );
+    server.abort();
+}

@@ -15,6 +15,9 @@ pub struct TestApp {
     pub backend: &'static str,
     pub client: reqwest::Client,
     pub node: Node,
+    /// The demo admin's token for reading the status (signed in once, in-process: the
+    /// status's op count is for staff).
+    staff_token: tokio::sync::OnceCell<String>,
     _data: DataDir,
     _dir: tempfile::TempDir,
     server: tokio::task::JoinHandle<()>,
@@ -103,6 +106,7 @@ impl TestApp {
             backend: name,
             client,
             node,
+            staff_token: tokio::sync::OnceCell::new(),
             _data: data,
             _dir: dir,
             server,
@@ -271,8 +275,22 @@ impl TestApp {
     }
 
     pub async fn ops_in_log(&self) -> u64 {
-        let (_, status) = self.get("/api/v1/status", None).await;
+        let (_, status) = self
+            .get("/api/v1/status", Some(self.staff_token().await))
+            .await;
         status["ops_in_log"].as_u64().expect("ops_in_log")
+    }
+
+    /// A token of the demo admin, for reading what only staff may see.
+    pub async fn staff_token(&self) -> &str {
+        self.staff_token
+            .get_or_init(|| async {
+                let issued = self
+                    .node
+                    .sign_in(aspk_app::DEMO_USER, aspk_app::DEMO_PASSWORD, None);
+                issued.await.expect("the demo admin signs in").token
+            })
+            .await
     }
 
     pub async fn available(&self, slot: &str) -> u64 {
