@@ -20,6 +20,7 @@ mod findings;
 mod keys;
 mod lease;
 pub mod lockout;
+mod lookup;
 mod node;
 mod replicate;
 mod report;
@@ -45,6 +46,7 @@ pub use device::{
 pub use enrol::{Enrolled, EnrolmentCode, NodeCredential};
 pub use error::AppError;
 pub use keys::{key_allows, DelegatedKey};
+pub use lookup::OrderView;
 pub use node::{delegated_serials, Issuer, Node, NodeOptions, NodeRole, StartInfo, CLOUD_SERIALS};
 pub use replicate::{IngestReport, LogPage, Offer};
 pub use report::{channel_name, ProductSales, Report, Sales, SlotAttendance, MAX_REPORT_DAYS};

@@ -783,3 +783,69 @@ async fn anonymous_callers_see_only_the_public_part_of_the_status() {
     );
     server.abort();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_order_number_alone_shows_a_stranger_nothing() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let admin = app.admin().await;
+    let cashier = app.staff(&admin, "olena", "cashier").await;
+    let slot = app.open_slot(&admin, 20).await;
+    let mut online = crate::kit::order_body("adult", Some(&slot), 2, "online");
+    online["email"] = json!("Visitor@Example.com");
+    online["payment"] = json!({"method": "card"});
+    let (status, order) = app.post("/api/v1/orders", None, online).await;
+    assert_eq!(status, 201, "{order}");
+    let number = order["number"].as_str().unwrap().to_owned();
+    let (_, at_desk) = app.sell(&cashier, "adult", &slot, 1).await;
+    let desk_number = at_desk["number"].as_str().unwrap().to_owned();
+    let serial = number.parse::<u64>().unwrap() / 10;
+    let unknown = aspk_ticket::HumanNumber::from_serial(serial + 1_000).to_string();
+    let unknown: String = unknown.chars().filter(char::is_ascii_digit).collect();
+
+    let (status, nothing) = app.get(&format!("/api/v1/orders/{unknown}"), None).await;
+    assert_eq!(status, 404);
+    let as_unknown = |n: &str, body: &Value| {
+        serde_json::to_string(body).unwrap().replace(n, "N")
+            == serde_json::to_string(&nothing)
+                .unwrap()
+                .replace(&unknown, "N")
+    };
+    for (n, query) in [
+        (&number, ""),
+        (&number, "?email="),
+        (&number, "?email=someone@example.com"),
+        (&number, "?email=visitor@example.co"),
+        (&desk_number, ""),
+        (&desk_number, "?email="),
+        (&desk_number, "?email=visitor@example.com"),
+    ] {
+        let (status, body) = app.get(&format!("/api/v1/orders/{n}{query}"), None).await;
+        assert_eq!(status, 404, "{n}{query}: {body}");
+        assert!(as_unknown(n, &body), "{n}{query}: {body} is not {nothing}");
+    }
+    // The visitor, with the e-mail they gave (any case, stray spaces).
+    let (status, mine) = app
+        .get(
+            &format!("/api/v1/orders/{number}?email=%20visitor@EXAMPLE.com%20"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{mine}");
+    assert_eq!(mine["tickets"], order["tickets"]);
+    assert!(mine["email"].is_null(), "personal data only for staff");
+    // Staff of any role read any order, with everything.
+    for token in [&cashier, &admin] {
+        let (status, full) = app
+            .get(&format!("/api/v1/orders/{number}"), Some(token))
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(full["email"], "Visitor@Example.com");
+        assert!(full["tickets"][0]["code"]
+            .as_str()
+            .is_some_and(|c| !c.is_empty()));
+        let (status, _) = app
+            .get(&format!("/api/v1/orders/{desk_number}"), Some(token))
+            .await;
+        assert_eq!(status, 200);
+    }
+}
