@@ -849,3 +849,80 @@ async fn an_order_number_alone_shows_a_stranger_nothing() {
         assert_eq!(status, 200);
     }
 }
+
+/// The permission bits of `path`.
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+/// Every file and folder of the data folder with its permission bits, for messages.
+fn modes(data: &std::path::Path) -> Vec<(String, u32)> {
+    let mut all = vec![(".".to_owned(), mode(data))];
+    for dir in [data.to_owned(), data.join("keys")] {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.strip_prefix(data).unwrap().display().to_string();
+            all.push((name, mode(&path)));
+        }
+    }
+    all.sort();
+    all
+}
+
+fn assert_private(data: &std::path::Path) {
+    let all = modes(data);
+    let listing: Vec<String> = all.iter().map(|(n, m)| format!("{n} {m:o}")).collect();
+    for file in [
+        "aspk.db",
+        "aspk.db-wal",
+        "aspk.db-shm",
+        "keys/ticket-0001.key",
+        "token.key",
+        "origin",
+    ] {
+        assert_eq!(mode(&data.join(file)), 0o600, "{file}: {listing:?}");
+    }
+    for (name, bits) in &all {
+        let private = if data.join(name).is_dir() {
+            0o700
+        } else {
+            0o600
+        };
+        assert_eq!(*bits, private, "{name}: {listing:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_the_owner_may_read_the_data_folder() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = crate::kit::Process::serve(&data, &[]).await;
+    let admin = crate::kit::admin_token(&reqwest::Client::new(), &server.base).await;
+    assert!(!admin.is_empty());
+    assert_private(&data);
+    server.kill_9();
+
+    // A folder from before, or opened up by hand, is made private again on start.
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(data.join("keys"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    for file in [
+        "aspk.db",
+        "aspk.db-wal",
+        "token.key",
+        "keys/ticket-0001.key",
+    ] {
+        let path = data.join(file);
+        if path.exists() {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+    }
+    let again = crate::kit::Process::serve(&data, &[]).await;
+    crate::kit::admin_token(&reqwest::Client::new(), &again.base).await;
+    assert_private(&data);
+}
