@@ -88,9 +88,19 @@ const money = (lang, minor) => {
   return `${units.replace(/\B(?=(\d{3})+(?!\d))/g, '\u00a0')},${cents}\u00a0грн`;
 };
 
+/** What the pages' Content-Security-Policy refused: it fails silently, so every page reports. */
+const violations = [];
+
 async function signIn(browser, base, lang, username, password) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  await context.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => {
+    console.error(`Content Security Policy violation: ${e.violatedDirective} ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}`);
+  }));
   const page = await context.newPage();
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) violations.push(`${username} at ${page.url()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => violations.push(`${username} at ${page.url()}: ${e}`));
   await page.goto(`${base}/?lang=${lang}`);
   await page.fill('#username', username);
   await page.fill('#password', password);
@@ -132,6 +142,10 @@ async function flow(browser, lang) {
     await shot(cp, '02-open-shift');
     await cp.fill('#float', '500');
     await Promise.all([cp.waitForNavigation(), cp.press('#float', 'Enter')]);
+    // Another day's slots: changing the date shows them at once (a script, not an inline handler).
+    const tomorrow = new Date(now + 24 * 3600e3).toISOString().slice(0, 10);
+    await Promise.all([cp.waitForURL(new RegExp(`date=${tomorrow}`)), cp.fill('#date', tomorrow)]);
+    await cp.goto(`${base}/box-office`);
     await cp.selectOption('#slot', slot);
     await shot(cp, '03-box-office');
     await cp.setViewportSize({ width: 800, height: 1280 });
@@ -211,6 +225,7 @@ async function flow(browser, lang) {
     assert.equal(await cp.textContent('#z-difference'), money(lang, 0));
     await shot(cp, '10-z-report');
     await Promise.all([cashier.context.close(), manager.context.close()]);
+    assert.deepEqual(violations, [], 'no page broke its Content-Security-Policy');
   } catch (e) {
     console.error(server.log());
     throw e;

@@ -13,8 +13,7 @@ use aspk_domain::{Role, User, Username};
 use aspk_oplog::OpBody;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::net::IpAddr;
 
 use crate::{AppError, Node, TokenIssued};
 
@@ -38,49 +37,6 @@ impl Principal {
         } else {
             Err(AppError::Forbidden(action))
         }
-    }
-}
-
-/// Failed sign-ins in a row that lock a user name, and for how long.
-pub const LOCKOUT_AFTER: u32 = 5;
-pub const LOCKOUT_MINUTES: u32 = 5;
-
-/// Failed sign-ins per user name on this node: the count in a row, and the lock's end.
-#[derive(Default)]
-pub(crate) struct Lockout(std::sync::Mutex<HashMap<String, (u32, Option<Instant>)>>);
-
-impl Lockout {
-    fn check(&self, name: &str) -> Result<(), AppError> {
-        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        match map.get(name).and_then(|(_, until)| *until) {
-            Some(until) if until > Instant::now() => {
-                let secs = until.saturating_duration_since(Instant::now()).as_secs();
-                Err(AppError::LockedOut {
-                    minutes: u32::try_from(secs / 60 + 1).unwrap_or(LOCKOUT_MINUTES),
-                })
-            }
-            _ => Ok(()),
-        }
-    }
-
-    fn failed(&self, name: &str) {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > 10_000 {
-            map.retain(|_, (_, until)| until.is_some_and(|u| u > Instant::now()));
-        }
-        let entry = map.entry(name.to_owned()).or_default();
-        entry.0 += 1;
-        if entry.0 >= LOCKOUT_AFTER {
-            entry.0 = 0;
-            entry.1 = Some(Instant::now() + Duration::from_secs(u64::from(LOCKOUT_MINUTES) * 60));
-        }
-    }
-
-    fn succeeded(&self, name: &str) {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(name);
     }
 }
 
@@ -194,15 +150,19 @@ impl Node {
         }
     }
 
-    /// Checks a user name and password and issues a bearer token. After
-    /// [`LOCKOUT_AFTER`] failures in a row the name is locked for [`LOCKOUT_MINUTES`].
-    pub async fn sign_in(&self, username: &str, password: &str) -> Result<TokenIssued, AppError> {
-        let key = username.trim().to_lowercase();
-        self.lockout().check(&key)?;
+    /// Checks a user name and password and issues a bearer token. Failures lock the name
+    /// for the `source` they come from, with backoff (see [`crate::lockout`]).
+    pub async fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+        source: Option<IpAddr>,
+    ) -> Result<TokenIssued, AppError> {
+        self.lockout().check(username, source)?;
         let result = self.check_password(username, password).await;
         match &result {
-            Ok(_) => self.lockout().succeeded(&key),
-            Err(AppError::BadCredentials) => self.lockout().failed(&key),
+            Ok(_) => self.lockout().succeeded(username, source),
+            Err(AppError::BadCredentials) => self.lockout().failed(username, source),
             Err(_) => {}
         }
         result

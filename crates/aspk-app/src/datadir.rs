@@ -1,5 +1,11 @@
 //! The data folder: this node's identity, its ticket-signing key and its token secret,
 //! beside the SQLite database. Held under an exclusive lock while a process uses it.
+//!
+//! Only its owner may read it (Unix): the folder and `keys/` are made 0700 and every file in
+//! them 0600 each time it is opened, whatever they were before, and files are created 0600
+//! (never relying on the umask). SQLite creates the database itself, so the database file is
+//! created 0600 before it is first opened; SQLite gives its `-wal` and `-shm` files the
+//! database file's permissions.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -35,16 +41,16 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DataDirError + '_ {
 }
 
 impl DataDir {
-    /// Creates the folder if needed, checks it is writable and takes its lock.
+    /// Creates the folder if needed, checks it is writable, takes its lock and makes it and
+    /// what it holds private to this user.
     pub fn open(path: &Path) -> Result<Self, DataDirError> {
-        fs::create_dir_all(path).map_err(io(path))?;
+        create_private_dir(path).map_err(io(path))?;
         let lock_path = path.join("aspk.lock");
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(io(&lock_path))?;
+        let mut options = OpenOptions::new();
+        options.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let lock = options.open(&lock_path).map_err(io(&lock_path))?;
         match lock.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
@@ -52,6 +58,7 @@ impl DataDir {
             }
             Err(std::fs::TryLockError::Error(e)) => return Err(io(&lock_path)(e)),
         }
+        make_private(path).map_err(io(path))?;
         Ok(Self {
             path: path.to_owned(),
             _lock: lock,
@@ -67,9 +74,18 @@ impl DataDir {
         self.path.join("state.snapshot")
     }
 
-    /// `sqlite:` URL of the embedded database.
+    /// `sqlite:` URL of the embedded database. The database file is created here, empty and
+    /// readable by its owner only, if it does not exist yet: SQLite would create it with the
+    /// umask's permissions, and gives its `-wal` and `-shm` files the same ones. (Best
+    /// effort: if it cannot be created, opening the database says why.)
     pub fn sqlite_url(&self) -> String {
-        format!("sqlite:{}", self.path.join("aspk.db").display())
+        let db = self.path.join("aspk.db");
+        let mut options = OpenOptions::new();
+        options.create_new(true).write(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let _ = options.open(&db);
+        format!("sqlite:{}", db.display())
     }
 
     /// This node's origin id in the op log, created on first use.
@@ -92,7 +108,7 @@ impl DataDir {
     pub fn ticket_key(&self, key_id: u16) -> Result<IssuerKey, DataDirError> {
         let path = ticket_key_path(&self.path, key_id);
         let dir = self.path.join("keys");
-        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        create_private_dir(&dir).map_err(io(&dir))?;
         let seed = self.read_or_create_secret(&path)?;
         Ok(IssuerKey::from_bytes(key_id, &seed))
     }
@@ -130,7 +146,7 @@ impl DataDir {
     /// Keeps the cloud's root key choice (see [`DataDir::root_keys`]).
     pub fn save_root_keys(&self, roots: &RootKeys) -> Result<(), DataDirError> {
         let dir = self.path.join("keys");
-        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        create_private_dir(&dir).map_err(io(&dir))?;
         let path = dir.join("root.json");
         let bytes = serde_json::to_vec_pretty(roots).map_err(|e| DataDirError::Damaged {
             path: path.clone(),
@@ -201,19 +217,72 @@ pub fn ticket_key_path(data: &Path, key_id: u16) -> PathBuf {
 /// a running node, which renews its key while the process holds the folder).
 pub fn store_ticket_key(data: &Path, key_id: u16, seed: &[u8; 32]) -> Result<(), DataDirError> {
     let dir = data.join("keys");
-    fs::create_dir_all(&dir).map_err(io(&dir))?;
+    create_private_dir(&dir).map_err(io(&dir))?;
     let path = ticket_key_path(data, key_id);
     write_private(&path, to_hex(seed).as_bytes()).map_err(io(&path))
+}
+
+/// Creates (or empties) a file readable by its owner only, also when it existed with
+/// other permissions.
+pub fn create_private(path: &Path) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(true).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path)?;
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    Ok(file)
+}
+
+/// Creates a folder (and its parents) if needed, and makes it accessible to its owner only.
+fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent)?;
+    }
+    let mut builder = fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    match builder.create(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && path.is_dir() => {}
+        Err(e) => return Err(e),
+    }
+    #[cfg(unix)]
+    fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+    Ok(())
+}
+
+/// Makes the data folder private to its owner: it and `keys/` 0700, every file in them
+/// 0600 (the database and its `-wal`/`-shm`, keys, secrets, snapshots, sync state).
+/// Symbolic links are left alone.
+fn make_private(data: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for dir in [data.to_owned(), data.join("keys")] {
+            let Ok(entries) = fs::read_dir(&dir) else {
+                continue;
+            };
+            fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))?;
+            for entry in entries {
+                let entry = entry?;
+                let meta = entry.path().symlink_metadata()?;
+                if meta.is_file() && meta.permissions().mode() & 0o777 != 0o600 {
+                    fs::set_permissions(entry.path(), fs::Permissions::from_mode(0o600))?;
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = data;
+    Ok(())
 }
 
 /// Writes a file readable by its owner only, durably (write, fsync, rename).
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension("tmp");
-    let mut options = OpenOptions::new();
-    options.create(true).truncate(true).write(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&tmp)?;
+    let mut file = create_private(&tmp)?;
     file.write_all(bytes)?;
     file.sync_all()?;
     fs::rename(&tmp, path)?;
@@ -262,5 +331,48 @@ mod tests {
         assert_eq!(again.origin().unwrap(), origin);
         assert_eq!(again.ticket_key(1).unwrap().to_bytes(), key);
         assert_ne!(again.ticket_key(2).unwrap().to_bytes(), key);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_folder_and_its_files_are_private_also_when_they_were_not() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data");
+        {
+            let data = DataDir::open(&path).unwrap();
+            data.ticket_key(1).unwrap();
+            data.token_secret().unwrap();
+            data.sqlite_url();
+            assert_eq!(mode(&path), 0o700);
+            assert_eq!(mode(&path.join("keys")), 0o700);
+            for file in ["aspk.db", "aspk.lock", "token.key", "keys/ticket-0001.key"] {
+                assert_eq!(mode(&path.join(file)), 0o600, "{file}");
+            }
+        }
+        let open_up = |p: &Path, m: u32| fs::set_permissions(p, fs::Permissions::from_mode(m));
+        open_up(&path, 0o755).unwrap();
+        open_up(&path.join("keys"), 0o777).unwrap();
+        for file in [
+            "aspk.db",
+            "aspk.db-wal",
+            "state.snapshot",
+            "keys/ticket-0001.key",
+        ] {
+            fs::write(path.join(file), b"x").unwrap();
+            open_up(&path.join(file), 0o644).unwrap();
+        }
+        let _data = DataDir::open(&path).unwrap();
+        assert_eq!(mode(&path), 0o700);
+        assert_eq!(mode(&path.join("keys")), 0o700);
+        for file in [
+            "aspk.db",
+            "aspk.db-wal",
+            "state.snapshot",
+            "keys/ticket-0001.key",
+        ] {
+            assert_eq!(mode(&path.join(file)), 0o600, "{file}");
+        }
     }
 }

@@ -19,6 +19,8 @@ mod error;
 mod findings;
 mod keys;
 mod lease;
+pub mod lockout;
+mod lookup;
 mod node;
 mod replicate;
 mod report;
@@ -47,6 +49,7 @@ pub use device::{
 pub use enrol::{Enrolled, EnrolmentCode, NodeCredential};
 pub use error::AppError;
 pub use keys::{key_allows, DelegatedKey};
+pub use lookup::OrderView;
 pub use node::{
     delegated_serials, Issuer, Node, NodeOptions, NodeRole, StartInfo, CLOUD_SERIALS,
     DEFAULT_MAX_CLOCK_SKEW_MINUTES,

@@ -107,7 +107,7 @@ struct Inner {
     /// Counts commits; any number of watchers (e.g. live order lists) see each change.
     commits: Arc<tokio::sync::watch::Sender<u64>>,
     role: NodeRole,
-    sign_in_failures: crate::auth::Lockout,
+    sign_in_failures: crate::lockout::Lockout,
     sessions: crate::session::SessionCache,
     /// Signs the staff sessions this node opens (derived from its token secret).
     session_key: IssuerKey,
@@ -401,7 +401,7 @@ impl Node {
         );
     }
 
-    pub(crate) fn lockout(&self) -> &crate::auth::Lockout {
+    pub(crate) fn lockout(&self) -> &crate::lockout::Lockout {
         &self.inner.sign_in_failures
     }
 

@@ -206,7 +206,9 @@ fn write(
         if decided.load(Ordering::Acquire) != committed || guard.applied != stored {
             return Ok(false);
         }
-        let file = std::fs::File::create(&tmp).map_err(|e| AppError::Internal(e.into()))?;
+        // Private like the rest of the data folder: it holds the staff's password hashes.
+        let file =
+            crate::datadir::create_private(&tmp).map_err(|e| AppError::Internal(e.into()))?;
         let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
         guard
             .write_snapshot(&mut out, cursor, last_op)

@@ -96,6 +96,11 @@ impl Batch<'_> {
     /// Takes in an op decided elsewhere, if its signature holds (`checked`: what a check
     /// made before the batch found) and it is the next one of its origin.
     pub fn ingest(&mut self, op: Op, checked: SigVerdict) -> Ingested {
+        // Nobody else writes under this node's origin: a new op claiming it is forged,
+        // however it is signed.
+        if op.origin == self.stamp.origin && op.seq >= self.stamp.next_seq {
+            return Ingested::Refused("it claims the receiving node's own origin");
+        }
         // An op from a clock far ahead waits until this node's clock catches up; it never
         // drags this node's clock along.
         if self.stamp.clock.is_too_far_ahead(op.hlc) && !matches!(checked, SigVerdict::Forged(_)) {
@@ -113,16 +118,17 @@ impl Batch<'_> {
         };
         match verdict {
             SigVerdict::Forged(reason) => return Ingested::Refused(reason),
+            // This node can check its own ops: one under its origin that does not check
+            // is not one of them.
+            SigVerdict::Held(_) if op.origin == self.stamp.origin => {
+                return Ingested::Refused("it claims the receiving node's own origin")
+            }
             SigVerdict::Held(reason) => return Ingested::Held(reason),
             SigVerdict::Valid => {}
         }
         if op.origin == self.stamp.origin {
-            // Nobody else writes under this node's origin: a new op claiming it is forged.
             // One it wrote itself, echoed back, is known (the store compares the contents:
             // a different one is reported as equivocation).
-            if op.seq >= self.stamp.next_seq {
-                return Ingested::Refused("it claims the receiving node's own origin");
-            }
             self.ops.push(op);
             self.own.push(false);
             return Ingested::Known;

@@ -135,7 +135,7 @@ async fn sessions_hold_where_their_node_may_vouch_for_the_person() {
     add_staff(&cloud, "olena", aspk_domain::Role::Cashier, Some("demo")).await;
     replicate(&cloud, &site).await;
     // The cloud vouches for everyone: its sessions hold at the site node.
-    let at_cloud = cloud.sign_in("admin", "demo").await.unwrap().token;
+    let at_cloud = cloud.sign_in("admin", "demo", None).await.unwrap().token;
     assert!(at_cloud.starts_with("v3."), "{at_cloud}");
     assert_eq!(
         site.authenticate(&at_cloud).unwrap().username.as_str(),
@@ -143,11 +143,15 @@ async fn sessions_hold_where_their_node_may_vouch_for_the_person() {
     );
     // The organisation's admin has no password at the site node: no sign-in there.
     assert!(matches!(
-        site.sign_in("admin", "demo").await,
+        site.sign_in("admin", "demo", None).await,
         Err(aspk_app::AppError::BadCredentials)
     ));
     // The venue's cashier signs in at the site node; that session holds at the cloud.
-    let olena = site.sign_in("olena", "correct horse").await.unwrap().token;
+    let olena = site
+        .sign_in("olena", "correct horse", None)
+        .await
+        .unwrap()
+        .token;
     assert_eq!(
         cloud.authenticate(&olena).unwrap().username.as_str(),
         "olena"
@@ -197,7 +201,11 @@ async fn sign_out_a_new_password_or_a_revoked_node_end_sessions_everywhere() {
     add_staff(&cloud, "olena", aspk_domain::Role::Cashier, Some("demo")).await;
     add_staff(&cloud, "petro", aspk_domain::Role::Cashier, Some("demo")).await;
     replicate(&cloud, &site).await;
-    let olena = site.sign_in("olena", "correct horse").await.unwrap().token;
+    let olena = site
+        .sign_in("olena", "correct horse", None)
+        .await
+        .unwrap()
+        .token;
     assert!(cloud.authenticate(&olena).is_ok());
     cloud
         .update_user(&admin, "olena", None, None, Some("battery staple".into()))
@@ -211,7 +219,11 @@ async fn sign_out_a_new_password_or_a_revoked_node_end_sessions_everywhere() {
     assert!(site.authenticate(&olena).is_err(), "and at the site node");
 
     // Signing out at the site node ends the session at the cloud too, renewed or not.
-    let petro = site.sign_in("petro", "correct horse").await.unwrap().token;
+    let petro = site
+        .sign_in("petro", "correct horse", None)
+        .await
+        .unwrap()
+        .token;
     let renewed = site.renew_session(&petro).unwrap().token;
     assert!(cloud.authenticate(&renewed).is_ok());
     site.end_session(&renewed).await.unwrap();
@@ -223,7 +235,11 @@ async fn sign_out_a_new_password_or_a_revoked_node_end_sessions_everywhere() {
     );
     assert!(cloud.authenticate(&petro).is_err());
 
-    let again = site.sign_in("petro", "correct horse").await.unwrap().token;
+    let again = site
+        .sign_in("petro", "correct horse", None)
+        .await
+        .unwrap()
+        .token;
     assert!(cloud.authenticate(&again).is_ok());
     let node_id = cloud
         .nodes(None)

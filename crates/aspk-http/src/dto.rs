@@ -379,7 +379,10 @@ pub struct UpstreamDto {
     pub reachable: bool,
     pub last_push: Option<DateTime<Utc>>,
     pub last_pull: Option<DateTime<Utc>>,
-    pub last_error: Option<String>,
+    /// Staff only: why the last round failed (`null` when it did not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub last_error: Option<Option<String>>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -396,6 +399,9 @@ pub struct StatusQuery {
     pub venue: Option<String>,
 }
 
+/// What a node says about itself. Anyone may read `role`, `version`, `pending_ops`,
+/// `findings_open` and `upstream` (without its `last_error`); the rest needs a staff
+/// token or session (any role) and is absent otherwise.
 #[derive(Serialize, ToSchema)]
 pub struct StatusResponse {
     /// `cloud` or `site_node`.
@@ -403,27 +409,38 @@ pub struct StatusResponse {
     pub upstream: Option<UpstreamDto>,
     pub pending_ops: u64,
     pub findings_open: u64,
-    pub origin: String,
-    pub ops_in_log: u64,
-    /// Whether writes to the store are failing right now (they are retried).
-    pub is_store_stalled: bool,
-    /// Digest of the derived state: replicas holding the same ops report the same digest.
-    /// A replica of one venue reports the digest of what it replicates; ask a node that
-    /// holds more for `?venue=` to compare with it.
-    pub digest: String,
-    /// The venue this node replicates; absent when it holds the whole organisation.
+    pub version: String,
+    /// Staff only: the origin this process writes ops under.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    /// Staff only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ops_in_log: Option<u64>,
+    /// Staff only: whether writes to the store are failing right now (they are retried).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_store_stalled: Option<bool>,
+    /// Staff only: digest of the derived state: replicas holding the same ops report the
+    /// same digest. A replica of one venue reports the digest of what it replicates; ask a
+    /// node that holds more for `?venue=` to compare with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// Staff only: the venue this node replicates; absent when it holds the whole
+    /// organisation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
-    /// Capacity leases this node holds (site nodes).
-    pub leases: Vec<LeaseDto>,
-    pub version: String,
-    /// How this process built its state at start-up.
-    pub started: StartedDto,
-    /// Root keys this node was given at enrolment and trusts (0 on the cloud, and on a
-    /// node enrolled before trust anchors existed).
-    pub trust_anchors: usize,
-    /// The key this node signs tickets and its ops with.
-    pub signing_key: SigningKeyDto,
+    /// Staff only: capacity leases this node holds (site nodes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leases: Option<Vec<LeaseDto>>,
+    /// Staff only: how this process built its state at start-up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started: Option<StartedDto>,
+    /// Staff only: root keys this node was given at enrolment and trusts (0 on the cloud,
+    /// and on a node enrolled before trust anchors existed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trust_anchors: Option<usize>,
+    /// Staff only: the key this node signs tickets and its ops with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing_key: Option<SigningKeyDto>,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -5,10 +5,13 @@
 mod dto;
 mod error;
 mod extract;
+mod headers;
+mod limits;
 mod openapi;
 mod pages;
 mod routes;
 mod scan_app;
+mod serve;
 
 use std::time::Duration;
 
@@ -17,6 +20,8 @@ use axum::Router;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
+pub use limits::RateLimits;
+pub use serve::{serve, ServeLimits, Server};
 
 /// Largest request body accepted (an order of 20 items is far below this).
 const MAX_BODY: usize = 64 * 1024;
@@ -29,17 +34,26 @@ pub struct AppState {
     pub upstream: Option<std::sync::Arc<aspk_app::UpstreamStatus>>,
 }
 
-/// The whole HTTP surface of a node.
+/// The whole HTTP surface of a node, with the default rate limits.
 pub fn router(state: AppState) -> Router {
+    router_with(state, RateLimits::default())
+}
+
+/// The whole HTTP surface of a node. Serve it with [`serve`]: rate limits and sign-in
+/// lockouts need the peer's address it supplies.
+pub fn router_with(state: AppState, rate_limits: RateLimits) -> Router {
+    let limiters = limits::Limiters::new(rate_limits);
     Router::new()
-        .merge(routes::api())
+        .merge(routes::api(&limiters))
         .merge(routes::sync_api())
         .merge(routes::devices::device_api())
         .merge(scan_app::routes())
-        .merge(pages::routes().layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            pages::renew_session,
-        )))
+        .merge(
+            pages::routes(&limiters).layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                pages::renew_session,
+            )),
+        )
         .fallback(error::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

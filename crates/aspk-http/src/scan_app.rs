@@ -62,10 +62,11 @@ static VERSION: LazyLock<String> = LazyLock::new(|| {
 });
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    let app = Router::new()
         .route("/scan", get(index))
         .route("/scan/", get(index))
-        .route("/scan/{*path}", get(file))
+        .route("/scan/{*path}", get(file));
+    crate::headers::for_browsers(app, &crate::headers::scan_csp(&[]))
 }
 
 async fn index(State(state): State<AppState>) -> Response {
@@ -77,11 +78,7 @@ async fn index(State(state): State<AppState>) -> Response {
         .flat_map(|u| u.get().urls)
         .filter_map(|u| origin_of(&u))
         .collect();
-    let csp = format!(
-        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; script-src 'self'; connect-src 'self'{}{}; worker-src 'self'",
-        if upstreams.is_empty() { "" } else { " " },
-        upstreams.join(" ")
-    );
+    let csp = crate::headers::scan_csp(&upstreams);
     if let Ok(value) = HeaderValue::from_str(&csp) {
         response
             .headers_mut()
@@ -123,22 +120,11 @@ fn serve(path: &str) -> Response {
     };
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    // Revalidate each time: the service worker keeps the offline copy.
+    // Revalidate each time: the service worker keeps the offline copy. (The security
+    // headers, the policy included, come from the layer in `routes`.)
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
     if path == "sw.js" {
         headers.insert("service-worker-allowed", HeaderValue::from_static("/scan"));
-    }
-    if path == "index.html" {
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; script-src 'self'; connect-src 'self'; worker-src 'self'",
-            ),
-        );
     }
     response
 }

@@ -43,6 +43,7 @@ error-title = Something went wrong
 error-csrf = The form has expired or did not come from this app. Reload the page and try again.
 error-forbidden = Your role may not do this
 error-locked-out = Too many failed sign-ins. Try again in a few minutes.
+rate-limited = Too many requests from your address. Try again in { $seconds } s.
 error-invalid = Please check what you typed
 error-not-found = Not found
 error-shift-open = You already have an open shift: close it first

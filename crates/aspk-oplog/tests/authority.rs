@@ -601,3 +601,47 @@ proptest! {
         }
     }
 }
+
+/// The capability table as `docs/security.md` prints it.
+fn table_markdown() -> String {
+    let mut out = String::from(
+        "| op kind | written by | staff role, at least | other actors | conditions |\n|---|---|---|---|---|\n",
+    );
+    for c in CAPABILITIES {
+        let authors: Vec<&str> = c.authors.iter().map(|a| a.as_str()).collect();
+        let authors = match authors.is_empty() {
+            true => "nobody".to_owned(),
+            false => authors.join(", "),
+        };
+        let staff = c.staff.map_or("—".to_owned(), |r| r.as_str().to_owned());
+        let others: Vec<String> = c.others.iter().map(|o| format!("`{o}`")).collect();
+        let others = match others.is_empty() {
+            true => "—".to_owned(),
+            false => others.join(", "),
+        };
+        let conditions = match c.conditions {
+            "" => "—",
+            text => text,
+        };
+        out.push_str(&format!(
+            "| `{}` | {authors} | {staff} | {others} | {conditions} |\n",
+            c.kind
+        ));
+    }
+    out
+}
+
+/// The threat model shows the table the fold enforces, exactly.
+#[test]
+fn the_threat_model_prints_the_capability_table() {
+    let table = table_markdown();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/security.md");
+    let doc = std::fs::read_to_string(path).unwrap_or_default();
+    if std::env::var_os("ASPK_PRINT_TABLE").is_some() {
+        println!("{table}");
+    }
+    assert!(
+        doc.contains(&table),
+        "docs/security.md must hold the capability table as the code has it:\n{table}"
+    );
+}

@@ -26,6 +26,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../../../web/staff/handoff.js"),
     ),
     (
+        "page.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../../web/staff/page.js"),
+    ),
+    (
         "orders.js",
         "text/javascript; charset=utf-8",
         include_str!("../../../../web/staff/orders.js"),

@@ -157,7 +157,7 @@ fn render(page: &Page, headers: &HeaderMap, q: &BoxOfficeQuery, error: Option<St
     let body = format!(
         "{error}{shift_bar}\
          <form method=\"get\" action=\"/box-office\" class=\"inline\"><input type=\"hidden\" name=\"venue\" value=\"{venue}\">\
-         <label for=\"date\">{date_l}</label><input id=\"date\" name=\"date\" type=\"date\" value=\"{date}\" onchange=\"this.form.submit()\"></form>\
+         <label for=\"date\">{date_l}</label><input id=\"date\" name=\"date\" type=\"date\" value=\"{date}\" data-autosubmit></form>\
          <form id=\"sale\" method=\"post\" action=\"/box-office/sell\" data-venue=\"{venue}\" data-date=\"{date}\" data-lang=\"{lang}\" data-retrying=\"{retrying}\" data-handed=\"{handed}\">{csrf}\
          <input type=\"hidden\" name=\"venue\" value=\"{venue}\"><input type=\"hidden\" name=\"date\" value=\"{date}\">\
          <input type=\"hidden\" name=\"sale_key\" value=\"{sale_key}\">\
@@ -173,7 +173,7 @@ fn render(page: &Page, headers: &HeaderMap, q: &BoxOfficeQuery, error: Option<St
          <p class=\"total\">{total_l}: <output id=\"total\" data-currency=\"{cur}\">{zero}</output> · {change_l}: <output id=\"change\">—</output></p>\
          <button class=\"primary big\" id=\"sell\" type=\"submit\">{sell_l}</button></form>\
          <form method=\"post\" action=\"/box-office/printer\" class=\"inline printer\">{csrf}<label for=\"printer\">{printer_l}</label>\
-         <select id=\"printer\" name=\"printer\" onchange=\"this.form.submit()\">{printers}</select></form>\
+         <select id=\"printer\" name=\"printer\" data-autosubmit>{printers}</select></form>\
          <p class=\"hint\">{hint}</p><script type=\"module\" src=\"/static/box-office.js\"></script>",
         venue = escape(&venue),
         date = catalog.date,

@@ -268,7 +268,7 @@ impl Page {
         let text = self.error_text(&err);
         let status = crate::ApiError::from(err).status;
         let body = format!(
-            "<p class=\"error\" role=\"alert\">{}</p><p><a href=\"javascript:history.back()\">{}</a></p>",
+            "<p class=\"error\" role=\"alert\">{}</p><p><a href=\"/\" data-back>{}</a></p>",
             escape(&text),
             self.e("action-back")
         );
@@ -292,7 +292,8 @@ impl Page {
              <a class=\"lang\" href=\"?lang={other}\">{switch}</a>\
              <form method=\"post\" action=\"/sign-out\">{csrf}<button>{sign_out}</button></form></header>\
              <main><h1>{title}</h1>{body}</main>\
-             <script type=\"module\" src=\"/static/failover.js\"></script></body></html>",
+             <script type=\"module\" src=\"/static/failover.js\"></script>\
+             <script type=\"module\" src=\"/static/page.js\"></script></body></html>",
             code = self.lang.code(),
             title = escape(title),
             failover = self.failover_data(),

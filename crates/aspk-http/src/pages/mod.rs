@@ -21,14 +21,17 @@ mod status;
 use axum::routing::{get, post};
 use axum::Router;
 
+use crate::limits::{limited, Answer, Limiters};
 use crate::AppState;
 
 pub(crate) use frame::{escape, Page};
 pub(crate) use handoff::renew as renew_session;
+pub(crate) use sign_in::rate_limited_page;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(sign_in::page).post(sign_in::submit))
+pub fn routes(limits: &Limiters) -> Router<AppState> {
+    let sign_in = limited(post(sign_in::submit), &limits.sign_in, Answer::Page);
+    let pages = Router::new()
+        .route("/", sign_in.get(sign_in::page))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/handoff", get(handoff::page).post(handoff::redeem))
         .route("/session/handoffs", get(handoff::codes))
@@ -68,7 +71,8 @@ pub fn routes() -> Router<AppState> {
         .route("/settings/products/new", post(settings::new_product))
         .route("/settings/schedule", post(settings::schedule))
         .route("/settings/devices", get(devices::list).post(devices::add))
-        .route("/settings/devices/{node_id}/revoke", post(devices::revoke))
+        .route("/settings/devices/{node_id}/revoke", post(devices::revoke));
+    crate::headers::for_browsers(pages, crate::headers::STAFF_CSP)
 }
 
 #[cfg(test)]

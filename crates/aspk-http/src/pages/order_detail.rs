@@ -445,7 +445,14 @@ pub async fn pdf(page: Page, Path(number): Path<u64>, Query(q): Query<PdfQuery>)
         return page.error(not_found(number));
     }
     match tokio::task::spawn_blocking(move || ticket_pdf(&docs, paper)).await {
-        Ok(Ok(bytes)) => ([(header::CONTENT_TYPE, "application/pdf")], bytes).into_response(),
+        Ok(Ok(bytes)) => {
+            let [csp, frame] = crate::headers::SAME_ORIGIN_FRAME;
+            (
+                [(header::CONTENT_TYPE, "application/pdf"), csp, frame],
+                bytes,
+            )
+                .into_response()
+        }
         Ok(Err(e)) => page.error(AppError::Internal(anyhow::anyhow!(
             "rendering tickets: {e}"
         ))),

@@ -269,12 +269,42 @@ fn gates_html(page: &Page, r: &Report, range: &str) -> String {
     )
 }
 
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', ';']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
+/// A text cell a spreadsheet will not run: one that starts like a formula (`=`, `+`, `-`,
+/// `@`, a tab or a carriage return) gets a leading `'`. Gate and device names are chosen
+/// on a phone or a turnstile, so anything may arrive here.
+fn text_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}").into()
     } else {
-        text.to_owned()
+        text.into()
     }
+}
+
+/// A CSV writer: comma-separated, quoting only what needs it. Cells with a `;` are quoted
+/// too (that is the comment character to csv here), as spreadsheets set to a `;` list
+/// separator split on it.
+fn csv_writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .delimiter(b',')
+        .comment(Some(b';'))
+        .from_writer(Vec::new())
+}
+
+/// One table of the report as CSV rows: the header, then (text, numbers…) per row.
+fn write_rows<'a>(
+    header: &[&str],
+    rows: impl Iterator<Item = (Vec<&'a str>, Vec<String>)>,
+) -> Result<Vec<u8>, csv::Error> {
+    let mut out = csv_writer();
+    out.write_record(header)?;
+    for (texts, numbers) in rows {
+        let cells = texts
+            .into_iter()
+            .map(text_cell)
+            .chain(numbers.into_iter().map(Into::into));
+        out.write_record(cells.map(|c| c.into_owned()))?;
+    }
+    out.into_inner().map_err(|e| e.into_error().into())
 }
 
 fn minor_text(minor: i64) -> String {
@@ -297,31 +327,45 @@ pub async fn csv(page: Page, Path(file): Path<String>, Query(q): Query<RangeQuer
         Ok(r) => r,
         Err(e) => return page.error(e),
     };
-    let mut out = String::from("\u{feff}");
-    if id == "by-gate" {
-        out.push_str("gate,admitted,unused,denied\n");
-        for (gate, c) in &report.by_gate {
-            out.push_str(&format!(
-                "{},{},{},{}\n",
-                csv_field(gate),
-                c.admitted,
-                c.unused,
-                c.denied.values().sum::<u32>()
-            ));
-        }
+    let tz = report.venue.tz();
+    let written = if id == "by-gate" {
+        write_rows(
+            &["gate", "admitted", "unused", "denied"],
+            report.by_gate.iter().map(|(gate, c)| {
+                (
+                    vec![gate.as_str()],
+                    vec![
+                        c.admitted.to_string(),
+                        c.unused.to_string(),
+                        c.denied.values().sum::<u32>().to_string(),
+                    ],
+                )
+            }),
+        )
     } else if id == "attendance" {
-        let tz = report.venue.tz();
-        out.push_str("slot,starts_at,capacity,sold,entered\n");
-        for a in &report.attendance {
-            out.push_str(&format!(
-                "{},{},{},{},{}\n",
-                csv_field(&a.slot),
-                a.starts_at.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
-                a.capacity,
-                a.sold,
-                a.entered
-            ));
-        }
+        let starts: Vec<String> = report
+            .attendance
+            .iter()
+            .map(|a| {
+                a.starts_at
+                    .with_timezone(&tz)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string()
+            })
+            .collect();
+        write_rows(
+            &["slot", "starts_at", "capacity", "sold", "entered"],
+            report.attendance.iter().zip(&starts).map(|(a, starts)| {
+                (
+                    vec![a.slot.as_str(), starts.as_str()],
+                    vec![
+                        a.capacity.to_string(),
+                        a.sold.to_string(),
+                        a.entered.to_string(),
+                    ],
+                )
+            }),
+        )
     } else {
         let Some(table) = tables(&page, &report).into_iter().find(|t| t.id == id) else {
             return page.error(aspk_app::AppError::NotFound {
@@ -329,22 +373,41 @@ pub async fn csv(page: Page, Path(file): Path<String>, Query(q): Query<RangeQuer
                 id: id.to_owned(),
             });
         };
-        out.push_str(&format!(
-            "{},orders,tickets,amount,refunds,currency\n",
-            table.id.trim_start_matches("by-")
-        ));
-        for (label, s) in &table.rows {
-            out.push_str(&format!(
-                "{},{},{},{},{},{}\n",
-                csv_field(label),
-                s.orders,
-                s.tickets,
-                minor_text(s.amount_minor),
-                minor_text(s.refunds_minor),
-                report.venue.currency.as_str()
-            ));
+        let currency = report.venue.currency.as_str();
+        write_rows(
+            &[
+                table.id.trim_start_matches("by-"),
+                "orders",
+                "tickets",
+                "amount",
+                "refunds",
+                "currency",
+            ],
+            table.rows.iter().map(|(label, s)| {
+                (
+                    vec![label.as_str()],
+                    vec![
+                        s.orders.to_string(),
+                        s.tickets.to_string(),
+                        minor_text(s.amount_minor),
+                        minor_text(s.refunds_minor),
+                        currency.to_owned(),
+                    ],
+                )
+            }),
+        )
+    };
+    let rows = match written {
+        Ok(rows) => rows,
+        Err(e) => {
+            return page.error(aspk_app::AppError::Internal(anyhow::anyhow!(
+                "writing a CSV report: {e}"
+            )))
         }
-    }
+    };
+    // UTF-8 with a BOM, so spreadsheets read Ukrainian right.
+    let mut out = "\u{feff}".as_bytes().to_vec();
+    out.extend(rows);
     let name = format!(
         "attachment; filename=\"{id}-{}-{}.csv\"",
         report.from, report.to
@@ -357,4 +420,31 @@ pub async fn csv(page: Page, Path(file): Path<String>, Query(q): Query<RangeQuer
         out,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn csv_of(label: &str, amount: &str) -> String {
+        let rows = std::iter::once((vec![label], vec![amount.to_owned()]));
+        String::from_utf8(write_rows(&["label", "amount"], rows).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn formula_cells_become_text_and_numbers_stay_numbers() {
+        assert_eq!(csv_of("=1+1", "-5.00"), "label,amount\n'=1+1,-5.00\n");
+        assert_eq!(csv_of("\tcmd", "1"), "label,amount\n'\tcmd,1\n");
+        assert_eq!(csv_of("\rcmd", "1"), "label,amount\n\"'\rcmd\",1\n");
+        assert_eq!(csv_of("-", "1"), "label,amount\n'-,1\n");
+        assert_eq!(
+            csv_of("@A1,\"x\"", "1"),
+            "label,amount\n\"'@A1,\"\"x\"\"\",1\n"
+        );
+        assert_eq!(
+            csv_of("Каса; ранок", "1"),
+            "label,amount\n\"Каса; ранок\",1\n"
+        );
+        assert_eq!(csv_of("main", "1"), "label,amount\nmain,1\n");
+    }
 }

@@ -180,7 +180,7 @@ fn z_report_html(page: &Page, r: &ZReport) -> String {
          <dt>{refunds_l}</dt><dd id=\"z-refunds\">{refunds}</dd><dt>{float_l}</dt><dd>{float}</dd>\
          <dt>{expected_l}</dt><dd id=\"z-expected\">{expected}</dd><dt>{counted_l}</dt><dd id=\"z-counted\">{counted}</dd>\
          <dt>{difference_l}</dt><dd id=\"z-difference\">{difference}</dd></dl>\
-         <p class=\"no-print\"><button type=\"button\" onclick=\"window.print()\">{print_l}</button></p></article>",
+         <p class=\"no-print\"><button type=\"button\" data-print>{print_l}</button></p></article>",
         cashier_l = page.e("shift-cashier"),
         cashier = escape(r.shift.cashier.trim_start_matches("user:")),
         opened_l = page.e("shift-opened"),

@@ -1,8 +1,12 @@
 //! Signing in and out. The session is a bearer token in an HTTP-only, same-site cookie;
 //! repeated failures lock the name for a while (the use case decides).
+//!
+//! The sign-in form is protected from forgery (another site signing a till into the
+//! attacker's account) by a double-submit token: the page sets a random value in an
+//! HTTP-only cookie and in a hidden field, and a sign-in is only tried when the two match.
 
 use aspk_app::AppError;
-use aspk_i18n::{t, Lang};
+use aspk_i18n::{bilingual, t, t_args, Lang};
 use axum::extract::{Form, State};
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -11,7 +15,7 @@ use serde::Deserialize;
 
 use super::frame::{escape, page_lang, redirect, LANG_COOKIE};
 use super::Page;
-use crate::extract::{cookie, SESSION_COOKIE};
+use crate::extract::{cookie, ClientAddr, SESSION_COOKIE};
 use crate::AppState;
 
 fn sign_in_layout(lang: Lang, body: &str) -> String {
@@ -30,18 +34,66 @@ fn sign_in_layout(lang: Lang, body: &str) -> String {
     )
 }
 
-fn form(lang: Lang, error: Option<String>) -> String {
+/// What a person who tried to sign in too often in a short while sees (both languages: the
+/// refusal comes before the request is read).
+pub(crate) fn rate_limited_page(seconds: u64) -> String {
+    let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
+    let text: Vec<String> = Lang::ALL
+        .iter()
+        .map(|&lang| t_args(lang, "rate-limited", &[("seconds", seconds.into())]))
+        .collect();
+    let body = format!(
+        "<p class=\"error\" role=\"alert\">{}</p><p><a href=\"/\">{}</a></p>",
+        escape(&text.join(" / ")),
+        escape(&bilingual("action-back")),
+    );
+    sign_in_layout(Lang::Uk, &body)
+}
+
+/// The anti-forgery cookie of the sign-in form.
+const SIGN_IN_CSRF_COOKIE: &str = "aspk_sign_in";
+
+/// The sign-in form's anti-forgery token: the one the browser holds, or a fresh one (with
+/// the cookie that gives it to the browser).
+fn sign_in_token(headers: &HeaderMap) -> (String, Option<String>) {
+    let held = cookie(headers, SIGN_IN_CSRF_COOKIE)
+        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()));
+    match held {
+        Some(token) => (token, None),
+        None => {
+            let token = aspk_app::to_hex(&rand::random::<[u8; 32]>());
+            let cookie = format!(
+                "{SIGN_IN_CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{}",
+                secure_attribute(headers)
+            );
+            (token, Some(cookie))
+        }
+    }
+}
+
+/// Whether the form's token is the one in the browser's cookie (compared in constant time).
+fn sign_in_token_ok(headers: &HeaderMap, given: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    match cookie(headers, SIGN_IN_CSRF_COOKIE) {
+        Some(held) if !held.is_empty() => bool::from(held.as_bytes().ct_eq(given.as_bytes())),
+        _ => false,
+    }
+}
+
+fn form(lang: Lang, csrf: &str, error: Option<String>) -> String {
     let error = error
         .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(&e)))
         .unwrap_or_default();
     format!(
         "{error}<form method=\"post\" action=\"/\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
          <label for=\"username\">{u}</label><input id=\"username\" name=\"username\" autocomplete=\"username\" autofocus required>\
          <label for=\"password\">{p}</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
          <div><button class=\"primary\" type=\"submit\">{s}</button></div></form>",
         u = escape(&t(lang, "sign-in-username")),
         p = escape(&t(lang, "sign-in-password")),
         s = escape(&t(lang, "sign-in-submit")),
+        csrf = escape(csrf),
     )
 }
 
@@ -66,29 +118,45 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -
     if let Ok(who) = state.node.authenticate(&session) {
         return with_cookie(redirect(home(who.role)), set);
     }
-    with_cookie(
-        Html(sign_in_layout(lang, &form(lang, None))).into_response(),
-        set,
-    )
+    let (csrf, csrf_cookie) = sign_in_token(&headers);
+    let response = Html(sign_in_layout(lang, &form(lang, &csrf, None))).into_response();
+    with_cookie(with_cookie(response, set), csrf_cookie)
 }
 
 #[derive(Deserialize)]
 pub struct SignInForm {
+    #[serde(default)]
     username: String,
+    #[serde(default)]
     password: String,
+    #[serde(default)]
+    csrf: String,
 }
 
 pub async fn submit(
     State(state): State<AppState>,
+    ClientAddr(source): ClientAddr,
     headers: HeaderMap,
     uri: Uri,
     Form(f): Form<SignInForm>,
 ) -> Response {
     let (lang, _) = page_lang(&headers, uri.query());
-    match state.node.sign_in(&f.username, &f.password).await {
+    if !sign_in_token_ok(&headers, &f.csrf) {
+        // Not from our own page: try nothing, count nothing, offer a fresh form.
+        let (csrf, csrf_cookie) = sign_in_token(&headers);
+        let page = sign_in_layout(lang, &form(lang, &csrf, Some(t(lang, "error-csrf"))));
+        return with_cookie(
+            (StatusCode::FORBIDDEN, Html(page)).into_response(),
+            csrf_cookie,
+        );
+    }
+    match state.node.sign_in(&f.username, &f.password, source).await {
         Ok(issued) => {
             let cookie = session_cookie(&issued.token, &headers);
             let mut response = with_cookie(redirect(home(issued.role)), Some(cookie));
+            let spent =
+                format!("{SIGN_IN_CSRF_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+            response = with_cookie(response, Some(spent));
             // The person's own language follows them to any workstation.
             let chosen = aspk_domain::Username::parse(&f.username)
                 .ok()
@@ -105,7 +173,7 @@ pub async fn submit(
                 AppError::LockedOut { .. } => (StatusCode::TOO_MANY_REQUESTS, "error-locked-out"),
                 _ => (StatusCode::UNAUTHORIZED, "sign-in-failed"),
             };
-            let page = sign_in_layout(lang, &form(lang, Some(t(lang, key))));
+            let page = sign_in_layout(lang, &form(lang, &f.csrf, Some(t(lang, key))));
             (status, Html(page)).into_response()
         }
     }
@@ -114,14 +182,23 @@ pub async fn submit(
 /// The session cookie for `token`; `Secure` when the app is reached over HTTPS (a TLS
 /// proxy in front of it). It lasts as long as the token; pages in use renew it.
 pub(crate) fn session_cookie(token: &str, headers: &HeaderMap) -> String {
-    let secure = headers
-        .get("x-forwarded-proto")
-        .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"https"));
     format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
         aspk_app::TOKEN_MINUTES * 60,
-        if secure { "; Secure" } else { "" }
+        secure_attribute(headers)
     )
+}
+
+/// `; Secure` when the app is reached over HTTPS (itself or through a TLS proxy).
+fn secure_attribute(headers: &HeaderMap) -> &'static str {
+    let secure = headers
+        .get("x-forwarded-proto")
+        .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"https"));
+    if secure {
+        "; Secure"
+    } else {
+        ""
+    }
 }
 
 #[derive(Deserialize)]

@@ -5,20 +5,25 @@ use axum::Json;
 
 use crate::dto::{TokenRequest, TokenResponse, UserRequest};
 use crate::error::Problem;
-use crate::extract::{ApiJson, Bearer, Staff};
+use crate::extract::{ApiJson, Bearer, ClientAddr, Staff};
 use crate::{ApiError, AppState};
 
 /// Exchange a user name and password for a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
-    responses((status = 200, body = TokenResponse), (status = 401, body = Problem)))]
+    responses((status = 200, body = TokenResponse), (status = 401, body = Problem),
+        (status = 429, description = "`locked_out`: too many wrong passwords for this name from this address; `rate_limited`: too many sign-ins from this address (see `Retry-After`)", body = Problem)))]
 pub async fn token(
     State(state): State<AppState>,
+    ClientAddr(source): ClientAddr,
     ApiJson(req): ApiJson<TokenRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
     if req.username.len() > 256 || req.password.len() > 1024 {
         return Err(aspk_app::AppError::BadCredentials.into());
     }
-    let issued = state.node.sign_in(&req.username, &req.password).await?;
+    let issued = state
+        .node
+        .sign_in(&req.username, &req.password, source)
+        .await?;
     Ok(Json(TokenResponse {
         token: issued.token,
         expires_at: issued.expires_at,

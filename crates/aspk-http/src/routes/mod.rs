@@ -14,11 +14,16 @@ pub mod tickets;
 use axum::routing::{get, post};
 use axum::Router;
 
+use crate::limits::{limited, Answer, Limiters};
 use crate::AppState;
 
-pub fn api() -> Router<AppState> {
+pub fn api(limits: &Limiters) -> Router<AppState> {
+    let api = Answer::Problem;
     Router::new()
-        .route("/api/v1/auth/token", post(auth::token))
+        .route(
+            "/api/v1/auth/token",
+            limited(post(auth::token), &limits.sign_in, api),
+        )
         .route("/api/v1/auth/renew", post(auth::renew))
         .route("/api/v1/auth/sign-out", post(auth::sign_out))
         .route("/api/v1/users", post(auth::add_user))
@@ -30,16 +35,31 @@ pub fn api() -> Router<AppState> {
         )
         .route("/api/v1/venues/{venue}/slots", post(catalog::create_slot))
         .route("/api/v1/orders", post(orders::place))
-        .route("/api/v1/orders/{number}", get(orders::get))
+        .route(
+            "/api/v1/orders/{number}",
+            limited(get(orders::get), &limits.order, api),
+        )
         .route("/api/v1/orders/{number}/cancel", post(orders::cancel))
-        .route("/api/v1/requests", post(requests::create))
+        .route(
+            "/api/v1/requests",
+            limited(post(requests::create), &limits.contact, api),
+        )
         .route("/api/v1/scans", post(scans::scan))
-        .route("/api/v1/tickets/{number}/pdf", get(tickets::pdf))
-        .route("/api/v1/status", get(system::status))
+        .route(
+            "/api/v1/tickets/{number}/pdf",
+            limited(get(tickets::pdf), &limits.ticket_pdf, api),
+        )
+        .route(
+            "/api/v1/status",
+            limited(get(system::status), &limits.status, api),
+        )
         .route("/api/v1/findings", get(system::findings))
         .route("/api/v1/findings/{id}/resolve", post(system::resolve))
         .route("/api/v1/enrolments", post(nodes::create))
-        .route("/api/v1/enrolments/redeem", post(nodes::redeem))
+        .route(
+            "/api/v1/enrolments/redeem",
+            limited(post(nodes::redeem), &limits.redeem, api),
+        )
         .route("/api/v1/nodes", get(nodes::list))
         .route("/api/v1/nodes/{node_id}/revoke", post(nodes::revoke))
         .route("/api/openapi.json", get(system::openapi))

@@ -1,13 +1,12 @@
 use aspk_app::{AppError, CancelRequest, NewOrder, NewOrderItem};
 use aspk_domain::{Channel, PaymentMethod};
-use aspk_ticket::HumanNumber;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 
 use crate::dto::{CancelRequestDto, OrderRequest, OrderResponse};
 use crate::error::Problem;
-use crate::extract::{ApiJson, ApiPath, MaybeStaff, Staff};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, MaybeStaff, Staff};
 use crate::{ApiError, AppState};
 
 fn parse_channel(raw: &str) -> Result<Channel, AppError> {
@@ -92,60 +91,45 @@ pub async fn place(
     Ok((status, Json(body)))
 }
 
+/// The order as `who` may see it (see [`aspk_app::Node::order_view`]).
 async fn order_view(
     state: &AppState,
+    who: Option<&aspk_app::Principal>,
     number: &str,
-    is_staff: bool,
+    email: Option<&str>,
 ) -> Result<OrderResponse, ApiError> {
-    let serial = HumanNumber::parse(number)
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                format!("no order {number}: {e}"),
-            )
-        })?
-        .serial();
-    let (order, tickets, venue) = state
-        .node
-        .read(|s| {
-            let order = s.orders.get(&serial)?;
-            let tickets: Vec<_> = order
-                .tickets
-                .iter()
-                .filter_map(|t| s.tickets.get(t))
-                .collect();
-            let venue = s.venues.get(&order.venue).cloned();
-            Some((order, tickets, venue))
-        })
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                format!("no order {number}"),
-            )
-        })?;
-    let codes = state.node.ticket_codes(&order.tickets).await?;
+    let view = state.node.order_view(who, number, email).await?;
     Ok(OrderResponse::new(
-        &order,
-        &tickets,
-        &codes,
-        venue.as_ref(),
-        is_staff,
+        &view.order,
+        &view.tickets,
+        &view.codes,
+        view.venue.as_ref(),
+        who.is_some(),
     ))
 }
 
-/// An order with its tickets, payments and entries. Without a staff credential the
-/// e-mail and the seller are left out (the order number itself is the visitor's key).
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct OrderLookupQuery {
+    /// The e-mail the order was placed with (any case): needed without a staff credential.
+    pub email: Option<String>,
+}
+
+/// An order with its tickets, payments and entries. Staff (any role) may read any order.
+/// Anyone else must give the order's `email` as well as its number, and gets 404, as for
+/// an unknown number, when it does not match or the order has no e-mail; the e-mail and
+/// the seller are left out for them.
 #[utoipa::path(get, path = "/api/v1/orders/{number}", tag = "orders",
-    params(("number" = String, Path, description = "order number, digits with check digit")),
+    params(("number" = String, Path, description = "order number, digits with check digit"), OrderLookupQuery),
+    security((), ("bearer" = [])),
     responses((status = 200, body = OrderResponse), (status = 404, body = Problem)))]
 pub async fn get(
     State(state): State<AppState>,
     MaybeStaff(who): MaybeStaff,
     ApiPath(number): ApiPath<String>,
+    ApiQuery(q): ApiQuery<OrderLookupQuery>,
 ) -> Result<Json<OrderResponse>, ApiError> {
-    Ok(Json(order_view(&state, &number, who.is_some()).await?))
+    let view = order_view(&state, who.as_ref(), &number, q.email.as_deref()).await?;
+    Ok(Json(view))
 }
 
 /// Cancel a whole order: its tickets become void and their seats return.
@@ -170,5 +154,5 @@ pub async fn cancel(
             },
         )
         .await?;
-    Ok(Json(order_view(&state, &number, true).await?))
+    Ok(Json(order_view(&state, Some(&who), &number, None).await?))
 }

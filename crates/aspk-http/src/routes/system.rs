@@ -9,20 +9,55 @@ use crate::dto::{
     StatusResponse, UpstreamDto,
 };
 use crate::error::Problem;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Staff};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, MaybeStaff, Staff};
 use crate::{ApiError, AppState};
 
-/// The node's role, replication health and open findings.
-#[utoipa::path(get, path = "/api/v1/status", tag = "system", params(StatusQuery), responses((status = 200, body = StatusResponse)))]
+/// The node's role, replication health and open findings. Anyone may ask; the origin, op
+/// count, digest, scope, leases, keys and start-up figures are for staff (any role), and
+/// `?venue=` needs a staff credential too (computing a digest holds the state).
+#[utoipa::path(get, path = "/api/v1/status", tag = "system", params(StatusQuery), security((), ("bearer" = [])),
+    responses((status = 200, body = StatusResponse),
+        (status = 401, description = "`?venue=` without a staff credential, or a credential that is not valid", body = Problem)))]
 pub async fn status(
     State(state): State<AppState>,
+    MaybeStaff(who): MaybeStaff,
     ApiQuery(q): ApiQuery<StatusQuery>,
-) -> Json<StatusResponse> {
+) -> Result<Json<StatusResponse>, ApiError> {
+    let is_staff = who.is_some();
+    if q.venue.is_some() && !is_staff {
+        return Err(aspk_app::AppError::Unauthenticated.into());
+    }
+    let upstream = state.upstream.as_ref().map(|u| u.get());
+    let mut response = StatusResponse {
+        role: state.node.role().as_str().to_owned(),
+        pending_ops: upstream.as_ref().map(|u| u.pending_ops).unwrap_or(0),
+        upstream: upstream.map(|u| UpstreamDto {
+            url: u.url,
+            reachable: u.is_reachable,
+            last_push: u.last_push,
+            last_pull: u.last_pull,
+            last_error: is_staff.then_some(u.last_error),
+        }),
+        findings_open: state.node.read(|s| s.open_findings() as u64),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        origin: None,
+        ops_in_log: None,
+        is_store_stalled: None,
+        digest: None,
+        scope: None,
+        leases: None,
+        started: None,
+        trust_anchors: None,
+        signing_key: None,
+    };
+    if !is_staff {
+        return Ok(Json(response));
+    }
     let (_, is_store_stalled) = state.node.writer_stats();
     let origin = state.node.origin().to_owned();
     let scope = state.node.scope();
     let digest_of = q.venue.or_else(|| scope.clone());
-    let (ops_in_log, findings_open, leases, digest) = state.node.read(|s| {
+    let (ops_in_log, leases, digest) = state.node.read(|s| {
         let leases = s
             .slots
             .values()
@@ -35,37 +70,24 @@ pub async fn status(
             })
             .collect::<Vec<_>>();
         let digest = s.digest_for(digest_of.as_deref());
-        (s.op_count, s.open_findings() as u64, leases, digest)
+        (s.op_count, leases, digest)
     });
-    let upstream = state.upstream.as_ref().map(|u| u.get());
-    Json(StatusResponse {
-        role: state.node.role().as_str().to_owned(),
-        pending_ops: upstream.as_ref().map(|u| u.pending_ops).unwrap_or(0),
-        upstream: upstream.map(|u| UpstreamDto {
-            url: u.url,
-            reachable: u.is_reachable,
-            last_push: u.last_push,
-            last_pull: u.last_pull,
-            last_error: u.last_error,
-        }),
-        findings_open,
-        origin,
-        ops_in_log,
-        is_store_stalled,
-        digest,
-        scope,
-        leases,
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-        started: StartedDto {
-            from_snapshot: state.node.start_info().from_snapshot,
-            ops_folded: state.node.start_info().folded,
-        },
-        trust_anchors: state.node.trust_anchor_count(),
-        signing_key: SigningKeyDto {
-            key_id: state.node.ticket_key_id(),
-            valid_until: state.node.own_key().and_then(|k| k.valid_until),
-        },
-    })
+    response.origin = Some(origin);
+    response.ops_in_log = Some(ops_in_log);
+    response.is_store_stalled = Some(is_store_stalled);
+    response.digest = Some(digest);
+    response.scope = scope;
+    response.leases = Some(leases);
+    response.started = Some(StartedDto {
+        from_snapshot: state.node.start_info().from_snapshot,
+        ops_folded: state.node.start_info().folded,
+    });
+    response.trust_anchors = Some(state.node.trust_anchor_count());
+    response.signing_key = Some(SigningKeyDto {
+        key_id: state.node.ticket_key_id(),
+        valid_until: state.node.own_key().and_then(|k| k.valid_until),
+    });
+    Ok(Json(response))
 }
 
 /// Conflicts found when reconciling what happened in different places: each once, with

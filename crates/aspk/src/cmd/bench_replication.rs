@@ -270,13 +270,14 @@ async fn serve_cloud(data: &DataDir) -> anyhow::Result<(Node, String)> {
         node: cloud.clone(),
         upstream: None,
     });
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let server = aspk_http::serve(listener, router, aspk_http::ServeLimits::default());
+    tokio::spawn(async move { server.await });
     Ok((cloud, url))
 }
 
 /// Enrols a site node of venue `demo` on `data` with the cloud at `url`.
 async fn enrol_site(cloud: &Node, url: &str, data: &DataDir) -> anyhow::Result<UpstreamConfig> {
-    let admin = cloud.authenticate(&cloud.sign_in("admin", "demo").await?.token)?;
+    let admin = cloud.authenticate(&cloud.sign_in("admin", "demo", None).await?.token)?;
     let code = cloud.create_enrolment(&admin, "site_node", "demo").await?;
     let urls = [url.to_owned()];
     aspk_sync::enrol(&urls, &code.code, data, "bench site", "site_node").await
@@ -425,7 +426,7 @@ async fn gate_decisions(tickets: u32) -> anyhow::Result<()> {
     let cloud_data = DataDir::open(cdir.path())?;
     let cloud = start_node(&cloud_data, NodeRole::Cloud, 1, CLOUD_SERIALS).await?;
     cloud.seed_demo().await?;
-    let admin = cloud.authenticate(&cloud.sign_in("admin", "demo").await?.token)?;
+    let admin = cloud.authenticate(&cloud.sign_in("admin", "demo", None).await?.token)?;
     let now = Utc::now();
     let new = aspk_app::NewSlot {
         starts_at: now - chrono::Duration::minutes(5),

@@ -49,6 +49,8 @@ pub struct GateArgs {
     /// Peer gates to replicate with directly (their --listen addresses), comma-separated.
     #[arg(long, value_delimiter = ',')]
     peer: Vec<String>,
+    #[command(flatten)]
+    http: super::serve::HttpLimitArgs,
     /// The turnstile's "passage confirmed" input: `none` (every grant counts), `tcp:ADDR`
     /// (the controller sends a line `passed` per rotation) or `cmd:COMMAND` (exit 0 = passed).
     #[arg(long, default_value = "none")]
@@ -198,11 +200,15 @@ pub async fn run(args: GateArgs) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
-        let app = aspk_http::router(AppState {
-            node: node.clone(),
-            upstream: Some(status.clone()),
-        });
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        let app = aspk_http::router_with(
+            AppState {
+                node: node.clone(),
+                upstream: Some(status.clone()),
+            },
+            args.http.rate_limits(),
+        );
+        let server = aspk_http::serve(listener, app, args.http.serve_limits());
+        tokio::spawn(async move { server.await });
     }
     let output = match (&args.output, &args.open, &args.open_url) {
         (Some(spec), _, _) => spec.parse().map_err(|e| anyhow::anyhow!("--output: {e}"))?,

@@ -59,6 +59,44 @@ pub struct ServeArgs {
         default_value = "aspk <tickets@localhost>"
     )]
     mail_from: String,
+    #[command(flatten)]
+    http: HttpLimitArgs,
+}
+
+/// How much each client may ask of the HTTP server (shared by `serve` and `gate --listen`).
+#[derive(Args, Clone, Copy)]
+pub struct HttpLimitArgs {
+    /// Connections served at once; more wait until one closes.
+    #[arg(long, default_value_t = 1024, env = "ASPK_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+    /// Seconds a client may take to send a request's headers (or finish the TLS handshake);
+    /// also how long an idle connection stays open.
+    #[arg(long, default_value_t = 10, env = "ASPK_HEADER_TIMEOUT", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    header_timeout: u64,
+    /// Requests a minute per client address to order lookups, ticket PDFs and the status
+    /// (each its own budget; 0 = no limit).
+    #[arg(long, default_value_t = aspk_http::RateLimits::default().per_minute, env = "ASPK_RATE_LIMIT")]
+    rate_limit_per_minute: u32,
+    /// Requests a minute per client address to sign-in, enrolment codes and the contact
+    /// form (0 = no limit).
+    #[arg(long, default_value_t = aspk_http::RateLimits::default().sign_in_per_minute, env = "ASPK_SIGN_IN_RATE_LIMIT")]
+    sign_in_rate_limit_per_minute: u32,
+}
+
+impl HttpLimitArgs {
+    pub fn serve_limits(&self) -> aspk_http::ServeLimits {
+        aspk_http::ServeLimits {
+            header_read_timeout: std::time::Duration::from_secs(self.header_timeout),
+            max_connections: self.max_connections as usize,
+        }
+    }
+
+    pub fn rate_limits(&self) -> aspk_http::RateLimits {
+        aspk_http::RateLimits {
+            per_minute: self.rate_limit_per_minute,
+            sign_in_per_minute: self.sign_in_rate_limit_per_minute,
+        }
+    }
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -111,13 +149,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
-    let app = aspk_http::router(AppState {
-        node: opened.node.clone(),
-        upstream,
-    });
+    let app = aspk_http::router_with(
+        AppState {
+            node: opened.node.clone(),
+            upstream,
+        },
+        args.http.rate_limits(),
+    );
     let local = listener.local_addr().unwrap_or(addr);
     let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some(tls_config(cert, key).await?),
+        (Some(cert), Some(key)) => Some(tls_config(cert, key)?),
         _ => None,
     };
     println!(
@@ -128,13 +169,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         node::redact(&opened.database)
     );
     tracing::info!(ms = started.elapsed().as_millis() as u64, "ready");
-    match tls {
-        None => axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown())
-            .await
-            .context("serving")?,
-        Some(config) => serve_tls(listener, config, app).await?,
-    }
+    let server = match tls {
+        None => aspk_http::serve(listener, app, args.http.serve_limits()),
+        Some(config) => {
+            aspk_http::serve(listener, mark_https(app), args.http.serve_limits()).tls(config)
+        }
+    };
+    server
+        .with_graceful_shutdown(shutdown())
+        .await
+        .context("serving")?;
     drop(opened);
     Ok(())
 }
@@ -163,32 +207,40 @@ fn parse_lifetime(text: &str) -> Result<chrono::Duration, String> {
         })
 }
 
-/// The certificate and key, read once at start (a bad file is a one-line error).
-async fn tls_config(
+/// The certificate and key, read once at start (a bad file is a one-line error). ALPN
+/// offers HTTP/2 and HTTP/1.1.
+fn tls_config(
     cert: &std::path::Path,
     key: &std::path::Path,
-) -> anyhow::Result<axum_server::tls_rustls::RustlsConfig> {
-    // One process-wide crypto provider (ring, as the sync client uses).
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
-        .await
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "cannot use --tls-cert {} / --tls-key {}: {e}",
-                cert.display(),
-                key.display()
-            )
-        })
+) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let unusable = |e: &dyn std::fmt::Display| {
+        anyhow::anyhow!(
+            "cannot use --tls-cert {} / --tls-key {}: {e}",
+            cert.display(),
+            key.display()
+        )
+    };
+    let chain = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| unusable(&e))?;
+    let private = PrivateKeyDer::from_pem_file(key).map_err(|e| unusable(&e))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| unusable(&e))?
+        .with_no_client_auth()
+        .with_single_cert(chain, private)
+        .map_err(|e| unusable(&e))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
 }
 
-/// HTTPS on the bound listener. Requests are marked `x-forwarded-proto: https`, as a TLS
-/// proxy in front would, so links and cookies know they are on HTTPS.
-async fn serve_tls(
-    listener: tokio::net::TcpListener,
-    config: axum_server::tls_rustls::RustlsConfig,
-    app: axum::Router,
-) -> anyhow::Result<()> {
-    let app = app.layer(axum::middleware::map_request(
+/// Marks every request `x-forwarded-proto: https`, as a TLS proxy in front would, so links
+/// and cookies know they are on HTTPS.
+fn mark_https(app: axum::Router) -> axum::Router {
+    app.layer(axum::middleware::map_request(
         |mut req: axum::extract::Request| async move {
             req.headers_mut().insert(
                 "x-forwarded-proto",
@@ -196,19 +248,7 @@ async fn serve_tls(
             );
             req
         },
-    ));
-    let handle = axum_server::Handle::new();
-    let stopper = handle.clone();
-    tokio::spawn(async move {
-        shutdown().await;
-        stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
-    });
-    let listener = listener.into_std().context("serving")?;
-    axum_server::from_tcp_rustls(listener, config)
-        .handle(handle)
-        .serve(app.into_make_service())
-        .await
-        .context("serving")
+    ))
 }
 
 /// Enrols on first start, catches up with the upstream (or starts from what it has when the

@@ -134,7 +134,10 @@ async fn an_order_issues_signed_tickets_and_can_be_read_back() {
         let spaced = format!("{} {}-{}", &number[..4], &number[4..8], &number[8..]);
         let (status, anonymous) = app
             .get(
-                &format!("/api/v1/orders/{}", spaced.replace(' ', "%20")),
+                &format!(
+                    "/api/v1/orders/{}?email=visitor@example.com",
+                    spaced.replace(' ', "%20")
+                ),
                 None,
             )
             .await;
@@ -376,6 +379,8 @@ async fn status_health_findings_and_openapi() {
         assert_eq!(s["role"], "cloud");
         assert_eq!(s["pending_ops"], 0);
         assert_eq!(s["findings_open"], 0);
+        assert_eq!(s["upstream"], Value::Null);
+        assert!(s["version"].is_string());
         let (status, _) = app.get("/healthz", None).await;
         assert_eq!(status, StatusCode::OK);
         let admin = app.admin().await;

@@ -319,12 +319,7 @@ pub(crate) async fn staff_page(base: &str, path: &str, user: (&str, &str)) -> St
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let signed_in = http
-        .post(format!("{base}/"))
-        .form(&[("username", user.0), ("password", user.1)])
-        .send()
-        .await
-        .unwrap();
+    let signed_in = crate::kit::sign_in_form(&http, &format!("{base}/"), user.0, user.1).await;
     let cookie = signed_in.headers()["set-cookie"]
         .to_str()
         .unwrap()

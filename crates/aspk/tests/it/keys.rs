@@ -136,7 +136,8 @@ async fn a_site_node_renews_its_key_by_itself_and_nothing_signed_before_is_lost(
 }
 
 async fn ops_in_log(app: &TestApp) -> Value {
-    app.get("/api/v1/status", None).await.1["ops_in_log"].clone()
+    let token = app.staff_token().await;
+    app.get("/api/v1/status", Some(token)).await.1["ops_in_log"].clone()
 }
 
 fn public_hex(seed: u8) -> String {

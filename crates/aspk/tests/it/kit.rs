@@ -15,6 +15,9 @@ pub struct TestApp {
     pub backend: &'static str,
     pub client: reqwest::Client,
     pub node: Node,
+    /// The demo admin's token for reading the status (signed in once, in-process: the
+    /// status's op count is for staff).
+    staff_token: tokio::sync::OnceCell<String>,
     _data: DataDir,
     _dir: tempfile::TempDir,
     server: tokio::task::JoinHandle<()>,
@@ -46,6 +49,20 @@ impl TestApp {
     }
 
     pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(
+            backend,
+            aspk_http::ServeLimits::default(),
+            aspk_http::RateLimits::default(),
+        )
+        .await
+    }
+
+    /// A demo server on SQLite or PostgreSQL with these connection and rate limits.
+    pub async fn spawn_with(
+        backend: Backend,
+        limits: aspk_http::ServeLimits,
+        rate_limits: aspk_http::RateLimits,
+    ) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let data = DataDir::open(dir.path()).expect("data dir");
         let (url, name) = match backend {
@@ -72,12 +89,15 @@ impl TestApp {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let router = aspk_http::router(aspk_http::AppState {
-            node: node.clone(),
-            upstream: None,
-        });
+        let router = aspk_http::router_with(
+            aspk_http::AppState {
+                node: node.clone(),
+                upstream: None,
+            },
+            rate_limits,
+        );
         let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
+            let _ = aspk_http::serve(listener, router, limits).await;
         });
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -88,6 +108,7 @@ impl TestApp {
             backend: name,
             client,
             node,
+            staff_token: tokio::sync::OnceCell::new(),
             _data: data,
             _dir: dir,
             server,
@@ -256,8 +277,22 @@ impl TestApp {
     }
 
     pub async fn ops_in_log(&self) -> u64 {
-        let (_, status) = self.get("/api/v1/status", None).await;
+        let (_, status) = self
+            .get("/api/v1/status", Some(self.staff_token().await))
+            .await;
         status["ops_in_log"].as_u64().expect("ops_in_log")
+    }
+
+    /// A token of the demo admin, for reading what only staff may see.
+    pub async fn staff_token(&self) -> &str {
+        self.staff_token
+            .get_or_init(|| async {
+                let issued = self
+                    .node
+                    .sign_in(aspk_app::DEMO_USER, aspk_app::DEMO_PASSWORD, None);
+                issued.await.expect("the demo admin signs in").token
+            })
+            .await
     }
 
     pub async fn available(&self, slot: &str) -> u64 {
@@ -406,4 +441,42 @@ pub fn tool(name: &str, package: &str) -> PathBuf {
             "{name} is missing: run `apt-get install {package}` (scripts/test does this as root)"
         )
     })
+}
+
+/// Signs in with the sign-in form at `form_url` (`{base}/`, maybe with `?lang=`) as a
+/// browser does: the page first, for its anti-forgery cookie and field, then the form.
+/// Returns the answer to the form.
+pub async fn sign_in_form(
+    http: &reqwest::Client,
+    form_url: &str,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
+    let page = http.get(form_url).send().await.expect("sign-in page");
+    let cookie = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|c| c.to_str().ok())
+        .find(|c| c.starts_with("aspk_sign_in="))
+        .and_then(|c| c.split(';').next())
+        .expect("the sign-in page sets its anti-forgery cookie")
+        .to_owned();
+    let html = page.text().await.expect("sign-in page");
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the sign-in form carries its anti-forgery token")
+        .to_owned();
+    http.post(form_url)
+        .header("cookie", cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", username),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .expect("sign-in form")
 }

@@ -42,26 +42,16 @@ async fn staff_pages_need_sign_in_and_speak_both_languages() {
         );
         assert_eq!(r.headers()["location"], "/");
     }
-    let bad = app
-        .client
-        .post(format!("{}/", app.base))
-        .form(&[("username", "admin"), ("password", "nope")])
-        .send()
-        .await
-        .unwrap();
+    let bad =
+        crate::kit::sign_in_form(&app.client, &format!("{}/", app.base), "admin", "nope").await;
     assert_eq!(bad.status(), 401);
     assert!(bad
         .text()
         .await
         .unwrap()
         .contains("Неправильне ім’я або пароль"));
-    let ok = app
-        .client
-        .post(format!("{}/", app.base))
-        .form(&[("username", "admin"), ("password", "demo")])
-        .send()
-        .await
-        .unwrap();
+    let ok =
+        crate::kit::sign_in_form(&app.client, &format!("{}/", app.base), "admin", "demo").await;
     assert_eq!(ok.status(), 303);
     let cookie = ok.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));

@@ -19,13 +19,9 @@ struct Session<'a> {
 
 impl<'a> Session<'a> {
     async fn sign_in(app: &'a TestApp, username: &str, password: &str) -> Session<'a> {
-        let r = app
-            .client
-            .post(format!("{}/", app.base))
-            .form(&[("username", username), ("password", password)])
-            .send()
-            .await
-            .unwrap();
+        let r =
+            crate::kit::sign_in_form(&app.client, &format!("{}/", app.base), username, password)
+                .await;
         assert_eq!(r.status(), 303, "{username} signs in");
         let cookie = r.headers()["set-cookie"]
             .to_str()
@@ -305,22 +301,18 @@ async fn forms_need_the_session_token_and_sign_in_locks_after_failures() {
     assert_eq!(app.ops_in_log().await, ops, "forged forms change nothing");
 
     for _ in 0..5 {
-        let r = app
-            .client
-            .post(format!("{}/", app.base))
-            .form(&[("username", "petro"), ("password", "wrong one")])
-            .send()
-            .await
-            .unwrap();
+        let r =
+            crate::kit::sign_in_form(&app.client, &format!("{}/", app.base), "petro", "wrong one")
+                .await;
         assert_eq!(r.status(), 401);
     }
-    let locked = app
-        .client
-        .post(format!("{}/?lang=en", app.base))
-        .form(&[("username", "petro"), ("password", "correct horse")])
-        .send()
-        .await
-        .unwrap();
+    let locked = crate::kit::sign_in_form(
+        &app.client,
+        &format!("{}/?lang=en", app.base),
+        "petro",
+        "correct horse",
+    )
+    .await;
     assert_eq!(locked.status(), 429, "locked even with the right password");
     assert!(locked.text().await.unwrap().contains("Too many failed"));
     let (status, body) = app
@@ -869,13 +861,13 @@ async fn the_language_follows_the_person() {
     let (_, html) = olena.get("/status?lang=en").await;
     assert!(html.contains("System status"));
     // A new sign-in elsewhere (no language cookie) gets her choice back.
-    let r = app
-        .client
-        .post(format!("{}/", app.base))
-        .form(&[("username", "olena"), ("password", "correct horse")])
-        .send()
-        .await
-        .unwrap();
+    let r = crate::kit::sign_in_form(
+        &app.client,
+        &format!("{}/", app.base),
+        "olena",
+        "correct horse",
+    )
+    .await;
     let cookies: Vec<String> = r
         .headers()
         .get_all("set-cookie")
@@ -1015,13 +1007,13 @@ async fn admins_add_ticket_types_and_manage_staff() {
     );
     let petro = Session::sign_in(&app, "petro", "correct horse").await;
     assert_eq!(petro.get("/reports").await.0, 200, "now a manager");
-    let r = app
-        .client
-        .post(format!("{}/", app.base))
-        .form(&[("username", "olena"), ("password", "correct horse")])
-        .send()
-        .await
-        .unwrap();
+    let r = crate::kit::sign_in_form(
+        &app.client,
+        &format!("{}/", app.base),
+        "olena",
+        "correct horse",
+    )
+    .await;
     assert_eq!(r.status(), 401);
     assert_eq!(
         admin
