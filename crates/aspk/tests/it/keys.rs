@@ -186,3 +186,149 @@ async fn renew_key_refuses_bad_input_and_answers_twice_alike() {
         assert_eq!(again, renewed);
     }
 }
+
+/// Runs `aspk keys ARGS` on the cloud's data folder (the cloud stopped) and checks it worked.
+fn keys_command(data: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(crate::kit::binary())
+        .arg("keys")
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "aspk keys {args:?}: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+/// An op under a made-up origin signed with the organisation's key 1, read from the cloud's
+/// data folder (as a thief of that file would).
+fn signed_with_key_one(data: &std::path::Path, origin: &str) -> aspk_oplog::Op {
+    let hex = std::fs::read_to_string(data.join("keys").join("ticket-0001.key")).unwrap();
+    let key = aspk_ticket::IssuerKey::from_bytes(1, &aspk_app::parse_hex32(hex.trim()).unwrap());
+    let mut op = aspk_oplog::Op {
+        origin: origin.into(),
+        seq: 1,
+        hlc: aspk_oplog::Hlc::from_parts(u64::try_from(Utc::now().timestamp_millis()).unwrap(), 0),
+        actor: "user:admin".into(),
+        body: aspk_oplog::OpBody::SessionEnded {
+            session: format!("probe-{origin}"),
+            username: aspk_domain::Username::parse("admin").unwrap(),
+        },
+        sig: None,
+    };
+    op.sign_with(1, |m| key.sign_detached(m));
+    op
+}
+
+/// Root key rotation and revocation with the real binary: the cloud rotates its root key
+/// (`aspk keys rotate-root`, stopped) and signs with the new one; a site node enrolled
+/// before trusts it through the log (its anchor vouched for it), and the cloud's new
+/// tickets admit there. Then the old key is withdrawn (`aspk keys revoke 1`): an op it
+/// signs afterwards is refused everywhere the withdrawal has reached.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_root_key_rotates_and_the_old_one_is_withdrawn() {
+    let (cdir, sdir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let cport = free_port();
+    let cloud_url = format!("http://127.0.0.1:{cport}");
+    let cloud_proc = cloud_with(cdir.path(), cport, &[]).await;
+    let c = Api::sign_in(&cloud_url).await;
+    let (_site_proc, s) = enrolled_site(&c, sdir.path(), &cloud_url, 5).await;
+    let gate = c
+        .post(
+            "/api/v1/enrolments",
+            json!({"role": "gate", "venue": "demo"}),
+        )
+        .await
+        .1;
+    let gate_key = aspk_ticket::IssuerKey::from_bytes(0, &[61; 32]);
+    let (_, gate) = c
+        .post(
+            "/api/v1/enrolments/redeem",
+            json!({"code": gate["code"], "name": "g", "origin": "gate-rotation-1",
+                   "public_key": aspk_app::to_hex(&gate_key.public().to_bytes())}),
+        )
+        .await;
+    let gate_token = gate["token"].as_str().unwrap().to_owned();
+    let push = |base: String, op: aspk_oplog::Op| {
+        let token = gate_token.clone();
+        async move {
+            let r: Value = reqwest::Client::new()
+                .post(format!("{base}/api/v1/sync/push"))
+                .bearer_auth(token)
+                .json(&json!({"ops": [op]}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            r
+        }
+    };
+    // Before: key 1 signs for the organisation.
+    let probe = push(
+        cloud_url.clone(),
+        signed_with_key_one(cdir.path(), "probe-before"),
+    )
+    .await;
+    assert_eq!(probe["applied"], 1, "{probe}");
+
+    cloud_proc.kill_9();
+    let said = keys_command(cdir.path(), &["rotate-root"]);
+    assert!(said.contains("published"), "{said}");
+    let _cloud = cloud_with(cdir.path(), cport, &[]).await;
+    let c = Api::sign_in(&cloud_url).await;
+    let new_key = c.status().await["signing_key"]["key_id"].as_u64().unwrap();
+    assert!(
+        new_key > 1,
+        "the cloud signs with the new root key {new_key}"
+    );
+    // A ticket the cloud signs with the new key admits at the site node.
+    let slot = c.open_slot(10).await;
+    let (status, order) = c.sell(&slot, 1, "box_office").await;
+    assert_eq!(status, StatusCode::CREATED, "{order}");
+    let code = order["tickets"][0]["code"].as_str().unwrap().to_owned();
+    let number = order["number"].as_str().unwrap().to_owned();
+    within(
+        Duration::from_secs(10),
+        "the sale reaches the site node",
+        || s.has_order(&number),
+    )
+    .await;
+    assert_eq!(s.scan(&code, "site-gate").await, "admit");
+    assert!(c.findings().await.is_empty(), "{:?}", c.findings().await);
+
+    // Withdraw key 1 (signed by the new root key).
+    drop(_cloud);
+    let said = keys_command(
+        cdir.path(),
+        &["revoke", "1", "--reason", "the old server was stolen"],
+    );
+    assert!(said.contains("withdrawn"), "{said}");
+    let _cloud = cloud_with(cdir.path(), cport, &[]).await;
+    // A revoked key may not revoke the one that revoked it, nor sign anything more.
+    let refused = push(
+        cloud_url.clone(),
+        signed_with_key_one(cdir.path(), "probe-after"),
+    )
+    .await;
+    assert_eq!(refused["refused"], 1, "{refused}");
+    within(
+        Duration::from_secs(10),
+        "the withdrawal reaches the site node",
+        || async {
+            let r = push(
+                s.base().to_owned(),
+                signed_with_key_one(cdir.path(), "probe-site"),
+            )
+            .await;
+            r["refused"] == 1
+        },
+    )
+    .await;
+}

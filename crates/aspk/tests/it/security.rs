@@ -327,6 +327,13 @@ async fn a_gate_cannot_publish_a_root_key_nor_mint_tickets_or_sessions_with_one(
         .call("GET", "/api/v1/findings", Some(&token), None)
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // A node enrolled afterwards is given the organisation's root key alone as its anchor.
+    let (site, _) = cloud
+        .enrol("site_node", Some(&IssuerKey::from_bytes(0, &[48; 32])))
+        .await;
+    let anchors = site["trust_anchors"].as_array().unwrap();
+    assert_eq!(anchors.len(), 1, "{anchors:?}");
+    assert_eq!(anchors[0]["key_id"], 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
