@@ -96,9 +96,11 @@ async function check() {
 }
 
 self.aspkFailover = { endpoints, rank, movingTo: null };
+// Fetching the codes also keeps the session of an open page alive (its cookie is renewed
+// while the page is in use, up to a working day), where there is nowhere to fail over too.
+setInterval(fetchCodes, CODES_EVERY_MS);
 if (endpoints.length > 1 && rank !== -1) {
   fetchCodes();
-  setInterval(fetchCodes, CODES_EVERY_MS);
   if (rank > 0) {
     const badge = document.getElementById('path');
     if (badge) {

@@ -7,7 +7,9 @@
 //!    big slot for a fixed time. Target ≥ 2,000 orders/s; latency percentiles reported.
 //! 3. **Admission**: tickets are made first (orders of 4, not timed), then clients scan each
 //!    code exactly once. Target ≥ 10,000 scans/s with p99 < 10 ms, every result `admit`.
-//! 4. **Memory**: the spawned server's VmRSS/VmHWM after each phase. Target < 150 MB.
+//! 4. **No-write floor**: the same clients scan a malformed code (answered `invalid`,
+//!    nothing written) for as long; durable admissions are reported as a fraction of it.
+//! 5. **Memory**: the spawned server's VmRSS/VmHWM after each phase. Target < 150 MB.
 //!
 //! The load generator shares the machine with the server, so it is kept lean: one
 //! keep-alive HTTP/1.1 connection per client straight on hyper, bodies serialised before
@@ -274,6 +276,19 @@ async fn phases(
     .await?;
     report.scans = Some(scans);
     memory(report, "admission")?;
+
+    progress(&format!(
+        "no-write floor: {clients} clients scanning a malformed code for {} s",
+        args.scan_duration
+    ));
+    let floor = load::floor(
+        &staff,
+        clients,
+        Duration::from_secs_f64(args.scan_duration),
+        &probe,
+    )
+    .await?;
+    report.scan_floor = Some(floor);
     Ok(())
 }
 

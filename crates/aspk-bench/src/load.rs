@@ -392,3 +392,47 @@ pub async fn scans(
     let ran_out = next.load(Ordering::Relaxed) >= bodies.len();
     Ok(tally.figures(elapsed, ran_out, cpu))
 }
+
+/// Phase 3c, the no-write floor: `clients` gates scan a malformed code for `duration`. Each
+/// answer is `invalid` and nothing is written, so this is what the HTTP path, the
+/// authentication and the parsing cost without the writer: durable admissions are reported
+/// as a fraction of it.
+pub async fn floor(
+    target: &Target,
+    clients: usize,
+    duration: Duration,
+    probe: &Probe,
+) -> anyhow::Result<Figures> {
+    let body = Bytes::from(
+        serde_json::to_vec(&serde_json::json!({"code": "1", "gate": "g1"}))
+            .context("serialising a scan")?,
+    );
+    let (tally, elapsed, cpu) = run_clients(target, clients, probe, |_, mut client, barrier| {
+        let body = body.clone();
+        async move {
+            let uri = path(SCANS);
+            let mut tally = Tally::new()?;
+            barrier.wait().await;
+            let deadline = Instant::now() + duration;
+            let mut sent = 0;
+            while Instant::now() < deadline && sent < MAX_REQUESTS_PER_CLIENT {
+                sent += 1;
+                let started = Instant::now();
+                let answer = client.send(Method::POST, &uri, Some(body.clone())).await;
+                if let Some(body) = tally.record(started, answer, StatusCode::OK) {
+                    let result = serde_json::from_slice::<ScanReply<'_>>(&body)
+                        .map_or("unreadable", |reply| reply.result);
+                    match tally.results.get_mut(result) {
+                        Some(n) => *n += 1,
+                        None => {
+                            tally.results.insert(result.to_owned(), 1);
+                        }
+                    }
+                }
+            }
+            Ok(tally)
+        }
+    })
+    .await?;
+    Ok(tally.figures(elapsed, false, cpu))
+}

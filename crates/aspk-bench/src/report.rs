@@ -31,6 +31,9 @@ pub struct Report {
     pub ticket_prep: Option<Figures>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scans: Option<Figures>,
+    /// Scans of a malformed code: the same path with nothing to write.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scan_floor: Option<Figures>,
     /// Server memory after each phase (spawned server only).
     pub memory: Vec<MemorySample>,
     /// Each target and whether it was met.
@@ -107,6 +110,7 @@ impl Report {
             orders: None,
             ticket_prep: None,
             scans: None,
+            scan_floor: None,
             memory: Vec::new(),
             targets: Vec::new(),
         }
@@ -286,6 +290,27 @@ impl Report {
             let results: Vec<String> = c.results.iter().map(|(k, v)| format!("{k} {v}")).collect();
             let _ = writeln!(s, "  results    {}", results.join(", "));
             figures(&mut s, c);
+        }
+        if let Some(f) = &self.scan_floor {
+            let _ = writeln!(
+                s,
+                "\nNo-write floor (a malformed code, answered invalid, nothing written; {:.2} s)",
+                f.elapsed_s
+            );
+            let _ = writeln!(
+                s,
+                "  scans      {} = {}/s",
+                thousands(f.ok as f64),
+                thousands(f.ok_per_s)
+            );
+            if let Some(a) = &self.scans {
+                let _ = writeln!(
+                    s,
+                    "  durable admissions are {:.1} % of the floor",
+                    100.0 * a.ok_per_s / f.ok_per_s.max(f64::MIN_POSITIVE)
+                );
+            }
+            figures(&mut s, f);
         }
         if !self.memory.is_empty() {
             let _ = writeln!(

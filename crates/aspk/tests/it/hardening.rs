@@ -49,7 +49,9 @@ async fn closed_within(mut stream: TcpStream, limit: Duration) -> Option<Duratio
 #[tokio::test(flavor = "multi_thread")]
 async fn unfinished_headers_are_cut_off_while_others_are_served() {
     let limits = ServeLimits {
-        header_read_timeout: Duration::from_secs(1),
+        // Long enough that a normal request on a busy test machine (other suites run
+        // alongside) is never cut off; short enough to keep the test quick.
+        header_read_timeout: Duration::from_secs(3),
         max_connections: 1024,
     };
     let app = TestApp::spawn_with(Backend::Sqlite, limits, RateLimits::default()).await;
@@ -70,7 +72,7 @@ async fn unfinished_headers_are_cut_off_while_others_are_served() {
     );
     let closing = held
         .into_iter()
-        .map(|s| tokio::spawn(closed_within(s, Duration::from_secs(6))));
+        .map(|s| tokio::spawn(closed_within(s, Duration::from_secs(15))));
     for (i, closed) in futures::future::join_all(closing)
         .await
         .into_iter()
@@ -78,7 +80,7 @@ async fn unfinished_headers_are_cut_off_while_others_are_served() {
     {
         let took = closed.unwrap();
         assert!(
-            took.is_some_and(|t| t < Duration::from_secs(4)),
+            took.is_some_and(|t| t < Duration::from_secs(10)),
             "slow connection {i} closed at the header deadline, not {took:?}"
         );
     }
