@@ -192,7 +192,6 @@ fn take_in(
         let mut held: BTreeMap<String, (u64, String, &'static str)> = BTreeMap::new();
         for (op, verdict) in ops.into_iter().zip(verdicts) {
             let (origin, seq) = (op.origin.clone(), op.seq);
-            let hash = op.hash();
             if op.is_elided() && !elisions {
                 let held = batch.state().applied.get(&origin).copied().unwrap_or(0);
                 match seq <= held {
@@ -201,13 +200,16 @@ fn take_in(
                 }
                 continue;
             }
-            // An op held back here earlier, and now another one under its number?
-            let held_as = batch.state().held_hash(&origin, seq).map(str::to_owned);
+            // An op held back here earlier, and now another one under its number? (Hashing
+            // costs: only then.)
+            let held_as = batch
+                .state()
+                .held_hash(&origin, seq)
+                .map(|held| (held.to_owned(), to_hex(&op.hash())));
             match batch.ingest(op, verdict) {
                 Ingested::Applied => {
                     report.applied += 1;
-                    let hash = to_hex(&hash);
-                    if let Some(other) = held_as.filter(|h| *h != hash) {
+                    if let Some((other, hash)) = held_as.filter(|(held, hash)| held != hash) {
                         forged.push(OpBody::EquivocationDetected {
                             origin,
                             seq,
@@ -218,7 +220,7 @@ fn take_in(
                 }
                 Ingested::Known => report.known += 1,
                 Ingested::Gap => report.gaps += 1,
-                Ingested::Held(reason) => {
+                Ingested::Held { reason, hash } => {
                     tracing::warn!(%origin, seq, %from, reason, "held back an op");
                     report.held += 1;
                     let entry = held.entry(origin).or_insert((seq, String::new(), reason));

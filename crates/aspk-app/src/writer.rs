@@ -86,8 +86,12 @@ pub enum Ingested {
     Known,
     /// An earlier op of its origin is missing; not taken.
     Gap,
-    /// No certificate vouches for its signer here yet; not taken (offered again later).
-    Held(&'static str),
+    /// No certificate vouches for its signer here yet, or its clock is too far ahead; not
+    /// taken (offered again later). With the op's content hash, for the report.
+    Held {
+        reason: &'static str,
+        hash: [u8; 32],
+    },
     /// Its origin's key did not sign it, or it claims this node's own origin; not taken.
     Refused(&'static str),
 }
@@ -104,7 +108,10 @@ impl Batch<'_> {
         // An op from a clock far ahead waits until this node's clock catches up; it never
         // drags this node's clock along.
         if self.stamp.clock.is_too_far_ahead(op.hlc) && !matches!(checked, SigVerdict::Forged(_)) {
-            return Ingested::Held(CLOCK_AHEAD);
+            return Ingested::Held {
+                reason: CLOCK_AHEAD,
+                hash: op.hash(),
+            };
         }
         let verdict = match checked {
             // Its certificate may have arrived since the check (earlier in this batch).
@@ -123,7 +130,12 @@ impl Batch<'_> {
             SigVerdict::Held(_) if op.origin == self.stamp.origin => {
                 return Ingested::Refused("it claims the receiving node's own origin")
             }
-            SigVerdict::Held(reason) => return Ingested::Held(reason),
+            SigVerdict::Held(reason) => {
+                return Ingested::Held {
+                    reason,
+                    hash: op.hash(),
+                }
+            }
             SigVerdict::Valid => {}
         }
         if op.origin == self.stamp.origin {

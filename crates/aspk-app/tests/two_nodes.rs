@@ -278,7 +278,7 @@ async fn a_root_key_the_site_node_was_not_given_is_refused() {
     // No key the site node trusts vouches for it: held back, never taken.
     assert_eq!((report.applied, report.held), (0, 1));
     assert!(site.read(|s| !s.keys.contains_key(&9)));
-    assert!(site.read(|s| s.findings.contains_key("held_op:evil-origin-1")));
+    assert!(site.read(|s| s.findings.contains_key("held_op:evil-origin-1:1")));
 }
 
 /// A one-ticket cash sale of the demo museum's adult ticket for `slot`, under `key`.

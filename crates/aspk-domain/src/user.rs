@@ -41,6 +41,13 @@ impl Role {
 #[serde(transparent)]
 pub struct Username(String);
 
+/// Accounts are kept in maps by name; a name can be looked up by its text.
+impl std::borrow::Borrow<str> for Username {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl Username {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let raw = raw.trim();
