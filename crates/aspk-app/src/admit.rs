@@ -5,7 +5,7 @@
 use aspk_domain::{Entry, Product, Role, Ticket, TicketStatus, Venue};
 use aspk_oplog::{OpBody, State};
 use aspk_ticket::{peek, time_verdict, verify, TimeVerdict, Validity, Verified};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use crate::cancel::parse_number;
 use crate::sell::epoch_day;
@@ -130,14 +130,14 @@ impl Node {
             },
         };
         let venue = venue.map(str::to_owned);
+        let at = self.now();
         self.submit(move |batch| {
             let outcome = match code {
                 Some((code, verified)) => {
-                    decide_code(batch.state(), &code, &verified, venue.as_deref())
+                    decide_code(batch.state(), &code, &verified, venue.as_deref(), at)
                 }
-                None => decide(batch.state(), serial, None, venue.as_deref()),
+                None => decide(batch.state(), serial, None, venue.as_deref(), at),
             };
-            let at = Utc::now();
             let op = match outcome.result {
                 ScanResult::Admit => Some(OpBody::EntryRecorded { serial, gate, at }),
                 ScanResult::Invalid | ScanResult::Unknown => None,
@@ -215,6 +215,7 @@ fn decide_code(
     code: &str,
     verified: &Verified,
     gate_venue: Option<&str>,
+    now: DateTime<Utc>,
 ) -> ScanOutcome {
     let claims = &verified.claims;
     let meta = state.key_meta.get(&verified.key_id);
@@ -228,7 +229,7 @@ fn decide_code(
     }
     let delegated = meta.is_some_and(|m| m.holder.is_some());
     if state.tickets.contains_key(&claims.serial) || !delegated {
-        return decide(state, claims.serial, Some(code), gate_venue);
+        return decide(state, claims.serial, Some(code), gate_venue, now);
     }
     // Not known here: the code alone speaks for it, unless its key was withdrawn.
     if state.revoked_keys.contains_key(&verified.key_id) {
@@ -237,7 +238,6 @@ fn decide_code(
     let Some(venue) = state.venue_by_no(claims.venue) else {
         return ScanOutcome::bare(ScanResult::WrongVenue);
     };
-    let now = Utc::now();
     let local_day = epoch_day(now.with_timezone(&venue.tz()).date_naive());
     let early = i64::from(venue.early_entry_minutes) * 60;
     if let Some(first) = state.pending_entries(claims.serial).next() {
@@ -270,7 +270,13 @@ fn decide_code(
 }
 
 /// The state checks, in the order the contract gives: void, already used, time, venue.
-fn decide(state: &State, serial: u64, code: Option<&str>, gate_venue: Option<&str>) -> ScanOutcome {
+fn decide(
+    state: &State,
+    serial: u64,
+    code: Option<&str>,
+    gate_venue: Option<&str>,
+    now: DateTime<Utc>,
+) -> ScanOutcome {
     let Some(ticket) = state.tickets.get(&serial) else {
         return ScanOutcome::bare(ScanResult::Unknown);
     };
@@ -286,7 +292,7 @@ fn decide(state: &State, serial: u64, code: Option<&str>, gate_venue: Option<&st
     let result = match ticket.status {
         TicketStatus::Void => ScanResult::Void,
         TicketStatus::Used => ScanResult::AlreadyUsed,
-        TicketStatus::Valid => match venue.map(|v| time_check(&ticket, v)) {
+        TicketStatus::Valid => match venue.map(|v| time_check(&ticket, v, now)) {
             Some(TimeVerdict::NotYetValid) => ScanResult::NotValidYet,
             Some(TimeVerdict::Expired) => ScanResult::Expired,
             _ if gate_venue.is_some_and(|g| g != ticket.venue.as_str()) => ScanResult::WrongVenue,
@@ -304,8 +310,7 @@ fn decide(state: &State, serial: u64, code: Option<&str>, gate_venue: Option<&st
     }
 }
 
-fn time_check(ticket: &Ticket, venue: &Venue) -> TimeVerdict {
-    let now = Utc::now();
+fn time_check(ticket: &Ticket, venue: &Venue, now: DateTime<Utc>) -> TimeVerdict {
     let validity = match ticket.valid_days {
         Some((first, last)) => Validity::Days {
             first_day: epoch_day(first),

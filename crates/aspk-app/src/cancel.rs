@@ -3,7 +3,7 @@
 use aspk_domain::{Order, OrderStatus, Payment, Role};
 use aspk_oplog::OpBody;
 use aspk_ticket::HumanNumber;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use crate::{AppError, Node, Principal};
 
@@ -55,8 +55,7 @@ fn check_cashier_may_cancel(
 /// Pays `amount` back by the methods it was paid with: each method gives back at most what
 /// it still holds for the order, the last-used method first (a mixed payment's card part,
 /// then its cash). Negative payments, one per method.
-fn refund_payments(order: &Order, amount: i64) -> Vec<Payment> {
-    let at = Utc::now();
+fn refund_payments(order: &Order, amount: i64, at: DateTime<Utc>) -> Vec<Payment> {
     let mut held: Vec<(aspk_domain::PaymentMethod, i64)> = Vec::new();
     for p in &order.payments {
         match held.iter_mut().find(|(m, _)| *m == p.method) {
@@ -106,6 +105,7 @@ impl Node {
         let reason = check_reason(&request.reason)?;
         let serial = parse_number("ticket", number)?;
         let who = who.clone();
+        let now = self.now();
         self.submit(move |batch| {
             let state = batch.state();
             let ticket = state
@@ -131,7 +131,7 @@ impl Node {
                 });
             }
             let mut refunds = if request.refund {
-                refund_payments(&order, ticket.price_minor)
+                refund_payments(&order, ticket.price_minor, now)
             } else {
                 Vec::new()
             };
@@ -172,6 +172,7 @@ impl Node {
         let reason = check_reason(&request.reason)?;
         let number_value = parse_number("order", number)?;
         let who = who.clone();
+        let now = self.now();
         self.submit(move |batch| {
             let order =
                 batch
@@ -191,7 +192,7 @@ impl Node {
             }
             let mut refunds = if request.refund {
                 let paid: i64 = order.payments.iter().map(|p| p.amount_minor).sum();
-                refund_payments(&order, paid)
+                refund_payments(&order, paid, now)
             } else {
                 Vec::new()
             };

@@ -38,9 +38,9 @@ pub fn local_day_bounds(venue: &Venue, date: NaiveDate) -> (DateTime<Utc>, DateT
     )
 }
 
-/// Today in the venue's time zone.
-pub fn local_today(venue: &Venue) -> NaiveDate {
-    Utc::now().with_timezone(&venue.tz()).date_naive()
+/// The date `now` falls on in the venue's time zone.
+pub fn local_today(venue: &Venue, now: DateTime<Utc>) -> NaiveDate {
+    now.with_timezone(&venue.tz()).date_naive()
 }
 
 pub(crate) fn venue_of<'a>(state: &'a State, venue: &str) -> Result<&'a Venue, AppError> {
@@ -59,7 +59,7 @@ impl Node {
     pub fn catalog(&self, venue: &str, date: Option<NaiveDate>) -> Result<CatalogView, AppError> {
         self.read(|state| {
             let venue = venue_of(state, venue)?.clone();
-            let date = date.unwrap_or_else(|| local_today(&venue));
+            let date = date.unwrap_or_else(|| local_today(&venue, self.now()));
             let (from, to) = local_day_bounds(&venue, date);
             let products = state
                 .products_of(&venue.id)

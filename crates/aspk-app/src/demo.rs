@@ -5,7 +5,7 @@ use aspk_domain::{
     Venue,
 };
 use aspk_oplog::OpBody;
-use chrono::{Duration, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 
 use crate::auth::hash_password;
 use crate::catalog::local_today;
@@ -64,6 +64,7 @@ impl Node {
         let hash = tokio::task::spawn_blocking(|| hash_password(DEMO_PASSWORD))
             .await
             .map_err(|e| AppError::Internal(e.into()))??;
+        let now = self.now();
         self.submit(move |batch| {
             if !batch.state().venues.is_empty() {
                 return Ok(false);
@@ -91,7 +92,7 @@ impl Node {
                     )),
                 )),
             ];
-            ops.extend(demo_slots(&venue).map(OpBody::SlotCreated));
+            ops.extend(demo_slots(&venue, now).map(OpBody::SlotCreated));
             let admin = Username::parse(DEMO_USER)?;
             if !batch.state().users.contains_key(&admin) {
                 ops.push(OpBody::UserSaved(User {
@@ -116,9 +117,9 @@ impl Node {
 }
 
 /// Hourly slots 10:00–18:00, today and the next seven days, in the venue's zone.
-fn demo_slots(venue: &Venue) -> impl Iterator<Item = Slot> + '_ {
+fn demo_slots(venue: &Venue, now: DateTime<Utc>) -> impl Iterator<Item = Slot> + '_ {
     let tz = venue.tz();
-    let today = local_today(venue);
+    let today = local_today(venue, now);
     (0..DAYS).flat_map(move |d| {
         let day = today + Duration::days(d);
         (FIRST_HOUR..LAST_HOUR).filter_map(move |h| {

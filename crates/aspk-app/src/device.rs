@@ -296,8 +296,8 @@ impl Node {
                 what: "venue",
                 id: venue_id.to_string(),
             })?;
-        let now = Utc::now();
-        let end_now = days_ce(local_today(&venue)) + i32::try_from(FEED_DAYS).unwrap_or(7) + 1;
+        let now = self.now();
+        let end_now = days_ce(local_today(&venue, now)) + i32::try_from(FEED_DAYS).unwrap_or(7) + 1;
         let until = |end: i32| local_day_bounds(&venue, from_days_ce(end)).0;
         let fresh = now - Duration::hours(EXPIRED_GRACE_HOURS);
         let store = self.store().clone();
@@ -427,7 +427,7 @@ impl Node {
         let earliest = DateTime::parse_from_rfc3339("2020-01-01T00:00:00Z")
             .map(|t| t.timestamp_millis())
             .unwrap_or(0);
-        let latest = (Utc::now() + self.max_clock_skew()).timestamp_millis();
+        let latest = (self.now() + self.max_clock_skew()).timestamp_millis();
         let author = Author {
             role: AuthorRole::Scanner,
             venue: Some(device.0.venue.clone()),

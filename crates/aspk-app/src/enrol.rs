@@ -126,7 +126,7 @@ impl Node {
                 .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
                 .collect()
         };
-        let expires_at = Utc::now() + Duration::hours(CODE_HOURS);
+        let expires_at = self.now() + Duration::hours(CODE_HOURS);
         let hashed = code.clone();
         let code_hash = tokio::task::spawn_blocking(move || hash_code(&hashed))
             .await
@@ -164,7 +164,7 @@ impl Node {
     /// The hash of the open enrolment `code` is, if any (checked against each unused,
     /// unexpired code: there are few at a time).
     async fn find_enrolment(&self, code: String) -> Result<Option<String>, AppError> {
-        let now = Utc::now();
+        let now = self.now();
         let open: Vec<String> = self.read(|s| {
             s.enrolments
                 .iter()
@@ -205,6 +205,7 @@ impl Node {
         let is_cloud = self.role() == NodeRole::Cloud;
         let origin = origin.to_owned();
         let lifetime = self.delegated_key_lifetime();
+        let now = self.now();
         self.submit(move |batch| {
             let state = batch.state();
             let bad = || AppError::Conflict {
@@ -212,7 +213,7 @@ impl Node {
                 detail: "the enrolment code is unknown, used or expired".into(),
             };
             let enrolment = state.enrolments.get(&code_hash).ok_or_else(bad)?;
-            if enrolment.used_by.is_some() || enrolment.expires_at < Utc::now() {
+            if enrolment.used_by.is_some() || enrolment.expires_at < now {
                 return Err(bad());
             }
             if state.nodes.values().any(|n| n.origin == origin) {
@@ -247,7 +248,7 @@ impl Node {
                     code: "no_keys_left",
                     detail: "no serial blocks left for new issuers".into(),
                 })?;
-                let (valid_from, valid_until) = crate::keys::window(lifetime);
+                let (valid_from, valid_until) = crate::keys::window(now, lifetime);
                 ops.push(OpBody::KeyPublished {
                     key_id: id,
                     public_key: to_hex(&public_key),

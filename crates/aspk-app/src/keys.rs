@@ -25,9 +25,8 @@ pub struct DelegatedKey {
     pub valid_until: Option<DateTime<Utc>>,
 }
 
-/// The validity of a key delegated now.
-pub(crate) fn window(lifetime: Duration) -> (DateTime<Utc>, DateTime<Utc>) {
-    let now = Utc::now();
+/// The validity of a key delegated at `now`.
+pub(crate) fn window(now: DateTime<Utc>, lifetime: Duration) -> (DateTime<Utc>, DateTime<Utc>) {
     (now, now + lifetime)
 }
 
@@ -85,7 +84,7 @@ impl Node {
         )?;
         let origin = node.0.origin.clone();
         let hex = to_hex(&public_key);
-        let (valid_from, valid_until) = window(self.delegated_key_lifetime());
+        let (valid_from, valid_until) = window(self.now(), self.delegated_key_lifetime());
         let renewed = self
             .submit(move |batch| {
                 let state = batch.state();

@@ -22,9 +22,9 @@ pub struct NodeOptions {
     pub role: NodeRole,
     /// Serials `[from, to)` this node issues tickets and orders in.
     pub serials: (u64, u64),
-    /// How far this node's wall clock is off, in ms: 0 in real use (the host's clock is
-    /// what it is); simulations set it to test ordering under clock skew.
-    pub clock_offset_ms: i64,
+    /// Where this node's "now" comes from: the host's clock in real use
+    /// (`SystemClock::shared()`); simulations skew it, tests move a `ManualClock`.
+    pub clock: aspk_domain::SharedClock,
     /// Where to keep snapshots of the derived state for a quick start (none: fold the
     /// whole log at every start).
     pub snapshot: Option<crate::SnapshotOptions>,
@@ -114,6 +114,8 @@ struct Inner {
     /// Handoff codes already redeemed here (each works once).
     handoffs: crate::session::UsedHandoffs,
     max_clock_skew: chrono::Duration,
+    /// Where "now" comes from (see [`NodeOptions::clock`]).
+    wall_clock: aspk_domain::SharedClock,
     /// The venue this node replicates, when it is a replica of one venue (a site node or
     /// gate); none for the cloud, which holds the whole organisation.
     scope: RwLock<Option<String>>,
@@ -144,13 +146,13 @@ impl Node {
             token_secret,
             role,
             serials,
-            clock_offset_ms,
+            clock: wall_clock,
             snapshot,
             trust_anchors,
             max_clock_skew,
         } = options;
         let skew_ms = max_clock_skew.num_milliseconds().max(0);
-        let clock = Arc::new(HlcClock::with_offset(clock_offset_ms).bounded(skew_ms));
+        let clock = Arc::new(HlcClock::on(wall_clock.clone()).bounded(skew_ms));
         let anchors = match (trust_anchors.is_empty(), role) {
             (true, NodeRole::Cloud) => vec![(ticket_key.key_id, ticket_key.public().to_bytes())],
             _ => trust_anchors,
@@ -210,6 +212,7 @@ impl Node {
             session_key,
             handoffs: Default::default(),
             max_clock_skew,
+            wall_clock,
             scope: Default::default(),
             delegated_key_secs: crate::keys::DEFAULT_LIFETIME_SECS.into(),
             start,
@@ -436,6 +439,11 @@ impl Node {
 
     pub(crate) fn used_handoffs(&self) -> &crate::session::UsedHandoffs {
         &self.inner.handoffs
+    }
+
+    /// The current time by this node's clock: every rule that depends on time asks here.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.inner.wall_clock.now()
     }
 
     /// How far ahead of this node's clock an incoming op may be.

@@ -255,7 +255,7 @@ impl Node {
         seller: &str,
     ) -> Result<OrderPlaced, AppError> {
         let venue = venue_of(state, &new.venue)?;
-        let now = Utc::now();
+        let now = self.now();
         let mut lines = Vec::new();
         let mut per_slot: BTreeMap<&str, u32> = BTreeMap::new();
         for item in &new.items {

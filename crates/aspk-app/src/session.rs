@@ -25,7 +25,6 @@
 //! link. The target accepts each code once.
 
 use std::collections::HashMap;
-use std::time::{Duration as StdDuration, Instant};
 
 use aspk_domain::{Role, User, Username};
 use aspk_oplog::{session_key_id, OpBody};
@@ -183,12 +182,12 @@ impl Node {
                 "this node cannot open sessions yet: its certificate has not arrived from the cloud".into(),
             ));
         }
-        let now = Utc::now().timestamp();
+        let now = self.now().timestamp();
         Ok(self.mint(&new_session_id(), user, now))
     }
 
     fn mint(&self, session: &str, user: &User, started: i64) -> TokenIssued {
-        let expires = (Utc::now() + chrono::Duration::minutes(TOKEN_MINUTES))
+        let expires = (self.now() + chrono::Duration::minutes(TOKEN_MINUTES))
             .timestamp()
             .min(started + MAX_SESSION_HOURS * 3600);
         let name = URL_SAFE_NO_PAD.encode(user.username.as_str());
@@ -213,7 +212,7 @@ impl Node {
     pub fn session(&self, token: &str) -> Result<Session, AppError> {
         let (body, sig) = token.rsplit_once('.').ok_or(AppError::Unauthenticated)?;
         let claims = parse_claims(body).ok_or(AppError::Unauthenticated)?;
-        let now = Utc::now().timestamp();
+        let now = self.now().timestamp();
         if claims.expires < now || claims.started + MAX_SESSION_HOURS * 3600 < now {
             return Err(AppError::Unauthenticated);
         }
@@ -340,7 +339,7 @@ impl Node {
             ));
         }
         let route = serde_json::to_vec(route).map_err(|e| AppError::Internal(e.into()))?;
-        let expires = (Utc::now() + chrono::Duration::minutes(HANDOFF_MINUTES)).timestamp();
+        let expires = (self.now() + chrono::Duration::minutes(HANDOFF_MINUTES)).timestamp();
         let body = format!(
             "h1.{}.{}.{}.{}.{audience}.{expires}.{}.{}.{}",
             session.id,
@@ -367,7 +366,7 @@ impl Node {
         else {
             return Err(refused());
         };
-        let now = Utc::now().timestamp();
+        let now = self.now().timestamp();
         let expires: i64 = expires.parse().map_err(|_| refused())?;
         let started: i64 = started.parse().map_err(|_| refused())?;
         if expires < now || *audience != self.session_key_id() {
@@ -399,7 +398,7 @@ impl Node {
             key,
         };
         let user = self.vouched_user(&claims, &signer.origin, &signer.public_key)?;
-        if !self.used_handoffs().take(nonce, expires) {
+        if !self.used_handoffs().take(nonce, expires, now) {
             return Err(refused());
         }
         let route: Vec<Endpoint> = URL_SAFE_NO_PAD
@@ -460,19 +459,18 @@ impl SessionCache {
 
 /// Handoff codes redeemed at this node, kept until they expire: each works once.
 #[derive(Default)]
-pub(crate) struct UsedHandoffs(parking_lot::Mutex<HashMap<String, Instant>>);
+pub(crate) struct UsedHandoffs(parking_lot::Mutex<HashMap<String, i64>>);
 
 impl UsedHandoffs {
-    /// Marks `nonce` used; false when it was used already.
-    fn take(&self, nonce: &str, expires: i64) -> bool {
+    /// Marks `nonce` (a code that runs out at `expires`, Unix seconds) used at `now`; false
+    /// when it was used already. Codes past their expiry are forgotten: they fail anyway.
+    fn take(&self, nonce: &str, expires: i64, now: i64) -> bool {
         let mut used = self.0.lock();
-        let now = Instant::now();
-        used.retain(|_, until| *until > now);
-        let left = u64::try_from(expires - Utc::now().timestamp()).unwrap_or(0);
+        used.retain(|_, until| *until >= now);
         match used.contains_key(nonce) {
             true => false,
             false => {
-                used.insert(nonce.to_owned(), now + StdDuration::from_secs(left + 1));
+                used.insert(nonce.to_owned(), expires);
                 true
             }
         }

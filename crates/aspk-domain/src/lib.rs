@@ -4,6 +4,7 @@
 //! wire format: add fields with `#[serde(default)]`, never rename.
 
 mod catalog;
+mod clock;
 mod code;
 mod desk;
 mod money;
@@ -12,6 +13,7 @@ mod text;
 mod user;
 
 pub use catalog::{Category, Product, ProductValidity, Slot, Venue};
+pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use code::TicketCode;
 pub use desk::{Mail, Printer, PrinterKind, RequestMessage, RequestStatus, Shift, VisitorRequest};
 pub use money::{Currency, Money};

@@ -38,24 +38,52 @@ impl Lang {
 
 type Bundle = FluentBundle<FluentResource>;
 
+const SOURCES: [(Lang, &str); 2] = [
+    (Lang::Uk, include_str!("../locales/uk.ftl")),
+    (Lang::En, include_str!("../locales/en.ftl")),
+];
+
+/// A catalogue compiled into a bundle, with what was wrong in it (syntax errors, a message
+/// defined twice). The tests require none; a release build keeps what parsed.
+fn compile(lang: Lang, source: &str) -> (Bundle, Vec<String>) {
+    let id = lang.code().parse().unwrap_or_default();
+    let mut bundle = FluentBundle::new_concurrent(vec![id]);
+    bundle.set_use_isolating(false);
+    let mut problems = Vec::new();
+    let resource = FluentResource::try_new(source.to_owned()).unwrap_or_else(|(res, errors)| {
+        problems.extend(errors.iter().map(|e| format!("{}: {e}", lang.code())));
+        res
+    });
+    if let Err(errors) = bundle.add_resource(resource) {
+        problems.extend(errors.iter().map(|e| format!("{}: {e}", lang.code())));
+    }
+    (bundle, problems)
+}
+
+/// What is wrong in the catalogues: nothing, or the tests fail.
+pub fn catalogue_errors() -> Vec<String> {
+    SOURCES
+        .iter()
+        .flat_map(|(lang, source)| compile(*lang, source).1)
+        .collect()
+}
+
 fn bundles() -> &'static HashMap<Lang, Bundle> {
     static BUNDLES: OnceLock<HashMap<Lang, Bundle>> = OnceLock::new();
     BUNDLES.get_or_init(|| {
-        let mut map = HashMap::new();
-        for (lang, source) in [
-            (Lang::Uk, include_str!("../locales/uk.ftl")),
-            (Lang::En, include_str!("../locales/en.ftl")),
-        ] {
-            let id = lang.code().parse().unwrap_or_default();
-            let mut bundle = FluentBundle::new_concurrent(vec![id]);
-            bundle.set_use_isolating(false);
-            let resource =
-                FluentResource::try_new(source.to_owned()).unwrap_or_else(|(res, _errors)| res);
-            let _ = bundle.add_resource(resource);
-            map.insert(lang, bundle);
-        }
-        map
+        SOURCES
+            .iter()
+            .map(|(lang, source)| (*lang, compile(*lang, source).0))
+            .collect()
     })
+}
+
+/// Whether `lang`'s catalogue has the message `key` (with a value).
+pub fn has_message(lang: Lang, key: &str) -> bool {
+    bundles()
+        .get(&lang)
+        .and_then(|b| b.get_message(key))
+        .is_some_and(|m| m.value().is_some())
 }
 
 /// The message `key` in `lang`, falling back to Ukrainian, then to the key itself.
@@ -78,9 +106,15 @@ pub fn t_args(lang: Lang, key: &str, args: &[(&str, Arg)]) -> String {
         };
         if let Some(pattern) = bundle.get_message(key).and_then(|m| m.value()) {
             let mut errors = vec![];
-            return bundle
-                .format_pattern(pattern, Some(&fargs), &mut errors)
-                .into_owned();
+            let text = bundle.format_pattern(pattern, Some(&fargs), &mut errors);
+            // A message formatted with an argument missing, or naming one it does not
+            // know: a bug in the caller or the catalogue, which every test build catches.
+            debug_assert!(
+                errors.is_empty(),
+                "message '{key}' in {}: {errors:?}",
+                candidate.code()
+            );
+            return text.into_owned();
         }
     }
     key.to_owned()
@@ -146,6 +180,19 @@ mod tests {
         uk.sort_unstable();
         en.sort_unstable();
         assert_eq!(uk, en);
+    }
+
+    #[test]
+    fn the_catalogues_have_no_errors() {
+        assert_eq!(catalogue_errors(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_broken_catalogue_is_reported() {
+        let (_, syntax) = compile(Lang::En, "ok = fine\nbroken = {\n");
+        assert_eq!(syntax.len(), 1, "a syntax error: {syntax:?}");
+        let (_, twice) = compile(Lang::En, "ok = fine\nok = twice\n");
+        assert_eq!(twice.len(), 1, "a message defined twice: {twice:?}");
     }
 
     #[test]

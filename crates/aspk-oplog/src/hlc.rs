@@ -1,5 +1,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use aspk_domain::{SharedClock, SystemClock};
+
 /// A hybrid logical clock reading: 48 bits of Unix milliseconds, 16 bits of counter.
 /// Orders ops causally (a → b implies hlc(a) < hlc(b)) while staying close to wall time.
 #[derive(
@@ -24,15 +26,21 @@ impl Hlc {
 }
 
 /// Hands out strictly increasing HLC readings; `observe` folds in readings from other nodes.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct HlcClock {
     last: AtomicU64,
-    /// Added to the wall clock: a node whose clock is wrong (simulations set it).
-    offset_ms: i64,
+    /// The wall clock this one stays close to.
+    wall_clock: SharedClock,
     /// How far past its own wall clock a reading seen elsewhere may move this clock (none:
     /// no bound). A node never hands out readings further ahead than that because of an
     /// op it received.
     max_ahead_ms: Option<u64>,
+}
+
+impl Default for HlcClock {
+    fn default() -> Self {
+        Self::on(SystemClock::shared())
+    }
 }
 
 impl HlcClock {
@@ -42,9 +50,14 @@ impl HlcClock {
 
     /// A clock whose wall time is off by `offset_ms` (negative: behind).
     pub fn with_offset(offset_ms: i64) -> Self {
+        Self::on(SystemClock::offset_by(offset_ms))
+    }
+
+    /// A clock that stays close to `wall_clock`.
+    pub fn on(wall_clock: SharedClock) -> Self {
         Self {
             last: AtomicU64::new(0),
-            offset_ms,
+            wall_clock,
             max_ahead_ms: None,
         }
     }
@@ -68,7 +81,7 @@ impl HlcClock {
     }
 
     fn wall(&self) -> u64 {
-        let ms = chrono::Utc::now().timestamp_millis() + self.offset_ms;
+        let ms = self.wall_clock.now().timestamp_millis();
         Hlc::from_parts(u64::try_from(ms).unwrap_or(0), 0).0
     }
 

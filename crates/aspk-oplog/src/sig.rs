@@ -35,7 +35,7 @@ impl OpSig {
         let mut out = self.key_id.to_string();
         out.reserve(1 + 128);
         out.push('.');
-        push_hex(&mut out, &self.bytes);
+        out.push_str(&hex::encode(self.bytes));
         out
     }
 
@@ -48,37 +48,15 @@ impl OpSig {
     }
 }
 
-fn push_hex(out: &mut String, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
-}
-
 /// Lower-case hex of `bytes`.
 pub(crate) fn to_hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(2 * bytes.len());
-    push_hex(&mut out, bytes);
-    out
+    hex::encode(bytes)
 }
 
 /// `N` bytes from exactly `2 N` hex digits.
-pub(crate) fn from_hex<const N: usize>(hex: &str) -> Option<[u8; N]> {
-    let hex = hex.as_bytes();
-    if hex.len() != 2 * N {
-        return None;
-    }
-    let nibble = |c: u8| match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    };
+pub(crate) fn from_hex<const N: usize>(text: &str) -> Option<[u8; N]> {
     let mut bytes = [0u8; N];
-    for (b, pair) in bytes.iter_mut().zip(hex.chunks_exact(2)) {
-        *b = (nibble(pair[0])? << 4) | nibble(pair[1])?;
-    }
+    hex::decode_to_slice(text, &mut bytes).ok()?;
     Some(bytes)
 }
 

@@ -218,15 +218,23 @@ pub(crate) fn classify(
 pub mod testing {
     use sqlx::Connection;
 
-    /// The PostgreSQL URL tests run against, from `ASPK_TEST_PG_URL`. When `ASPK_REQUIRE_PG`
-    /// is set (CI) a missing URL is a failure, not a skip.
+    /// The PostgreSQL URL tests run against, from `ASPK_TEST_PG_URL`. Without it the
+    /// PostgreSQL legs cannot run: a failure under CI (or with `ASPK_REQUIRE_PG`), reported
+    /// as skipped otherwise (see `aspk_testkit::skip`).
     pub fn postgres_base_url() -> Option<String> {
         match std::env::var("ASPK_TEST_PG_URL") {
             Ok(url) if !url.is_empty() => Some(url),
             _ if std::env::var_os("ASPK_REQUIRE_PG").is_some() => {
                 panic!("ASPK_REQUIRE_PG is set but ASPK_TEST_PG_URL is not")
             }
-            _ => None,
+            _ => {
+                aspk_testkit::skip(
+                    "PostgreSQL legs",
+                    "ASPK_TEST_PG_URL is not set",
+                    "export ASPK_TEST_PG_URL=postgres://postgres@127.0.0.1:5432/test",
+                );
+                None
+            }
         }
     }
 

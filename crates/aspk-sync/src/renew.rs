@@ -81,7 +81,7 @@ impl Renewal {
             if self.switch(node, config, key_id, serials)? || recently {
                 return Ok(());
             }
-        } else if recently || !node.key_due_for_renewal(chrono::Utc::now()) {
+        } else if recently || !node.key_due_for_renewal(node.now()) {
             return Ok(());
         }
         self.tried = Some(Instant::now());

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aspk_app::{Node, UpstreamStatus};
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use crate::client::{Client, SyncError};
@@ -192,7 +191,7 @@ impl SyncWorker {
             self.cursors.pull.insert(url.clone(), 0);
         }
         let upstream_vv = self.push(&url, remote.vv).await?;
-        self.status.update(|s| s.last_push = Some(Utc::now()));
+        self.status.update(|s| s.last_push = Some(self.node.now()));
         self.pull(&url).await?;
         if self.leased_at.is_none_or(|t| t.elapsed() >= LEASE_EVERY) {
             self.maintain_leases(&url).await?;
@@ -212,10 +211,11 @@ impl SyncWorker {
             .iter()
             .map(|(o, seq)| seq.saturating_sub(upstream_vv.get(o).copied().unwrap_or(0)))
             .sum();
+        let now = self.node.now();
         self.status.update(|s| {
             s.url = url.clone();
             s.is_reachable = true;
-            s.last_pull = Some(Utc::now());
+            s.last_pull = Some(now);
             s.pending_ops = pending;
             s.last_error = None;
         });
@@ -331,7 +331,7 @@ impl SyncWorker {
 
     /// Keeps `policy.seats` leased for each coming slot of the venue.
     async fn maintain_leases(&mut self, url: &str) -> Result<(), SyncError> {
-        let now = Utc::now();
+        let now = self.node.now();
         let origin = self.node.origin().to_owned();
         let venue = self.config.venue.clone();
         let wanted: Vec<(String, u32)> = self.node.read(|s| {

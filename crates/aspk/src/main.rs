@@ -23,7 +23,9 @@ struct Cli {
 enum Command {
     /// Run the server: API, staff web app, shop and scanner app.
     Serve(cmd::serve::ServeArgs),
-    /// Measure replication: catch-up of a backlog, steady-state lag, cold start of a big log.
+    /// Measure replication: catch-up of a backlog, steady-state lag, cold start of a big log
+    /// (built with `--features bench-replication`).
+    #[cfg(feature = "bench-replication")]
     BenchReplication(cmd::bench_replication::BenchReplicationArgs),
     /// Run the turnstile agent: read codes, decide locally, open the turnstile.
     Gate(cmd::gate::GateArgs),
@@ -62,6 +64,7 @@ fn main() -> ExitCode {
             Command::User(command) => cmd::user::run(command).await,
             Command::Keys(command) => cmd::keys::run(command).await,
             Command::Gate(args) => cmd::gate::run(args).await,
+            #[cfg(feature = "bench-replication")]
             Command::BenchReplication(args) => cmd::bench_replication::run(args).await,
             Command::Bench(args) => cmd::bench::run(args).await,
         }

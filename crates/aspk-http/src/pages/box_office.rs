@@ -106,7 +106,7 @@ fn render(page: &Page, headers: &HeaderMap, q: &BoxOfficeQuery, error: Option<St
     let slot_options: String = catalog
         .slots
         .iter()
-        .filter(|s| s.slot.ends_at > chrono::Utc::now())
+        .filter(|s| s.slot.ends_at > page.state.node.now())
         .map(|s| {
             let left = page.state.node.seats_for_sale(s);
             let start = s.slot.starts_at.with_timezone(&tz).format("%H:%M");

@@ -25,12 +25,13 @@ fn load(page: &Page, q: &RangeQuery) -> Result<Report, aspk_app::AppError> {
             .read(|s| s.venues.keys().next().map(|v| v.as_str().to_owned()))
     });
     let venue = venue.unwrap_or_default();
+    let now = page.state.node.now();
     let today = page.state.node.read(|s| {
         aspk_domain::Slug::parse("venue", &venue)
             .ok()
-            .and_then(|id| s.venues.get(&id).map(aspk_app::local_today))
+            .and_then(|id| s.venues.get(&id).map(|v| aspk_app::local_today(v, now)))
     });
-    let today = today.unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let today = today.unwrap_or_else(|| now.date_naive());
     let to = q.to.unwrap_or(today);
     let from = q.from.unwrap_or(to - Duration::days(6));
     page.state.node.report(&page.who, &venue, from, to)

@@ -64,7 +64,7 @@ pub async fn page(page: Page) -> Response {
 fn leases(page: &Page) -> String {
     let node = &page.state.node;
     let origin = node.origin().to_owned();
-    let now = chrono::Utc::now();
+    let now = node.now();
     let mut held: Vec<(chrono::DateTime<chrono::Utc>, u32)> = node.read(|s| {
         s.slots
             .values()

@@ -106,13 +106,15 @@ async fn version_vector_tracks_each_origin() {
 
 #[tokio::test]
 async fn appended_ops_survive_reopening() {
-    for b in backends().await {
+    let durable = backends().await.into_iter().filter(|b| b.url.is_some());
+    for b in durable {
         b.store
             .append(&[venue_op("a", 1, "Стійкий")])
             .await
             .unwrap();
         drop(b.store);
-        let reopened = aspk_store::open(&b.url).await.unwrap();
+        let url = b.url.as_deref().expect("a durable backend");
+        let reopened = aspk_store::open(url).await.unwrap();
         let ops = reopened.read_after(0, 10).await.unwrap();
         assert_eq!(ops.len(), 1, "{}", b.name);
         assert_eq!(ops[0].op, venue_op("a", 1, "Стійкий"));

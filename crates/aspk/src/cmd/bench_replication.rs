@@ -252,7 +252,7 @@ async fn start_node_with(
         token_secret: data.token_secret()?,
         role,
         serials,
-        clock_offset_ms: 0,
+        clock: aspk_domain::SystemClock::shared(),
         snapshot: Some(aspk_app::SnapshotOptions::new(data.snapshot_path())),
         trust_anchors: anchors,
         max_clock_skew: chrono::Duration::minutes(aspk_app::DEFAULT_MAX_CLOCK_SKEW_MINUTES),

@@ -62,7 +62,7 @@ pub async fn start(
         token_secret: data.token_secret().map_err(|e| anyhow::anyhow!("{e}"))?,
         role: identity.role,
         serials: identity.serials,
-        clock_offset_ms: 0,
+        clock: aspk_domain::SystemClock::shared(),
         snapshot: Some(snapshot_options(&data)),
         trust_anchors: identity.anchors,
         max_clock_skew: max_clock_skew(),

@@ -199,23 +199,25 @@ async fn serves_https_with_a_certificate() {
     let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     std::fs::write(&cert_path, cert.cert.pem()).unwrap();
     std::fs::write(&key_path, cert.key_pair.serialize_pem()).unwrap();
-    let port = crate::kit::free_port();
-    let mut child = std::process::Command::new(crate::kit::binary())
+    let mut command = std::process::Command::new(crate::kit::binary());
+    command
         .args(["serve", "--demo", "--data"])
         .arg(dir.path().join("data"))
-        .args(["--listen", &format!("127.0.0.1:{port}"), "--tls-cert"])
+        .args(["--listen", "127.0.0.1:0", "--tls-cert"])
         .arg(&cert_path)
         .arg("--tls-key")
-        .arg(&key_path)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+        .arg(&key_path);
+    // Killed when dropped, also when an assertion fails.
+    let server = crate::kit::Process::spawn(command);
+    let (base, port) = (server.base.clone(), server.port());
+    assert!(
+        base.starts_with("https://"),
+        "it says it serves HTTPS: {base}"
+    );
     let trusting = reqwest::Client::builder()
         .add_root_certificate(reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).unwrap())
         .build()
         .unwrap();
-    let base = format!("https://127.0.0.1:{port}");
     let mut healthy = false;
     for _ in 0..200 {
         if trusting
@@ -253,8 +255,7 @@ async fn serves_https_with_a_certificate() {
             .starts_with(&format!("{base}/scan#pair=")),
         "{code}"
     );
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(server);
     // A key file that is not one: a one-line error, non-zero exit.
     std::fs::write(&key_path, "not a key").unwrap();
     let out = std::process::Command::new(crate::kit::binary())

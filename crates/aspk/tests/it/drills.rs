@@ -2,7 +2,7 @@
 //! or two site nodes, and a TCP link between them that the test can cut.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::kit::{admin_token, binary, free_port, order_body, Process};
+use crate::kit::{admin_token, binary, order_body, Process};
 
 /// A TCP link to `target` that can be cut (all connections dropped, new ones refused) and restored.
 struct Link {
@@ -64,18 +64,13 @@ impl Link {
     }
 }
 
-/// Starts `aspk` with `args` and waits until `/healthz` answers on `port`.
-async fn start(args: &[&str], port: u16) -> Process {
-    let child = Command::new(binary())
-        .args(args)
-        // Snapshots every few ops: restarts below start from one and fold the rest.
-        .env("ASPK_SNAPSHOT_EVERY_OPS", "5")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut process = Process { child, base };
+/// Starts `aspk` with `args` (listening on a port of its own when theirs is 0), reads the
+/// address it prints, and waits until `/healthz` answers there.
+async fn start(args: &[&str]) -> Process {
+    let mut command = Command::new(binary());
+    // Snapshots every few ops: restarts below start from one and fold the rest.
+    command.args(args).env("ASPK_SNAPSHOT_EVERY_OPS", "5");
+    let mut process = Process::spawn(command);
     for _ in 0..400 {
         if reqwest::get(format!("{}/healthz", process.base))
             .await
@@ -105,7 +100,7 @@ pub(crate) async fn cloud_with(data: &Path, port: u16, extra: &[&str]) -> Proces
         &listen,
     ];
     args.extend(extra);
-    start(&args, port).await
+    start(&args).await
 }
 
 pub(crate) async fn site(
@@ -131,7 +126,7 @@ pub(crate) async fn site(
     if let Some(code) = code {
         args.extend(["--enrol", code]);
     }
-    start(&args, port).await
+    start(&args).await
 }
 
 /// A site node enrolled now with the cloud `c` at `upstream`, on a port of its own, and the
@@ -143,8 +138,8 @@ pub(crate) async fn enrolled_site(
     upstream: &str,
     lease: u32,
 ) -> (Process, Api) {
-    let port = free_port();
-    let process = site(data, port, upstream, Some(&c.enrolment().await), lease).await;
+    let process = site(data, 0, upstream, Some(&c.enrolment().await), lease).await;
+    let port = process.port();
     let api = c.at(&format!("http://127.0.0.1:{port}"));
     (process, api)
 }
@@ -357,20 +352,13 @@ pub(crate) async fn converged(cloud: &Api, site: &Api) -> bool {
 #[tokio::test(flavor = "multi_thread")]
 async fn internet_cut_site_node_carries_on_and_everything_reconciles() {
     let (cdir, sdir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let cport = free_port();
-    let _cloud = cloud(cdir.path(), cport).await;
+    let _cloud = cloud(cdir.path(), 0).await;
+    let cport = _cloud.port();
     let c = Api::sign_in(&format!("http://127.0.0.1:{cport}")).await;
     let slot = c.open_slot(40).await;
     let link = Link::to(cport).await;
-    let sport = free_port();
-    let _site = site(
-        sdir.path(),
-        sport,
-        &link.url(),
-        Some(&c.enrolment().await),
-        10,
-    )
-    .await;
+    let _site = site(sdir.path(), 0, &link.url(), Some(&c.enrolment().await), 10).await;
+    let sport = _site.port();
     let s = c.at(&format!("http://127.0.0.1:{sport}"));
     within(Duration::from_secs(10), "site node leases seats", || {
         leased(&s, &slot)
@@ -475,19 +463,19 @@ async fn cloud_crash_and_restore_from_an_older_backup_lose_nothing() {
         tempfile::tempdir().unwrap(),
         tempfile::tempdir().unwrap(),
     );
-    let cport = free_port();
-    let cloud_proc = cloud(cdir.path(), cport).await;
+    let cloud_proc = cloud(cdir.path(), 0).await;
+    let cport = cloud_proc.port();
     let c = Api::sign_in(&format!("http://127.0.0.1:{cport}")).await;
     let slot = c.open_slot(500).await;
-    let sport = free_port();
     let _site = site(
         sdir.path(),
-        sport,
+        0,
         &format!("http://127.0.0.1:{cport}"),
         Some(&c.enrolment().await),
         100,
     )
     .await;
+    let sport = _site.port();
     let s = c.at(&format!("http://127.0.0.1:{sport}"));
     within(Duration::from_secs(10), "site node leases seats", || {
         leased(&s, &slot)
@@ -569,20 +557,13 @@ async fn cloud_crash_and_restore_from_an_older_backup_lose_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn site_node_crash_mid_sync_resumes_without_loss() {
     let (cdir, sdir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let cport = free_port();
-    let _cloud = cloud(cdir.path(), cport).await;
+    let _cloud = cloud(cdir.path(), 0).await;
+    let cport = _cloud.port();
     let c = Api::sign_in(&format!("http://127.0.0.1:{cport}")).await;
     let slot = c.open_slot(500).await;
     let link = Link::to(cport).await;
-    let sport = free_port();
-    let site_proc = site(
-        sdir.path(),
-        sport,
-        &link.url(),
-        Some(&c.enrolment().await),
-        200,
-    )
-    .await;
+    let site_proc = site(sdir.path(), 0, &link.url(), Some(&c.enrolment().await), 200).await;
+    let sport = site_proc.port();
     let s = c.at(&format!("http://127.0.0.1:{sport}"));
     within(Duration::from_secs(10), "site node leases seats", || {
         leased(&s, &slot)
@@ -627,18 +608,14 @@ async fn two_site_nodes_selling_offline_under_leases_never_oversell() {
         tempfile::tempdir().unwrap(),
         tempfile::tempdir().unwrap(),
     );
-    let cport = free_port();
-    let _cloud = cloud(cdir.path(), cport).await;
+    let _cloud = cloud(cdir.path(), 0).await;
+    let cport = _cloud.port();
     let c = Api::sign_in(&format!("http://127.0.0.1:{cport}")).await;
     let slot = c.open_slot(25).await;
     let (la, lb) = (Link::to(cport).await, Link::to(cport).await);
-    let (pa, pb) = (free_port(), free_port());
-    let _a = site(adir.path(), pa, &la.url(), Some(&c.enrolment().await), 10).await;
-    let _b = site(bdir.path(), pb, &lb.url(), Some(&c.enrolment().await), 10).await;
-    let (a, b) = (
-        c.at(&format!("http://127.0.0.1:{pa}")),
-        c.at(&format!("http://127.0.0.1:{pb}")),
-    );
+    let _a = site(adir.path(), 0, &la.url(), Some(&c.enrolment().await), 10).await;
+    let _b = site(bdir.path(), 0, &lb.url(), Some(&c.enrolment().await), 10).await;
+    let (a, b) = (c.at(&_a.base), c.at(&_b.base));
     within(
         Duration::from_secs(10),
         "both buildings hold leases",
@@ -717,12 +694,12 @@ fn copy_dir(from: &Path, to: &Path) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_revoked_site_node_is_refused_and_flagged_once() {
     let (cdir, sdir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let cport = free_port();
-    let _cloud = cloud(cdir.path(), cport).await;
+    let _cloud = cloud(cdir.path(), 0).await;
+    let cport = _cloud.port();
     let c = Api::sign_in(&format!("http://127.0.0.1:{cport}")).await;
     let slot = c.open_slot(40).await;
-    let sport = free_port();
-    let _site = site(sdir.path(), sport, &c.base, Some(&c.enrolment().await), 10).await;
+    let _site = site(sdir.path(), 0, &c.base, Some(&c.enrolment().await), 10).await;
+    let sport = _site.port();
     let s = c.at(&format!("http://127.0.0.1:{sport}"));
     within(Duration::from_secs(10), "site node leases seats", || {
         leased(&s, &slot)

@@ -137,29 +137,22 @@ async fn aspk_serve_cuts_off_slow_clients_over_http_and_https() {
     let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     std::fs::write(&cert_path, cert.cert.pem()).unwrap();
     std::fs::write(&key_path, cert.key_pair.serialize_pem()).unwrap();
-    let port = crate::kit::free_port();
-    let child = std::process::Command::new(crate::kit::binary())
+    let mut command = std::process::Command::new(crate::kit::binary());
+    command
         .args(["serve", "--demo", "--data"])
         .arg(dir.path().join("tls"))
-        .args(["--listen", &format!("127.0.0.1:{port}"), "--tls-cert"])
+        .args(["--listen", "127.0.0.1:0", "--tls-cert"])
         .arg(&cert_path)
         .arg("--tls-key")
         .arg(&key_path)
-        .args(["--header-timeout", "1"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+        .args(["--header-timeout", "1"]);
+    // Killed when dropped, also when an assertion fails.
+    let server = crate::kit::Process::spawn(command);
+    let (base, port) = (server.base.clone(), server.port());
     let trusting = reqwest::Client::builder()
         .add_root_certificate(reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).unwrap())
         .build()
         .unwrap();
-    let base = format!("https://127.0.0.1:{port}");
-    // Killed when dropped, also when an assertion fails.
-    let _server = crate::kit::Process {
-        child,
-        base: base.clone(),
-    };
     let mut healthy = false;
     for _ in 0..200 {
         if trusting

@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::drills::{cloud_with, converged, enrolled_site, leased, site, within, Api};
-use crate::kit::{free_port, TestApp};
+use crate::kit::TestApp;
 
 fn signing_key(status: &Value) -> (u64, DateTime<Utc>) {
     let key = &status["signing_key"];
@@ -46,9 +46,9 @@ async fn sell_one(s: &Api, slot: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_site_node_renews_its_key_by_itself_and_nothing_signed_before_is_lost() {
     let (cdir, sdir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let cport = free_port();
-    let cloud_url = format!("http://127.0.0.1:{cport}");
-    let _cloud = cloud_with(cdir.path(), cport, &["--delegated-key-lifetime", "20s"]).await;
+    let _cloud = cloud_with(cdir.path(), 0, &["--delegated-key-lifetime", "20s"]).await;
+    let _cport = _cloud.port();
+    let cloud_url = _cloud.base.clone();
     let c = Api::sign_in(&cloud_url).await;
     let (site_proc, s) = enrolled_site(&c, sdir.path(), &cloud_url, 5).await;
     let (first_key, first_until) = signing_key(&s.status().await);
@@ -233,9 +233,9 @@ fn signed_with_key_one(data: &std::path::Path, origin: &str) -> aspk_oplog::Op {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_root_key_rotates_and_the_old_one_is_withdrawn() {
     let (cdir, sdir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let cport = free_port();
-    let cloud_url = format!("http://127.0.0.1:{cport}");
-    let cloud_proc = cloud_with(cdir.path(), cport, &[]).await;
+    let cloud_proc = cloud_with(cdir.path(), 0, &[]).await;
+    let cport = cloud_proc.port();
+    let cloud_url = cloud_proc.base.clone();
     let c = Api::sign_in(&cloud_url).await;
     let (_site_proc, s) = enrolled_site(&c, sdir.path(), &cloud_url, 5).await;
     let gate = c

@@ -63,6 +63,23 @@ impl TestApp {
         limits: aspk_http::ServeLimits,
         rate_limits: aspk_http::RateLimits,
     ) -> TestApp {
+        let clock = aspk_domain::SystemClock::shared();
+        Self::spawn_full(backend, limits, rate_limits, clock).await
+    }
+
+    /// A demo server on SQLite whose time is `clock` (a test moves it instead of sleeping).
+    pub async fn spawn_at(clock: aspk_domain::SharedClock) -> TestApp {
+        let limits = aspk_http::ServeLimits::default();
+        let rates = aspk_http::RateLimits::default();
+        Self::spawn_full(Backend::Sqlite, limits, rates, clock).await
+    }
+
+    async fn spawn_full(
+        backend: Backend,
+        limits: aspk_http::ServeLimits,
+        rate_limits: aspk_http::RateLimits,
+        clock: aspk_domain::SharedClock,
+    ) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let data = DataDir::open(dir.path()).expect("data dir");
         let (url, name) = match backend {
@@ -77,7 +94,7 @@ impl TestApp {
             token_secret: data.token_secret().expect("secret"),
             role: aspk_app::NodeRole::Cloud,
             serials: aspk_app::CLOUD_SERIALS,
-            clock_offset_ms: 0,
+            clock,
             snapshot: Some(aspk_app::SnapshotOptions::new(data.snapshot_path())),
             trust_anchors: Vec::new(),
             max_clock_skew: chrono::Duration::minutes(aspk_app::DEFAULT_MAX_CLOCK_SKEW_MINUTES),
@@ -342,39 +359,69 @@ pub fn free_port() -> u16 {
 }
 
 impl Process {
-    /// Starts `aspk serve --demo` on `data` and waits until it answers.
-    pub async fn serve(data: &Path, extra: &[&str]) -> Process {
-        let port = free_port();
-        let listen = format!("127.0.0.1:{port}");
-        let mut args: Vec<String> = vec![
-            "serve".into(),
-            "--demo".into(),
-            "--data".into(),
-            data.display().to_string(),
-            "--listen".into(),
-            listen.clone(),
-        ];
-        args.extend(extra.iter().map(|s| s.to_string()));
-        let child = Command::new(binary())
-            .args(&args)
-            .stdout(Stdio::null())
+    /// Runs `command` (an `aspk serve` or `aspk gate`) and returns once it has printed the
+    /// address it listens on ("aspk serving on http://…"): with `--listen 127.0.0.1:0` the
+    /// system gives it a free port, with no race between finding one and binding it.
+    pub fn spawn(mut command: Command) -> Process {
+        let mut child = command
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn aspk");
-        let base = format!("http://{listen}");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (found, address) = std::sync::mpsc::channel();
+        // Reads the address, then keeps draining stdout so the server never blocks on it.
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            let lines = std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok);
+            for line in lines {
+                if let Some(rest) = line.strip_prefix("aspk serving on ") {
+                    let base = rest.split_whitespace().next().unwrap_or_default();
+                    let _ = found.send(base.to_owned());
+                }
+            }
+        });
+        match address.recv_timeout(Duration::from_secs(30)) {
+            Ok(base) => Process { child, base },
+            Err(_) => {
+                let _ = child.kill();
+                let status = child.wait().ok();
+                panic!("aspk printed no address to serve on (it ended: {status:?})");
+            }
+        }
+    }
+
+    /// This process's port.
+    pub fn port(&self) -> u16 {
+        self.base
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.trim_end_matches('/').parse().ok())
+            .expect("a base URL with a port")
+    }
+
+    /// Starts `aspk serve --demo` on `data`, on a free port, and waits until it answers.
+    pub async fn serve(data: &Path, extra: &[&str]) -> Process {
+        let mut command = Command::new(binary());
+        command
+            .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .args(extra);
+        let mut process = Process::spawn(command);
         let client = reqwest::Client::new();
         for _ in 0..200 {
             if client
-                .get(format!("{base}/healthz"))
+                .get(format!("{}/healthz", process.base))
                 .send()
                 .await
                 .is_ok_and(|r| r.status().is_success())
             {
-                return Process { child, base };
+                return process;
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        let mut process = Process { child, base };
         let _ = process.child.kill();
         let _ = process.child.wait();
         panic!("aspk serve did not become healthy on {}", process.base);

@@ -21,4 +21,5 @@ mod pages;
 mod pdf;
 mod scope;
 mod security;
+mod session_time;
 mod staff_app;

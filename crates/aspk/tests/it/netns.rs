@@ -217,7 +217,11 @@ async fn a_dead_line_between_cloud_and_site_node() {
             std::env::var("ASPK_REQUIRE_NETNS").is_err(),
             "network namespaces are required (ASPK_REQUIRE_NETNS) but `ip netns` failed"
         );
-        eprintln!("skipped: needs root and `ip netns` for the veth drill");
+        aspk_testkit::skip(
+            "network-namespace drill",
+            "it needs root and `ip netns` (iproute2)",
+            "run the tests as root with iproute2 installed",
+        );
         return;
     };
     let (cdir, sdir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());

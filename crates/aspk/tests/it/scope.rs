@@ -9,7 +9,6 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::drills::{cloud, converged, enrolled_site, staff_page, venue_manager_at, within, Api};
-use crate::kit::free_port;
 
 /// The second venue, only the cloud holds it.
 const ANNEX: &str = "annex";
@@ -56,9 +55,9 @@ async fn cancel(api: &Api, number: &str) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_site_node_replicates_its_own_venue_only() {
     let (cdir, sdir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let cport = free_port();
-    let cloud_url = format!("http://127.0.0.1:{cport}");
-    let _cloud = cloud(cdir.path(), cport).await;
+    let _cloud = cloud(cdir.path(), 0).await;
+    let _cport = _cloud.port();
+    let cloud_url = _cloud.base.clone();
     let c = Api::sign_in(&cloud_url).await;
     let annex_slot = open_annex(&c).await;
     let demo_slot = c.open_slot(40).await;

@@ -688,10 +688,9 @@ async fn signing_out_ends_the_session_at_every_node() {
         .await;
     assert_eq!(code_status, StatusCode::CREATED);
     let sdir = tempfile::tempdir().unwrap();
-    let port = crate::kit::free_port();
     let site = crate::drills::site(
         sdir.path(),
-        port,
+        0,
         &cloud.process.base,
         code["code"].as_str(),
         5,

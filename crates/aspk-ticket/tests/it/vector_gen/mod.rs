@@ -4,7 +4,7 @@
 //! (docs/ticket-code.md) and signs with ed25519-dalek directly, without the
 //! crate's own layout code, so the vectors cross-check `issue`, and each case
 //! states the outcome the specification requires, not what the code happens
-//! to do. `tests/vectors.rs` then checks the crate against the file.
+//! to do. `tests/it/vectors.rs` then checks the crate against the file.
 
 use aspk_ticket::{digits, issue, IssuerKey, TicketClaims, Validity};
 use ed25519_dalek::{Signer, SigningKey};
@@ -111,7 +111,7 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 pub fn unhex(text: &str) -> Vec<u8> {
-    assert!(text.len() % 2 == 0, "odd hex length");
+    assert!(text.len().is_multiple_of(2), "odd hex length");
     (0..text.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex"))
@@ -664,7 +664,7 @@ pub fn generate() -> VectorFile {
             "The secret seeds are public TEST keys. Build a key ring from the keys with in_key_ring = true.".into(),
             "Run every case through verify(code, ring). expect: valid | bad_signature | unknown_key | unsupported_version | malformed; for malformed, error says which check fails first: not_digits | bad_length | non_canonical | out_of_range.".into(),
             "For valid cases compare key_id and claims, and for each time_checks entry time_verdict(claims.validity, now_unix, local_day, early_open_secs) must equal verdict.".into(),
-            "Regenerate with: cargo test -p aspk-ticket --test vectors -- --ignored regenerate_vectors_file".into(),
+            "Regenerate with: cargo test -p aspk-ticket --test it -- --ignored regenerate_vectors_file".into(),
         ],
         format_version: 1,
         signing_domain_hex: hex(DOMAIN),

@@ -108,7 +108,7 @@ impl Replica {
             token_secret: [7; 32],
             role: id.role,
             serials: id.serials,
-            clock_offset_ms: id.skew_ms,
+            clock: aspk_domain::SystemClock::offset_by(id.skew_ms),
             snapshot: Some(SnapshotOptions {
                 path: snapshot.clone(),
                 every_ops: 7,

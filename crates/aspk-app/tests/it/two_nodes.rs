@@ -30,7 +30,7 @@ async fn start(
         token_secret: rand::random(),
         role,
         serials,
-        clock_offset_ms: 0,
+        clock: aspk_domain::SystemClock::shared(),
         snapshot: None,
         trust_anchors,
         max_clock_skew: chrono::Duration::minutes(5),

@@ -1,0 +1,6 @@
+//! The application layer's tests, in one binary: real nodes on in-memory stores, two at a
+//! time (sessions, keys, replication between a cloud and a site node) and in a seeded
+//! simulation of many.
+
+mod sim;
+mod two_nodes;
