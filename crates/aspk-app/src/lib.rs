@@ -35,7 +35,7 @@ mod upstream;
 mod writer;
 
 pub use admit::{ScanInput, ScanOutcome, ScanResult};
-pub use auth::Principal;
+pub use auth::{hash_password, Principal};
 pub use cancel::CancelRequest;
 pub use catalog::{local_day_bounds, local_today, CatalogView, NewSlot};
 pub use datadir::{

@@ -132,8 +132,8 @@ fn synthetic_ops(
 }
 
 /// What an earlier incarnation of the cloud wrote first: its root key, and the demo admin
-/// (with role admin), at the start of a day `count` ms long that ends now. Then `count`
-/// synthetic ops of that day.
+/// (with role admin) and their password, at the start of a day `count` ms long that ends
+/// now. Then `count` synthetic ops of that day.
 fn earlier_cloud_day(origin: &str, root: &aspk_ticket::IssuerKey, count: u64) -> Vec<Op> {
     let start_ms = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0) - count - 10;
     let op = |seq: u64, actor: &str, body: OpBody| Op {
@@ -167,14 +167,22 @@ fn earlier_cloud_day(origin: &str, root: &aspk_ticket::IssuerKey, count: u64) ->
                 valid_until: None,
             },
         ),
-        op(2, "system:cli", OpBody::UserSaved(admin)),
+        op(2, "system:cli", OpBody::UserSaved(admin.clone())),
+        op(
+            3,
+            "system:cli",
+            OpBody::PasswordSet {
+                username: admin.username,
+                password_hash: aspk_app::hash_password(aspk_app::DEMO_PASSWORD).unwrap_or_default(),
+            },
+        ),
     ];
     ops.extend(synthetic_ops(
         origin,
         count,
         &["demo", "annex"],
         start_ms,
-        2,
+        3,
         aspk_app::CLOUD_SERIALS.0,
     ));
     ops
@@ -406,9 +414,9 @@ async fn pull_down(count: u64) -> anyhow::Result<()> {
     let took = started.elapsed();
     let held = site.version_vector().get(origin).copied().unwrap_or(0);
     anyhow::ensure!(
-        held == count + 2,
+        held == count + 3,
         "the site node holds {held} of {} ops",
-        count + 2
+        count + 3
     );
     let (tickets, orders) = site.read(|s| (s.tickets.len(), s.orders.len()));
     println!(
