@@ -55,12 +55,12 @@ pub use node::{
     DEFAULT_MAX_CLOCK_SKEW_MINUTES,
 };
 pub use replicate::{IngestReport, LogPage, Offer};
-pub use report::{channel_name, ProductSales, Report, Sales, SlotAttendance, MAX_REPORT_DAYS};
+pub use report::{ProductSales, Report, Sales, SlotAttendance, MAX_REPORT_DAYS};
 pub use schedule::WeeklyPattern;
 pub use search::{typo_candidates, OrderHits, OrderQuery};
 pub use sell::{NewOrder, NewOrderItem, PlacedOrder};
 pub use session::{Endpoint, HandedOff, Session, TokenIssued, MAX_SESSION_HOURS, TOKEN_MINUTES};
-pub use shift::{method_name, z_report, ProductLine, ZReport};
+pub use shift::{z_report, ProductLine, ZReport};
 pub use snapshot::SnapshotOptions;
 pub use upstream::{UpstreamStatus, UpstreamView};
 pub use writer::{Batch, Ingested};

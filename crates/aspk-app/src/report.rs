@@ -3,12 +3,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use aspk_domain::{Category, Channel, Localized, Role, TicketStatus, Venue};
+use aspk_domain::{Category, Localized, Role, TicketStatus, Venue};
 use aspk_oplog::State;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::catalog::{local_day_bounds, venue_of};
-use crate::shift::method_name;
 use crate::{AppError, Node, Principal};
 
 /// Longest range one report covers.
@@ -62,14 +61,6 @@ pub struct Report {
     pub attendance: Vec<SlotAttendance>,
     /// Decisions per gate (phones, turnstiles, API scans) in the range.
     pub by_gate: BTreeMap<String, aspk_oplog::GateCount>,
-}
-
-pub fn channel_name(channel: Channel) -> &'static str {
-    match channel {
-        Channel::BoxOffice => "box_office",
-        Channel::Online => "online",
-        Channel::Paper => "paper",
-    }
 }
 
 impl Node {
@@ -142,19 +133,13 @@ fn build(state: &State, venue: Venue, from: NaiveDate, to: NaiveDate) -> Report 
         for sales in [
             &mut report.total,
             report.by_day.entry(day).or_default(),
-            report
-                .by_channel
-                .entry(channel_name(order.channel))
-                .or_default(),
+            report.by_channel.entry(order.channel.as_str()).or_default(),
             report.by_cashier.entry(cashier).or_default(),
         ] {
             add(sales, &row);
         }
         for payment in &order.payments {
-            let sales = report
-                .by_method
-                .entry(method_name(payment.method))
-                .or_default();
+            let sales = report.by_method.entry(payment.method.as_str()).or_default();
             if payment.amount_minor >= 0 {
                 sales.orders += 1;
                 sales.amount_minor += payment.amount_minor;

@@ -50,14 +50,6 @@ impl ZReport {
     }
 }
 
-pub fn method_name(method: PaymentMethod) -> &'static str {
-    match method {
-        PaymentMethod::Cash => "cash",
-        PaymentMethod::Card => "card",
-        PaymentMethod::Other => "other",
-    }
-}
-
 fn check_cash(field: &'static str, minor: i64) -> Result<(), AppError> {
     if (0..=MAX_CASH_MINOR).contains(&minor) {
         Ok(())
@@ -90,10 +82,8 @@ pub fn z_report(state: &State, shift: &Shift) -> ZReport {
         for payment in &order.payments {
             let is_cash = payment.method == PaymentMethod::Cash;
             if payment.amount_minor >= 0 {
-                *report
-                    .by_method
-                    .entry(method_name(payment.method))
-                    .or_default() += payment.amount_minor;
+                *report.by_method.entry(payment.method.as_str()).or_default() +=
+                    payment.amount_minor;
             } else {
                 report.refunds_minor -= payment.amount_minor;
                 if is_cash {

@@ -2,6 +2,29 @@ use serde::{Deserialize, Serialize};
 
 use crate::ValidationError;
 
+/// An amount as people type it, `500`, `500,5`, `1 234,50` or `500.50`, in minor units;
+/// none when it is not one (negative amounts included).
+pub fn parse_amount_minor(raw: &str) -> Option<i64> {
+    let clean: String = raw
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{a0}')
+        .map(|c| if c == ',' { '.' } else { c })
+        .collect();
+    if clean.is_empty() {
+        return None;
+    }
+    let (units, cents) = clean.split_once('.').unwrap_or((&clean, ""));
+    if cents.len() > 2 || !units.chars().all(|c| c.is_ascii_digit()) || units.is_empty() {
+        return None;
+    }
+    if !cents.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let units: i64 = units.parse().ok()?;
+    let cents: i64 = format!("{cents:0<2}").parse().ok()?;
+    units.checked_mul(100)?.checked_add(cents)
+}
+
 /// An ISO 4217 currency code such as `UAH`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]

@@ -62,6 +62,22 @@ impl HumanNumber {
         }
     }
 
+    /// Whether `text` was typed as a ticket number rather than scanned as a code: at most
+    /// 12 digits once the separators are left out, and nothing else. The one rule for the
+    /// gate, the API and the phone (`web/scan/decide.js` `classify`); a longer string of
+    /// digits is a QR code. A typed number may still be wrong: [`HumanNumber::parse`] says.
+    pub fn is_typed(text: &str) -> bool {
+        let mut digits = 0;
+        for c in text.trim().chars() {
+            if c.is_ascii_digit() {
+                digits += 1;
+            } else if !SEPARATORS.contains(&c) {
+                return false;
+            }
+        }
+        (1..=HUMAN_NUMBER_LEN).contains(&digits)
+    }
+
     /// Parses a typed number. Surrounding whitespace and the separators
     /// space, `-`, `.` and no-break space are ignored anywhere.
     pub fn parse(text: &str) -> Result<HumanNumber, NumberError> {
@@ -211,6 +227,20 @@ mod tests {
             let s = random_serial(&mut rng);
             assert!((10_000_000_000..100_000_000_000).contains(&s));
             assert_ne!(HumanNumber::from_serial(s).digits().as_bytes()[0], b'0');
+        }
+    }
+
+    #[test]
+    fn typed_numbers_and_codes_are_told_apart_as_the_phone_does() {
+        for typed in ["1234 5678 9012", "123-456", "0", " 12.34\u{a0}56 "] {
+            assert!(HumanNumber::is_typed(typed), "{typed:?} is typed");
+        }
+        let code = "1".repeat(13);
+        for scanned in [code.as_str(), "", "  ", "12a4", "https://x"] {
+            assert!(
+                !HumanNumber::is_typed(scanned),
+                "{scanned:?} is not a typed number"
+            );
         }
     }
 }

@@ -2,7 +2,7 @@
 //! with Enter; the tickets print at once. Keyboard first (see /static/box-office.js).
 
 use aspk_app::{AppError, NewOrder, NewOrderItem};
-use aspk_domain::{Category, Channel, PaymentMethod, ProductValidity, Slug, TicketStatus};
+use aspk_domain::{Channel, PaymentMethod, ProductValidity, Slug, TicketStatus};
 use aspk_i18n::Arg;
 use aspk_ticket::HumanNumber;
 use axum::extract::{Form, Path, Query};
@@ -15,28 +15,6 @@ use serde::Deserialize;
 use super::frame::{form_field, redirect};
 use super::printing::{chosen_printer, print_order, PRINTER_COOKIE};
 use super::{escape, Page};
-
-/// `500`, `500,5`, `1 234,50` or `500.50` as minor units.
-pub fn parse_money(raw: &str) -> Option<i64> {
-    let clean: String = raw
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '\u{a0}')
-        .map(|c| if c == ',' { '.' } else { c })
-        .collect();
-    if clean.is_empty() {
-        return None;
-    }
-    let (units, cents) = clean.split_once('.').unwrap_or((&clean, ""));
-    if cents.len() > 2 || !units.chars().all(|c| c.is_ascii_digit()) || units.is_empty() {
-        return None;
-    }
-    if !cents.chars().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let units: i64 = units.parse().ok()?;
-    let cents: i64 = format!("{cents:0<2}").parse().ok()?;
-    units.checked_mul(100)?.checked_add(cents)
-}
 
 #[derive(Deserialize, Default)]
 pub struct BoxOfficeQuery {
@@ -146,8 +124,8 @@ fn render(page: &Page, headers: &HeaderMap, q: &BoxOfficeQuery, error: Option<St
                  <td class=\"num\">{price}</td><td><input class=\"qty\" id=\"qty-{id}\" name=\"qty-{id}\" type=\"number\" min=\"0\" max=\"50\" value=\"0\" inputmode=\"numeric\" data-key=\"{key}\" data-price=\"{minor}\" data-timed=\"{timed}\"></td></tr>",
                 id = escape(p.id.as_str()),
                 name = escape(p.name.get(lang)),
-                cat = category_name(p.category),
-                catname = page.e(&format!("category-{}", category_name(p.category))),
+                cat = p.category.as_str(),
+                catname = page.e(&format!("category-{}", p.category.as_str())),
                 price = page.money(p.price_minor, currency),
                 minor = p.price_minor,
             )
@@ -225,14 +203,6 @@ fn printer_select(page: &Page, chosen: &Slug) -> String {
             )
         })
         .collect()
-}
-
-pub fn category_name(c: Category) -> &'static str {
-    match c {
-        Category::Full => "full",
-        Category::Reduced => "reduced",
-        Category::Free => "free",
-    }
 }
 
 fn open_shift_form(page: &Page, venue: &str) -> String {
@@ -341,18 +311,24 @@ fn sale_from_form(
         if raw.is_empty() {
             return Ok(None);
         }
-        parse_money(&raw)
+        aspk_domain::parse_amount_minor(&raw)
             .map(Some)
             .ok_or_else(|| AppError::invalid("amount", "type an amount such as 250 or 250,50"))
     };
     let (payment, mixed_cash_minor) = match field("payment").as_str() {
+        "cash" => (PaymentMethod::Cash, None),
         "card" => (PaymentMethod::Card, None),
         "mixed" => {
             let cash = money("mixed_cash")?
                 .ok_or_else(|| AppError::invalid("mixed_cash", "type the cash part"))?;
             (PaymentMethod::Cash, Some(cash))
         }
-        _ => (PaymentMethod::Cash, None),
+        other => {
+            return Err(AppError::invalid(
+                "payment",
+                format!("'{other}' is not a way to pay: use cash, card or mixed"),
+            ))
+        }
     };
     let tendered = money("tendered")?;
     Ok((

@@ -26,6 +26,8 @@ pub struct Page {
     endpoints: Vec<aspk_app::Endpoint>,
     /// A language cookie to set (the page was asked for with `?lang=`).
     set_lang: Option<String>,
+    /// This page's path and query without `lang`, where the language switch comes back to.
+    here: String,
     pub state: AppState,
 }
 
@@ -61,14 +63,8 @@ impl FromRequestParts<AppState> for Page {
             .node
             .authenticate(&session)
             .map_err(|_| redirect("/"))?;
-        // A language chosen with `?lang=` is remembered for the person too.
-        if set_lang.is_some()
-            && state.node.language_of(&who.username).as_deref() != Some(lang.code())
-        {
-            if let Err(e) = state.node.set_language(&who, lang.code()).await {
-                tracing::warn!(error = %e, "could not remember the language");
-            }
-        }
+        // A GET never writes: `?lang=` sets this browser's cookie only. The switch in the
+        // header posts to `/language`, which remembers the choice for the person too.
         Ok(Page {
             lang,
             csrf: state.node.csrf_token(&session),
@@ -76,6 +72,7 @@ impl FromRequestParts<AppState> for Page {
             session,
             endpoints: super::handoff::endpoints(state, &parts.headers),
             set_lang,
+            here: without_lang(parts.uri.path(), parts.uri.query()),
             state: state.clone(),
         })
     }
@@ -89,6 +86,29 @@ pub fn form_field(fields: &[(String, String)], name: &str) -> String {
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.trim().to_owned())
         .unwrap_or_default()
+}
+
+/// `path?query` with any `lang` parameter left out.
+fn without_lang(path: &str, query: Option<&str>) -> String {
+    let kept: Vec<&str> = query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|kv| !kv.is_empty() && kv.split('=').next() != Some("lang"))
+        .collect();
+    match kept.is_empty() {
+        true => path.to_owned(),
+        false => format!("{path}?{}", kept.join("&")),
+    }
+}
+
+/// A path of this app to go back to, from a form: local paths only (never `//host`).
+pub fn local_path(raw: &str) -> &str {
+    let local = raw.starts_with('/') && !raw.starts_with("//") && !raw.contains('\\');
+    if local {
+        raw
+    } else {
+        "/"
+    }
 }
 
 pub fn redirect(to: &str) -> Response {
@@ -289,7 +309,10 @@ impl Page {
              <title>{title} · АСПК</title><link rel=\"stylesheet\" href=\"/static/staff.css\"></head>\
              <body{failover}><header><strong class=\"brand\">АСПК</strong><nav aria-label=\"{nav}\">{links}</nav>\
              {path}<span class=\"who\">{user} · {role}</span>\
-             <a class=\"lang\" href=\"?lang={other}\">{switch}</a>\
+             <form method=\"post\" action=\"/language\" class=\"lang\">{csrf}\
+             <input type=\"hidden\" name=\"lang\" value=\"{other}\">\
+             <input type=\"hidden\" name=\"back\" value=\"{here}\">\
+             <button type=\"submit\" class=\"lang\">{switch}</button></form>\
              <form method=\"post\" action=\"/sign-out\">{csrf}<button>{sign_out}</button></form></header>\
              <main><h1>{title}</h1>{body}</main>\
              <script type=\"module\" src=\"/static/failover.js\"></script>\
@@ -302,6 +325,7 @@ impl Page {
             user = escape(self.who.username.as_str()),
             role = self.e(&format!("role-{}", self.who.role.as_str())),
             switch = self.e("language-switch"),
+            here = escape(&self.here),
             csrf = self.csrf_field(),
             sign_out = self.e("sign-out"),
         )

@@ -33,6 +33,7 @@ pub fn routes(limits: &Limiters) -> Router<AppState> {
     let pages = Router::new()
         .route("/", sign_in.get(sign_in::page))
         .route("/sign-out", post(sign_in::sign_out))
+        .route("/language", post(sign_in::choose_language))
         .route("/handoff", get(handoff::page).post(handoff::redeem))
         .route("/session/handoffs", get(handoff::codes))
         .route("/status", get(status::page))

@@ -2,7 +2,7 @@
 //! from the operation log, and the actions: cancel or refund (whole or per ticket),
 //! reprint, resend the e-ticket e-mail.
 
-use aspk_app::{channel_name, AppError, CancelRequest};
+use aspk_app::{AppError, CancelRequest};
 use aspk_domain::{Order, Ticket, TicketStatus, Venue};
 use aspk_oplog::{Op, OpBody, PrintRecord};
 use aspk_render::{ticket_pdf, Paper};
@@ -13,7 +13,6 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::frame::redirect;
-use super::orders::status_name;
 use super::printing::{chosen_printer, order_docs, print_order};
 use super::{escape, Page};
 
@@ -78,7 +77,7 @@ pub async fn page(page: Page, Path(number): Path<u64>) -> Response {
             format!(
                 "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
                 page.time(p.at, v),
-                page.e(&format!("payment-{}", aspk_app::method_name(p.method))),
+                page.e(&format!("payment-{}", p.method.as_str())),
                 page.money(p.amount_minor, cur)
             )
         })
@@ -103,7 +102,7 @@ pub async fn page(page: Page, Path(number): Path<u64>) -> Response {
         })
         .collect();
     let history: String = history.iter().map(|op| history_row(&page, op, v)).collect();
-    let channel = channel_name(order.channel);
+    let channel = order.channel.as_str();
     let actions = if paid {
         format!(
             "<form method=\"post\" action=\"/orders/{number}/cancel\" class=\"danger\">{csrf}\
@@ -140,7 +139,7 @@ pub async fn page(page: Page, Path(number): Path<u64>) -> Response {
         number_l = page.e("orders-number"),
         num = HumanNumber::from_serial(number),
         status_l = page.e("orders-status"),
-        status = page.e(&format!("order-status-{}", status_name(order.status))),
+        status = page.e(&format!("order-status-{}", order.status.as_str())),
         channel_l = page.e("orders-channel"),
         channel = page.e(&format!("channel-{channel}")),
         time_l = page.e("orders-time"),

@@ -5,8 +5,8 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use aspk_app::{channel_name, OrderQuery};
-use aspk_domain::{Channel, Order, OrderStatus};
+use aspk_app::OrderQuery;
+use aspk_domain::{Order, OrderStatus};
 use aspk_ticket::HumanNumber;
 use axum::extract::Query;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -26,23 +26,6 @@ pub struct ListQuery {
     status: String,
     #[serde(default)]
     day: String,
-}
-
-pub fn parse_channel(raw: &str) -> Option<Channel> {
-    match raw {
-        "box_office" => Some(Channel::BoxOffice),
-        "online" => Some(Channel::Online),
-        "paper" => Some(Channel::Paper),
-        _ => None,
-    }
-}
-
-pub fn status_name(status: OrderStatus) -> &'static str {
-    match status {
-        OrderStatus::Paid => "paid",
-        OrderStatus::Cancelled => "cancelled",
-        OrderStatus::Refunded => "refunded",
-    }
 }
 
 fn parse_status(raw: &str) -> Option<OrderStatus> {
@@ -73,8 +56,8 @@ fn row(page: &Page, order: &Order) -> OrderRow {
         .state
         .node
         .read(|s| s.venues.get(&order.venue).cloned());
-    let channel = channel_name(order.channel);
-    let status = status_name(order.status);
+    let channel = order.channel.as_str();
+    let status = order.status.as_str();
     OrderRow {
         number: HumanNumber::from_serial(order.number).to_string(),
         href: format!("/orders/{}", order.number),
@@ -137,7 +120,7 @@ pub async fn list(page: Page, Query(q): Query<ListQuery>) -> Response {
     }
     let query = OrderQuery {
         text: q.q.clone(),
-        channel: parse_channel(&q.channel),
+        channel: q.channel.parse().ok(),
         status: parse_status(&q.status),
         day: q.day.parse::<NaiveDate>().ok(),
         limit: 200,

@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Response};
 use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 
-use super::box_office::category_name;
 use super::{escape, Page};
 
 #[derive(Deserialize, Default)]
@@ -63,7 +62,7 @@ fn tables(page: &Page, r: &Report) -> Vec<Table> {
                 .by_product
                 .iter()
                 .map(|p| {
-                    let cat = page.t(&format!("category-{}", category_name(p.category)));
+                    let cat = page.t(&format!("category-{}", p.category.as_str()));
                     (format!("{} ({cat})", p.name.get(lang)), p.sales.clone())
                 })
                 .collect(),

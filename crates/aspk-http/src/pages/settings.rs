@@ -7,7 +7,6 @@ use axum::response::Response;
 use chrono::{NaiveDate, NaiveTime, Weekday};
 use serde::Deserialize;
 
-use super::box_office::{category_name, parse_money};
 use super::frame::{form_field, redirect};
 use super::{escape, Page};
 
@@ -70,7 +69,7 @@ pub async fn page(page: Page) -> Response {
                  <label class=\"check\"><input type=\"checkbox\" name=\"on_sale\" value=\"1\"{checked}> {on_sale_l}</label>\
                  <button type=\"submit\">{save_l}</button></form></td></tr>",
                 name = escape(p.name.get(lang)),
-                cat = page.e(&format!("category-{}", category_name(p.category))),
+                cat = page.e(&format!("category-{}", p.category.as_str())),
                 venue = escape(p.venue.as_str()),
                 id = escape(p.id.as_str()),
                 units = p.price_minor / 100,
@@ -409,12 +408,11 @@ fn product_from(page: &Page, f: NewProductForm) -> Result<aspk_domain::Product, 
             "a ticket type with this id exists: change it in the list above",
         ));
     }
-    let category = match f.category.as_str() {
-        "reduced" => Category::Reduced,
-        "free" => Category::Free,
-        _ => Category::Full,
-    };
-    let price_minor = parse_money(&f.price)
+    let category: Category = f
+        .category
+        .parse()
+        .map_err(|e: aspk_domain::UnknownName| AppError::invalid("category", e.to_string()))?;
+    let price_minor = aspk_domain::parse_amount_minor(&f.price)
         .ok_or_else(|| AppError::invalid("price", "type a price such as 250 or 250,50"))?;
     let validity = match (f.first.trim(), f.last.trim()) {
         ("", "") => ProductValidity::Timed,
@@ -501,7 +499,7 @@ pub async fn save_product(page: Page, Form(f): Form<ProductForm>) -> Response {
     if let Err(refused) = page.check_post(&f.csrf, "/settings") {
         return *refused;
     }
-    let Some(price) = parse_money(&f.price) else {
+    let Some(price) = aspk_domain::parse_amount_minor(&f.price) else {
         return page.error(AppError::invalid(
             "price",
             "type a price such as 250 or 250,50",

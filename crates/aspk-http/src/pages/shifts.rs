@@ -1,11 +1,10 @@
 //! Cash shifts: open with a float, close with the cash counted, and the Z report.
 
-use aspk_app::{method_name, ZReport};
+use aspk_app::ZReport;
 use axum::extract::{Form, Path};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::box_office::{category_name, parse_money};
 use super::frame::redirect;
 use super::{escape, Page};
 
@@ -20,7 +19,7 @@ pub async fn open(page: Page, Form(f): Form<OpenForm>) -> Response {
     if let Err(refused) = page.check_post(&f.csrf, "/shifts") {
         return *refused;
     }
-    let Some(float) = parse_money(&f.float) else {
+    let Some(float) = aspk_domain::parse_amount_minor(&f.float) else {
         return page.error(aspk_app::AppError::invalid(
             "float",
             "type an amount such as 500 or 500,00",
@@ -44,7 +43,7 @@ pub async fn close(page: Page, Form(f): Form<CloseForm>) -> Response {
     if let Err(refused) = page.check_post(&f.csrf, "/shifts") {
         return *refused;
     }
-    let Some(counted) = parse_money(&f.counted) else {
+    let Some(counted) = aspk_domain::parse_amount_minor(&f.counted) else {
         return page.error(aspk_app::AppError::invalid(
             "counted",
             "type the cash counted, such as 1250,50",
@@ -148,7 +147,7 @@ fn z_report_html(page: &Page, r: &ZReport) -> String {
             format!(
                 "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
                 escape(p.name.get(lang)),
-                page.e(&format!("category-{}", category_name(p.category))),
+                page.e(&format!("category-{}", p.category.as_str())),
                 p.tickets,
                 m(p.amount_minor)
             )
@@ -165,7 +164,6 @@ fn z_report_html(page: &Page, r: &ZReport) -> String {
             )
         })
         .collect();
-    let _ = method_name;
     let status = match r.shift.closed_at {
         Some(at) => page.t_args("shift-closed-at", &[("time", page.time(at, None).into())]),
         None => page.t("shift-still-open"),

@@ -222,3 +222,33 @@ pub async fn sign_out(page: Page, Form(f): Form<CsrfOnly>) -> Response {
         )),
     )
 }
+
+#[derive(Deserialize)]
+pub struct LanguageForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    lang: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// The language switch: remembers the choice for this browser (a cookie) and for the
+/// person (an op, so it follows them to other nodes), then returns to the page.
+pub async fn choose_language(page: Page, Form(f): Form<LanguageForm>) -> Response {
+    if let Err(refused) = page.check_csrf(&f.csrf) {
+        return *refused;
+    }
+    let lang = Lang::parse(&f.lang);
+    let node = &page.state.node;
+    if node.language_of(&page.who.username).as_deref() != Some(lang.code()) {
+        if let Err(e) = node.set_language(&page.who, lang.code()).await {
+            return page.error(e);
+        }
+    }
+    let cookie = format!(
+        "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+        lang.code()
+    );
+    with_cookie(redirect(super::frame::local_path(&f.back)), Some(cookie))
+}

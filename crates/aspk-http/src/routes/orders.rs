@@ -1,5 +1,4 @@
 use aspk_app::{AppError, CancelRequest, NewOrder, NewOrderItem};
-use aspk_domain::{Channel, PaymentMethod};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -9,27 +8,13 @@ use crate::error::Problem;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, MaybeStaff, Staff};
 use crate::{ApiError, AppState};
 
-fn parse_channel(raw: &str) -> Result<Channel, AppError> {
-    match raw {
-        "box_office" => Ok(Channel::BoxOffice),
-        "online" => Ok(Channel::Online),
-        _ => Err(AppError::invalid(
-            "channel",
-            "must be 'box_office' or 'online'",
-        )),
-    }
-}
-
-fn parse_method(raw: &str) -> Result<PaymentMethod, AppError> {
-    match raw {
-        "cash" => Ok(PaymentMethod::Cash),
-        "card" => Ok(PaymentMethod::Card),
-        "other" => Ok(PaymentMethod::Other),
-        _ => Err(AppError::invalid(
-            "payment.method",
-            "must be 'cash', 'card' or 'other'",
-        )),
-    }
+/// A domain value from its name in a request: an unknown one is a 400 naming `field`.
+fn parse_named<T>(field: &'static str, raw: &str) -> Result<T, AppError>
+where
+    T: std::str::FromStr<Err = aspk_domain::UnknownName>,
+{
+    raw.parse()
+        .map_err(|e: aspk_domain::UnknownName| AppError::invalid(field, e.to_string()))
 }
 
 /// Place an order. All items are issued or none: 409 `sold_out` when a slot is short.
@@ -56,7 +41,7 @@ pub async fn place(
     };
     let new = NewOrder {
         venue: req.venue,
-        channel: parse_channel(&req.channel)?,
+        channel: parse_named("channel", &req.channel)?,
         items: req
             .items
             .into_iter()
@@ -66,7 +51,7 @@ pub async fn place(
                 quantity: i.quantity,
             })
             .collect(),
-        payment: parse_method(&req.payment.method)?,
+        payment: parse_named("payment.method", &req.payment.method)?,
         email: req.email.filter(|e| !e.trim().is_empty()),
         is_overbooking: req.overbook,
         mixed_cash_minor: None,

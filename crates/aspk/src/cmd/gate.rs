@@ -274,8 +274,7 @@ async fn decide(
     status: &UpstreamStatus,
     passage: &Passage<'_>,
 ) -> String {
-    let digits = code.chars().filter(char::is_ascii_digit).count();
-    let input = if digits <= 16 {
+    let input = if aspk_ticket::HumanNumber::is_typed(code) {
         ScanInput::Number(code.to_owned())
     } else {
         ScanInput::Code(code.to_owned())

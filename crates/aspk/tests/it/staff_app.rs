@@ -858,6 +858,10 @@ async fn the_outbox_is_sent_when_mail_works_and_retried_until_then() {
 async fn the_language_follows_the_person() {
     let (app, _) = demo_with_staff().await;
     let olena = Session::sign_in(&app, "olena", "correct horse").await;
+    let (status, to) = olena
+        .post("/language", &[("lang", "en"), ("back", "/status")])
+        .await;
+    assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/status"));
     let (_, html) = olena.get("/status?lang=en").await;
     assert!(html.contains("System status"));
     // A new sign-in elsewhere (no language cookie) gets her choice back.
@@ -1026,4 +1030,47 @@ async fn admins_add_ticket_types_and_manage_staff() {
         422,
         "an admin cannot demote themselves"
     );
+}
+
+/// A GET never writes: `?lang=` changes this browser's cookie only. The header's language
+/// switch is a form that remembers the choice for the person, and goes back only within
+/// the app.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_get_writes_nothing_and_the_language_switch_is_a_form() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let admin = Session::sign_in(&app, "admin", "demo").await;
+    let username = aspk_domain::Username::parse("admin").unwrap();
+    let before = app.node.version_vector();
+    let (status, html) = admin.get("/orders?q=1&lang=en").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("action=\"/language\""), "{html}");
+    assert!(
+        html.contains("name=\"back\" value=\"/orders?q=1\""),
+        "the switch comes back here, without lang: {html}"
+    );
+    assert_eq!(app.node.version_vector(), before, "a GET wrote nothing");
+    assert_eq!(app.node.language_of(&username), None);
+
+    let (status, to) = admin
+        .post("/language", &[("lang", "en"), ("back", "/orders?q=1")])
+        .await;
+    assert_eq!(
+        (status, to.as_str()),
+        (StatusCode::SEE_OTHER, "/orders?q=1")
+    );
+    assert_eq!(app.node.language_of(&username).as_deref(), Some("en"));
+
+    let (_, to) = admin
+        .post("/language", &[("lang", "uk"), ("back", "//evil.example/")])
+        .await;
+    assert_eq!(to, "/", "never back to another site");
+    let (status, _) = admin
+        .post_raw("/language", &[("lang", "en"), ("back", "/")])
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "no anti-forgery token, no change"
+    );
+    assert_eq!(app.node.language_of(&username).as_deref(), Some("uk"));
 }
