@@ -17,11 +17,13 @@ mod device;
 mod enrol;
 mod error;
 mod findings;
+mod issuer;
 mod keys;
 mod lease;
 pub mod lockout;
 mod lookup;
 mod node;
+mod printer;
 mod replicate;
 mod report;
 mod roots;
@@ -54,6 +56,7 @@ pub use node::{
     delegated_serials, Issuer, Node, NodeOptions, NodeRole, StartInfo, CLOUD_SERIALS,
     DEFAULT_MAX_CLOCK_SKEW_MINUTES,
 };
+pub use printer::{send_to_printer, PrintError, DEFAULT_PRINTER_PORT, PRINTER_OFFLINE};
 pub use replicate::{IngestReport, LogPage, Offer};
 pub use report::{ProductSales, Report, Sales, SlotAttendance, MAX_REPORT_DAYS};
 pub use schedule::WeeklyPattern;

@@ -3,6 +3,8 @@ use std::sync::Arc;
 use aspk_oplog::{HlcClock, OpBody, State};
 use aspk_store::Store;
 use aspk_ticket::{IssuerKey, KeyRing, PublicKey};
+
+pub use crate::issuer::Issuer;
 use parking_lot::RwLock;
 use tokio::sync::{mpsc, oneshot};
 
@@ -84,14 +86,6 @@ pub fn free_serial_block(state: &State) -> Option<(u64, u64)> {
 #[derive(Clone)]
 pub struct Node {
     inner: Arc<Inner>,
-}
-
-/// The key a node signs tickets and its own ops with, and the serials it issues in. A site
-/// node's is replaced when its delegated key is renewed (see [`Node::switch_issuer`]).
-#[derive(Clone)]
-pub struct Issuer {
-    pub key: IssuerKey,
-    pub serials: (u64, u64),
 }
 
 struct Inner {

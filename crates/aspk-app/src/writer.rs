@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::node::Issuer;
+use crate::issuer::Issuer;
 use aspk_oplog::{HlcClock, Op, OpBody, OpSig, SigVerdict, State, Verifier};
 use aspk_store::Store;
 use parking_lot::RwLock;

@@ -8,7 +8,7 @@ use pdf_writer::{Filter, Name, Pdf, Rect, Ref, Str};
 use subsetter::GlyphRemapper;
 use ttf_parser::{Face, GlyphId};
 
-use crate::pdf::{deflate, RefAlloc};
+use crate::objects::{deflate, RefAlloc};
 use crate::RenderError;
 
 /// DejaVu Sans 2.37 (Debian `fonts-dejavu-core`); licence in `assets/DejaVu-LICENSE.txt`.

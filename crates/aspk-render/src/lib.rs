@@ -3,9 +3,9 @@
 //! Turns tickets into printable documents. This crate owns the *look* of a
 //! ticket: PDF on A4 (the e-ticket a visitor prints or shows on a phone) and
 //! on an 80 mm thermal roll, and ESC/POS bytes for network receipt printers
-//! ([`escpos`]), with the one network call that sends them (raw TCP, port 9100).
+//! ([`escpos`]; `aspk_app::send_to_printer` sends them).
 //!
-//! Rendering is pure: bytes in, bytes out. No filesystem, no clock and no
+//! The crate is pure: bytes in, bytes out. No network, no filesystem, no clock and no
 //! randomness at run time — the DejaVu Sans fonts are compiled in
 //! (`include_bytes!`, licence in `assets/DejaVu-LICENSE.txt`), and the same
 //! input always yields byte-identical PDF output.
@@ -36,6 +36,7 @@ mod error;
 pub mod escpos;
 mod font;
 mod layout;
+mod objects;
 mod paper;
 mod pdf;
 mod qr;

@@ -4,27 +4,8 @@ use pdf_writer::{Content, Filter, Finish, Pdf, Rect, Ref, Str, TextStr};
 
 use crate::font::{Fonts, GlyphUse, Weight};
 use crate::layout::{Op, PageLayout};
+use crate::objects::{deflate, RefAlloc};
 use crate::RenderError;
-
-/// Hands out consecutive indirect-object ids.
-pub(crate) struct RefAlloc(i32);
-
-impl RefAlloc {
-    pub(crate) fn new() -> Self {
-        RefAlloc(1)
-    }
-
-    pub(crate) fn next(&mut self) -> Ref {
-        let r = Ref::new(self.0);
-        self.0 += 1;
-        r
-    }
-}
-
-/// zlib-compresses a stream body (`/FlateDecode`). Deterministic.
-pub(crate) fn deflate(data: &[u8]) -> Vec<u8> {
-    miniz_oxide::deflate::compress_to_vec_zlib(data, 9)
-}
 
 /// Writes the laid-out pages as one PDF. `title` goes into the document info.
 ///

@@ -2,5 +2,6 @@
 //! time (sessions, keys, replication between a cloud and a site node) and in a seeded
 //! simulation of many.
 
+mod printer;
 mod sim;
 mod two_nodes;

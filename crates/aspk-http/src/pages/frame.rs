@@ -34,10 +34,9 @@ pub struct Page {
 /// The page language: `?lang=` wins, then the cookie, then Ukrainian.
 pub fn page_lang(headers: &HeaderMap, query: Option<&str>) -> (Lang, Option<String>) {
     let asked = query.and_then(|q| {
-        q.split('&')
-            .filter_map(|kv| kv.split_once('='))
-            .find(|(k, _)| *k == "lang")
-            .map(|(_, v)| v.to_owned())
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "lang")
+            .map(|(_, v)| v.into_owned())
     });
     if let Some(raw) = asked {
         let lang = Lang::parse(&raw);
@@ -90,14 +89,14 @@ pub fn form_field(fields: &[(String, String)], name: &str) -> String {
 
 /// `path?query` with any `lang` parameter left out.
 fn without_lang(path: &str, query: Option<&str>) -> String {
-    let kept: Vec<&str> = query
-        .unwrap_or_default()
-        .split('&')
-        .filter(|kv| !kv.is_empty() && kv.split('=').next() != Some("lang"))
-        .collect();
-    match kept.is_empty() {
-        true => path.to_owned(),
-        false => format!("{path}?{}", kept.join("&")),
+    let mut kept = form_urlencoded::Serializer::new(String::new());
+    let pairs = form_urlencoded::parse(query.unwrap_or_default().as_bytes());
+    for (k, v) in pairs.filter(|(k, _)| k != "lang") {
+        kept.append_pair(&k, &v);
+    }
+    match kept.finish() {
+        rest if rest.is_empty() => path.to_owned(),
+        rest => format!("{path}?{rest}"),
     }
 }
 

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
+use aspk_app::send_to_printer;
 use aspk_domain::{Printer, PrinterKind, Slug, TicketStatus};
-use aspk_render::escpos::send_to_printer;
 use aspk_render::{ticket_escpos, EscPosOptions, TextMode, TicketDoc};
 use axum::http::HeaderMap;
 

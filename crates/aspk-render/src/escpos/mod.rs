@@ -1,7 +1,7 @@
-//! ESC/POS output for 80 mm thermal receipt printers, and a raw-TCP sender.
+//! ESC/POS output for 80 mm thermal receipt printers.
 //!
 //! [`ticket_escpos`] is pure (tickets in, bytes out) like the rest of the
-//! crate; [`send_to_printer`] is the crate's only I/O and is kept apart.
+//! crate; `aspk_app::send_to_printer` sends the bytes to a printer.
 //!
 //! # Byte stream, per ticket
 //!
@@ -57,10 +57,8 @@ mod commands;
 mod cp1125;
 mod layout;
 mod raster;
-mod send;
 
 pub use cp1125::cp1125_encode;
-pub use send::{send_to_printer, PrintError, DEFAULT_PRINTER_PORT, PRINTER_OFFLINE};
 
 use crate::font::Fonts;
 use crate::{qr_matrix, QrLevel, RenderError, TicketDoc, QUIET_ZONE};

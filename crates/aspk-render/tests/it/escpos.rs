@@ -1,19 +1,13 @@
 //! ESC/POS output: a strict parser of the byte stream written here walks every
 //! command; raster text is rendered to PNGs for people and checked for ink;
-//! CP1125 is cross-checked against Python's codec; the sender is exercised
-//! against real loopback sockets.
+//! CP1125 is cross-checked against Python's codec. (The sender is aspk-app's:
+//! `crates/aspk-app/tests/it/printer.rs`.)
 
 use std::process::Command;
-use std::time::{Duration, Instant};
 
-use aspk_render::escpos::{
-    cp1125_encode, send_to_printer, ticket_escpos, EscPosOptions, PrintError, TextMode,
-    PRINTER_OFFLINE,
-};
+use aspk_render::escpos::{cp1125_encode, ticket_escpos, EscPosOptions, TextMode};
 use aspk_render::{qr_matrix, QrLevel, RenderError, TicketDoc, QUIET_ZONE};
 use image::{GrayImage, Luma};
-use tokio::io::AsyncReadExt;
-use tokio::net::TcpListener;
 
 use crate::support::{code, long_ticket, sample_ticket, samples_dir, ticket};
 
@@ -646,98 +640,4 @@ fn cp1125_job_structure() {
         msg.contains("line 1 value") && msg.contains("U+00DF"),
         "{msg}"
     );
-}
-
-// ---------------------------------------------------------------- sender
-
-#[tokio::test]
-async fn send_delivers_the_bytes_exactly() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr").to_string();
-    let server = tokio::spawn(async move {
-        let (mut sock, _) = listener.accept().await.expect("accept");
-        let mut got = Vec::new();
-        sock.read_to_end(&mut got).await.expect("read");
-        got
-    });
-    let job = ticket_escpos(&tickets3(), &EscPosOptions::default()).expect("render");
-    send_to_printer(&addr, &job, Duration::from_secs(10))
-        .await
-        .expect("send");
-    let got = server.await.expect("server task");
-    assert_eq!(got.len(), job.len());
-    assert!(got == job, "bytes arrive unchanged");
-}
-
-#[tokio::test]
-async fn send_to_a_closed_port_fails_fast_and_clearly() {
-    let port = {
-        let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        l.local_addr().expect("addr").port()
-    };
-    let started = Instant::now();
-    let err = send_to_printer(
-        &format!("127.0.0.1:{port}"),
-        b"\x1b@",
-        Duration::from_secs(5),
-    )
-    .await
-    .expect_err("nobody listens");
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        started.elapsed()
-    );
-    assert!(matches!(err, PrintError::Refused { .. }), "{err:?}");
-    assert!(err.is_offline());
-    assert!(err.to_string().starts_with(PRINTER_OFFLINE), "{err}");
-    assert!(err.to_string().contains(&port.to_string()), "{err}");
-}
-
-#[tokio::test]
-async fn send_times_out_when_the_printer_stops_reading() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr").to_string();
-    // Accepts, then never reads (a printer out of paper): the socket buffers fill up.
-    let server = tokio::spawn(async move {
-        let (sock, _) = listener.accept().await.expect("accept");
-        tokio::time::sleep(Duration::from_secs(30)).await;
-        drop(sock);
-    });
-    let big = vec![0u8; 64 << 20];
-    let started = Instant::now();
-    let err = send_to_printer(&addr, &big, Duration::from_millis(300))
-        .await
-        .expect_err("stalls");
-    let took = started.elapsed();
-    assert!(
-        took >= Duration::from_millis(300) && took < Duration::from_secs(3),
-        "{took:?}"
-    );
-    assert!(
-        matches!(
-            err,
-            PrintError::Timeout {
-                stage: "sending",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
-    assert!(err.to_string().starts_with(PRINTER_OFFLINE), "{err}");
-    server.abort();
-}
-
-#[tokio::test]
-async fn bad_addresses_are_configuration_errors() {
-    for addr in ["", "   ", "printer:port", "1.2.3.4:99999"] {
-        let err = send_to_printer(addr, b"x", Duration::from_secs(2))
-            .await
-            .expect_err(addr);
-        assert!(
-            matches!(err, PrintError::BadAddress { .. }),
-            "{addr:?}: {err:?}"
-        );
-        assert!(!err.is_offline());
-    }
 }

@@ -1074,3 +1074,78 @@ async fn a_get_writes_nothing_and_the_language_switch_is_a_form() {
     );
     assert_eq!(app.node.language_of(&username).as_deref(), Some("uk"));
 }
+
+/// Markup typed by visitors and devices reaches staff pages as text, never as markup: a
+/// request's name, subject and body, an online order's name, a phone's chosen name and
+/// the gate name it scans under. Each is looked for, escaped, on a page that shows it, and
+/// no staff page carries it raw.
+#[tokio::test(flavor = "multi_thread")]
+async fn markup_from_visitors_and_devices_is_shown_as_text_on_every_staff_page() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let token = app.admin().await;
+    let payload = |field: &str| format!("<img src=x onerror=alert('{field}')>\"&");
+    let (status, asked) = app
+        .post(
+            "/api/v1/requests",
+            None,
+            json!({"venue": "demo", "name": payload("request-name"), "email": "visitor@example.com",
+                   "subject": payload("request-subject"), "body": payload("request-body")}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{asked}");
+    let slot = app.open_slot(&token, 20).await;
+    let mut order = order_body("adult", Some(&slot), 1, "online");
+    order["name"] = json!(payload("order-name"));
+    order["email"] = json!("visitor@example.com");
+    let (status, placed) = app.post("/api/v1/orders", None, order).await;
+    assert_eq!(status, StatusCode::CREATED, "{placed}");
+    let number = placed["number"].as_str().unwrap().to_owned();
+    // A phone names itself when it pairs; a gate name comes with every scan.
+    let phone = app
+        .enrol(&token, "scanner", &payload("device-name"), None)
+        .await;
+    assert!(phone["token"].is_string(), "{phone}");
+    let code = placed["tickets"][0]["code"].as_str().unwrap();
+    let scanned = app.scan_code(&token, code, &payload("gate-name")).await;
+    assert_eq!(scanned["result"], "admit", "{scanned}");
+
+    let admin = Session::sign_in(&app, "admin", "demo").await;
+    let request = format!("/requests/{}", asked["id"].as_str().unwrap());
+    let serial = aspk_ticket::HumanNumber::parse(&number).unwrap().serial();
+    let order_page = format!("/orders/{serial}");
+    let shown_on: [(&str, &[&str]); 6] = [
+        ("request-name", &["/requests", &request]),
+        ("request-subject", &["/requests", &request]),
+        ("request-body", &[&request]),
+        ("order-name", &["/orders", &order_page]),
+        ("device-name", &["/settings/devices"]),
+        ("gate-name", &[&order_page]),
+    ];
+    let pages = [
+        "/box-office",
+        "/orders",
+        order_page.as_str(),
+        "/requests",
+        request.as_str(),
+        "/reports",
+        "/status",
+        "/settings",
+        "/settings/devices",
+        "/shifts",
+    ];
+    for page in pages {
+        let (status, html) = admin.get(page).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(
+            !html.contains("<img src=x"),
+            "{page} carries visitor or device markup raw"
+        );
+    }
+    for (field, on) in shown_on {
+        let escaped = format!("&lt;img src=x onerror=alert(&#39;{field}&#39;)&gt;&quot;&amp;");
+        for page in on {
+            let (_, html) = admin.get(page).await;
+            assert!(html.contains(&escaped), "{page} shows the {field} as text");
+        }
+    }
+}

@@ -1,5 +1,5 @@
-//! Sending a finished byte stream to a network printer (raw TCP, "port 9100",
-//! a.k.a. JetDirect / AppSocket). The only I/O in this crate.
+//! Sending a finished byte stream (ESC/POS from `aspk-render`, which stays pure) to a
+//! network printer: raw TCP, "port 9100", a.k.a. JetDirect / AppSocket.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
