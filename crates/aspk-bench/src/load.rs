@@ -96,6 +96,20 @@ struct Tally {
 }
 
 impl Tally {
+    /// Counts the result a scan answer names ("unreadable" when it names none); true when
+    /// it admitted.
+    fn count_scan_result(&mut self, body: &[u8]) -> bool {
+        let result = serde_json::from_slice::<ScanReply<'_>>(body)
+            .map_or("unreadable", |reply| reply.result);
+        match self.results.get_mut(result) {
+            Some(n) => *n += 1,
+            None => {
+                self.results.insert(result.to_owned(), 1);
+            }
+        }
+        result == "admit"
+    }
+
     fn new() -> anyhow::Result<Self> {
         Ok(Self {
             hist: Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).context("histogram")?,
@@ -372,16 +386,8 @@ pub async fn scans(
                 let started = Instant::now();
                 let answer = client.send(Method::POST, &uri, Some(body.clone())).await;
                 if let Some(body) = tally.record(started, answer, StatusCode::OK) {
-                    let result = serde_json::from_slice::<ScanReply<'_>>(&body)
-                        .map_or("unreadable", |reply| reply.result);
-                    if result == "admit" {
+                    if tally.count_scan_result(&body) {
                         tally.items += 1;
-                    }
-                    match tally.results.get_mut(result) {
-                        Some(n) => *n += 1,
-                        None => {
-                            tally.results.insert(result.to_owned(), 1);
-                        }
                     }
                 }
             }
@@ -420,14 +426,7 @@ pub async fn floor(
                 let started = Instant::now();
                 let answer = client.send(Method::POST, &uri, Some(body.clone())).await;
                 if let Some(body) = tally.record(started, answer, StatusCode::OK) {
-                    let result = serde_json::from_slice::<ScanReply<'_>>(&body)
-                        .map_or("unreadable", |reply| reply.result);
-                    match tally.results.get_mut(result) {
-                        Some(n) => *n += 1,
-                        None => {
-                            tally.results.insert(result.to_owned(), 1);
-                        }
-                    }
+                    tally.count_scan_result(&body);
                 }
             }
             Ok(tally)

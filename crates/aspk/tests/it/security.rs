@@ -110,6 +110,14 @@ impl Cloud {
         f.as_array().cloned().unwrap_or_default()
     }
 
+    /// The order `number` as the admin sees it.
+    async fn order(&self, number: &str) -> Value {
+        let path = format!("/api/v1/orders/{number}");
+        let (status, got) = self.call("GET", &path, Some(&self.admin), None).await;
+        assert_eq!(status, StatusCode::OK, "{got}");
+        got
+    }
+
     async fn has_finding(&self, id: &str) -> bool {
         self.findings().await.iter().any(|f| f["id"] == id)
     }
@@ -424,14 +432,7 @@ async fn an_op_from_the_far_future_is_held_and_moves_no_clock() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{order}");
     let number = order["number"].as_str().unwrap();
-    let (_, got) = cloud
-        .call(
-            "GET",
-            &format!("/api/v1/orders/{number}"),
-            Some(&cloud.admin),
-            None,
-        )
-        .await;
+    let got = cloud.order(number).await;
     let created = got["created_at"].as_str().unwrap();
     assert!(
         created.starts_with(&chrono::Utc::now().format("%Y-").to_string()),
@@ -657,14 +658,7 @@ async fn a_phones_claimed_entry_of_an_unsold_or_not_yet_valid_ticket_marks_nothi
         "both recorded (as refusals), the queue moves on"
     );
     let number = order["number"].as_str().unwrap();
-    let (_, got) = cloud
-        .call(
-            "GET",
-            &format!("/api/v1/orders/{number}"),
-            Some(&cloud.admin),
-            None,
-        )
-        .await;
+    let got = cloud.order(number).await;
     assert_eq!(got["tickets"][0]["status"], "valid", "{got}");
     let unverified: Vec<Value> = cloud
         .findings()

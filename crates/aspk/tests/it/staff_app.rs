@@ -1072,6 +1072,19 @@ async fn a_get_writes_nothing_and_the_language_switch_is_a_form() {
         StatusCode::FORBIDDEN,
         "no anti-forgery token, no change"
     );
+    let signed_out = app
+        .client
+        .post(format!("{}/language", app.base))
+        .form(&[("csrf", admin.csrf.as_str()), ("lang", "en"), ("back", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        signed_out.status(),
+        StatusCode::SEE_OTHER,
+        "no session: sign in"
+    );
+    assert_eq!(signed_out.headers()["location"], "/");
     assert_eq!(app.node.language_of(&username).as_deref(), Some("uk"));
 }
 
