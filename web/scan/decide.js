@@ -4,7 +4,8 @@
 // issued with;
 // then void, already used (here or anywhere the feed has seen), time, venue.
 import {
-  decodeCode, HumanNumberError, parseHumanNumber, TicketCodeError, timeVerdict, verifyCode, withinKey,
+  decodeCode, HumanNumberError, isTypedNumber, parseHumanNumber, TicketCodeError, timeVerdict, verifyCode,
+  withinKey,
 } from './verify.js';
 import * as store from './store.js';
 
@@ -39,12 +40,10 @@ export function localDay(timeZone, now = new Date()) {
   return Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day)) / 86_400_000;
 }
 
-/** What was presented: a QR code (long digit string) or a typed 12-digit ticket number. */
+/** What was presented: a typed ticket number (isTypedNumber, the gate's rule too) or a QR code. */
 export function classify(text) {
-  const trimmed = String(text ?? '').trim();
-  const digits = trimmed.replace(/[\s.\u00a0-]/g, '');
-  if (/^[0-9]+$/.test(digits) && digits.length <= 12) return { kind: 'number', text: trimmed };
-  return { kind: 'code', text: trimmed };
+  const raw = String(text ?? '');
+  return { kind: isTypedNumber(raw) ? 'number' : 'code', text: raw.trim() };
 }
 
 /**

@@ -1,7 +1,7 @@
 // What the screen shows: the status bar, the full-screen result, the last scans and the hint
 // under the number field. No decisions here; texts come from the catalogue (i18n.js).
 import { lang, t } from './i18n.js';
-import { formatHumanNumber, parseHumanNumber, verhoeffIsValid } from './verify.js';
+import { formatHumanNumber, isTypedNumber, parseHumanNumber, verhoeffIsValid } from './verify.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -106,12 +106,12 @@ export function renderHistory(items) {
 /** The hint under the field while a ticket number is typed: how many digits left, check digit. */
 export function numberHint(text) {
   const hint = $('entry-hint');
-  const digits = text.replace(/[\s.\u00a0-]/g, '');
   hint.dataset.state = '';
-  if (!/^[0-9]{1,12}$/.test(digits)) {
+  if (!isTypedNumber(text)) {
     hint.textContent = '';
     return;
   }
+  const digits = text.replace(/[^0-9]/g, '');
   if (digits.length < 12) {
     hint.textContent = t('scan.number.more', { count: 12 - digits.length });
     return;

@@ -486,6 +486,23 @@ const UNICODE_WS = '\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\
 const RUST_TRIM = new RegExp(`^[${UNICODE_WS}]+|[${UNICODE_WS}]+$`, 'g');
 
 /**
+ * Whether `text` was typed as a ticket number rather than scanned as a QR code, like the Rust
+ * `HumanNumber::is_typed`: once trimmed (as Rust trims), 1 to 12 digits and nothing else but the
+ * separators space, "-", "." and no-break space. The one rule, pinned for both by
+ * crates/aspk-ticket/vectors/typed-numbers.json. A typed number may still be wrong:
+ * parseHumanNumber says.
+ */
+export function isTypedNumber(text) {
+  if (typeof text !== 'string') return false;
+  let digits = 0;
+  for (const c of text.replace(RUST_TRIM, '')) {
+    if (c >= '0' && c <= '9') digits += 1;
+    else if (!NUMBER_SEPARATORS.has(c)) return false;
+  }
+  return digits >= 1 && digits <= HUMAN_NUMBER_LEN;
+}
+
+/**
  * Parses a typed ticket or order number like the Rust `HumanNumber::parse`: surrounding
  * whitespace and the separators space, "-", "." and no-break space anywhere are ignored.
  * Throws HumanNumberError: invalid_character (.character), wrong_length (.count), bad_check_digit.

@@ -104,6 +104,11 @@ impl Drop for PassageConfirm {
 }
 
 impl PassageConfirm {
+    /// No sensor: every grant counts as passed (the same as starting [`ConfirmSpec::None`]).
+    pub fn none() -> Self {
+        Self { kind: Kind::None }
+    }
+
     /// Starts listening (for `Tcp`; port 0 picks a free port). Must be called inside a
     /// tokio runtime.
     pub fn start(spec: ConfirmSpec) -> Result<Self, ConfirmError> {
@@ -130,6 +135,11 @@ impl PassageConfirm {
             }
         };
         Ok(Self { kind })
+    }
+
+    /// Whether a sensor is configured (anything but [`ConfirmSpec::None`]): grants wait for it.
+    pub fn has_sensor(&self) -> bool {
+        !matches!(self.kind, Kind::None)
     }
 
     /// The address the `Tcp` listener is bound to.

@@ -63,8 +63,9 @@ impl HumanNumber {
     }
 
     /// Whether `text` was typed as a ticket number rather than scanned as a code: at most
-    /// 12 digits once the separators are left out, and nothing else. The one rule for the
-    /// gate, the API and the phone (`web/scan/decide.js` `classify`); a longer string of
+    /// 12 digits once the separators are left out, and nothing else. The one rule for
+    /// everything that tells the two apart (the gate agent; the phone, `isTypedNumber` in
+    /// `web/scan/verify.js`), pinned by `vectors/typed-numbers.json`; a longer string of
     /// digits is a QR code. A typed number may still be wrong: [`HumanNumber::parse`] says.
     pub fn is_typed(text: &str) -> bool {
         let mut digits = 0;
@@ -230,17 +231,38 @@ mod tests {
         }
     }
 
+    /// The shared vectors: the phone's test (`web/tests/typed-numbers.test.mjs`) reads the
+    /// same file.
     #[test]
-    fn typed_numbers_and_codes_are_told_apart_as_the_phone_does() {
-        for typed in ["1234 5678 9012", "123-456", "0", " 12.34\u{a0}56 "] {
-            assert!(HumanNumber::is_typed(typed), "{typed:?} is typed");
-        }
-        let code = "1".repeat(13);
-        for scanned in [code.as_str(), "", "  ", "12a4", "https://x"] {
-            assert!(
-                !HumanNumber::is_typed(scanned),
-                "{scanned:?} is not a typed number"
+    fn typed_numbers_and_codes_are_told_apart_by_the_shared_vectors() {
+        let vectors: serde_json::Value =
+            serde_json::from_str(include_str!("../vectors/typed-numbers.json")).unwrap();
+        let cases = vectors["cases"].as_array().unwrap();
+        let (mut typed, mut scanned) = (0, 0);
+        for case in cases {
+            let input = case["input"].as_str().unwrap();
+            let want = case["typed"].as_bool().unwrap();
+            assert_eq!(
+                HumanNumber::is_typed(input),
+                want,
+                "{input:?}: {}",
+                case["why"]
             );
+            if want {
+                typed += 1;
+            } else {
+                scanned += 1;
+            }
         }
+        assert!(typed >= 5 && scanned >= 5, "both kinds are covered");
+        // The edges the rule stands on are in the file.
+        let has = |input: &str, want: bool| {
+            cases
+                .iter()
+                .any(|c| c["input"] == input && c["typed"] == want)
+        };
+        assert!(has("482109375526", true), "12 digits");
+        assert!(has("4821093755260", false), "13 digits");
+        assert!(has("", false), "empty");
     }
 }

@@ -14,7 +14,7 @@ use std::str::FromStr;
 
 use tokio::sync::mpsc;
 
-pub use evdev::{decode_event, spawn as spawn_evdev, KeyDecoder, EVENT_SIZE};
+pub use evdev::{event_from_record, key_char, spawn as spawn_evdev, KeyDecoder, EVENT_SIZE};
 pub use lines::{lines_from, MAX_CODE_LEN};
 
 /// Baud rate used when `serial:PATH` gives none.

@@ -2,8 +2,9 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
-use aspk_gate::input::{decode_event, spawn_evdev, EVENT_SIZE};
+use aspk_gate::input::{event_from_record, spawn_evdev, EVENT_SIZE};
 use aspk_gate::{spawn_input, InputError, InputSpec};
+use evdev::{EventType, KeyCode};
 
 use crate::{closed, next};
 
@@ -52,7 +53,11 @@ fn scans() -> Vec<u8> {
 fn record_layout_is_the_64_bit_kernel_one() {
     assert_eq!(EVENT_SIZE, 24);
     let rec: [u8; EVENT_SIZE] = event(5, EV_KEY, 28, 1).try_into().unwrap();
-    assert_eq!(decode_event(&rec), (EV_KEY, 28, 1));
+    let ev = event_from_record(&rec);
+    assert_eq!(
+        (ev.event_type(), KeyCode(ev.code()), ev.value()),
+        (EventType::KEY, KeyCode::KEY_ENTER, 1)
+    );
 }
 
 #[tokio::test]

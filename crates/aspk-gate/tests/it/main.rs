@@ -1,7 +1,9 @@
-//! Integration tests of the turnstile agent's hardware side, all against real OS objects:
-//! loopback sockets, a pseudo-terminal, FIFOs and files, child processes, an HTTP server.
+//! Integration tests of the turnstile agent, all against real OS objects: loopback sockets,
+//! a pseudo-terminal, FIFOs and files, child processes, an HTTP server; the orchestration
+//! (`agent`) with a fake decider in front of them.
 #![allow(clippy::unwrap_used)]
 
+mod agent;
 mod confirm;
 mod feedback;
 mod input_evdev;

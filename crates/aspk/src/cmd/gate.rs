@@ -1,16 +1,20 @@
 //! `aspk gate`: the turnstile agent. A replica of its venue that decides every scan alone
 //! (signature, revocations, entries seen), replicates with its upstreams (site node, cloud)
 //! and directly with peer gates on the LAN, and opens the turnstile for an admitted ticket.
+//!
+//! What happens per scan (signal, open, wait for the passage, confirm or withdraw, the
+//! decision line) is `aspk_gate::Agent`; here are the arguments, the replica and its sync,
+//! and the [`Decider`] over `aspk_app::Node`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use aspk_app::{AppError, Node, NodeRole, ScanInput, ScanResult, UpstreamStatus};
+use aspk_app::{AppError, Node, NodeRole, ScanInput, UpstreamStatus};
 use aspk_gate::{
-    decision_line, ConfirmSpec, Direction, Feedback, InputSpec, OutputSpec, PassInfo,
-    PassageConfirm, Signal, Turnstile,
+    Agent, ConfirmSpec, Decider, DeciderError, Decision, Direction, Feedback, FirstEntry,
+    InputSpec, OutputSpec, PassageConfirm, ScanError, Scanned, Signal, Turnstile,
 };
 use aspk_http::AppState;
 use aspk_sync::{LeasePolicy, SyncWorker, UpstreamConfig};
@@ -117,14 +121,56 @@ fn spawn_free_passage(raw: &str, turnstile: Arc<Turnstile>) -> anyhow::Result<()
     Ok(())
 }
 
-/// What turns a scan into a passage at this gate.
-struct Passage<'a> {
-    turnstile: &'a Turnstile,
-    feedback: &'a Feedback,
-    confirm: &'a PassageConfirm,
-    timeout: Duration,
-    /// A sensor is configured: grants wait for it.
-    is_confirmed: bool,
+/// The gate's decisions, made on its own replica of the venue.
+struct NodeDecider {
+    node: Node,
+    /// This gate agent's node id.
+    who: String,
+    gate: String,
+    venue: String,
+    status: Arc<UpstreamStatus>,
+}
+
+impl Decider for NodeDecider {
+    async fn scan(&self, scanned: Scanned) -> Result<Decision, ScanError> {
+        let input = match scanned {
+            Scanned::Number(number) => ScanInput::Number(number),
+            Scanned::Code(code) => ScanInput::Code(code),
+        };
+        match self
+            .node
+            .gate_scan(&self.who, input, &self.gate, Some(&self.venue))
+            .await
+        {
+            Ok(outcome) => Ok(Decision {
+                result: outcome.result.as_str().to_owned(),
+                serial: outcome.ticket.as_ref().map(|t| t.serial),
+                needs_document_check: outcome
+                    .product
+                    .as_ref()
+                    .is_some_and(|p| p.needs_document_check()),
+                first_entry: outcome.first_entry.map(|e| FirstEntry {
+                    // As serde writes a time.
+                    at: e.at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                    gate: e.gate,
+                }),
+            }),
+            Err(AppError::Invalid(e)) => Err(ScanError::Invalid(e.to_string())),
+            Err(e) => Err(ScanError::Failed(e.to_string())),
+        }
+    }
+
+    async fn withdraw(&self, serial: u64) -> Result<(), DeciderError> {
+        self.node
+            .withdraw_entry(&self.who, serial, &self.gate)
+            .await
+            .map(drop)
+            .map_err(Into::into)
+    }
+
+    fn is_offline(&self) -> bool {
+        !self.status.get().is_reachable
+    }
 }
 
 pub async fn run(args: GateArgs) -> anyhow::Result<()> {
@@ -234,130 +280,24 @@ pub async fn run(args: GateArgs) -> anyhow::Result<()> {
     if let Some(raw) = &args.free_passage {
         spawn_free_passage(raw, turnstile.clone())?;
     }
-    let is_confirmed = confirm_spec != ConfirmSpec::None;
     let confirm =
         PassageConfirm::start(confirm_spec).map_err(|e| anyhow::anyhow!("--confirm: {e}"))?;
-    let passage = Passage {
-        turnstile: &turnstile,
-        feedback: &feedback,
-        confirm: &confirm,
-        timeout: Duration::from_millis(args.confirm_ms),
-        is_confirmed,
+    let decider = NodeDecider {
+        node: node.clone(),
+        who: config.node_id.clone(),
+        gate: args.name.clone(),
+        venue: config.venue.clone(),
+        status: status.clone(),
     };
-    let mut codes = aspk_gate::spawn_input(input).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let who = config.node_id.clone();
+    let agent = Agent::new(decider, args.name.clone(), turnstile)
+        .with_feedback(feedback)
+        .with_passage(confirm, Duration::from_millis(args.confirm_ms));
+    let codes = aspk_gate::spawn_input(input).map_err(|e| anyhow::anyhow!("{e}"))?;
     eprintln!("aspk gate '{}' ready (venue {})", args.name, config.venue);
-    while let Some(code) = codes.recv().await {
-        let line = decide(
-            &node,
-            &who,
-            &code,
-            &args.name,
-            &config.venue,
-            &status,
-            &passage,
-        )
-        .await;
-        println!("{line}");
-    }
+    agent
+        .run(codes, tokio::io::stdout())
+        .await
+        .context("cannot write the decisions to stdout")?;
     drop(opened);
     Ok(())
-}
-
-/// One scan: decide locally, open on admit, and describe the decision as one JSON line.
-async fn decide(
-    node: &Node,
-    who: &str,
-    code: &str,
-    gate: &str,
-    venue: &str,
-    status: &UpstreamStatus,
-    passage: &Passage<'_>,
-) -> String {
-    let input = if aspk_ticket::HumanNumber::is_typed(code) {
-        ScanInput::Number(code.to_owned())
-    } else {
-        ScanInput::Code(code.to_owned())
-    };
-    let offline = !status.get().is_reachable;
-    match node.gate_scan(who, input, gate, Some(venue)).await {
-        Ok(outcome) => {
-            let ticket = outcome
-                .ticket
-                .as_ref()
-                .map(|t| aspk_ticket::HumanNumber::from_serial(t.serial).digits());
-            let check = outcome
-                .product
-                .as_ref()
-                .is_some_and(|p| p.needs_document_check());
-            let info = PassInfo {
-                ticket: ticket.clone(),
-                result: outcome.result.as_str().into(),
-                gate: gate.to_owned(),
-                needs_document_check: check,
-            };
-            let signal = Signal::for_decision(outcome.result.as_str(), check);
-            if let Err(e) = passage.feedback.show(signal, &info).await {
-                tracing::error!(error = %e, "cannot show the signal");
-            }
-            let mut passed = None;
-            if outcome.result == ScanResult::Admit {
-                passed = Some(pass(node, who, gate, &outcome, &info, passage).await);
-            }
-            let mut extra = serde_json::json!({
-                "check_document": check,
-                "first_entry": outcome.first_entry.as_ref().map(|e| serde_json::json!({"at": e.at, "gate": e.gate})),
-            });
-            if let (Some(passed), true) = (passed, passage.is_confirmed) {
-                extra["passed"] = serde_json::json!(passed);
-            }
-            decision_line(outcome.result.as_str(), ticket.as_deref(), offline, extra)
-        }
-        Err(AppError::Invalid(e)) => decision_line(
-            "invalid",
-            None,
-            offline,
-            serde_json::json!({"error": e.to_string()}),
-        ),
-        Err(e) => decision_line(
-            "error",
-            None,
-            offline,
-            serde_json::json!({"error": e.to_string()}),
-        ),
-    }
-}
-
-/// Opens the turnstile for an admitted ticket and, with a passage sensor, waits for the
-/// visitor to walk through; a pass nobody used is withdrawn, so the ticket stays usable.
-async fn pass(
-    node: &Node,
-    who: &str,
-    gate: &str,
-    outcome: &aspk_app::ScanOutcome,
-    info: &PassInfo,
-    passage: &Passage<'_>,
-) -> bool {
-    let mark = passage.confirm.mark();
-    if let Err(e) = passage.turnstile.open(info).await {
-        tracing::error!(error = %e, "cannot open the turnstile");
-    }
-    if !passage.is_confirmed {
-        return true;
-    }
-    let passed = passage
-        .confirm
-        .wait_passage_since(mark, passage.timeout)
-        .await
-        .unwrap_or_else(|e| {
-            tracing::error!(error = %e, "passage sensor failed; counting the pass as used");
-            true
-        });
-    let serial = outcome.ticket.as_ref().map(|t| t.serial);
-    if let (false, Some(serial)) = (passed, serial) {
-        if let Err(e) = node.withdraw_entry(who, serial, gate).await {
-            tracing::error!(error = %e, "cannot withdraw an unused pass");
-        }
-    }
-    passed
 }
