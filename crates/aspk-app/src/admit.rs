@@ -2,11 +2,12 @@
 //! outside the writer (in parallel); the state checks run in the writer, so of any number
 //! of simultaneous scans of one ticket exactly one is admitted.
 
-use aspk_domain::{Entry, Product, Role, Ticket, TicketStatus, Venue};
+use aspk_domain::{Entry, Product, Ticket, TicketStatus, Venue};
 use aspk_oplog::{OpBody, State};
 use aspk_ticket::{peek, time_verdict, verify, TimeVerdict, Validity, Verified};
 use chrono::{DateTime, Utc};
 
+use crate::access::Action;
 use crate::cancel::parse_number;
 use crate::sell::epoch_day;
 use crate::{AppError, Node, Principal};
@@ -79,10 +80,7 @@ impl Node {
         gate: &str,
         venue: Option<&str>,
     ) -> Result<ScanOutcome, AppError> {
-        who.require(
-            &[Role::Admin, Role::Manager, Role::Cashier, Role::Controller],
-            "scan tickets",
-        )?;
+        who.require_to(Action::ScanTickets)?;
         self.decide_scan(who.actor(), input, gate, venue).await
     }
 

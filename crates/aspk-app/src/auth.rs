@@ -9,12 +9,13 @@
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use aspk_domain::{Role, User, Username};
+use aspk_domain::{ConflictCode, Role, User, Username};
 use aspk_oplog::OpBody;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use std::net::IpAddr;
 
+use crate::access::Action;
 use crate::{AppError, Node, TokenIssued};
 
 /// A signed-in staff member.
@@ -29,15 +30,8 @@ impl Principal {
     pub fn actor(&self) -> String {
         format!("user:{}", self.username.as_str())
     }
-
-    /// Refuses unless the principal holds one of `roles`.
-    pub fn require(&self, roles: &[Role], action: &'static str) -> Result<(), AppError> {
-        if roles.contains(&self.role) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden(action))
-        }
-    }
+    // What a member of staff may do is decided by the access table (`access.rs`):
+    // `Principal::may` and `Principal::require_to`.
 }
 
 pub const MIN_PASSWORD_LEN: usize = 8;
@@ -111,7 +105,7 @@ impl Node {
         self.submit(move |batch| {
             if batch.state().users.contains_key(&username) {
                 return Err(AppError::Conflict {
-                    code: "user_exists",
+                    code: ConflictCode::UserExists,
                     detail: format!("user '{}' already exists", username.as_str()),
                 });
             }
@@ -144,7 +138,7 @@ impl Node {
         match self.role() {
             crate::NodeRole::Cloud => Ok(()),
             _ => Err(AppError::Conflict {
-                code: "not_authority",
+                code: ConflictCode::NotAuthority,
                 detail: format!("{action}: this is done at the cloud"),
             }),
         }
@@ -205,7 +199,7 @@ impl Node {
         is_active: Option<bool>,
         password: Option<String>,
     ) -> Result<(), AppError> {
-        who.require(&[Role::Admin], "change staff accounts")?;
+        who.require_to(Action::ChangeStaff)?;
         self.require_authority("change staff accounts")?;
         let name = Username::parse(username)?;
         if name == who.username

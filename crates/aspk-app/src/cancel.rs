@@ -1,10 +1,11 @@
 //! Cancelling and refunding orders: tickets become void and their seats return.
 
-use aspk_domain::{Order, OrderStatus, Payment, Role};
+use aspk_domain::{ConflictCode, Order, OrderStatus, Payment, Role};
 use aspk_oplog::OpBody;
 use aspk_ticket::HumanNumber;
 use chrono::{DateTime, Utc};
 
+use crate::access::Action;
 use crate::{AppError, Node, Principal};
 
 pub const MAX_REASON_LEN: usize = 500;
@@ -98,10 +99,7 @@ impl Node {
         number: &str,
         request: CancelRequest,
     ) -> Result<Order, AppError> {
-        who.require(
-            &[Role::Admin, Role::Manager, Role::Cashier],
-            "cancel tickets",
-        )?;
+        who.require_to(Action::CancelTickets)?;
         let reason = check_reason(&request.reason)?;
         let serial = parse_number("ticket", number)?;
         let who = who.clone();
@@ -126,7 +124,7 @@ impl Node {
             if ticket.status == aspk_domain::TicketStatus::Void || order.status != OrderStatus::Paid
             {
                 return Err(AppError::Conflict {
-                    code: "already_cancelled",
+                    code: ConflictCode::AlreadyCancelled,
                     detail: "the ticket is already cancelled".into(),
                 });
             }
@@ -165,10 +163,7 @@ impl Node {
         number: &str,
         request: CancelRequest,
     ) -> Result<Order, AppError> {
-        who.require(
-            &[Role::Admin, Role::Manager, Role::Cashier],
-            "cancel orders",
-        )?;
+        who.require_to(Action::CancelTickets)?;
         let reason = check_reason(&request.reason)?;
         let number_value = parse_number("order", number)?;
         let who = who.clone();
@@ -186,7 +181,7 @@ impl Node {
             check_cashier_may_cancel(batch.state(), &who, &order)?;
             if order.status != OrderStatus::Paid {
                 return Err(AppError::Conflict {
-                    code: "already_cancelled",
+                    code: ConflictCode::AlreadyCancelled,
                     detail: "the order is already cancelled".into(),
                 });
             }

@@ -1,9 +1,10 @@
 //! The catalog: venues, products and timed slots.
 
-use aspk_domain::{Product, Role, Slot, Slug, Venue};
+use aspk_domain::{Product, Slot, Slug, Venue};
 use aspk_oplog::{OpBody, SlotState, State};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 
+use crate::access::Action;
 use crate::{AppError, Node, Principal};
 
 /// What a venue sells on one day.
@@ -56,6 +57,31 @@ pub(crate) fn venue_of<'a>(state: &'a State, venue: &str) -> Result<&'a Venue, A
 impl Node {
     /// Products on sale and the slots running on `date` (default: today in the venue's zone),
     /// including one that began the evening before and is still on.
+    /// A venue by its id.
+    pub fn venue(&self, id: &str) -> Option<Venue> {
+        let id = Slug::parse("venue", id).ok()?;
+        self.read(|s| s.venues.get(&id).cloned())
+    }
+
+    /// Today's date at `venue` (in its time zone); the UTC date for an unknown venue.
+    pub fn today_at(&self, venue: &str) -> NaiveDate {
+        let now = self.now();
+        self.venue(venue)
+            .map(|v| local_today(&v, now))
+            .unwrap_or_else(|| now.date_naive())
+    }
+
+    /// The venue a till sells for: the one asked for if it exists, else the first.
+    pub fn venue_or_first(&self, asked: Option<&str>) -> Option<String> {
+        self.read(|s| {
+            asked
+                .and_then(|a| Slug::parse("venue", a).ok())
+                .filter(|id| s.venues.contains_key(id))
+                .or_else(|| s.venues.keys().next().cloned())
+                .map(|id| id.as_str().to_owned())
+        })
+    }
+
     pub fn catalog(&self, venue: &str, date: Option<NaiveDate>) -> Result<CatalogView, AppError> {
         self.read(|state| {
             let venue = venue_of(state, venue)?.clone();
@@ -86,7 +112,7 @@ impl Node {
         venue: &str,
         new: NewSlot,
     ) -> Result<SlotState, AppError> {
-        who.require(&[Role::Admin, Role::Manager], "create slots")?;
+        who.require_to(Action::CreateSlots)?;
         self.require_authority("create slots")?;
         let venue = venue.to_owned();
         let actor = who.actor();
@@ -114,7 +140,7 @@ impl Node {
 
     /// Creates or replaces a venue (admin). Its `no` is assigned on creation.
     pub async fn save_venue(&self, who: &Principal, mut venue: Venue) -> Result<Venue, AppError> {
-        who.require(&[Role::Admin], "change venues")?;
+        who.require_to(Action::ChangeVenues)?;
         self.require_authority("change venues")?;
         venue.validate()?;
         let actor = who.actor();
@@ -143,7 +169,7 @@ impl Node {
         who: &Principal,
         mut product: Product,
     ) -> Result<Product, AppError> {
-        who.require(&[Role::Admin, Role::Manager], "change products")?;
+        who.require_to(Action::ChangeProducts)?;
         self.require_authority("change products")?;
         product.validate()?;
         let actor = who.actor();

@@ -1,10 +1,12 @@
 //! The box office's equipment and paperwork: printers, the print log, an order's history,
 //! visitors' requests and the durable mail outbox.
 
-use aspk_domain::{Email, Order, Printer, PrinterKind, RequestStatus, Role, Slug};
+use aspk_domain::{Email, Order, Printer, PrinterKind, RequestStatus, Slug};
 use aspk_oplog::{Op, OpBody};
+use chrono::{DateTime, Utc};
 use rand::Rng;
 
+use crate::access::Action;
 use crate::catalog::venue_of;
 use crate::shift::is_manager;
 use crate::{AppError, Node, Principal};
@@ -55,7 +57,7 @@ fn check_printer(printer: &Printer) -> Result<(), AppError> {
 impl Node {
     /// Adds or changes a printer (admins).
     pub async fn save_printer(&self, who: &Principal, printer: Printer) -> Result<(), AppError> {
-        who.require(&[Role::Admin], "configure printers")?;
+        who.require_to(Action::ConfigurePrinters)?;
         check_printer(&printer)?;
         let actor = who.actor();
         self.submit(move |batch| {
@@ -101,8 +103,14 @@ impl Node {
         .await
     }
 
-    /// Every op about an order or its tickets, oldest first: who did what, when.
-    pub async fn order_history(&self, order: &Order) -> Result<Vec<Op>, AppError> {
+    /// Everything that happened to an order or its tickets, oldest first: who did what,
+    /// when (from the op log, so it shows what other nodes did too).
+    pub async fn order_history(
+        &self,
+        who: &Principal,
+        order: &Order,
+    ) -> Result<Vec<HistoryEntry>, AppError> {
+        who.require_to(Action::LookUpOrders)?;
         let ops = self
             .store()
             .ops_mentioning(&order.number.to_string(), 1_000)
@@ -120,7 +128,35 @@ impl Node {
         history.retain(|op| mentions(op, order));
         history.sort_by(|a, b| (a.hlc.0, &a.origin, a.seq).cmp(&(b.hlc.0, &b.origin, b.seq)));
         history.dedup_by(|a, b| a.origin == b.origin && a.seq == b.seq);
-        Ok(history)
+        Ok(history.iter().map(HistoryEntry::from_op).collect())
+    }
+
+    /// A visitor's request with its thread: the staff who may be named in it, and the
+    /// mails sent to the visitor's address.
+    pub fn request_thread(&self, who: &Principal, id: &str) -> Result<RequestThread, AppError> {
+        who.require_to(Action::HandleRequests)?;
+        self.read(|s| {
+            let request = s
+                .requests
+                .get(id)
+                .cloned()
+                .ok_or_else(|| AppError::NotFound {
+                    what: "request",
+                    id: id.to_owned(),
+                })?;
+            let staff = s.users.keys().map(|u| u.as_str().to_owned()).collect();
+            let mails = s
+                .outbox
+                .values()
+                .filter(|m| m.to == request.email)
+                .cloned()
+                .collect();
+            Ok(RequestThread {
+                request,
+                staff,
+                mails,
+            })
+        })
     }
 
     /// A visitor's question from the shop's contact form (no sign-in).
@@ -162,7 +198,7 @@ impl Node {
         assignee: Option<String>,
         status: Option<&str>,
     ) -> Result<(), AppError> {
-        who.require(&[Role::Admin, Role::Manager], "handle visitors' requests")?;
+        who.require_to(Action::HandleRequests)?;
         let status =
             match status {
                 None => None,
@@ -208,7 +244,7 @@ impl Node {
         id: &str,
         body: &str,
     ) -> Result<String, AppError> {
-        who.require(&[Role::Admin, Role::Manager], "answer visitors' requests")?;
+        who.require_to(Action::HandleRequests)?;
         let body = check_text("body", body, MAX_TEXT)?;
         let id = id.to_owned();
         let actor = who.actor();
@@ -255,10 +291,7 @@ impl Node {
         subject: &str,
         body: &str,
     ) -> Result<String, AppError> {
-        who.require(
-            &[Role::Admin, Role::Manager, Role::Cashier],
-            "send e-mails to visitors",
-        )?;
+        who.require_to(Action::EmailVisitors)?;
         let to = Email::parse(to)?.as_str().to_owned();
         let subject = check_text("subject", subject, MAX_LINE)?;
         let body = check_text("body", body, MAX_TEXT * 4)?;
@@ -284,6 +317,17 @@ impl Node {
             Ok(id)
         })
         .await
+    }
+
+    /// The outbox's mails that have not been sent yet (for the mailer).
+    pub fn unsent_mail(&self) -> Vec<aspk_domain::Mail> {
+        self.read(|s| {
+            s.outbox
+                .values()
+                .filter(|m| m.sent_at.is_none())
+                .cloned()
+                .collect()
+        })
     }
 
     /// Records one delivery attempt of an outbox mail (by the mailer).
@@ -336,4 +380,107 @@ fn mentions(op: &Op, order: &Order) -> bool {
         | OpBody::PassNotUsed { serial, .. } => ticket(serial),
         _ => false,
     }
+}
+
+/// One thing that happened to an order, as its page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEntry {
+    pub at: DateTime<Utc>,
+    /// Who did it: a staff name, or the system actor that did.
+    pub actor: String,
+    pub event: OrderEvent,
+}
+
+/// What happened to an order or one of its tickets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderEvent {
+    Placed,
+    Cancelled {
+        reason: String,
+        refunded: bool,
+    },
+    TicketVoided {
+        serial: u64,
+        reason: String,
+    },
+    Entered {
+        serial: u64,
+        gate: String,
+    },
+    Denied {
+        serial: u64,
+        gate: String,
+        reason: String,
+    },
+    Printed {
+        printer: String,
+        reprint: bool,
+        failed: bool,
+    },
+    PassNotUsed {
+        serial: u64,
+        gate: String,
+    },
+    /// Another op about the order: its kind.
+    Other(&'static str),
+}
+
+impl HistoryEntry {
+    fn from_op(op: &Op) -> Self {
+        let event = match &op.body {
+            OpBody::OrderPlaced(_) => OrderEvent::Placed,
+            OpBody::OrderCancelled { reason, refund, .. } => OrderEvent::Cancelled {
+                reason: reason.clone(),
+                refunded: refund.is_some(),
+            },
+            OpBody::TicketVoided { serial, reason, .. } => OrderEvent::TicketVoided {
+                serial: *serial,
+                reason: reason.clone(),
+            },
+            OpBody::EntryRecorded { serial, gate, .. } => OrderEvent::Entered {
+                serial: *serial,
+                gate: gate.clone(),
+            },
+            OpBody::ScanDenied {
+                serial,
+                gate,
+                reason,
+                ..
+            } => OrderEvent::Denied {
+                serial: *serial,
+                gate: gate.clone(),
+                reason: reason.clone(),
+            },
+            OpBody::OrderPrinted {
+                printer,
+                reprint,
+                error,
+                ..
+            } => OrderEvent::Printed {
+                printer: printer.clone(),
+                reprint: *reprint,
+                failed: !error.is_empty(),
+            },
+            OpBody::PassNotUsed { serial, gate, .. } => OrderEvent::PassNotUsed {
+                serial: *serial,
+                gate: gate.clone(),
+            },
+            other => OrderEvent::Other(other.kind()),
+        };
+        HistoryEntry {
+            at: op.hlc.to_datetime(),
+            actor: op.actor.trim_start_matches("user:").to_owned(),
+            event,
+        }
+    }
+}
+
+/// A visitor's request as its page shows it.
+#[derive(Debug, Clone)]
+pub struct RequestThread {
+    pub request: aspk_domain::VisitorRequest,
+    /// Every staff account's name.
+    pub staff: Vec<String>,
+    /// The mails sent to the visitor's address.
+    pub mails: Vec<aspk_domain::Mail>,
 }

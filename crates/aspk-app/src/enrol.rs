@@ -8,11 +8,12 @@
 //! guessed back from; codes for site nodes and gates (which carry keys) are 16 digits,
 //! phones' 10 (typed on a phone, and good for a day).
 
-use aspk_domain::{Role, Slug};
+use aspk_domain::{ConflictCode, Slug};
 use aspk_oplog::{NodeRecord, OpBody};
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 
+use crate::access::Action;
 use crate::catalog::venue_of;
 use crate::datadir::to_hex;
 use crate::node::free_serial_block;
@@ -110,8 +111,8 @@ impl Node {
             ));
         }
         match role {
-            "scanner" => who.require(&[Role::Admin, Role::Manager], "pair phones")?,
-            _ => who.require(&[Role::Admin], "enrol site nodes and gates")?,
+            "scanner" => who.require_to(Action::PairPhones)?,
+            _ => who.require_to(Action::EnrolDevices)?,
         }
         if role == "site_node" {
             self.require_authority("enrol site nodes")?;
@@ -191,7 +192,7 @@ impl Node {
         let name = name.trim().chars().take(64).collect::<String>();
         let code: String = code.chars().filter(char::is_ascii_digit).collect();
         let bad_code = || AppError::Conflict {
-            code: "enrolment_invalid",
+            code: ConflictCode::EnrolmentInvalid,
             detail: "the enrolment code is unknown, used or expired".into(),
         };
         if !(PHONE_CODE_DIGITS..=LONG_CODE_DIGITS).contains(&code.len()) {
@@ -209,7 +210,7 @@ impl Node {
         self.submit(move |batch| {
             let state = batch.state();
             let bad = || AppError::Conflict {
-                code: "enrolment_invalid",
+                code: ConflictCode::EnrolmentInvalid,
                 detail: "the enrolment code is unknown, used or expired".into(),
             };
             let enrolment = state.enrolments.get(&code_hash).ok_or_else(bad)?;
@@ -218,7 +219,7 @@ impl Node {
             }
             if state.nodes.values().any(|n| n.origin == origin) {
                 return Err(AppError::Conflict {
-                    code: "origin_taken",
+                    code: ConflictCode::OriginTaken,
                     detail: "a node with this origin is enrolled already".into(),
                 });
             }
@@ -236,7 +237,7 @@ impl Node {
             if role == "site_node" {
                 if !is_cloud {
                     return Err(AppError::Conflict {
-                        code: "not_authority",
+                        code: ConflictCode::NotAuthority,
                         detail: "site nodes enrol at the cloud".into(),
                     });
                 }
@@ -245,7 +246,7 @@ impl Node {
                 })?;
                 let id = state.keys.keys().max().copied().unwrap_or(1).max(1) + 1;
                 let block = free_serial_block(state).ok_or_else(|| AppError::Conflict {
-                    code: "no_keys_left",
+                    code: ConflictCode::NoKeysLeft,
                     detail: "no serial blocks left for new issuers".into(),
                 })?;
                 let (valid_from, valid_until) = crate::keys::window(now, lifetime);
@@ -338,8 +339,8 @@ impl Node {
     ) -> Result<(), AppError> {
         let is_phone = self.read(|s| s.nodes.get(node_id).is_some_and(|n| n.role == "scanner"));
         match is_phone {
-            true => who.require(&[Role::Admin, Role::Manager], "revoke phones")?,
-            false => who.require(&[Role::Admin], "revoke devices")?,
+            true => who.require_to(Action::RevokePhones)?,
+            false => who.require_to(Action::RevokeDevices)?,
         }
         let (node_id, reason, actor) = (
             node_id.to_owned(),

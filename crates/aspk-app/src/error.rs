@@ -1,4 +1,4 @@
-use aspk_domain::ValidationError;
+use aspk_domain::{ConflictCode, ValidationError};
 
 /// Why a use case refused or failed. Carries no HTTP; `aspk-http` maps each to a status
 /// and a stable problem code.
@@ -25,8 +25,9 @@ pub enum AppError {
         /// Selling from a lease while possibly cut off.
         offline: bool,
     },
+    /// The request meets a state it cannot change: `code` says which (the problem's `code`).
     #[error("{detail}")]
-    Conflict { code: &'static str, detail: String },
+    Conflict { code: ConflictCode, detail: String },
     #[error("wrong user name or password")]
     BadCredentials,
     #[error("too many failed sign-ins: try again in {minutes} min")]

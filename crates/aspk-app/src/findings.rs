@@ -1,8 +1,8 @@
 //! Closing findings: a manager records what was done; the finding stays, marked resolved.
 
-use aspk_domain::Role;
 use aspk_oplog::OpBody;
 
+use crate::access::Action;
 use crate::{AppError, Node, Principal};
 
 impl Node {
@@ -12,7 +12,7 @@ impl Node {
         id: &str,
         note: &str,
     ) -> Result<(), AppError> {
-        who.require(&[Role::Admin, Role::Manager], "resolve findings")?;
+        who.require_to(Action::ResolveFindings)?;
         let note = note.trim().to_owned();
         if note.is_empty() || note.chars().count() > 1000 {
             return Err(AppError::invalid(

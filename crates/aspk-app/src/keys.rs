@@ -5,6 +5,7 @@
 //! ([`Node::renew_key`]); it keeps its serial block, and ops and tickets signed with the
 //! older key stay valid.
 
+use aspk_domain::ConflictCode;
 use aspk_oplog::{KeyMeta, OpBody, State};
 use aspk_ticket::Validity;
 use chrono::{DateTime, Duration, Utc};
@@ -57,6 +58,11 @@ impl Node {
 
     /// Whether this node's key should be renewed at `now`: less than half of its validity
     /// is left. A key without an end never needs it.
+    /// Whether the log has published ticket key `key_id` with these public bytes (hex).
+    pub fn has_published_key(&self, key_id: u16, public_hex: &str) -> bool {
+        self.read(|s| s.keys.get(&key_id).map(String::as_str) == Some(public_hex))
+    }
+
     pub fn key_due_for_renewal(&self, now: DateTime<Utc>) -> bool {
         let Some(key) = self.own_key() else {
             return false;
@@ -93,7 +99,7 @@ impl Node {
                     return match (holder == Some(&origin), delegated(state, *id)) {
                         (true, Some(key)) => Ok(key),
                         _ => Err(AppError::Conflict {
-                            code: "key_taken",
+                            code: ConflictCode::KeyTaken,
                             detail: "this public key is published for another holder".into(),
                         }),
                     };
@@ -105,7 +111,7 @@ impl Node {
                     .max_by_key(|(id, _)| **id)
                     .and_then(|(id, _)| delegated(state, *id))
                     .ok_or_else(|| AppError::Conflict {
-                        code: "no_delegated_key",
+                        code: ConflictCode::NoDelegatedKey,
                         detail: "this node holds no delegated key to renew".into(),
                     })?;
                 let key_id = state
@@ -116,7 +122,7 @@ impl Node {
                     .unwrap_or(1)
                     .checked_add(1)
                     .ok_or_else(|| AppError::Conflict {
-                        code: "no_keys_left",
+                        code: ConflictCode::NoKeysLeft,
                         detail: "no key ids left".into(),
                     })?;
                 let key = DelegatedKey {
@@ -153,7 +159,7 @@ impl Node {
     ) -> Result<(), AppError> {
         if self.role() != NodeRole::Cloud {
             return Err(AppError::Conflict {
-                code: "not_authority",
+                code: ConflictCode::NotAuthority,
                 detail: cloud_only.into(),
             });
         }
@@ -180,7 +186,7 @@ pub(crate) fn check_key_covers(
         .map(|t| t.format("%Y-%m-%d").to_string())
         .unwrap_or_default();
     Err(AppError::Conflict {
-        code: "beyond_key",
+        code: ConflictCode::BeyondKey,
         detail: format!(
             "this node's signing key is valid until {until}: \
              a ticket usable later is sold online or at the cloud"

@@ -58,6 +58,24 @@ impl Node {
     }
 
     /// Holder side: hands back up to `seats` unused seats of this node's lease on `slot`.
+    /// The slots of `venue` that start within `horizon` of now and have not ended, with the
+    /// seats this node still holds of each (0 when it holds none): what a site node tops up.
+    pub fn held_seats(&self, venue: &str, horizon: chrono::Duration) -> Vec<(String, u32)> {
+        let now = self.now();
+        let origin = self.origin().to_owned();
+        self.read(|s| {
+            s.slots
+                .values()
+                .filter(|slot| {
+                    slot.slot.venue.as_str() == venue
+                        && slot.slot.ends_at > now
+                        && slot.slot.starts_at < now + horizon
+                })
+                .map(|slot| (slot.slot.id.clone(), slot.lease_left(&origin).unwrap_or(0)))
+                .collect()
+        })
+    }
+
     pub async fn return_lease(&self, slot: &str, seats: u32) -> Result<u32, AppError> {
         let (holder, slot) = (self.origin().to_owned(), slot.to_owned());
         self.submit(move |batch| {

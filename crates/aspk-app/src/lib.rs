@@ -5,6 +5,7 @@
 //!
 //! Must not depend on `aspk-http` or any web framework.
 
+mod access;
 mod admit;
 mod auth;
 mod cancel;
@@ -17,13 +18,16 @@ mod device;
 mod enrol;
 mod error;
 mod findings;
+mod health;
 mod issuer;
 mod keys;
 mod lease;
 pub mod lockout;
 mod lookup;
 mod node;
+mod print;
 mod printer;
+mod receipt;
 mod replicate;
 mod report;
 mod roots;
@@ -31,11 +35,13 @@ mod schedule;
 mod search;
 mod sell;
 mod session;
+mod settings;
 mod shift;
 mod snapshot;
 mod upstream;
 mod writer;
 
+pub use access::{grant, Action, Grant, ACCESS};
 pub use admit::{ScanInput, ScanOutcome, ScanResult};
 pub use auth::{hash_password, Principal};
 pub use cancel::CancelRequest;
@@ -45,24 +51,29 @@ pub use datadir::{
     RootKeys,
 };
 pub use demo::{DEMO_PASSWORD, DEMO_USER};
+pub use desk::{HistoryEntry, OrderEvent, RequestThread};
 pub use device::{
     DeviceFeed, DeviceScan, FeedKey, FeedTicket, UploadReport, FEED_DAYS, MAX_UPLOAD,
 };
 pub use enrol::{Enrolled, EnrolmentCode, NodeCredential};
 pub use error::AppError;
+pub use health::{Health, HeldLease, LogSummary};
 pub use keys::{key_allows, DelegatedKey};
 pub use lookup::OrderView;
 pub use node::{
     delegated_serials, Issuer, Node, NodeOptions, NodeRole, StartInfo, CLOUD_SERIALS,
     DEFAULT_MAX_CLOCK_SKEW_MINUTES,
 };
+pub use print::{browser_printer, ticket_doc};
 pub use printer::{send_to_printer, PrintError, DEFAULT_PRINTER_PORT, PRINTER_OFFLINE};
+pub use receipt::{OrderRecord, Receipt, ReceiptLine};
 pub use replicate::{IngestReport, LogPage, Offer};
 pub use report::{ProductSales, Report, Sales, SlotAttendance, MAX_REPORT_DAYS};
 pub use schedule::WeeklyPattern;
 pub use search::{typo_candidates, OrderHits, OrderQuery};
 pub use sell::{NewOrder, NewOrderItem, PlacedOrder};
 pub use session::{Endpoint, HandedOff, Session, TokenIssued, MAX_SESSION_HOURS, TOKEN_MINUTES};
+pub use settings::Settings;
 pub use shift::{z_report, ProductLine, ZReport};
 pub use snapshot::SnapshotOptions;
 pub use upstream::{UpstreamStatus, UpstreamView};

@@ -1,5 +1,6 @@
 use std::sync::Arc;
 
+use aspk_domain::ConflictCode;
 use aspk_oplog::{HlcClock, OpBody, State};
 use aspk_store::Store;
 use aspk_ticket::{IssuerKey, KeyRing, PublicKey};
@@ -276,14 +277,32 @@ impl Node {
         self.inner.role
     }
 
-    /// Runs `f` against the current state (shared lock; keep it short).
-    pub fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
+    /// Runs `f` against the current state (shared lock; keep it short). Only the use cases
+    /// and queries of this crate read the state: they are the door to it.
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
         f(&self.inner.state.read())
+    }
+
+    /// The state as it is, for tests, the simulator and the replication benchmark only
+    /// (feature `inspect`): everything else reads through the use cases and queries.
+    #[cfg(feature = "inspect")]
+    pub fn inspect<R>(&self, f: impl FnOnce(&State) -> R) -> R {
+        self.read(f)
+    }
+
+    /// A change decided outside the use cases, for tests and the replication benchmark
+    /// only (feature `inspect`).
+    #[cfg(feature = "inspect")]
+    pub async fn submit_raw<T: Send + 'static>(
+        &self,
+        decide: impl FnOnce(&mut Batch<'_>) -> Result<T, AppError> + Send + 'static,
+    ) -> Result<T, AppError> {
+        self.submit(decide).await
     }
 
     /// Decides a change in the single writer and waits until it is durable.
     /// `decide` must check everything before it calls [`Batch::record`], once.
-    pub async fn submit<T: Send + 'static>(
+    pub(crate) async fn submit<T: Send + 'static>(
         &self,
         decide: impl FnOnce(&mut Batch<'_>) -> Result<T, AppError> + Send + 'static,
     ) -> Result<T, AppError> {
@@ -358,7 +377,7 @@ impl Node {
         let published = self.read(|s| s.keys.get(&public.key_id) == Some(&hex));
         if !published {
             return Err(AppError::Conflict {
-                code: "key_not_published",
+                code: ConflictCode::KeyNotPublished,
                 detail: format!("ticket key {} is not in this node's log yet", public.key_id),
             });
         }

@@ -3,10 +3,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use aspk_domain::{Category, Localized, Role, TicketStatus, Venue};
+use aspk_domain::{Category, Localized, TicketStatus, Venue};
 use aspk_oplog::State;
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::access::Action;
 use crate::catalog::{local_day_bounds, venue_of};
 use crate::{AppError, Node, Principal};
 
@@ -72,7 +73,7 @@ impl Node {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Report, AppError> {
-        who.require(&[Role::Admin, Role::Manager], "read reports")?;
+        who.require_to(Action::ReadReports)?;
         if to < from || (to - from).num_days() >= MAX_REPORT_DAYS {
             return Err(AppError::invalid(
                 "to",

@@ -7,6 +7,7 @@
 //! in the log. Ops a withdrawn key signed before the moment stay valid; those it signed
 //! after are refused as forged on every replica that has the withdrawal.
 
+use aspk_domain::ConflictCode;
 use aspk_oplog::OpBody;
 use aspk_ticket::PublicKey;
 use chrono::{DateTime, Utc};
@@ -27,7 +28,7 @@ impl Node {
                 Some(known) if known == &public_key => return Ok(key_id),
                 Some(_) => {
                     return Err(AppError::Conflict {
-                        code: "key_taken",
+                        code: ConflictCode::KeyTaken,
                         detail: format!("key id {key_id} is another key"),
                     })
                 }

@@ -1,10 +1,11 @@
 //! Slot schedules: a weekly pattern (days of the week and start times) that generates the
 //! slots of a date range, minus closed days. Slots that already exist are left alone.
 
-use aspk_domain::{Role, Slot};
+use aspk_domain::Slot;
 use aspk_oplog::OpBody;
 use chrono::{Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Weekday};
 
+use crate::access::Action;
 use crate::catalog::{slot_id, venue_of};
 use crate::{AppError, Node, Principal};
 
@@ -52,7 +53,7 @@ impl Node {
         venue: &str,
         pattern: WeeklyPattern,
     ) -> Result<usize, AppError> {
-        who.require(&[Role::Admin, Role::Manager], "create slots")?;
+        who.require_to(Action::CreateSlots)?;
         self.require_authority("create slots")?;
         pattern.check()?;
         let venue = venue.to_owned();

@@ -1,11 +1,12 @@
 //! Finding orders: by order or ticket number (a mistyped digit or two swapped neighbours
 //! are found through the check digit), by e-mail, by day, channel and status.
 
-use aspk_domain::{Channel, Order, OrderStatus, Role};
+use aspk_domain::{Channel, Order, OrderStatus};
 use aspk_oplog::State;
 use aspk_ticket::{verhoeff_is_valid, HumanNumber};
 use chrono::NaiveDate;
 
+use crate::access::Action;
 use crate::catalog::local_day_bounds;
 use crate::{AppError, Node, Principal};
 
@@ -89,12 +90,32 @@ impl OrderQuery {
 }
 
 impl Node {
+    /// The (time, number) of the newest order: where a live list of new orders starts.
+    pub fn newest_order(&self) -> Option<(chrono::DateTime<chrono::Utc>, u64)> {
+        self.read(|s| s.orders_by_time.last())
+    }
+
+    /// Up to `limit` orders placed after `after` (time, number), oldest first: what a live
+    /// list of new orders adds.
+    pub fn orders_after(
+        &self,
+        who: &Principal,
+        after: (chrono::DateTime<chrono::Utc>, u64),
+        limit: usize,
+    ) -> Result<Vec<Order>, AppError> {
+        who.require_to(Action::LookUpOrders)?;
+        Ok(self.read(|s| {
+            s.orders_by_time
+                .after(after)
+                .take(limit)
+                .filter_map(|(_, n)| s.orders.get(&n))
+                .collect()
+        }))
+    }
+
     /// Orders matching `query`, newest first. Staff who sell or manage only.
     pub fn find_orders(&self, who: &Principal, query: &OrderQuery) -> Result<OrderHits, AppError> {
-        who.require(
-            &[Role::Admin, Role::Manager, Role::Cashier],
-            "look up orders",
-        )?;
+        who.require_to(Action::LookUpOrders)?;
         let limit = query.limit.clamp(1, 500);
         let text = query.text.trim();
         let digits: String = text.chars().filter(|c| !matches!(c, ' ' | '-')).collect();

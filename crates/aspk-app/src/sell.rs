@@ -3,13 +3,14 @@
 use std::collections::BTreeMap;
 
 use aspk_domain::{
-    Channel, Email, Order, Payment, PaymentMethod, Product, ProductValidity, Role, Slug, Ticket,
-    Venue,
+    Channel, ConflictCode, Email, Order, Payment, PaymentMethod, Product, ProductValidity, Slug,
+    Ticket, Venue,
 };
 use aspk_oplog::{OpBody, OrderPlaced, State, TicketIssued};
 use aspk_ticket::{issue, IssuerKey, TicketClaims, Validity};
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::access::Action;
 use crate::catalog::{local_day_bounds, venue_of};
 use crate::keys::check_key_covers;
 use crate::{AppError, Node, NodeRole, Principal};
@@ -128,14 +129,12 @@ impl NewOrder {
 /// overbooking needs a manager or admin; online orders need nobody.
 fn check_seller(who: Option<&Principal>, order: &NewOrder) -> Result<(), AppError> {
     if order.channel == Channel::BoxOffice {
-        who.ok_or(AppError::Unauthenticated)?.require(
-            &[Role::Admin, Role::Manager, Role::Cashier],
-            "sell at the box office",
-        )?;
+        who.ok_or(AppError::Unauthenticated)?
+            .require_to(Action::Sell)?;
     }
     if order.is_overbooking {
         who.ok_or(AppError::Forbidden("overbook a slot"))?
-            .require(&[Role::Admin, Role::Manager], "overbook a slot")?;
+            .require_to(Action::Overbook)?;
     }
     Ok(())
 }
@@ -444,7 +443,7 @@ fn resolve_line<'a>(
         (ProductValidity::OpenDate { last, .. }, None) => {
             if local_day_bounds(venue, *last).1 <= now {
                 return Err(AppError::Conflict {
-                    code: "not_on_sale",
+                    code: ConflictCode::NotOnSale,
                     detail: format!("product '{}' is no longer valid", product.id),
                 });
             }
@@ -462,7 +461,7 @@ fn resolve_line<'a>(
                 })?;
             if slot.slot.ends_at <= now {
                 return Err(AppError::Conflict {
-                    code: "slot_over",
+                    code: ConflictCode::SlotOver,
                     detail: format!("slot '{id}' has already ended"),
                 });
             }

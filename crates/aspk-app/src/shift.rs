@@ -3,10 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use aspk_domain::{Category, Localized, OrderStatus, PaymentMethod, Role, Shift, TicketStatus};
+use aspk_domain::{
+    Category, ConflictCode, Localized, OrderStatus, PaymentMethod, Role, Shift, TicketStatus,
+};
 use aspk_oplog::{OpBody, State};
 use rand::Rng;
 
+use crate::access::Action;
 use crate::catalog::venue_of;
 use crate::{AppError, Node, Principal};
 
@@ -133,10 +136,7 @@ impl Node {
         venue: &str,
         float_minor: i64,
     ) -> Result<Shift, AppError> {
-        who.require(
-            &[Role::Admin, Role::Manager, Role::Cashier],
-            "open a cash shift",
-        )?;
+        who.require_to(Action::RunShifts)?;
         check_cash("float", float_minor)?;
         let actor = who.actor();
         let venue = venue.to_owned();
@@ -145,7 +145,7 @@ impl Node {
             let venue = venue_of(state, &venue)?.clone();
             if state.open_shift(&actor).is_some() {
                 return Err(AppError::Conflict {
-                    code: "shift_open",
+                    code: ConflictCode::ShiftOpen,
                     detail: "you already have an open shift: close it first".into(),
                 });
             }
@@ -189,7 +189,7 @@ impl Node {
                     .open_shift(&actor)
                     .cloned()
                     .ok_or_else(|| AppError::Conflict {
-                        code: "no_open_shift",
+                        code: ConflictCode::NoOpenShift,
                         detail: "you have no open shift".into(),
                     })?;
             batch.record(
@@ -220,6 +220,11 @@ impl Node {
                 })?;
             Ok(z_report(state, shift))
         })
+    }
+
+    /// The cash shift this member of staff has open, if any.
+    pub fn open_shift_of(&self, who: &Principal) -> Option<Shift> {
+        self.read(|state| state.open_shift(&who.actor()).cloned())
     }
 
     /// Shifts newest first: a cashier's own, or everyone's for managers.

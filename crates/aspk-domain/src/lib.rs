@@ -6,6 +6,7 @@
 mod catalog;
 mod clock;
 mod code;
+mod conflicts;
 mod desk;
 mod money;
 mod names;
@@ -16,6 +17,7 @@ mod user;
 pub use catalog::{Category, Product, ProductValidity, Slot, Venue};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use code::TicketCode;
+pub use conflicts::{ConflictCode, FindingKind};
 pub use desk::{Mail, Printer, PrinterKind, RequestMessage, RequestStatus, Shift, VisitorRequest};
 pub use money::{parse_amount_minor, Currency, Money};
 pub use names::UnknownName;

@@ -4,7 +4,9 @@
 
 use std::fmt;
 
-use crate::{Category, Channel, OrderStatus, PaymentMethod, TicketStatus};
+use crate::{
+    Category, Channel, ConflictCode, FindingKind, OrderStatus, PaymentMethod, Role, TicketStatus,
+};
 
 /// A name that is not one of a domain enum's values.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,8 +31,9 @@ impl fmt::Display for UnknownName {
 
 impl std::error::Error for UnknownName {}
 
-/// Gives `$ty` its names: `ALL`, `as_str`, `Display` and `FromStr`. The names are the serde
-/// names (snake case); a test checks that they agree.
+/// Gives `$ty` its names: `ALL`, `as_str`, `Display` and `FromStr`, and comparison with a
+/// name (`kind == "oversell"`). The names are the serde names (snake case); a test checks
+/// that they agree.
 macro_rules! names {
     ($ty:ident, $what:literal, { $($variant:ident => $name:literal),+ $(,)? }) => {
         impl $ty {
@@ -63,6 +66,18 @@ macro_rules! names {
                         known: &[$($name),+],
                     }),
                 }
+            }
+        }
+
+        impl PartialEq<str> for $ty {
+            fn eq(&self, name: &str) -> bool {
+                self.as_str() == name
+            }
+        }
+
+        impl PartialEq<&str> for $ty {
+            fn eq(&self, name: &&str) -> bool {
+                self.as_str() == *name
             }
         }
     };
@@ -98,6 +113,43 @@ names!(TicketStatus, "ticket status", {
     Void => "void",
 });
 
+names!(Role, "role", {
+    Admin => "admin",
+    Manager => "manager",
+    Cashier => "cashier",
+    Controller => "controller",
+});
+
+names!(FindingKind, "finding kind", {
+    DoubleEntry => "double_entry",
+    AdmittedAfterCancel => "admitted_after_cancel",
+    Oversell => "oversell",
+    Equivocation => "equivocation",
+    RevokedPush => "revoked_push",
+    ForgedOp => "forged_op",
+    DuplicateSale => "duplicate_sale",
+    UnauthorisedOp => "unauthorised_op",
+    HeldOp => "held_op",
+    UnverifiedEntry => "unverified_entry",
+});
+
+names!(ConflictCode, "conflict code", {
+    AlreadyCancelled => "already_cancelled",
+    BeyondKey => "beyond_key",
+    EnrolmentInvalid => "enrolment_invalid",
+    KeyNotPublished => "key_not_published",
+    KeyTaken => "key_taken",
+    NoDelegatedKey => "no_delegated_key",
+    NoKeysLeft => "no_keys_left",
+    NoOpenShift => "no_open_shift",
+    NotAuthority => "not_authority",
+    NotOnSale => "not_on_sale",
+    OriginTaken => "origin_taken",
+    ShiftOpen => "shift_open",
+    SlotOver => "slot_over",
+    UserExists => "user_exists",
+});
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,6 +173,35 @@ mod tests {
         agrees_with_serde(Category::ALL);
         agrees_with_serde(OrderStatus::ALL);
         agrees_with_serde(TicketStatus::ALL);
+        agrees_with_serde(Role::ALL);
+        agrees_with_serde(FindingKind::ALL);
+        agrees_with_serde(ConflictCode::ALL);
+    }
+
+    /// The OpenAPI document lists exactly the names, in order.
+    #[cfg(feature = "schema")]
+    #[test]
+    fn each_schema_lists_the_names() {
+        fn listed<T: utoipa::PartialSchema + Copy + fmt::Display>(all: &[T]) {
+            let schema = serde_json::to_value(T::schema()).unwrap_or_default();
+            let names: Vec<String> = all.iter().map(ToString::to_string).collect();
+            assert_eq!(schema["enum"], serde_json::json!(names), "{schema}");
+        }
+        listed(Channel::ALL);
+        listed(PaymentMethod::ALL);
+        listed(Category::ALL);
+        listed(OrderStatus::ALL);
+        listed(TicketStatus::ALL);
+        listed(Role::ALL);
+        listed(FindingKind::ALL);
+        listed(ConflictCode::ALL);
+    }
+
+    #[test]
+    fn a_value_equals_its_name_only() {
+        assert!(FindingKind::Oversell == "oversell");
+        assert!(ConflictCode::BeyondKey == *"beyond_key");
+        assert!(ConflictCode::BeyondKey != "key_taken");
     }
 
     #[test]

@@ -5,6 +5,7 @@ use crate::{Currency, Email, Slug};
 
 /// Where an order was placed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     BoxOffice,
@@ -13,7 +14,9 @@ pub enum Channel {
     Paper,
 }
 
+/// How an order was paid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentMethod {
     Cash,
@@ -29,7 +32,9 @@ pub struct Payment {
     pub at: DateTime<Utc>,
 }
 
+/// Where an order is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     Paid,
@@ -37,7 +42,9 @@ pub enum OrderStatus {
     Refunded,
 }
 
+/// Whether a ticket still admits: `used` once it has admitted, `void` once cancelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TicketStatus {
     Valid,

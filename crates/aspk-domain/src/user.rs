@@ -4,6 +4,7 @@ use crate::ValidationError;
 
 /// What a staff member may do. Ordered from most to least powerful.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Admin,
@@ -23,15 +24,6 @@ impl Role {
                 "role",
                 "must be admin, manager, cashier or controller",
             )),
-        }
-    }
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Admin => "admin",
-            Self::Manager => "manager",
-            Self::Cashier => "cashier",
-            Self::Controller => "controller",
         }
     }
 }

@@ -1,7 +1,10 @@
 //! JSON shapes of the API. Field names are the external contract (CONTRACT.md): add
 //! fields freely, never rename or remove.
 
-use aspk_domain::{Entry, Order, Payment, Product, Ticket, Venue};
+use aspk_domain::{
+    Category, Channel, Entry, FindingKind, Order, OrderStatus, Payment, PaymentMethod, Product,
+    Role, Ticket, TicketStatus, Venue,
+};
 use aspk_oplog::SlotState;
 use aspk_ticket::HumanNumber;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
@@ -27,7 +30,9 @@ pub fn local(venue: Option<&Venue>, at: DateTime<Utc>) -> DateTime<FixedOffset> 
 
 #[derive(Deserialize, ToSchema)]
 pub struct TokenRequest {
+    #[schema(max_length = 256)]
     pub username: String,
+    #[schema(max_length = 1024)]
     pub password: String,
 }
 
@@ -35,17 +40,38 @@ pub struct TokenRequest {
 pub struct TokenResponse {
     pub token: String,
     pub expires_at: DateTime<Utc>,
-    pub role: String,
+    pub role: Role,
+}
+
+/// The language of names and texts in an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LangParam {
+    #[default]
+    Uk,
+    En,
+}
+
+impl LangParam {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Uk => "uk",
+            Self::En => "en",
+        }
+    }
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CatalogQuery {
     /// Venue id, e.g. `demo`.
+    #[param(pattern = r"^[a-z0-9_-]{1,40}$")]
     pub venue: String,
     /// Local date `YYYY-MM-DD` in the venue's zone; today when absent.
     pub date: Option<NaiveDate>,
-    /// `uk` (default) or `en` for names.
-    pub lang: Option<String>,
+    /// Names in Ukrainian (the default) or English.
+    #[param(inline)]
+    pub lang: Option<LangParam>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -62,22 +88,29 @@ pub struct ProductDto {
     pub name: String,
     pub price_minor: i64,
     pub currency: String,
-    /// `full`, `reduced` or `free`.
-    pub category: String,
+    pub category: Category,
     /// The document to check at entry, if any.
     pub document: Option<String>,
-    /// `timed` (sold for a slot) or `open_date`.
-    pub validity: String,
+    pub validity: Validity,
     pub valid_from: Option<NaiveDate>,
     pub valid_until: Option<NaiveDate>,
+}
+
+/// When a product's tickets admit: in a slot (`timed`, sold for a slot), or on any day of
+/// a period (`open_date`, from `valid_from` to `valid_until`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Validity {
+    Timed,
+    OpenDate,
 }
 
 impl ProductDto {
     pub fn new(p: &Product, lang: &str) -> Self {
         let (validity, from, until) = match p.validity {
-            aspk_domain::ProductValidity::Timed => ("timed", None, None),
+            aspk_domain::ProductValidity::Timed => (Validity::Timed, None, None),
             aspk_domain::ProductValidity::OpenDate { first, last } => {
-                ("open_date", Some(first), Some(last))
+                (Validity::OpenDate, Some(first), Some(last))
             }
         };
         Self {
@@ -85,9 +118,9 @@ impl ProductDto {
             name: p.name.get(lang).to_owned(),
             price_minor: p.price_minor,
             currency: p.currency.as_str().to_owned(),
-            category: enum_name(&p.category),
+            category: p.category,
             document: p.document.as_ref().map(|d| d.get(lang).to_owned()),
-            validity: validity.to_owned(),
+            validity,
             valid_from: from,
             valid_until: until,
         }
@@ -128,6 +161,7 @@ pub struct CatalogResponse {
     pub slots: Vec<SlotDto>,
 }
 
+/// A new slot: it ends after it starts, at most 31 days later.
 #[derive(Deserialize, ToSchema)]
 pub struct SlotRequest {
     /// RFC 3339 with offset.
@@ -135,6 +169,8 @@ pub struct SlotRequest {
     pub starts_at: DateTime<FixedOffset>,
     #[schema(value_type = String, format = DateTime)]
     pub ends_at: DateTime<FixedOffset>,
+    #[serde(deserialize_with = "whole::number")]
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub capacity: u32,
 }
 
@@ -143,25 +179,50 @@ pub struct OrderItemRequest {
     pub product: String,
     /// Required for timed products, absent for open-date ones.
     pub slot: Option<String>,
+    #[serde(deserialize_with = "whole::number")]
+    #[schema(minimum = 1, maximum = 50)]
     pub quantity: u32,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct PaymentRequest {
-    /// `cash`, `card` or `other`.
-    pub method: String,
+    pub method: PaymentMethod,
 }
 
+/// The channels an order is placed through: `box_office` (staff) or `online`. (Paper stock
+/// is entered through the paper import, never as an order.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderChannel {
+    BoxOffice,
+    Online,
+}
+
+impl From<OrderChannel> for Channel {
+    fn from(c: OrderChannel) -> Self {
+        match c {
+            OrderChannel::BoxOffice => Channel::BoxOffice,
+            OrderChannel::Online => Channel::Online,
+        }
+    }
+}
+
+/// An order: at most 100 tickets in all.
 #[derive(Deserialize, ToSchema)]
 pub struct OrderRequest {
     pub venue: String,
-    /// `box_office` (staff) or `online`.
-    pub channel: String,
+    pub channel: OrderChannel,
+    #[schema(min_items = 1, max_items = 20)]
     pub items: Vec<OrderItemRequest>,
     pub payment: PaymentRequest,
+    /// Where the tickets go; blank is none.
+    #[schema(
+        pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^@\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+@[^.\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+(?:\.[^.\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+)+[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*)?$"
+    )]
     pub email: Option<String>,
     /// The visitor's name (optional; helps staff find the order).
     #[serde(default)]
+    #[schema(max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub name: Option<String>,
     /// Sell beyond capacity on purpose (manager or admin); recorded as overbooking.
     #[serde(default)]
@@ -196,8 +257,7 @@ pub struct TicketDto {
     pub code: String,
     pub product: String,
     pub slot: Option<String>,
-    /// `valid`, `used` or `void`.
-    pub status: String,
+    pub status: TicketStatus,
     #[schema(value_type = String, format = DateTime)]
     pub valid_from: DateTime<FixedOffset>,
     #[schema(value_type = String, format = DateTime)]
@@ -214,7 +274,7 @@ impl TicketDto {
             code: code.to_owned(),
             product: t.product.to_string(),
             slot: t.slot.clone(),
-            status: enum_name(&t.status),
+            status: t.status,
             valid_from: local(venue, t.valid_from),
             valid_until: local(venue, t.valid_until),
             price_minor: t.price_minor,
@@ -225,7 +285,7 @@ impl TicketDto {
 
 #[derive(Serialize, ToSchema)]
 pub struct PaymentDto {
-    pub method: String,
+    pub method: PaymentMethod,
     pub amount_minor: i64,
     #[schema(value_type = String, format = DateTime)]
     pub at: DateTime<FixedOffset>,
@@ -234,7 +294,7 @@ pub struct PaymentDto {
 impl PaymentDto {
     fn new(p: &Payment, venue: Option<&Venue>) -> Self {
         Self {
-            method: enum_name(&p.method),
+            method: p.method,
             amount_minor: p.amount_minor,
             at: local(venue, p.at),
         }
@@ -246,9 +306,8 @@ pub struct OrderResponse {
     pub number: String,
     pub number_display: String,
     pub venue: String,
-    pub channel: String,
-    /// `paid`, `cancelled` or `refunded`.
-    pub status: String,
+    pub channel: Channel,
+    pub status: OrderStatus,
     pub total_minor: i64,
     pub currency: String,
     /// Shown to staff only.
@@ -295,8 +354,8 @@ impl OrderResponse {
             number: number(o.number),
             number_display: number_display(o.number),
             venue: o.venue.to_string(),
-            channel: enum_name(&o.channel),
-            status: enum_name(&o.status),
+            channel: o.channel,
+            status: o.status,
             total_minor: o.total_minor,
             currency: o.currency.as_str().to_owned(),
             email: o
@@ -327,19 +386,26 @@ impl OrderResponse {
 #[derive(Deserialize, ToSchema, Default)]
 pub struct CancelRequestDto {
     #[serde(default)]
+    #[schema(max_length = 500, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub reason: String,
     /// Record a refund of the amount paid.
     #[serde(default)]
     pub refund: bool,
 }
 
+/// A scan: exactly one of `code` and `number`.
 #[derive(Deserialize, ToSchema)]
 pub struct ScanRequest {
     /// The QR code's text.
+    #[schema(max_length = 512)]
     pub code: Option<String>,
     /// Or the ticket number as typed (spaces and dashes ignored).
+    #[schema(max_length = 512)]
     pub number: Option<String>,
-    /// Which gate or device scanned.
+    /// Which gate or device scanned (`api` when absent): 1 to 64 characters of text.
+    #[schema(
+        pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000](?:[^\u0000-\u001f\u007f-\u009f]{0,62}[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub gate: Option<String>,
     /// The venue the gate stands at; checked against the ticket's.
     pub venue: Option<String>,
@@ -354,7 +420,7 @@ pub struct ScanTicketDto {
     pub product: String,
     pub product_name: Option<String>,
     pub slot: Option<String>,
-    pub status: String,
+    pub status: TicketStatus,
     #[schema(value_type = String, format = DateTime)]
     pub valid_from: DateTime<FixedOffset>,
     #[schema(value_type = String, format = DateTime)]
@@ -364,10 +430,40 @@ pub struct ScanTicketDto {
     pub document: Option<String>,
 }
 
+/// The gate's verdict on a scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanResultName {
+    Admit,
+    AlreadyUsed,
+    Void,
+    NotValidYet,
+    Expired,
+    WrongVenue,
+    /// A bad signature or a malformed code.
+    Invalid,
+    Unknown,
+}
+
+impl From<aspk_app::ScanResult> for ScanResultName {
+    fn from(r: aspk_app::ScanResult) -> Self {
+        use aspk_app::ScanResult as R;
+        match r {
+            R::Admit => Self::Admit,
+            R::AlreadyUsed => Self::AlreadyUsed,
+            R::Void => Self::Void,
+            R::NotValidYet => Self::NotValidYet,
+            R::Expired => Self::Expired,
+            R::WrongVenue => Self::WrongVenue,
+            R::Invalid => Self::Invalid,
+            R::Unknown => Self::Unknown,
+        }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct ScanResponse {
-    /// `admit`, `already_used`, `void`, `not_valid_yet`, `expired`, `wrong_venue`, `invalid` or `unknown`.
-    pub result: String,
+    pub result: ScanResultName,
     pub ticket: Option<ScanTicketDto>,
     /// For `already_used`: the first admission.
     pub first_entry: Option<EntryDto>,
@@ -394,9 +490,29 @@ pub struct LeaseDto {
 }
 
 #[derive(Deserialize, IntoParams, Serialize, ToSchema)]
+#[into_params(parameter_in = Query)]
 pub struct StatusQuery {
-    /// Report the digest of what a replica of this venue holds.
+    /// Report the digest of what a replica of this venue holds (staff only).
     pub venue: Option<String>,
+}
+
+/// What a node is: the cloud, a site node at a venue, or a turnstile agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeRoleName {
+    Cloud,
+    SiteNode,
+    Gate,
+}
+
+impl From<aspk_app::NodeRole> for NodeRoleName {
+    fn from(r: aspk_app::NodeRole) -> Self {
+        match r {
+            aspk_app::NodeRole::Cloud => Self::Cloud,
+            aspk_app::NodeRole::SiteNode => Self::SiteNode,
+            aspk_app::NodeRole::Gate => Self::Gate,
+        }
+    }
 }
 
 /// What a node says about itself. Anyone may read `role`, `version`, `pending_ops`,
@@ -404,8 +520,7 @@ pub struct StatusQuery {
 /// token or session (any role) and is absent otherwise.
 #[derive(Serialize, ToSchema)]
 pub struct StatusResponse {
-    /// `cloud` or `site_node`.
-    pub role: String,
+    pub role: NodeRoleName,
     pub upstream: Option<UpstreamDto>,
     pub pending_ops: u64,
     pub findings_open: u64,
@@ -459,54 +574,78 @@ pub struct StartedDto {
     pub ops_folded: u64,
 }
 
+/// Whether a finding still waits for someone to act on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingStatus {
+    Open,
+    Resolved,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct FindingDto {
     pub id: String,
-    /// `double_entry`, `admitted_after_cancel`, `oversell` or `equivocation`.
-    pub kind: String,
+    pub kind: FindingKind,
     pub ticket: Option<String>,
+    #[schema(value_type = Object)]
     pub facts: serde_json::Value,
-    /// `open` or `resolved`.
-    pub status: String,
+    pub status: FindingStatus,
     pub resolution: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FindingsQuery {
-    /// `open` or `resolved`.
-    pub status: Option<String>,
+    /// Only the open or only the resolved ones; all when absent.
+    #[param(inline)]
+    pub status: Option<FindingStatus>,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct UserRequest {
+    /// 1 to 64 characters, no spaces (spaces around it are dropped).
+    #[schema(
+        pattern = r"^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]{1,64}[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub username: String,
+    #[schema(min_length = 8, max_length = 1024)]
     pub password: String,
-    /// `admin`, `manager`, `cashier` or `controller`.
-    pub role: String,
+    pub role: Role,
     /// The venue the person works at: they may then also sign in at its site node. Leave
     /// out for the organisation's own staff (they sign in at the cloud).
     #[serde(default)]
     pub venue: Option<String>,
 }
 
+/// The paper a ticket is printed on: an A4 e-ticket or an 80 mm receipt roll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ToSchema)]
+pub enum PaperName {
+    #[default]
+    #[serde(rename = "a4")]
+    A4,
+    #[serde(rename = "80mm")]
+    Roll80mm,
+}
+
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PdfQuery {
-    /// `a4` (default) or `80mm`.
-    pub paper: Option<String>,
+    /// `a4` when absent.
+    #[param(inline)]
+    pub paper: Option<PaperName>,
 }
 
-/// The serde name of a unit enum variant, e.g. `box_office`.
-pub fn enum_name<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
-    }
-}
-
+/// A text in Ukrainian (required, not blank) and English (optional), each at most 200
+/// characters and none of them control characters.
 #[derive(Deserialize, ToSchema)]
 pub struct LocalizedDto {
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub uk: String,
     #[serde(default)]
+    #[schema(max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub en: String,
 }
 
@@ -518,22 +657,39 @@ impl From<LocalizedDto> for aspk_domain::Localized {
 
 #[derive(Deserialize, ToSchema)]
 pub struct VenueRequest {
+    #[schema(pattern = r"^[a-z0-9_-]{1,40}$")]
     pub id: String,
     pub name: LocalizedDto,
     /// IANA zone, e.g. `Europe/Kyiv`.
+    #[schema(schema_with = time_zone_schema)]
     pub time_zone: String,
     /// ISO 4217, e.g. `UAH`.
+    #[schema(pattern = r"^[A-Z]{3}$")]
     pub currency: String,
-    #[serde(default)]
+    /// How many minutes before a slot's start its tickets admit.
+    #[serde(default, deserialize_with = "whole::number")]
+    #[schema(minimum = 0, maximum = 240)]
     pub early_entry_minutes: u16,
 }
 
+/// Every IANA time zone name this build knows.
+fn time_zone_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())))
+        .build()
+}
+
+/// A product: a free one costs 0; an open-date one has both `valid_from` and `valid_until`
+/// (at most ten years apart, the first not after the last), a timed one neither.
 #[derive(Deserialize, ToSchema)]
 pub struct ProductRequest {
+    #[schema(pattern = r"^[a-z0-9_-]{1,40}$")]
     pub id: String,
     pub name: LocalizedDto,
-    /// `full`, `reduced` or `free`.
-    pub category: String,
+    pub category: Category,
+    #[serde(deserialize_with = "whole::number")]
+    #[schema(minimum = 0, maximum = 100_000_000)]
     pub price_minor: i64,
     /// The document to check at entry (reduced and free tickets).
     pub document: Option<LocalizedDto>,
@@ -546,4 +702,52 @@ pub struct ProductRequest {
 
 fn default_true() -> bool {
     true
+}
+
+/// Whole numbers in a request body. JSON does not tell `6800` from `6800.0`, and JSON Schema
+/// calls both an integer: a whole number written with a fraction is taken, `6800.5` is not.
+pub mod whole {
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer};
+
+    pub fn number<'de, D, T>(d: D) -> Result<T, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: TryFrom<i128>,
+    {
+        let n = serde_json::Number::deserialize(d)?;
+        let wide = match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => Some(i128::from(i)),
+            (_, Some(u), _) => Some(i128::from(u)),
+            // Beyond 2^63 no integer field here has room anyway.
+            (_, _, Some(f)) if f.fract() == 0.0 && f.abs() < 9.2e18 => Some(f as i128),
+            _ => None,
+        };
+        let wide =
+            wide.ok_or_else(|| D::Error::custom(format!("expected a whole number, got {n}")))?;
+        T::try_from(wide).map_err(|_| D::Error::custom(format!("{n} is out of range")))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[derive(serde::Deserialize, Debug)]
+        struct Whole {
+            #[serde(deserialize_with = "super::number")]
+            n: u32,
+        }
+
+        fn parse(json: &str) -> Option<u32> {
+            serde_json::from_str::<Whole>(json).ok().map(|w| w.n)
+        }
+
+        #[test]
+        fn a_whole_number_with_a_fraction_is_taken_and_no_other() {
+            assert_eq!(parse(r#"{"n": 6800}"#), Some(6800));
+            assert_eq!(parse(r#"{"n": 6800.0}"#), Some(6800));
+            assert_eq!(parse(r#"{"n": 6800.5}"#), None);
+            assert_eq!(parse(r#"{"n": -1}"#), None);
+            assert_eq!(parse(r#"{"n": 1e300}"#), None);
+            assert_eq!(parse(r#"{"n": "1"}"#), None);
+        }
+    }
 }

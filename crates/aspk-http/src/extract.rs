@@ -111,8 +111,6 @@ pub struct Staff(pub Principal);
 /// A credential that was sent but is wrong is still a 401.
 pub struct MaybeStaff(pub Option<Principal>);
 
-pub(crate) const SESSION_COOKIE: &str = "aspk_session";
-
 fn credential(parts: &Parts) -> Option<String> {
     if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
         let text = value.to_str().unwrap_or_default();
@@ -122,18 +120,7 @@ fn credential(parts: &Parts) -> Option<String> {
             .unwrap_or("");
         return Some(token.trim().to_owned());
     }
-    cookie(&parts.headers, SESSION_COOKIE)
-}
-
-pub(crate) fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
+    crate::cookies::read(&parts.headers, crate::cookies::SESSION)
 }
 
 impl FromRequestParts<AppState> for MaybeStaff {

@@ -2,6 +2,7 @@
 //! auth, OpenAPI at `/api/openapi.json`), `/healthz`, and the staff pages. Handlers are thin:
 //! they parse, call `aspk-app`, and shape the answer. Must not hold business rules.
 
+mod cookies;
 mod dto;
 mod error;
 mod extract;
@@ -43,10 +44,10 @@ pub fn router(state: AppState) -> Router {
 /// lockouts need the peer's address it supplies.
 pub fn router_with(state: AppState, rate_limits: RateLimits) -> Router {
     let limiters = limits::Limiters::new(rate_limits);
+    let (api, document) = openapi::api(&limiters);
     Router::new()
-        .merge(routes::api(&limiters))
-        .merge(routes::sync_api())
-        .merge(routes::devices::device_api())
+        .merge(api)
+        .route("/api/openapi.json", openapi::serve(&document))
         .merge(scan_app::routes())
         .merge(
             pages::routes(&limiters).layer(axum::middleware::from_fn_with_state(

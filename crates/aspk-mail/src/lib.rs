@@ -84,13 +84,7 @@ impl Mailer {
     /// Tries every unsent mail whose pause is over.
     pub async fn send_due(&mut self) {
         let now = Instant::now();
-        let due: Vec<Mail> = self.node.read(|s| {
-            s.outbox
-                .values()
-                .filter(|m| m.sent_at.is_none())
-                .cloned()
-                .collect()
-        });
+        let due: Vec<Mail> = self.node.unsent_mail();
         for mail in due {
             if self.next_try.get(&mail.id).is_some_and(|(at, _)| *at > now) {
                 continue;

@@ -109,7 +109,7 @@ impl Renewal {
             .ok_or_else(|| local(format!("the secret of renewed key {key_id} is missing")))?;
         let key = IssuerKey::from_bytes(key_id, &seed);
         let public = aspk_app::to_hex(&key.public().to_bytes());
-        if node.read(|s| s.keys.get(&key_id) != Some(&public)) {
+        if !node.has_published_key(key_id, &public) {
             return Ok(false); // not pulled yet
         }
         config.key_id = key_id;

@@ -331,20 +331,9 @@ impl SyncWorker {
 
     /// Keeps `policy.seats` leased for each coming slot of the venue.
     async fn maintain_leases(&mut self, url: &str) -> Result<(), SyncError> {
-        let now = self.node.now();
-        let origin = self.node.origin().to_owned();
-        let venue = self.config.venue.clone();
-        let wanted: Vec<(String, u32)> = self.node.read(|s| {
-            s.slots
-                .values()
-                .filter(|slot| {
-                    slot.slot.venue.as_str() == venue
-                        && slot.slot.ends_at > now
-                        && slot.slot.starts_at < now + self.policy.horizon
-                })
-                .map(|slot| (slot.slot.id.clone(), slot.lease_left(&origin).unwrap_or(0)))
-                .collect()
-        });
+        let wanted = self
+            .node
+            .held_seats(&self.config.venue, self.policy.horizon);
         let target = self.policy.seats;
         for (slot, left) in wanted {
             if left < target.div_ceil(2) {

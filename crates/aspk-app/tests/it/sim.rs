@@ -143,7 +143,7 @@ impl Replica {
 
 /// Opens the second venue (a copy of the demo venue and its adult ticket) with one slot.
 async fn open_annex(cloud: &Node) -> String {
-    let (mut venue, mut product) = cloud.read(|s| {
+    let (mut venue, mut product) = cloud.inspect(|s| {
         let venue = s.venues.values().next().unwrap().clone();
         let product = s.products_of(&venue.id).next().unwrap().clone();
         (venue, product)
@@ -693,7 +693,7 @@ impl Sim {
     /// Waits until every replica has committed what its writer was given so far.
     async fn settle(&self) {
         for replica in &self.nodes {
-            let _ = replica.node.submit(|_| Ok(())).await;
+            let _ = replica.node.submit_raw(|_| Ok(())).await;
         }
     }
 
@@ -710,7 +710,7 @@ impl Sim {
         // (a) + (b): the same ops (per-origin contiguous, so equal version vectors) and state.
         for r in &live {
             assert_eq!(
-                r.node.read(|s| s.parked_ops()),
+                r.node.inspect(|s| s.parked_ops()),
                 0,
                 "{}: an op still waits for its subject; {}",
                 r.name,
@@ -723,10 +723,10 @@ impl Sim {
                 r.name,
                 ctx()
             );
-            let scoped = |n: &Node| n.read(|s| s.digest_for(Some(VENUE)));
+            let scoped = |n: &Node| n.inspect(|s| s.digest_for(Some(VENUE)));
             if scoped(&r.node) != scoped(cloud) {
                 let explain = |n: &Node| {
-                    n.read(|s| {
+                    n.inspect(|s| {
                         let mut t: Vec<String> = s
                             .tickets
                             .values()
@@ -776,7 +776,7 @@ impl Sim {
                 );
             }
         }
-        cloud.read(|s| {
+        cloud.inspect(|s| {
             // (c) one double_entry finding per ticket entered more than once, none otherwise.
             for t in s.tickets.values() {
                 let has = s
@@ -834,7 +834,7 @@ impl Sim {
             let id = format!("forged_op:{}:{}", honest.origin, honest.seq);
             for r in &live {
                 assert!(
-                    r.node.read(|s| s.findings.contains_key(&id)),
+                    r.node.inspect(|s| s.findings.contains_key(&id)),
                     "{}: {id} found; {}",
                     r.name,
                     ctx()
@@ -844,7 +844,7 @@ impl Sim {
         // (f) equivocation found, on every live replica.
         if let Some((origin, seq)) = &self.equivocated {
             for r in &live {
-                let found = r.node.read(|s| {
+                let found = r.node.inspect(|s| {
                     s.findings
                         .contains_key(&format!("equivocation:{origin}:{seq}"))
                 });
@@ -879,11 +879,11 @@ impl Sim {
     async fn check_restarts(&mut self, seed: u64) {
         let mut from_snapshots = 0;
         for replica in &mut self.nodes {
-            replica.node.submit(|_| Ok(())).await.unwrap();
-            let before = replica.node.read(|s| s.digest());
+            replica.node.submit_raw(|_| Ok(())).await.unwrap();
+            let before = replica.node.inspect(|s| s.digest());
             replica.restart().await;
             from_snapshots += usize::from(replica.node.start_info().from_snapshot);
-            let after = replica.node.read(|s| s.digest());
+            let after = replica.node.inspect(|s| s.digest());
             assert_eq!(
                 before, after,
                 "seed {seed}: {} restarted differs",
@@ -900,7 +900,7 @@ impl Sim {
     /// ticket, or finding about them; every op of it is there only as an elision.
     async fn check_scope(&self, seed: u64) {
         let ctx = format!("seed {seed}: {:?}", self.log);
-        let annex_at_cloud = self.nodes[0].node.read(|s| {
+        let annex_at_cloud = self.nodes[0].node.inspect(|s| {
             s.orders
                 .values()
                 .filter(|o| o.venue.as_str() == ANNEX)
@@ -908,7 +908,7 @@ impl Sim {
         });
         assert_eq!(annex_at_cloud, self.annex_orders.len(), "{ctx}");
         for r in &self.nodes[1..] {
-            r.node.read(|s| {
+            r.node.inspect(|s| {
                 let venues: Vec<&str> = s.venues.keys().map(|v| v.as_str()).collect();
                 assert_eq!(venues, [VENUE], "{}: venues; {ctx}", r.name);
                 assert!(
@@ -1214,14 +1214,14 @@ impl Sim {
             .log
             .push(format!("{kind} {}:{}", ops[0].origin, ops[0].seq));
         self.log.push(format!("byzantine {kind}"));
-        let before = cloud.read(|s| s.max_hlc);
+        let before = cloud.inspect(|s| s.max_hlc);
         match cloud.ingest(ops, &format!("node:{byz}")).await {
             Ok(_) => {}
             // The cloud crashed mid-way in an earlier step's aftermath: try next time.
             Err(e) => panic!("ingest of a byzantine op failed: {e}"),
         }
         if kind == "far-future" {
-            let after = cloud.read(|s| s.max_hlc);
+            let after = cloud.inspect(|s| s.max_hlc);
             assert!(
                 after <= before.max(now.0 + (3_600_000 << 16)),
                 "a far-future op moved the clock"
@@ -1252,7 +1252,7 @@ impl Sim {
         let ctx = || format!("seed {seed}: {:?}", self.byzantine.log);
         let byz = &self.byzantine.origin;
         for (r, full) in self.nodes.iter().zip(&held_in_full) {
-            r.node.read(|s| {
+            r.node.inspect(|s| {
                 for name in &self.byzantine.planted_users {
                     let planted = s.users.keys().any(|u| u.as_str() == name);
                     assert!(!planted, "{}: user {name} was planted; {}", r.name, ctx());

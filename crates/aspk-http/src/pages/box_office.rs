@@ -1,20 +1,20 @@
 //! The box office: pick the day and slot, the quantities per category, the payment; sell
 //! with Enter; the tickets print at once. Keyboard first (see /static/box-office.js).
 
+use askama::Template;
 use aspk_app::{AppError, NewOrder, NewOrderItem};
-use aspk_domain::{Channel, PaymentMethod, ProductValidity, Slug, TicketStatus};
+use aspk_domain::{Channel, PaymentMethod, ProductValidity, Slug};
 use aspk_i18n::Arg;
 use aspk_ticket::HumanNumber;
 use axum::extract::{Form, Path, Query};
-use axum::http::header::SET_COOKIE;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::frame::{form_field, redirect};
-use super::printing::{chosen_printer, print_order, PRINTER_COOKIE};
-use super::{escape, Page};
+use super::printing::chosen_printer;
+use super::Page;
 
 #[derive(Deserialize, Default)]
 pub struct BoxOfficeQuery {
@@ -23,200 +23,183 @@ pub struct BoxOfficeQuery {
     slot: Option<String>,
 }
 
-/// The venue the box office sells for: asked for, or the first one.
-fn venue_id(page: &Page, asked: Option<&str>) -> Option<String> {
-    page.state.node.read(|s| {
-        asked
-            .and_then(|a| Slug::parse("venue", a).ok())
-            .filter(|id| s.venues.contains_key(id))
-            .or_else(|| s.venues.keys().next().cloned())
-            .map(|id| id.as_str().to_owned())
-    })
-}
-
 pub async fn page(page: Page, headers: HeaderMap, Query(q): Query<BoxOfficeQuery>) -> Response {
     render(&page, &headers, &q, None)
+}
+
+#[derive(Template)]
+#[template(path = "box_office.html")]
+struct BoxOfficeView<'a> {
+    page: &'a Page,
+    title: String,
+    error: Option<String>,
+    sale: BoxOfficeBody,
+}
+
+/// What the box office shows: nothing to sell for, the form that opens a shift (for the
+/// venue), or the sale form.
+enum BoxOfficeBody {
+    NoVenue,
+    NoShift(String),
+    Sale(Box<SaleForm>),
+}
+
+struct SaleForm {
+    venue: String,
+    date: NaiveDate,
+    sale_key: String,
+    /// "Shift open since 09:00, float 500,00 грн".
+    shift_open: String,
+    slots: Vec<SlotChoice>,
+    products: Vec<ProductRow>,
+    currency: String,
+    zero: String,
+    printers: Vec<PrinterChoice>,
+}
+
+struct SlotChoice {
+    id: String,
+    left: u32,
+    start: String,
+    end: String,
+    seats: String,
+    selected: bool,
+}
+
+struct ProductRow {
+    /// The Alt+digit key that adds one.
+    key: usize,
+    id: String,
+    name: String,
+    category: &'static str,
+    category_name: String,
+    document: Option<String>,
+    price: String,
+    price_minor: i64,
+    timed: bool,
+}
+
+struct PrinterChoice {
+    id: String,
+    name: String,
+    selected: bool,
 }
 
 fn render(page: &Page, headers: &HeaderMap, q: &BoxOfficeQuery, error: Option<String>) -> Response {
     if let Err(refused) = page.require_section("/box-office") {
         return *refused;
     }
-    let title = page.t("nav-box-office");
-    let Some(venue) = venue_id(page, q.venue.as_deref()) else {
-        return page.html(&title, &format!("<p>{}</p>", page.e("box-no-venue")));
-    };
-    let error = error
-        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(&e)))
-        .unwrap_or_default();
-    let shift = page
-        .state
-        .node
-        .read(|s| s.open_shift(&page.who.actor()).cloned());
-    let Some(shift) = shift else {
-        return page.html(&title, &format!("{error}{}", open_shift_form(page, &venue)));
-    };
-    let catalog = match page.state.node.catalog(&venue, q.date) {
-        Ok(c) => c,
+    let sale = match sale_form(page, headers, q) {
+        Ok(sale) => sale,
         Err(e) => return page.error(e),
     };
+    page.render(&BoxOfficeView {
+        page,
+        title: page.t("nav-box-office"),
+        error,
+        sale,
+    })
+}
+
+fn sale_form(
+    page: &Page,
+    headers: &HeaderMap,
+    q: &BoxOfficeQuery,
+) -> Result<BoxOfficeBody, AppError> {
+    let Some(venue) = page.state.node.venue_or_first(q.venue.as_deref()) else {
+        return Ok(BoxOfficeBody::NoVenue);
+    };
+    let Some(shift) = page.state.node.open_shift_of(&page.who) else {
+        return Ok(BoxOfficeBody::NoShift(venue));
+    };
+    let catalog = page.state.node.catalog(&venue, q.date)?;
     let printer = chosen_printer(page, headers);
     let lang = page.lang.code();
     let currency = catalog.venue.currency;
-    let shift_bar = format!(
-        "<p class=\"shift-bar\">{} · <a href=\"/shifts\">{}</a></p>",
-        escape(&page.t_args(
-            "box-shift-open",
-            &[
-                (
-                    "time",
-                    page.time(shift.opened_at, Some(&catalog.venue)).into()
-                ),
-                (
-                    "float",
-                    page.money(shift.float_minor, shift.currency).into()
-                ),
-            ]
-        )),
-        page.e("box-close-shift"),
+    let shift_open = page.t_args(
+        "box-shift-open",
+        &[
+            (
+                "time",
+                page.time(shift.opened_at, Some(&catalog.venue)).into(),
+            ),
+            (
+                "float",
+                page.money(shift.float_minor, shift.currency).into(),
+            ),
+        ],
     );
     let tz = catalog.venue.tz();
-    let slot_options: String = catalog
+    let now = page.state.node.now();
+    let slots = catalog
         .slots
         .iter()
-        .filter(|s| s.slot.ends_at > page.state.node.now())
+        .filter(|s| s.slot.ends_at > now)
         .map(|s| {
             let left = page.state.node.seats_for_sale(s);
-            let start = s.slot.starts_at.with_timezone(&tz).format("%H:%M");
-            let end = s.slot.ends_at.with_timezone(&tz).format("%H:%M");
-            let seats = page.t_args("seats-left", &[("count", Arg::from(left))]);
-            let selected = if q.slot.as_deref() == Some(s.slot.id.as_str()) {
-                " selected"
-            } else {
-                ""
-            };
-            format!(
-                "<option value=\"{id}\" data-left=\"{left}\"{selected}>{start}–{end} · {seats}</option>",
-                id = escape(&s.slot.id),
-                seats = escape(&seats)
-            )
+            SlotChoice {
+                id: s.slot.id.as_str().to_owned(),
+                left,
+                start: s
+                    .slot
+                    .starts_at
+                    .with_timezone(&tz)
+                    .format("%H:%M")
+                    .to_string(),
+                end: s
+                    .slot
+                    .ends_at
+                    .with_timezone(&tz)
+                    .format("%H:%M")
+                    .to_string(),
+                seats: page.t_args("seats-left", &[("count", Arg::from(left))]),
+                selected: q.slot.as_deref() == Some(s.slot.id.as_str()),
+            }
         })
         .collect();
-    let no_slots = if slot_options.is_empty() {
-        format!("<option value=\"\">{}</option>", page.e("box-no-slots"))
-    } else {
-        String::new()
-    };
-    let rows: String = catalog
+    let products = catalog
         .products
         .iter()
         .enumerate()
-        .map(|(i, p)| {
-            let key = i + 1;
-            let doc = p
+        .map(|(i, p)| ProductRow {
+            key: i + 1,
+            id: p.id.as_str().to_owned(),
+            name: p.name.get(lang).to_owned(),
+            category: p.category.as_str(),
+            category_name: page.t(&format!("category-{}", p.category.as_str())),
+            document: p
                 .document
                 .as_ref()
-                .map(|d| format!("<span class=\"doc\">{}</span>", escape(&page.t_args("box-check-document", &[("document", d.get(lang).into())]))))
-                .unwrap_or_default();
-            let timed = matches!(p.validity, ProductValidity::Timed);
-            format!(
-                "<tr><td><kbd>Alt+{key}</kbd></td><td><label for=\"qty-{id}\">{name}</label> <span class=\"cat cat-{cat}\">{catname}</span> {doc}</td>\
-                 <td class=\"num\">{price}</td><td><input class=\"qty\" id=\"qty-{id}\" name=\"qty-{id}\" type=\"number\" min=\"0\" max=\"50\" value=\"0\" inputmode=\"numeric\" data-key=\"{key}\" data-price=\"{minor}\" data-timed=\"{timed}\"></td></tr>",
-                id = escape(p.id.as_str()),
-                name = escape(p.name.get(lang)),
-                cat = p.category.as_str(),
-                catname = page.e(&format!("category-{}", p.category.as_str())),
-                price = page.money(p.price_minor, currency),
-                minor = p.price_minor,
-            )
+                .map(|d| page.t_args("box-check-document", &[("document", d.get(lang).into())])),
+            price: page.money(p.price_minor, currency),
+            price_minor: p.price_minor,
+            timed: matches!(p.validity, ProductValidity::Timed),
         })
         .collect();
-    let printers = printer_select(page, &printer.id);
-    let body = format!(
-        "{error}{shift_bar}\
-         <form method=\"get\" action=\"/box-office\" class=\"inline\"><input type=\"hidden\" name=\"venue\" value=\"{venue}\">\
-         <label for=\"date\">{date_l}</label><input id=\"date\" name=\"date\" type=\"date\" value=\"{date}\" data-autosubmit></form>\
-         <form id=\"sale\" method=\"post\" action=\"/box-office/sell\" data-venue=\"{venue}\" data-date=\"{date}\" data-lang=\"{lang}\" data-retrying=\"{retrying}\" data-handed=\"{handed}\">{csrf}\
-         <input type=\"hidden\" name=\"venue\" value=\"{venue}\"><input type=\"hidden\" name=\"date\" value=\"{date}\">\
-         <input type=\"hidden\" name=\"sale_key\" value=\"{sale_key}\">\
-         <label for=\"slot\">{slot_l}</label><select id=\"slot\" name=\"slot\">{slot_options}{no_slots}</select>\
-         <table class=\"products\"><thead><tr><th>{key_l}</th><th>{product_l}</th><th>{price_l}</th><th>{qty_l}</th></tr></thead><tbody>{rows}</tbody></table>\
-         <fieldset class=\"payment\"><legend>{pay_l}</legend>\
-         <label><input type=\"radio\" name=\"payment\" value=\"cash\" checked accesskey=\"g\"> {cash_l}</label>\
-         <label><input type=\"radio\" name=\"payment\" value=\"card\" accesskey=\"k\"> {card_l}</label>\
-         <label><input type=\"radio\" name=\"payment\" value=\"mixed\"> {mixed_l}</label>\
-         <label for=\"tendered\">{tendered_l}</label><input id=\"tendered\" name=\"tendered\" inputmode=\"decimal\" autocomplete=\"off\">\
-         <label for=\"mixed_cash\">{mixed_cash_l}</label><input id=\"mixed_cash\" name=\"mixed_cash\" inputmode=\"decimal\" autocomplete=\"off\">\
-         </fieldset>\
-         <p class=\"total\">{total_l}: <output id=\"total\" data-currency=\"{cur}\">{zero}</output> · {change_l}: <output id=\"change\">—</output></p>\
-         <button class=\"primary big\" id=\"sell\" type=\"submit\">{sell_l}</button></form>\
-         <form method=\"post\" action=\"/box-office/printer\" class=\"inline printer\">{csrf}<label for=\"printer\">{printer_l}</label>\
-         <select id=\"printer\" name=\"printer\" data-autosubmit>{printers}</select></form>\
-         <p class=\"hint\">{hint}</p><script type=\"module\" src=\"/static/box-office.js\"></script>",
-        venue = escape(&venue),
-        date = catalog.date,
-        lang = lang,
-        csrf = page.csrf_field(),
-        // Names this sale attempt: sent again (after a failover) it finds the order it made.
-        sale_key = aspk_app::to_hex(&rand::random::<[u8; 16]>()),
-        date_l = page.e("box-date"),
-        slot_l = page.e("box-slot"),
-        key_l = page.e("box-key"),
-        product_l = page.e("box-product"),
-        price_l = page.e("box-price"),
-        qty_l = page.e("box-quantity"),
-        pay_l = page.e("box-payment"),
-        cash_l = page.e("payment-cash"),
-        card_l = page.e("payment-card"),
-        mixed_l = page.e("payment-mixed"),
-        tendered_l = page.e("box-tendered"),
-        mixed_cash_l = page.e("box-mixed-cash"),
-        total_l = page.e("box-total"),
-        change_l = page.e("box-change"),
-        cur = currency.as_str(),
-        zero = page.money(0, currency),
-        sell_l = page.e("box-sell"),
-        retrying = page.e("box-retrying"),
-        handed = page.e("box-handed-sale"),
-        printer_l = page.e("box-printer"),
-        hint = page.e("box-hint"),
-    );
-    page.html(&title, &body)
+    Ok(BoxOfficeBody::Sale(Box::new(SaleForm {
+        venue,
+        date: catalog.date,
+        sale_key: aspk_app::to_hex(&rand::random::<[u8; 16]>()),
+        shift_open,
+        slots,
+        products,
+        currency: currency.as_str().to_owned(),
+        zero: page.money(0, currency),
+        printers: printer_choices(page, &printer.id),
+    })))
 }
 
-fn printer_select(page: &Page, chosen: &Slug) -> String {
-    let mut printers: Vec<aspk_domain::Printer> = page
-        .state
+fn printer_choices(page: &Page, chosen: &Slug) -> Vec<PrinterChoice> {
+    page.state
         .node
-        .read(|s| s.printers.values().cloned().collect());
-    if printers.is_empty() {
-        printers.push(super::printing::browser_printer());
-    }
-    printers
-        .iter()
-        .map(|p| {
-            let selected = if &p.id == chosen { " selected" } else { "" };
-            format!(
-                "<option value=\"{}\"{selected}>{}</option>",
-                escape(p.id.as_str()),
-                escape(&p.name)
-            )
+        .printers()
+        .into_iter()
+        .map(|p| PrinterChoice {
+            selected: &p.id == chosen,
+            id: p.id.as_str().to_owned(),
+            name: p.name,
         })
         .collect()
-}
-
-fn open_shift_form(page: &Page, venue: &str) -> String {
-    format!(
-        "<p>{}</p><form method=\"post\" action=\"/shifts/open\">{}\
-         <input type=\"hidden\" name=\"venue\" value=\"{}\">\
-         <label for=\"float\">{}</label><input id=\"float\" name=\"float\" inputmode=\"decimal\" value=\"0\" autofocus required>\
-         <div><button class=\"primary\" type=\"submit\">{}</button></div></form>",
-        page.e("box-no-shift"),
-        page.csrf_field(),
-        escape(venue),
-        page.e("shift-float"),
-        page.e("shift-open"),
-    )
 }
 
 pub async fn sell(
@@ -240,13 +223,11 @@ pub async fn sell(
         Ok((order, tendered)) => match page.state.node.place_order(Some(&page.who), order).await {
             Ok(placed) => {
                 let number = placed.order.number;
-                // A repeated attempt prints only when the first one did not get to print.
-                let printed =
-                    placed.is_replay && page.state.node.read(|s| s.prints.contains_key(&number));
-                if !printed {
-                    let printer = chosen_printer(&page, &headers);
-                    print_order(&page, number, &printer).await;
-                }
+                let printer = chosen_printer(&page, &headers);
+                page.state
+                    .node
+                    .print_sale(&page.who, &placed, &printer)
+                    .await;
                 let tendered = tendered
                     .map(|t| format!("?tendered={t}"))
                     .unwrap_or_default();
@@ -266,20 +247,18 @@ fn sale_from_form(
 ) -> Result<(NewOrder, Option<i64>), AppError> {
     let venue = field("venue");
     let slot = field("slot");
-    let timed: Vec<(String, bool)> = page.state.node.read(|s| {
-        Slug::parse("venue", &venue)
-            .map(|v| {
-                s.products_of(&v)
-                    .map(|p| {
-                        (
-                            p.id.as_str().to_owned(),
-                            matches!(p.validity, ProductValidity::Timed),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    });
+    let timed: Vec<String> = page
+        .state
+        .node
+        .catalog(&venue, None)
+        .map(|c| {
+            c.products
+                .into_iter()
+                .filter(|p| matches!(p.validity, ProductValidity::Timed))
+                .map(|p| p.id.as_str().to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
     let mut items = Vec::new();
     for (name, value) in fields {
         let Some(product) = name.strip_prefix("qty-") else {
@@ -296,7 +275,7 @@ fn sale_from_form(
         if quantity == 0 {
             continue;
         }
-        let is_timed = timed.iter().any(|(id, t)| id == product && *t);
+        let is_timed = timed.iter().any(|id| id == product);
         items.push(NewOrderItem {
             product: product.to_owned(),
             slot: (is_timed && !slot.is_empty()).then(|| slot.clone()),
@@ -357,117 +336,86 @@ pub async fn sale(page: Page, Path(number): Path<u64>, Query(q): Query<SaleQuery
     if let Err(refused) = page.require_section("/box-office") {
         return *refused;
     }
-    let found = page.state.node.read(|s| {
-        let order = s.orders.get(&number)?.clone();
-        let venue = s.venues.get(&order.venue).cloned();
-        let tickets: Vec<_> = order
-            .tickets
-            .iter()
-            .filter_map(|t| s.tickets.get(t))
-            .filter(|t| t.status != TicketStatus::Void)
-            .map(|t| {
-                let name = s
-                    .products
-                    .get(&(t.venue.clone(), t.product.clone()))
-                    .map(|p| p.name.get(page.lang.code()).to_owned())
-                    .unwrap_or_default();
-                (t.serial, name, t.price_minor)
-            })
-            .collect();
-        let last_print = s.prints.get(&number).and_then(|p| p.last().cloned());
-        Some((order, venue, tickets, last_print))
-    });
-    let Some((order, venue, tickets, last_print)) = found else {
-        return page.error(AppError::NotFound {
-            what: "order",
-            id: number.to_string(),
-        });
+    let receipt = match page.state.node.receipt(&page.who, number) {
+        Ok(receipt) => receipt,
+        Err(e) => return page.error(e),
     };
-    let cash: i64 = order
-        .payments
+    let order = &receipt.order;
+    let lang = page.lang.code();
+    let tickets = receipt
+        .tickets
         .iter()
-        .filter(|p| p.method == PaymentMethod::Cash)
-        .map(|p| p.amount_minor)
-        .sum();
-    let change = q
-        .tendered
-        .map(|t| {
-            format!(
-                "<p class=\"change\">{}: <strong id=\"change-due\">{}</strong></p>",
-                page.e("box-change"),
-                page.money(t - cash, order.currency)
-            )
-        })
-        .unwrap_or_default();
-    let list: String = tickets
-        .iter()
-        .map(|(serial, name, price)| {
-            format!(
-                "<li><span class=\"number\">{}</span> {} · {}</li>",
-                HumanNumber::from_serial(*serial),
-                escape(name),
-                page.money(*price, order.currency)
-            )
+        .map(|t| SoldTicket {
+            number: HumanNumber::from_serial(t.serial).to_string(),
+            name: t
+                .product
+                .as_ref()
+                .map(|p| p.name.get(lang).to_owned())
+                .unwrap_or_default(),
+            price: page.money(t.price_minor, order.currency),
         })
         .collect();
-    let print = match last_print {
-        Some(p) if !p.error.is_empty() => format!(
-            "<p class=\"error\" role=\"alert\" id=\"print-status\">{}</p>",
-            escape(&page.t_args("print-failed", &[("error", p.error.as_str().into())]))
-        ),
-        Some(p)
-            if p.printer == "browser-80mm"
-                || page.state.node.read(|s| is_browser(s, &p.printer)) =>
-        {
-            format!(
-                "<p id=\"print-status\">{}</p><iframe id=\"pdf\" title=\"PDF\" src=\"/orders/{number}/pdf?paper={}\" class=\"pdf\"></iframe>\
-                 <p><button type=\"button\" id=\"print-pdf\">{}</button></p>",
-                page.e("print-browser"),
-                browser_paper(&page, &p.printer),
-                page.e("print-now"),
-            )
+    let print = match (&receipt.last_print, receipt.browser_paper()) {
+        (Some(p), _) if !p.error.is_empty() => {
+            PrintStatus::Failed(page.t_args("print-failed", &[("error", p.error.as_str().into())]))
         }
-        Some(p) => format!(
-            "<p class=\"ok\" id=\"print-status\">{}</p>",
-            escape(&page.t_args("print-sent", &[("printer", p.printer.as_str().into())]))
-        ),
-        None => String::new(),
+        (Some(_), Some(paper)) => PrintStatus::Browser(paper),
+        (Some(p), None) => {
+            PrintStatus::Sent(page.t_args("print-sent", &[("printer", p.printer.as_str().into())]))
+        }
+        (None, _) => PrintStatus::None,
     };
-    let body = format!(
-        "<p class=\"sold\">{sold} <span class=\"number\" id=\"order-number\">{num}</span> · {total}</p>{change}<ul class=\"tickets\">{list}</ul>{print}\
-         <form method=\"post\" action=\"/orders/{number}/print\" class=\"inline\">{csrf}<button type=\"submit\" id=\"reprint\">{reprint}</button></form>\
-         <p><a class=\"button primary big\" id=\"new-sale\" href=\"/box-office?venue={venue}\" autofocus>{new_sale}</a> <a href=\"/orders/{number}\">{details}</a></p>\
-         <script type=\"module\" src=\"/static/box-office.js\"></script>",
-        sold = page.e("box-sold"),
-        num = HumanNumber::from_serial(number),
-        total = page.money(order.total_minor, order.currency),
-        csrf = page.csrf_field(),
-        reprint = page.e("print-again"),
-        venue = escape(venue.as_ref().map(|v| v.id.as_str()).unwrap_or("")),
-        new_sale = page.e("box-new-sale"),
-        details = page.e("order-details"),
-    );
-    page.html(&page.t("box-sale-title"), &body)
-}
-
-fn is_browser(s: &aspk_oplog::State, printer: &str) -> bool {
-    Slug::parse("printer", printer)
-        .ok()
-        .and_then(|id| s.printers.get(&id))
-        .is_some_and(|p| matches!(p.kind, aspk_domain::PrinterKind::Browser { .. }))
-}
-
-fn browser_paper(page: &Page, printer: &str) -> String {
-    page.state.node.read(|s| {
-        Slug::parse("printer", printer)
-            .ok()
-            .and_then(|id| s.printers.get(&id))
-            .and_then(|p| match &p.kind {
-                aspk_domain::PrinterKind::Browser { paper } => Some(paper.clone()),
-                _ => None,
-            })
-            .unwrap_or_else(|| "80mm".into())
+    page.render(&SaleView {
+        page: &page,
+        title: page.t("box-sale-title"),
+        serial: number,
+        number: HumanNumber::from_serial(number).to_string(),
+        total: page.money(order.total_minor, order.currency),
+        change: q
+            .tendered
+            .map(|t| page.money(t - receipt.cash_minor(), order.currency)),
+        tickets,
+        print,
+        venue: receipt
+            .venue
+            .as_ref()
+            .map(|v| v.id.as_str().to_owned())
+            .unwrap_or_default(),
     })
+}
+
+#[derive(Template)]
+#[template(path = "box_office_sale.html")]
+struct SaleView<'a> {
+    page: &'a Page,
+    title: String,
+    /// The order's serial (in links) and its number as printed.
+    serial: u64,
+    number: String,
+    total: String,
+    /// The change to give, when the cash handed over was typed.
+    change: Option<String>,
+    tickets: Vec<SoldTicket>,
+    print: PrintStatus,
+    venue: String,
+}
+
+struct SoldTicket {
+    number: String,
+    name: String,
+    price: String,
+}
+
+/// How printing the sale went.
+enum PrintStatus {
+    /// Not printed (yet).
+    None,
+    /// The printer failed: the message.
+    Failed(String),
+    /// A browser printer: the PDF's paper, for the print dialog.
+    Browser(String),
+    /// Sent to a thermal printer: the message.
+    Sent(String),
 }
 
 #[derive(Deserialize)]
@@ -488,17 +436,12 @@ pub async fn choose_printer(
     let id = Slug::parse("printer", &f.printer)
         .map(|s| s.as_str().to_owned())
         .unwrap_or_default();
-    let mut response = redirect(
+    let response = redirect(
         headers
             .get(axum::http::header::REFERER)
             .and_then(|v| v.to_str().ok())
             .filter(|r| r.contains("/box-office"))
             .unwrap_or("/box-office"),
     );
-    if let Ok(value) =
-        format!("{PRINTER_COOKIE}={id}; Path=/; Max-Age=31536000; SameSite=Strict").parse()
-    {
-        response.headers_mut().append(SET_COOKIE, value);
-    }
-    response.into_response()
+    crate::cookies::with(response, [crate::cookies::printer(&id)])
 }

@@ -1,89 +1,88 @@
 //! Devices (admins): the site nodes, gates and phones enrolled, "add device" with a one-time
 //! code shown as a QR (a phone opens the scanner app's pairing link), and revocation.
 
-use aspk_render::{qr_svg, text_qr_matrix};
+use askama::Template;
+use aspk_render::{text_qr_matrix, QrMatrix, QUIET_ZONE};
 use axum::extract::{Form, Path};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
 
 use super::frame::redirect;
-use super::{escape, Page};
+use super::Page;
 
 const ROLES: [&str; 3] = ["scanner", "gate", "site_node"];
+
+#[derive(Template)]
+#[template(path = "devices.html")]
+struct DevicesView<'a> {
+    page: &'a Page,
+    title: String,
+    roles: Vec<Choice>,
+    venues: Vec<Choice>,
+    devices: Vec<DeviceRow>,
+}
+
+/// An option of a select: its value and its words.
+struct Choice {
+    value: String,
+    label: String,
+}
+
+struct DeviceRow {
+    node_id: String,
+    name: String,
+    role: String,
+    venue: String,
+    /// "active", or "revoked: lost".
+    state: String,
+    /// Not revoked yet: the row has the form that revokes it.
+    revocable: bool,
+}
 
 pub async fn list(page: Page) -> Response {
     if let Err(refused) = page.require_section("/settings") {
         return *refused;
     }
     let nodes = page.state.node.nodes(None);
-    let venues: Vec<(String, String)> = page.state.node.read(|s| {
-        s.venues
-            .values()
-            .map(|v| {
-                (
-                    v.id.as_str().to_owned(),
-                    v.name.get(page.lang.code()).to_owned(),
-                )
-            })
-            .collect()
-    });
-    let rows: String = nodes
+    let venues: Vec<Choice> = page
+        .state
+        .node
+        .venues()
+        .into_iter()
+        .map(|v| Choice {
+            value: v.id.as_str().to_owned(),
+            label: v.name.get(page.lang.code()).to_owned(),
+        })
+        .collect();
+    let devices = nodes
         .iter()
-        .map(|n| {
-            let state = match &n.revoked {
+        .map(|n| DeviceRow {
+            node_id: n.node_id.clone(),
+            name: n.name.clone(),
+            role: page.t(&format!("device-role-{}", n.role)),
+            venue: n.venue.as_str().to_owned(),
+            state: match &n.revoked {
                 Some(reason) => format!("{}: {}", page.t("device-revoked"), reason),
                 None => page.t("device-active"),
-            };
-            let revoke = if n.revoked.is_none() {
-                format!(
-                    "<form method=\"post\" action=\"/settings/devices/{id}/revoke\" class=\"inline danger\">{csrf}\
-                     <input name=\"reason\" required aria-label=\"{reason_l}\" placeholder=\"{reason_l}\"><button type=\"submit\">{revoke_l}</button></form>",
-                    id = escape(&n.node_id),
-                    csrf = page.csrf_field(),
-                    reason_l = page.e("order-reason"),
-                    revoke_l = page.e("device-revoke"),
-                )
-            } else {
-                String::new()
-            };
-            format!(
-                "<tr data-node=\"{id}\"><td>{name}</td><td>{role}</td><td>{venue}</td><td>{state}</td><td>{revoke}</td></tr>",
-                id = escape(&n.node_id),
-                name = escape(&n.name),
-                role = page.e(&format!("device-role-{}", n.role)),
-                venue = escape(n.venue.as_str()),
-                state = escape(&state),
-            )
+            },
+            revocable: n.revoked.is_none(),
         })
         .collect();
-    let role_options: String = ROLES
+    let roles = ROLES
         .iter()
-        .map(|r| {
-            format!(
-                "<option value=\"{r}\">{}</option>",
-                page.e(&format!("device-role-{r}"))
-            )
+        .map(|r| Choice {
+            value: (*r).to_owned(),
+            label: page.t(&format!("device-role-{r}")),
         })
         .collect();
-    let venue_options: String = venues
-        .iter()
-        .map(|(id, name)| format!("<option value=\"{}\">{}</option>", escape(id), escape(name)))
-        .collect();
-    let body = format!(
-        "<form method=\"post\" action=\"/settings/devices\">{csrf}<h2>{add_l}</h2>\
-         <label for=\"device-role\">{role_l}</label><select id=\"device-role\" name=\"role\">{role_options}</select>\
-         <label for=\"device-venue\">{venue_l}</label><select id=\"device-venue\" name=\"venue\">{venue_options}</select>\
-         <div><button class=\"primary\" type=\"submit\" id=\"add-device\">{create_l}</button></div></form>\
-         <h2>{list_l}</h2><table id=\"devices\"><tbody>{rows}</tbody></table>",
-        csrf = page.csrf_field(),
-        add_l = page.e("device-add"),
-        role_l = page.e("settings-role"),
-        venue_l = page.e("settings-venue"),
-        create_l = page.e("device-create-code"),
-        list_l = page.e("device-list"),
-    );
-    page.html(&page.t("nav-devices"), &body)
+    page.render(&DevicesView {
+        page: &page,
+        title: page.t("nav-devices"),
+        roles,
+        venues,
+        devices,
+    })
 }
 
 #[derive(Deserialize)]
@@ -91,6 +90,54 @@ pub struct AddForm {
     csrf: String,
     role: String,
     venue: String,
+}
+
+#[derive(Template)]
+#[template(path = "devices_add.html")]
+struct DeviceAddView<'a> {
+    page: &'a Page,
+    title: String,
+    code: String,
+    how: Pairing,
+    /// "Valid until 04.12.2026 15:00".
+    expires: String,
+}
+
+/// How the new device uses its code.
+enum Pairing {
+    /// A phone opens the link, or scans its QR (`None` when the link does not fit one).
+    Scanner { link: String, qr: Option<QrImage> },
+    /// A gate or a site node is started with this command.
+    Command(String),
+}
+
+/// A QR code drawn as SVG: `side` modules with the quiet zone, shown `size` pixels wide,
+/// the dark modules as one path (the same drawing as [`aspk_render::qr_svg`]).
+struct QrImage {
+    side: usize,
+    size: u32,
+    path: String,
+}
+
+impl QrImage {
+    fn new(matrix: &QrMatrix, size: u32) -> QrImage {
+        let mut path = String::new();
+        for y in 0..matrix.width() {
+            for (x, len) in matrix.dark_runs(y) {
+                // SVG path data, not markup.
+                path.push_str(&format!(
+                    "M{} {}h{len}v1h-{len}z",
+                    x + QUIET_ZONE,
+                    y + QUIET_ZONE
+                ));
+            }
+        }
+        QrImage {
+            side: matrix.width_with_quiet_zone(),
+            size,
+            path,
+        }
+    }
 }
 
 /// A fresh one-time code: as digits, as a link and as a QR for phones.
@@ -108,40 +155,28 @@ pub async fn add(page: Page, headers: HeaderMap, Form(f): Form<AddForm>) -> Resp
         Err(e) => return page.error(e),
     };
     let base = crate::extract::base_url(&headers);
-    let link = format!("{base}/scan#pair={}", code.code);
     let how = if f.role == "scanner" {
-        let qr = text_qr_matrix(&link)
-            .map(|m| qr_svg(&m, 280))
-            .unwrap_or_default();
-        format!(
-            "<figure class=\"pairing\" id=\"pairing-qr\">{qr}<figcaption>{}</figcaption></figure><p><a id=\"pairing-link\" href=\"{l}\">{l}</a></p>",
-            page.e("device-scan-hint"),
-            l = escape(&link)
-        )
+        let link = format!("{base}/scan#pair={}", code.code);
+        let qr = text_qr_matrix(&link).ok().map(|m| QrImage::new(&m, 280));
+        Pairing::Scanner { link, qr }
+    } else if f.role == "gate" {
+        Pairing::Command(format!("aspk gate --upstream {base} --enrol {}", code.code))
     } else {
-        let command = if f.role == "gate" {
-            format!("aspk gate --upstream {base} --enrol {}", code.code)
-        } else {
-            format!("aspk serve --upstream {base} --enrol {}", code.code)
-        };
-        format!(
-            "<p>{}</p><pre id=\"enrol-command\">{}</pre>",
-            page.e("device-command-hint"),
-            escape(&command)
-        )
+        Pairing::Command(format!(
+            "aspk serve --upstream {base} --enrol {}",
+            code.code
+        ))
     };
-    let body = format!(
-        "<p class=\"big-code\">{label}: <strong id=\"enrol-code\">{code}</strong></p>{how}\
-         <p>{expires}</p><p><a href=\"/settings/devices\">{back}</a></p>",
-        label = page.e("device-code"),
-        code = escape(&code.code),
-        expires = escape(&page.t_args(
+    page.render(&DeviceAddView {
+        page: &page,
+        title: page.t("device-add"),
+        expires: page.t_args(
             "device-expires",
-            &[("time", page.time(code.expires_at, None).into())]
-        )),
-        back = page.e("action-back"),
-    );
-    page.html(&page.t("device-add"), &body)
+            &[("time", page.time(code.expires_at, None).into())],
+        ),
+        code: code.code,
+        how,
+    })
 }
 
 #[derive(Deserialize)]
@@ -166,5 +201,26 @@ pub async fn revoke(
     {
         Ok(()) => redirect("/settings/devices"),
         Err(e) => page.error(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aspk_render::{qr_svg, text_qr_matrix};
+
+    use super::QrImage;
+
+    /// The pairing QR on the page is the drawing `aspk_render` makes.
+    #[test]
+    fn the_pairing_qr_is_the_one_the_render_crate_draws() {
+        let matrix = text_qr_matrix("https://museum.example/scan#pair=0123456789").unwrap();
+        let image = QrImage::new(&matrix, 280);
+        let svg = qr_svg(&matrix, 280);
+        let side = image.side;
+        assert!(
+            svg.contains(&format!("viewBox=\"0 0 {side} {side}\"")),
+            "{svg}"
+        );
+        assert!(svg.contains(&format!(" d=\"{}\"", image.path)), "{svg}");
     }
 }

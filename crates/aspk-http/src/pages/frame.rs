@@ -1,20 +1,21 @@
 //! What every staff page shares: the signed-in session, its language and anti-forgery token,
 //! the role checks, the layout and the formatting of money and time.
 
-use aspk_app::{AppError, Principal};
-use aspk_domain::{Currency, Money, Role, Venue};
+use askama::Template;
+use aspk_app::{Action, AppError, Principal};
+use aspk_domain::{Currency, Money, Venue};
 use aspk_i18n::{t, t_args, Arg, Lang};
 use axum::extract::FromRequestParts;
-use axum::http::header::{LOCATION, SET_COOKIE};
+use axum::http::header::LOCATION;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Utc};
 
-use crate::extract::{cookie, SESSION_COOKIE};
-use crate::AppState;
+use axum_extra::extract::cookie::Cookie;
 
-pub const LANG_COOKIE: &str = "aspk_lang";
+use crate::cookies;
+use crate::AppState;
 
 /// A request from a signed-in member of staff.
 pub struct Page {
@@ -25,14 +26,14 @@ pub struct Page {
     /// Where this page may fail over to, this node first (see `handoff::endpoints`).
     endpoints: Vec<aspk_app::Endpoint>,
     /// A language cookie to set (the page was asked for with `?lang=`).
-    set_lang: Option<String>,
+    set_lang: Option<Cookie<'static>>,
     /// This page's path and query without `lang`, where the language switch comes back to.
     here: String,
     pub state: AppState,
 }
 
 /// The page language: `?lang=` wins, then the cookie, then Ukrainian.
-pub fn page_lang(headers: &HeaderMap, query: Option<&str>) -> (Lang, Option<String>) {
+pub fn page_lang(headers: &HeaderMap, query: Option<&str>) -> (Lang, Option<Cookie<'static>>) {
     let asked = query.and_then(|q| {
         form_urlencoded::parse(q.as_bytes())
             .find(|(k, _)| k == "lang")
@@ -40,13 +41,9 @@ pub fn page_lang(headers: &HeaderMap, query: Option<&str>) -> (Lang, Option<Stri
     });
     if let Some(raw) = asked {
         let lang = Lang::parse(&raw);
-        let cookie = format!(
-            "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
-            lang.code()
-        );
-        return (lang, Some(cookie));
+        return (lang, Some(cookies::language(lang.code())));
     }
-    let lang = cookie(headers, LANG_COOKIE)
+    let lang = cookies::read(headers, cookies::LANGUAGE)
         .map(|c| Lang::parse(&c))
         .unwrap_or_default();
     (lang, None)
@@ -57,7 +54,7 @@ impl FromRequestParts<AppState> for Page {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let (lang, set_lang) = page_lang(&parts.headers, parts.uri.query());
-        let session = cookie(&parts.headers, SESSION_COOKIE).unwrap_or_default();
+        let session = cookies::read(&parts.headers, cookies::SESSION).unwrap_or_default();
         let who = state
             .node
             .authenticate(&session)
@@ -114,70 +111,33 @@ pub fn redirect(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(LOCATION, to.to_owned())]).into_response()
 }
 
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Who may open which section, in the order of the navigation bar.
-const SECTIONS: &[(&str, &str, &[Role])] = &[
-    (
-        "/box-office",
-        "nav-box-office",
-        &[Role::Admin, Role::Manager, Role::Cashier],
-    ),
-    (
-        "/orders",
-        "nav-orders",
-        &[Role::Admin, Role::Manager, Role::Cashier],
-    ),
-    (
-        "/shifts",
-        "nav-shifts",
-        &[Role::Admin, Role::Manager, Role::Cashier],
-    ),
-    ("/requests", "nav-requests", &[Role::Admin, Role::Manager]),
-    ("/reports", "nav-reports", &[Role::Admin, Role::Manager]),
-    ("/settings", "nav-settings", &[Role::Admin]),
-    (
-        "/scan",
-        "nav-scan",
-        &[Role::Admin, Role::Manager, Role::Controller],
-    ),
-    (
-        "/status",
-        "nav-status",
-        &[Role::Admin, Role::Manager, Role::Cashier, Role::Controller],
-    ),
+/// The sections of the staff app in the order of the navigation bar, each with the action
+/// of the app's access table (`aspk_app::ACCESS`) that opens it: the navigation shows a
+/// member of staff the sections the same table lets them use.
+const SECTIONS: &[(&str, &str, Action)] = &[
+    ("/box-office", "nav-box-office", Action::Sell),
+    ("/orders", "nav-orders", Action::LookUpOrders),
+    ("/shifts", "nav-shifts", Action::RunShifts),
+    ("/requests", "nav-requests", Action::HandleRequests),
+    ("/reports", "nav-reports", Action::ReadReports),
+    ("/settings", "nav-settings", Action::OpenSettings),
+    ("/scan", "nav-scan", Action::ScanTickets),
+    ("/status", "nav-status", Action::ReadStatus),
 ];
 
-/// The roles allowed in the section at `path`.
-pub fn section_roles(path: &str) -> &'static [Role] {
+/// The action that opens the section at `path` (an unknown section: the settings, which
+/// only admins open).
+fn section_action(path: &str) -> Action {
     SECTIONS
         .iter()
         .find(|(p, _, _)| *p == path)
-        .map(|(_, _, roles)| *roles)
-        .unwrap_or(&[Role::Admin])
+        .map(|(_, _, action)| *action)
+        .unwrap_or(Action::OpenSettings)
 }
 
 impl Page {
     pub fn t(&self, key: &str) -> String {
         t(self.lang, key)
-    }
-
-    /// Escaped message.
-    pub fn e(&self, key: &str) -> String {
-        escape(&t(self.lang, key))
     }
 
     pub fn t_args(&self, key: &str, args: &[(&str, Arg)]) -> String {
@@ -186,11 +146,9 @@ impl Page {
 
     /// Refuses (403 page) unless the member of staff may use the section at `path`.
     pub fn require_section(&self, path: &str) -> Result<(), Box<Response>> {
-        if section_roles(path).contains(&self.who.role) {
-            Ok(())
-        } else {
-            Err(Box::new(self.error(AppError::Forbidden("open this page"))))
-        }
+        self.who
+            .require_to(section_action(path))
+            .map_err(|refused| Box::new(self.error(refused)))
     }
 
     /// Refuses a form post without this session's anti-forgery token.
@@ -198,17 +156,8 @@ impl Page {
         if self.state.node.csrf_ok(&self.session, given) {
             Ok(())
         } else {
-            let body = format!(
-                "<p class=\"error\" role=\"alert\">{}</p>",
-                self.e("error-csrf")
-            );
-            Err(Box::new(
-                (
-                    StatusCode::FORBIDDEN,
-                    Html(self.layout(&self.t("error-title"), &body)),
-                )
-                    .into_response(),
-            ))
+            let refused = self.failure(StatusCode::FORBIDDEN, self.t("error-csrf"), false);
+            Err(Box::new(refused))
         }
     }
 
@@ -216,14 +165,6 @@ impl Page {
     pub fn check_post(&self, csrf: &str, section: &str) -> Result<(), Box<Response>> {
         self.check_csrf(csrf)?;
         self.require_section(section)
-    }
-
-    /// The hidden anti-forgery field for forms.
-    pub fn csrf_field(&self) -> String {
-        format!(
-            "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
-            escape(&self.csrf)
-        )
     }
 
     pub fn money(&self, minor: i64, currency: Currency) -> String {
@@ -263,11 +204,11 @@ impl Page {
         let key = match err {
             AppError::Forbidden(_) => "error-forbidden",
             AppError::LockedOut { .. } => "error-locked-out",
-            AppError::Conflict { code, .. } => match *code {
-                "shift_open" => "error-shift-open",
-                "no_open_shift" => "error-no-open-shift",
-                "already_cancelled" => "error-already-cancelled",
-                "beyond_key" => "error-beyond-key",
+            AppError::Conflict { code, .. } => match code {
+                aspk_domain::ConflictCode::ShiftOpen => "error-shift-open",
+                aspk_domain::ConflictCode::NoOpenShift => "error-no-open-shift",
+                aspk_domain::ConflictCode::AlreadyCancelled => "error-already-cancelled",
+                aspk_domain::ConflictCode::BeyondKey => "error-beyond-key",
                 _ => "",
             },
             AppError::Invalid(_) | AppError::UnknownReference { .. } => "error-invalid",
@@ -286,60 +227,72 @@ impl Page {
     pub fn error(&self, err: AppError) -> Response {
         let text = self.error_text(&err);
         let status = crate::ApiError::from(err).status;
-        let body = format!(
-            "<p class=\"error\" role=\"alert\">{}</p><p><a href=\"/\" data-back>{}</a></p>",
-            escape(&text),
-            self.e("action-back")
-        );
-        self.respond((status, Html(self.layout(&self.t("error-title"), &body))).into_response())
+        self.failure(status, text, true)
     }
 
-    /// A whole page with the navigation for this member of staff.
-    pub fn layout(&self, title: &str, body: &str) -> String {
-        let links: String = SECTIONS
+    /// An error page: the message, and a way back when `back`.
+    fn failure(&self, status: StatusCode, message: String, back: bool) -> Response {
+        let view = ErrorView {
+            page: self,
+            title: self.t("error-title"),
+            message,
+            back,
+        };
+        self.render_with(status, &view)
+    }
+
+    /// The sections this member of staff may open, in the order of the navigation bar:
+    /// (path, label).
+    pub fn nav(&self) -> Vec<(&'static str, String)> {
+        SECTIONS
             .iter()
-            .filter(|(_, _, roles)| roles.contains(&self.who.role))
-            .map(|(href, key, _)| format!("<a href=\"{href}\">{}</a>", self.e(key)))
-            .collect();
-        let other = if self.lang == Lang::Uk { "en" } else { "uk" };
-        format!(
-            "<!doctype html><html lang=\"{code}\"><head><meta charset=\"utf-8\">\
-             <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-             <title>{title} · АСПК</title><link rel=\"stylesheet\" href=\"/static/staff.css\"></head>\
-             <body{failover}><header><strong class=\"brand\">АСПК</strong><nav aria-label=\"{nav}\">{links}</nav>\
-             {path}<span class=\"who\">{user} · {role}</span>\
-             <form method=\"post\" action=\"/language\" class=\"lang\">{csrf}\
-             <input type=\"hidden\" name=\"lang\" value=\"{other}\">\
-             <input type=\"hidden\" name=\"back\" value=\"{here}\">\
-             <button type=\"submit\" class=\"lang\">{switch}</button></form>\
-             <form method=\"post\" action=\"/sign-out\">{csrf}<button>{sign_out}</button></form></header>\
-             <main><h1>{title}</h1>{body}</main>\
-             <script type=\"module\" src=\"/static/failover.js\"></script>\
-             <script type=\"module\" src=\"/static/page.js\"></script></body></html>",
-            code = self.lang.code(),
-            title = escape(title),
-            failover = self.failover_data(),
-            path = self.path_badge(),
-            nav = self.e("nav-label"),
-            user = escape(self.who.username.as_str()),
-            role = self.e(&format!("role-{}", self.who.role.as_str())),
-            switch = self.e("language-switch"),
-            here = escape(&self.here),
-            csrf = self.csrf_field(),
-            sign_out = self.e("sign-out"),
-        )
+            .filter(|(_, _, action)| self.who.may(*action))
+            .map(|(href, key, _)| (*href, self.t(key)))
+            .collect()
+    }
+
+    /// The language the switch in the header changes to.
+    pub fn other_lang(&self) -> &'static str {
+        if self.lang == Lang::Uk {
+            "en"
+        } else {
+            "uk"
+        }
+    }
+
+    /// This page's path and query without `lang`: where the language switch comes back to.
+    pub fn here(&self) -> &str {
+        &self.here
+    }
+
+    /// The signed-in person's role, in words.
+    pub fn role_label(&self) -> String {
+        self.t(&format!("role-{}", self.who.role.as_str()))
+    }
+
+    /// A page rendered from its template, with status 200.
+    pub fn render(&self, view: &impl Template) -> Response {
+        self.render_with(StatusCode::OK, view)
+    }
+
+    /// A page rendered from its template, with `status`; setting the language cookie when
+    /// the page was asked for in a language.
+    pub fn render_with(&self, status: StatusCode, view: &impl Template) -> Response {
+        match view.render() {
+            Ok(html) => self.respond((status, Html(html)).into_response()),
+            Err(err) => {
+                tracing::error!(%err, "a page template failed to render");
+                StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            }
+        }
     }
 
     /// What `failover.js` needs: the endpoints in order of preference (see
-    /// [`super::handoff::endpoints`]; it fetches the handoff codes for them itself), and
-    /// the badge's words. Never the session token.
-    fn failover_data(&self) -> String {
-        let endpoints: Vec<String> = self.endpoints.iter().map(|e| e.url.clone()).collect();
-        format!(
-            " data-endpoints=\"{}\" data-fallback=\"{}\"",
-            escape(&serde_json::to_string(&endpoints).unwrap_or_default()),
-            self.e("path-fallback"),
-        )
+    /// [`super::handoff::endpoints`]; it fetches the handoff codes for them itself). Never
+    /// the session token.
+    pub fn endpoints_json(&self) -> String {
+        let endpoints: Vec<&str> = self.endpoints.iter().map(|e| e.url.as_str()).collect();
+        serde_json::to_string(&endpoints).unwrap_or_default()
     }
 
     /// The session token of this request (for use cases that act on the session itself).
@@ -349,40 +302,34 @@ impl Page {
 
     /// Which node this page comes from and, on a site node, whether its upstream is
     /// reachable: staff see at a glance that they work on the local path during an outage.
-    fn path_badge(&self) -> String {
+    /// (CSS class, words).
+    pub fn path_badge(&self) -> (&'static str, String) {
         let role = self.state.node.role().as_str();
-        let (class, text) = match &self.state.upstream {
+        let role_name = || self.t(&format!("path-role-{role}"));
+        match &self.state.upstream {
             Some(up) if up.get().is_reachable => (
                 "path-ok",
-                self.t_args(
-                    "path-via-upstream",
-                    &[("role", self.t(&format!("path-role-{role}")).into())],
-                ),
+                self.t_args("path-via-upstream", &[("role", role_name().into())]),
             ),
             Some(_) => (
                 "path-offline",
-                self.t_args(
-                    "path-offline",
-                    &[("role", self.t(&format!("path-role-{role}")).into())],
-                ),
+                self.t_args("path-offline", &[("role", role_name().into())]),
             ),
-            None => ("path-ok", self.t(&format!("path-role-{role}"))),
-        };
-        format!(
-            "<a class=\"path {class}\" id=\"path\" href=\"/status\">{}</a>",
-            escape(&text)
-        )
-    }
-
-    /// A full HTML response, setting the language cookie when the page was asked in one.
-    pub fn html(&self, title: &str, body: &str) -> Response {
-        self.respond(Html(self.layout(title, body)).into_response())
-    }
-
-    pub fn respond(&self, mut response: Response) -> Response {
-        if let Some(value) = self.set_lang.as_ref().and_then(|c| c.parse().ok()) {
-            response.headers_mut().append(SET_COOKIE, value);
+            None => ("path-ok", role_name()),
         }
-        response
     }
+
+    /// `response` with the language cookie when the page was asked for in a language.
+    pub fn respond(&self, response: Response) -> Response {
+        cookies::with(response, self.set_lang.clone())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorView<'a> {
+    page: &'a Page,
+    title: String,
+    message: String,
+    back: bool,
 }

@@ -11,9 +11,9 @@
 //!   address's fragment; `handoff.js` trades it there for a session cookie (`POST
 //!   /handoff`), once.
 
+use askama::Template;
 use aspk_app::Endpoint;
 use axum::extract::State;
-use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
@@ -22,11 +22,9 @@ use base64::Engine;
 use serde::Deserialize;
 
 use super::sign_in::session_cookie;
-use crate::extract::{base_url, cookie, Bearer, SESSION_COOKIE};
+use crate::cookies;
+use crate::extract::{base_url, Bearer};
 use crate::AppState;
-
-/// The cookie that keeps the route a page arrived along (JSON, then a MAC by this node).
-const ROUTE_COOKIE: &str = "aspk_route";
 
 /// The endpoints a page served by this node may move to, in order of preference.
 pub(crate) fn endpoints(state: &AppState, headers: &HeaderMap) -> Vec<Endpoint> {
@@ -62,7 +60,8 @@ pub(crate) fn endpoints(state: &AppState, headers: &HeaderMap) -> Vec<Endpoint> 
 
 /// The route kept in this node's cookie, if its MAC holds.
 fn route_of(state: &AppState, headers: &HeaderMap) -> Vec<Endpoint> {
-    let Some(value) = cookie(headers, ROUTE_COOKIE) else {
+    // The route cookie holds JSON (base64), a dot, then a MAC by this node.
+    let Some(value) = cookies::read(headers, cookies::ROUTE) else {
         return Vec::new();
     };
     let Some((data, mac)) = value.split_once('.') else {
@@ -78,10 +77,14 @@ fn route_of(state: &AppState, headers: &HeaderMap) -> Vec<Endpoint> {
         .unwrap_or_default()
 }
 
-fn route_cookie(state: &AppState, route: &[Endpoint]) -> String {
+fn route_cookie(
+    state: &AppState,
+    route: &[Endpoint],
+    headers: &HeaderMap,
+) -> axum_extra::extract::cookie::Cookie<'static> {
     let data = URL_SAFE_NO_PAD.encode(serde_json::to_vec(route).unwrap_or_default());
     let mac = state.node.route_mac(&data);
-    format!("{ROUTE_COOKIE}={data}.{mac}; Path=/; HttpOnly; SameSite=Lax; Max-Age=50400")
+    cookies::route(format!("{data}.{mac}"), headers)
 }
 
 /// One-time codes for the page's other endpoints, by their session key id.
@@ -111,12 +114,15 @@ pub async fn codes(
 
 /// Where a page that fails over lands (`handoff.js` does the rest).
 pub async fn page() -> Response {
-    Html(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>АСПК</title>\
-         <script type=\"module\" src=\"/static/handoff.js\"></script></head><body></body></html>",
-    )
-    .into_response()
+    match HandoffView.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
 }
+
+#[derive(Template)]
+#[template(path = "handoff.html")]
+struct HandoffView;
 
 #[derive(Deserialize)]
 pub struct Handoff {
@@ -132,17 +138,13 @@ pub async fn redeem(
     let Ok(handed) = state.node.redeem_handoff(&h.code) else {
         return StatusCode::UNAUTHORIZED.into_response();
     };
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    let cookies = [
-        session_cookie(&handed.issued.token, &headers),
-        route_cookie(&state, &handed.route),
-    ];
-    for cookie in cookies {
-        if let Ok(value) = cookie.parse() {
-            response.headers_mut().append(SET_COOKIE, value);
-        }
-    }
-    response
+    cookies::with(
+        StatusCode::NO_CONTENT.into_response(),
+        [
+            session_cookie(&handed.issued.token, &headers),
+            route_cookie(&state, &handed.route, &headers),
+        ],
+    )
 }
 
 /// A fresh session cookie when less than half of the token's time is left: pages in use
@@ -152,7 +154,7 @@ pub async fn renew(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let token = cookie(request.headers(), SESSION_COOKIE);
+    let token = cookies::read(request.headers(), cookies::SESSION);
     let headers = request.headers().clone();
     let mut response = next.run(request).await;
     let Some(token) = token else {
@@ -161,9 +163,7 @@ pub async fn renew(
     let wants = state.node.session(&token).is_ok_and(|s| s.wants_renewal);
     if wants {
         if let Ok(issued) = state.node.renew_session(&token) {
-            if let Ok(value) = session_cookie(&issued.token, &headers).parse() {
-                response.headers_mut().append(SET_COOKIE, value);
-            }
+            cookies::set(&mut response, session_cookie(&issued.token, &headers));
         }
     }
     response

@@ -2,9 +2,10 @@
 //! from the operation log, and the actions: cancel or refund (whole or per ticket),
 //! reprint, resend the e-ticket e-mail.
 
-use aspk_app::{AppError, CancelRequest};
-use aspk_domain::{Order, Ticket, TicketStatus, Venue};
-use aspk_oplog::{Op, OpBody, PrintRecord};
+use askama::Template;
+use aspk_app::{AppError, CancelRequest, HistoryEntry, OrderEvent};
+use aspk_domain::{Ticket, TicketStatus, Venue};
+use aspk_oplog::PrintRecord;
 use aspk_render::{ticket_pdf, Paper};
 use aspk_ticket::HumanNumber;
 use axum::extract::{Form, Path, Query};
@@ -13,36 +14,32 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::frame::redirect;
-use super::printing::{chosen_printer, order_docs, print_order};
-use super::{escape, Page};
+use super::printing::chosen_printer;
+use super::Page;
 
+/// The order with its tickets (and their products' names in the page's language) and
+/// prints.
 type Loaded = (
-    Order,
+    aspk_domain::Order,
     Option<Venue>,
     Vec<(Ticket, String)>,
     Vec<PrintRecord>,
 );
 
-fn load(page: &Page, number: u64) -> Option<Loaded> {
-    page.state.node.read(|s| {
-        let order = s.orders.get(&number)?.clone();
-        let venue = s.venues.get(&order.venue).cloned();
-        let tickets = order
-            .tickets
-            .iter()
-            .filter_map(|t| s.tickets.get(t))
-            .map(|t| {
-                let name = s
-                    .products
-                    .get(&(t.venue.clone(), t.product.clone()))
-                    .map(|p| p.name.get(page.lang.code()).to_owned())
-                    .unwrap_or_else(|| t.product.to_string());
-                (t.clone(), name)
-            })
-            .collect();
-        let prints = s.prints.get(&number).cloned().unwrap_or_default();
-        Some((order, venue, tickets, prints))
-    })
+fn load(page: &Page, number: u64) -> Result<Loaded, AppError> {
+    let record = page.state.node.order_record(&page.who, number)?;
+    let lang = page.lang.code();
+    let tickets = record
+        .tickets
+        .into_iter()
+        .map(|(t, product)| {
+            let name = product
+                .map(|p| p.name.get(lang).to_owned())
+                .unwrap_or_else(|| t.product.to_string());
+            (t, name)
+        })
+        .collect();
+    Ok((record.order, record.venue, tickets, record.prints))
 }
 
 fn not_found(number: u64) -> AppError {
@@ -52,37 +49,100 @@ fn not_found(number: u64) -> AppError {
     }
 }
 
+/// One order: its facts, tickets, payments, prints, actions and history.
+#[derive(Template)]
+#[template(path = "order_detail.html")]
+struct OrderView<'a> {
+    page: &'a Page,
+    title: String,
+    /// The order's serial, for the actions' addresses.
+    serial: u64,
+    number: String,
+    status: String,
+    channel: String,
+    created: String,
+    by: String,
+    name: String,
+    email: String,
+    total: String,
+    cancel_reason: Option<String>,
+    tickets: Vec<TicketRow>,
+    payments: Vec<PaymentRow>,
+    prints: Vec<PrintRow>,
+    /// Paid: the order (and its live tickets) can be cancelled.
+    paid: bool,
+    /// The order has an e-mail address to send the tickets to again.
+    resend: bool,
+    history: Vec<HistoryRow>,
+}
+
+struct TicketRow {
+    serial: u64,
+    number: String,
+    name: String,
+    visit: String,
+    price: String,
+    /// `valid`, `used` or `void`: the CSS class.
+    status_key: &'static str,
+    status: String,
+    entries: Vec<EntryRow>,
+    /// A cancel form for this ticket.
+    cancellable: bool,
+}
+
+struct EntryRow {
+    at: String,
+    gate: String,
+}
+
+struct PaymentRow {
+    at: String,
+    method: String,
+    amount: String,
+}
+
+struct PrintRow {
+    at: String,
+    by: String,
+    printer: String,
+    what: String,
+}
+
+struct HistoryRow {
+    at: String,
+    actor: String,
+    what: String,
+}
+
 pub async fn page(page: Page, Path(number): Path<u64>) -> Response {
     if let Err(refused) = page.require_section("/orders") {
         return *refused;
     }
-    let Some((order, venue, tickets, prints)) = load(&page, number) else {
-        return page.error(not_found(number));
+    let (order, venue, tickets, prints) = match load(&page, number) {
+        Ok(loaded) => loaded,
+        Err(e) => return page.error(e),
     };
-    let history = match page.state.node.order_history(&order).await {
+    let history = match page.state.node.order_history(&page.who, &order).await {
         Ok(h) => h,
         Err(e) => return page.error(e),
     };
     let v = venue.as_ref();
     let cur = order.currency;
     let paid = order.status == aspk_domain::OrderStatus::Paid;
-    let ticket_rows: String = tickets
+    let tickets = tickets
         .iter()
         .map(|(t, name)| ticket_row(&page, t, name, v, paid))
         .collect();
-    let payments: String = order
+    let payments = order
         .payments
         .iter()
-        .map(|p| {
-            format!(
-                "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
-                page.time(p.at, v),
-                page.e(&format!("payment-{}", p.method.as_str())),
-                page.money(p.amount_minor, cur)
-            )
+        .map(|p| PaymentRow {
+            at: page.time(p.at, v),
+            method: page.t(&format!("payment-{}", p.method.as_str())),
+            amount: page.money(p.amount_minor, cur),
         })
         .collect();
-    let prints: String = prints
+    let prints = prints
         .iter()
         .map(|p| {
             let what = if !p.error.is_empty() {
@@ -92,186 +152,121 @@ pub async fn page(page: Page, Path(number): Path<u64>) -> Response {
             } else {
                 page.t("print-printed")
             };
-            format!(
-                "<li>{} · {} · {} · {}</li>",
-                page.time(p.at, v),
-                escape(p.by.trim_start_matches("user:")),
-                escape(&p.printer),
-                escape(&what)
-            )
+            PrintRow {
+                at: page.time(p.at, v),
+                by: p.by.trim_start_matches("user:").to_owned(),
+                printer: p.printer.clone(),
+                what,
+            }
         })
         .collect();
-    let history: String = history.iter().map(|op| history_row(&page, op, v)).collect();
-    let channel = order.channel.as_str();
-    let actions = if paid {
-        format!(
-            "<form method=\"post\" action=\"/orders/{number}/cancel\" class=\"danger\">{csrf}\
-             <label for=\"reason\">{reason_l}</label><input id=\"reason\" name=\"reason\" required>\
-             <label class=\"check\"><input type=\"checkbox\" name=\"refund\" value=\"1\" checked> {refund_l}</label>\
-             <button type=\"submit\" id=\"cancel-order\">{cancel_l}</button></form>",
-            csrf = page.csrf_field(),
-            reason_l = page.e("order-reason"),
-            refund_l = page.e("order-refund"),
-            cancel_l = page.e("order-cancel"),
-        )
-    } else {
-        String::new()
+    let history = history.iter().map(|op| history_row(&page, op, v)).collect();
+    let human = HumanNumber::from_serial(number).to_string();
+    let view = OrderView {
+        page: &page,
+        title: page.t_args("order-title", &[("number", human.as_str().into())]),
+        serial: number,
+        number: human,
+        status: page.t(&format!("order-status-{}", order.status.as_str())),
+        channel: page.t(&format!("channel-{}", order.channel.as_str())),
+        created: page.time(order.created_at, v),
+        by: order
+            .created_by
+            .as_deref()
+            .unwrap_or("")
+            .trim_start_matches("user:")
+            .to_owned(),
+        name: order.name.clone().unwrap_or_else(|| "—".into()),
+        email: order.email.as_ref().map_or("—", |e| e.as_str()).to_owned(),
+        total: page.money(order.total_minor, cur),
+        cancel_reason: order.cancel_reason.clone(),
+        tickets,
+        payments,
+        prints,
+        paid,
+        resend: order.email.is_some(),
+        history,
     };
-    let resend = if order.email.is_some() {
-        format!(
-            "<form method=\"post\" action=\"/orders/{number}/resend\" class=\"inline\">{}<button type=\"submit\" id=\"resend\">{}</button></form>",
-            page.csrf_field(),
-            page.e("order-resend")
-        )
-    } else {
-        String::new()
-    };
-    let body = format!(
-        "<dl><dt>{number_l}</dt><dd class=\"number\" id=\"order-number\">{num}</dd><dt>{status_l}</dt><dd id=\"order-status\">{status}</dd>\
-         <dt>{channel_l}</dt><dd>{channel}</dd><dt>{time_l}</dt><dd>{created}</dd><dt>{by_l}</dt><dd>{by}</dd>\
-         <dt>{name_l}</dt><dd>{name}</dd><dt>{email_l}</dt><dd>{email}</dd><dt>{total_l}</dt><dd>{total}</dd>{reason}</dl>\
-         <h2>{tickets_l}</h2><table id=\"tickets\"><thead><tr><th>{number_l}</th><th>{product_l}</th><th>{visit_l}</th><th>{price_l}</th><th>{status_l}</th><th>{entries_l}</th><th></th></tr></thead><tbody>{ticket_rows}</tbody></table>\
-         <h2>{payments_l}</h2><table><tbody>{payments}</tbody></table>\
-         <h2>{prints_l}</h2><ul>{prints}</ul>\
-         <p><form method=\"post\" action=\"/orders/{number}/print\" class=\"inline\">{csrf}<button type=\"submit\" id=\"reprint\">{reprint_l}</button></form> \
-         <a href=\"/orders/{number}/pdf?paper=a4\">PDF A4</a> · <a href=\"/orders/{number}/pdf?paper=80mm\">PDF 80 mm</a> {resend}</p>\
-         {actions}<h2>{history_l}</h2><ol class=\"history\" id=\"history\">{history}</ol>",
-        number_l = page.e("orders-number"),
-        num = HumanNumber::from_serial(number),
-        status_l = page.e("orders-status"),
-        status = page.e(&format!("order-status-{}", order.status.as_str())),
-        channel_l = page.e("orders-channel"),
-        channel = page.e(&format!("channel-{channel}")),
-        time_l = page.e("orders-time"),
-        created = page.time(order.created_at, v),
-        by_l = page.e("order-by"),
-        by = escape(order.created_by.as_deref().unwrap_or("").trim_start_matches("user:")),
-        name_l = page.e("order-name"),
-        name = escape(order.name.as_deref().unwrap_or("—")),
-        email_l = page.e("orders-email"),
-        email = escape(order.email.as_ref().map(|e| e.as_str()).unwrap_or("—")),
-        total_l = page.e("box-total"),
-        total = page.money(order.total_minor, cur),
-        reason = order
-            .cancel_reason
-            .as_ref()
-            .map(|r| format!("<dt>{}</dt><dd>{}</dd>", page.e("order-reason"), escape(r)))
-            .unwrap_or_default(),
-        tickets_l = page.e("report-tickets"),
-        product_l = page.e("box-product"),
-        visit_l = page.e("order-visit"),
-        price_l = page.e("box-price"),
-        entries_l = page.e("order-entries"),
-        payments_l = page.e("order-payments"),
-        prints_l = page.e("order-prints"),
-        csrf = page.csrf_field(),
-        reprint_l = page.e("print-again"),
-        history_l = page.e("order-history"),
-    );
-    page.html(
-        &page.t_args(
-            "order-title",
-            &[(
-                "number",
-                HumanNumber::from_serial(number).to_string().into(),
-            )],
-        ),
-        &body,
-    )
+    page.render(&view)
 }
 
-fn ticket_row(page: &Page, t: &Ticket, name: &str, v: Option<&Venue>, order_paid: bool) -> String {
+fn ticket_row(
+    page: &Page,
+    t: &Ticket,
+    name: &str,
+    v: Option<&Venue>,
+    order_paid: bool,
+) -> TicketRow {
     let status = match t.status {
         TicketStatus::Valid => "valid",
         TicketStatus::Used => "used",
         TicketStatus::Void => "void",
     };
-    let entries: String = t
-        .entries
-        .iter()
-        .map(|e| format!("{} · {}", page.time(e.at, v), escape(&e.gate)))
-        .collect::<Vec<_>>()
-        .join("<br>");
-    let cancel = if order_paid && t.status != TicketStatus::Void {
-        format!(
-            "<form method=\"post\" action=\"/tickets/{serial}/cancel\" class=\"inline\">{csrf}\
-             <input name=\"reason\" required aria-label=\"{reason_l}\" placeholder=\"{reason_l}\">\
-             <label class=\"check\"><input type=\"checkbox\" name=\"refund\" value=\"1\" checked> {refund_l}</label>\
-             <button type=\"submit\" class=\"cancel-ticket\">{cancel_l}</button></form>",
-            serial = t.serial,
-            csrf = page.csrf_field(),
-            reason_l = page.e("order-reason"),
-            refund_l = page.e("order-refund"),
-            cancel_l = page.e("ticket-cancel"),
-        )
-    } else {
-        String::new()
-    };
-    format!(
-        "<tr data-ticket=\"{serial}\"><td class=\"number\">{num}</td><td>{name}</td><td>{visit}</td><td class=\"num\">{price}</td><td class=\"ticket-{status}\">{status_t}</td><td>{entries}</td><td>{cancel}</td></tr>",
-        serial = t.serial,
-        num = HumanNumber::from_serial(t.serial),
-        name = escape(name),
-        visit = page.time(t.valid_from, v),
-        price = page.money(t.price_minor, v.map(|v| v.currency).unwrap_or(aspk_domain::Currency::UAH)),
-        status_t = page.e(&format!("ticket-status-{status}")),
-    )
+    let currency = v.map_or(aspk_domain::Currency::UAH, |v| v.currency);
+    TicketRow {
+        serial: t.serial,
+        number: HumanNumber::from_serial(t.serial).to_string(),
+        name: name.to_owned(),
+        visit: page.time(t.valid_from, v),
+        price: page.money(t.price_minor, currency),
+        status_key: status,
+        status: page.t(&format!("ticket-status-{status}")),
+        entries: t
+            .entries
+            .iter()
+            .map(|e| EntryRow {
+                at: page.time(e.at, v),
+                gate: e.gate.clone(),
+            })
+            .collect(),
+        cancellable: order_paid && t.status != TicketStatus::Void,
+    }
 }
 
-fn history_row(page: &Page, op: &Op, v: Option<&Venue>) -> String {
-    let what = match &op.body {
-        OpBody::OrderPlaced(_) => page.t("history-placed"),
-        OpBody::OrderCancelled { reason, refund, .. } => page.t_args(
-            if refund.is_some() {
+fn history_row(page: &Page, entry: &HistoryEntry, v: Option<&Venue>) -> HistoryRow {
+    let ticket = |serial: &u64| HumanNumber::from_serial(*serial).to_string();
+    let what = match &entry.event {
+        OrderEvent::Placed => page.t("history-placed"),
+        OrderEvent::Cancelled { reason, refunded } => page.t_args(
+            if *refunded {
                 "history-refunded"
             } else {
                 "history-cancelled"
             },
             &[("reason", reason.as_str().into())],
         ),
-        OpBody::TicketVoided { serial, reason, .. } => page.t_args(
+        OrderEvent::TicketVoided { serial, reason } => page.t_args(
             "history-ticket-voided",
             &[
-                (
-                    "ticket",
-                    HumanNumber::from_serial(*serial).to_string().into(),
-                ),
+                ("ticket", ticket(serial).into()),
                 ("reason", reason.as_str().into()),
             ],
         ),
-        OpBody::EntryRecorded { serial, gate, .. } => page.t_args(
+        OrderEvent::Entered { serial, gate } => page.t_args(
             "history-entry",
             &[
-                (
-                    "ticket",
-                    HumanNumber::from_serial(*serial).to_string().into(),
-                ),
+                ("ticket", ticket(serial).into()),
                 ("gate", gate.as_str().into()),
             ],
         ),
-        OpBody::ScanDenied {
+        OrderEvent::Denied {
             serial,
             gate,
             reason,
-            ..
         } => page.t_args(
             "history-denied",
             &[
-                (
-                    "ticket",
-                    HumanNumber::from_serial(*serial).to_string().into(),
-                ),
+                ("ticket", ticket(serial).into()),
                 ("gate", gate.as_str().into()),
                 ("reason", reason.as_str().into()),
             ],
         ),
-        OpBody::OrderPrinted {
+        OrderEvent::Printed {
             printer,
             reprint,
-            error,
-            ..
+            failed,
         } => {
-            let key = if !error.is_empty() {
+            let key = if *failed {
                 "history-print-failed"
             } else if *reprint {
                 "history-reprinted"
@@ -280,24 +275,20 @@ fn history_row(page: &Page, op: &Op, v: Option<&Venue>) -> String {
             };
             page.t_args(key, &[("printer", printer.as_str().into())])
         }
-        OpBody::PassNotUsed { serial, gate, .. } => page.t_args(
+        OrderEvent::PassNotUsed { serial, gate } => page.t_args(
             "history-pass-not-used",
             &[
-                (
-                    "ticket",
-                    HumanNumber::from_serial(*serial).to_string().into(),
-                ),
+                ("ticket", ticket(serial).into()),
                 ("gate", gate.as_str().into()),
             ],
         ),
-        other => other.kind().to_owned(),
+        OrderEvent::Other(kind) => (*kind).to_owned(),
     };
-    format!(
-        "<li><time>{}</time> · <span class=\"actor\">{}</span> · {}</li>",
-        page.time(op.hlc.to_datetime(), v),
-        escape(op.actor.trim_start_matches("user:")),
-        escape(&what)
-    )
+    HistoryRow {
+        at: page.time(entry.at, v),
+        actor: entry.actor.clone(),
+        what,
+    }
 }
 
 #[derive(Deserialize)]
@@ -363,11 +354,14 @@ pub async fn print(
     if let Err(refused) = page.check_post(&f.csrf, "/box-office") {
         return *refused;
     }
-    if load(&page, number).is_none() {
-        return page.error(not_found(number));
+    if let Err(e) = load(&page, number) {
+        return page.error(e);
     }
     let printer = chosen_printer(&page, &headers);
-    print_order(&page, number, &printer).await;
+    page.state
+        .node
+        .print_order(&page.who, number, &printer)
+        .await;
     let back = headers
         .get(header::REFERER)
         .and_then(|v| v.to_str().ok())
@@ -388,8 +382,9 @@ pub async fn resend(
         return *refused;
     }
     let base = crate::extract::base_url(&headers);
-    let Some((order, _, tickets, _)) = load(&page, number) else {
-        return page.error(not_found(number));
+    let (order, _, tickets, _) = match load(&page, number) {
+        Ok(loaded) => loaded,
+        Err(e) => return page.error(e),
     };
     let Some(email) = order.email.as_ref().map(|e| e.as_str().to_owned()) else {
         return page.error(AppError::invalid(
@@ -439,7 +434,7 @@ pub async fn pdf(page: Page, Path(number): Path<u64>, Query(q): Query<PdfQuery>)
         Some("a4") => Paper::A4,
         _ => Paper::Roll80mm,
     };
-    let docs = order_docs(&page, number).await;
+    let docs = page.state.node.order_docs(number).await;
     if docs.is_empty() {
         return page.error(not_found(number));
     }

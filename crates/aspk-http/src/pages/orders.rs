@@ -5,6 +5,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
+use askama::Template;
 use aspk_app::OrderQuery;
 use aspk_domain::{Order, OrderStatus};
 use aspk_ticket::HumanNumber;
@@ -14,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{escape, Page};
+use super::Page;
 
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
@@ -52,10 +53,7 @@ pub struct OrderRow {
 }
 
 fn row(page: &Page, order: &Order) -> OrderRow {
-    let venue = page
-        .state
-        .node
-        .read(|s| s.venues.get(&order.venue).cloned());
+    let venue = page.state.node.venue(order.venue.as_str());
     let channel = order.channel.as_str();
     let status = order.status.as_str();
     OrderRow {
@@ -83,35 +81,38 @@ fn row(page: &Page, order: &Order) -> OrderRow {
     }
 }
 
-fn row_html(r: &OrderRow) -> String {
-    format!(
-        "<tr data-number=\"{n}\"><td><a href=\"{href}\" class=\"number\">{n}</a></td><td>{created}</td><td>{channel}</td><td>{email}</td><td class=\"num\">{tickets}</td><td class=\"num\">{total}</td><td class=\"status-{sk}\">{status}</td></tr>",
-        n = escape(&r.number),
-        href = escape(&r.href),
-        created = escape(&r.created),
-        channel = escape(&r.channel),
-        email = escape(&r.email),
-        tickets = r.tickets,
-        total = escape(&r.total),
-        sk = r.status_key,
-        status = escape(&r.status),
-    )
+/// The list page: the search form, the live state and the rows found.
+#[derive(Template)]
+#[template(path = "orders.html")]
+struct OrdersView<'a> {
+    page: &'a Page,
+    title: String,
+    q: &'a ListQuery,
+    channels: Vec<Choice>,
+    statuses: Vec<Choice>,
+    /// New orders stream in (nothing is searched for).
+    live: bool,
+    /// The number searched for was corrected through its check digit.
+    corrected: bool,
+    rows: Vec<OrderRow>,
 }
 
-fn select(page: &Page, name: &str, current: &str, options: &[&str], prefix: &str) -> String {
-    let mut html = format!(
-        "<select id=\"{name}\" name=\"{name}\"><option value=\"\">{}</option>",
-        page.e("filter-any")
-    );
-    for option in options {
-        let selected = if *option == current { " selected" } else { "" };
-        html.push_str(&format!(
-            "<option value=\"{option}\"{selected}>{}</option>",
-            page.e(&format!("{prefix}{option}"))
-        ));
-    }
-    html.push_str("</select>");
-    html
+/// One option of a filter.
+struct Choice {
+    value: &'static str,
+    label: String,
+    selected: bool,
+}
+
+fn choices(page: &Page, current: &str, options: &[&'static str], prefix: &str) -> Vec<Choice> {
+    options
+        .iter()
+        .map(|option| Choice {
+            value: option,
+            label: page.t(&format!("{prefix}{option}")),
+            selected: *option == current,
+        })
+        .collect()
 }
 
 pub async fn list(page: Page, Query(q): Query<ListQuery>) -> Response {
@@ -129,58 +130,28 @@ pub async fn list(page: Page, Query(q): Query<ListQuery>) -> Response {
         Ok(h) => h,
         Err(e) => return page.error(e),
     };
-    let rows: String = hits
-        .orders
-        .iter()
-        .map(|o| row_html(&row(&page, o)))
-        .collect();
-    let corrected = if hits.corrected && !hits.orders.is_empty() {
-        format!(
-            "<p class=\"note\" id=\"corrected\">{}</p>",
-            page.e("orders-corrected")
-        )
-    } else {
-        String::new()
+    let rows: Vec<OrderRow> = hits.orders.iter().map(|o| row(&page, o)).collect();
+    let view = OrdersView {
+        page: &page,
+        title: page.t("nav-orders"),
+        channels: choices(
+            &page,
+            &q.channel,
+            &["box_office", "online", "paper"],
+            "channel-",
+        ),
+        statuses: choices(
+            &page,
+            &q.status,
+            &["paid", "cancelled", "refunded"],
+            "order-status-",
+        ),
+        live: q.q.is_empty() && q.day.is_empty(),
+        corrected: hits.corrected && !rows.is_empty(),
+        rows,
+        q: &q,
     };
-    let empty = if hits.orders.is_empty() {
-        format!("<p id=\"no-orders\">{}</p>", page.e("orders-none"))
-    } else {
-        String::new()
-    };
-    let filtered = !(q.q.is_empty() && q.day.is_empty());
-    let body = format!(
-        "<form method=\"get\" action=\"/orders\" class=\"filters\" role=\"search\">\
-         <label for=\"q\">{search_l}</label><input id=\"q\" name=\"q\" value=\"{qv}\" placeholder=\"{search_ph}\" autofocus>\
-         <label for=\"channel\">{channel_l}</label>{channel}\
-         <label for=\"status\">{status_l}</label>{status}\
-         <label for=\"day\">{day_l}</label><input id=\"day\" name=\"day\" type=\"date\" value=\"{day}\">\
-         <button type=\"submit\">{find_l}</button></form>\
-         <p class=\"live\"><span id=\"live-state\" data-live=\"{live}\">{live_l}</span> \
-         <label class=\"check\"><input type=\"checkbox\" id=\"sound\"> {sound_l}</label></p>{corrected}\
-         <table id=\"orders\" data-channel=\"{chv}\" data-status=\"{stv}\"><thead><tr><th>{number_l}</th><th>{time_l}</th><th>{channel_l}</th><th>{email_l}</th><th>{tickets_l}</th><th>{total_l}</th><th>{status_l}</th></tr></thead>\
-         <tbody>{rows}</tbody></table>{empty}<script type=\"module\" src=\"/static/orders.js\"></script>",
-        search_l = page.e("orders-search"),
-        search_ph = page.e("orders-search-hint"),
-        qv = escape(&q.q),
-        channel_l = page.e("orders-channel"),
-        channel = select(&page, "channel", &q.channel, &["box_office", "online", "paper"], "channel-"),
-        status_l = page.e("orders-status"),
-        status = select(&page, "status", &q.status, &["paid", "cancelled", "refunded"], "order-status-"),
-        day_l = page.e("orders-day"),
-        day = escape(&q.day),
-        find_l = page.e("orders-find"),
-        live = !filtered,
-        live_l = page.e(if filtered { "orders-live-paused" } else { "orders-live" }),
-        sound_l = page.e("orders-sound"),
-        chv = escape(&q.channel),
-        stv = escape(&q.status),
-        number_l = page.e("orders-number"),
-        time_l = page.e("orders-time"),
-        email_l = page.e("orders-email"),
-        tickets_l = page.e("report-tickets"),
-        total_l = page.e("box-total"),
-    );
-    page.html(&page.t("nav-orders"), &body)
+    page.render(&view)
 }
 
 /// New orders as they are committed: one `order` event per order, oldest first.
@@ -191,7 +162,7 @@ pub async fn events(page: Page) -> Response {
     let start = page
         .state
         .node
-        .read(|s| s.orders_by_time.last())
+        .newest_order()
         .unwrap_or((DateTime::<Utc>::MIN_UTC, 0));
     let commits = page.state.node.watch_commits();
     let stream = futures_util::stream::unfold(
@@ -200,13 +171,11 @@ pub async fn events(page: Page) -> Response {
             loop {
                 // Marked seen before reading, so a commit after the read wakes the wait below.
                 commits.borrow_and_update();
-                let fresh: Vec<Order> = page.state.node.read(|s| {
-                    s.orders_by_time
-                        .after(last)
-                        .take(100)
-                        .filter_map(|(_, n)| s.orders.get(&n))
-                        .collect()
-                });
+                let fresh: Vec<Order> = page
+                    .state
+                    .node
+                    .orders_after(&page.who, last, 100)
+                    .unwrap_or_default();
                 if let Some(newest) = fresh.last() {
                     last = (newest.created_at, newest.number);
                     let rows: Vec<OrderRow> = fresh.iter().map(|o| row(&page, o)).collect();

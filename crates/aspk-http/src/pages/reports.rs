@@ -1,6 +1,7 @@
 //! Reports for managers: sales by day, product, channel, payment method and cashier, and
 //! attendance by slot (sold vs entered) as a server-drawn SVG chart; each table as CSV.
 
+use askama::Template;
 use aspk_app::{Report, Sales};
 use axum::extract::{Path, Query};
 use axum::http::header;
@@ -8,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 
-use super::{escape, Page};
+use super::Page;
 
 #[derive(Deserialize, Default)]
 pub struct RangeQuery {
@@ -18,20 +19,12 @@ pub struct RangeQuery {
 }
 
 fn load(page: &Page, q: &RangeQuery) -> Result<Report, aspk_app::AppError> {
-    let venue = q.venue.clone().or_else(|| {
-        page.state
-            .node
-            .read(|s| s.venues.keys().next().map(|v| v.as_str().to_owned()))
-    });
-    let venue = venue.unwrap_or_default();
-    let now = page.state.node.now();
-    let today = page.state.node.read(|s| {
-        aspk_domain::Slug::parse("venue", &venue)
-            .ok()
-            .and_then(|id| s.venues.get(&id).map(|v| aspk_app::local_today(v, now)))
-    });
-    let today = today.unwrap_or_else(|| now.date_naive());
-    let to = q.to.unwrap_or(today);
+    let venue = q
+        .venue
+        .clone()
+        .or_else(|| page.state.node.venue_or_first(None))
+        .unwrap_or_default();
+    let to = q.to.unwrap_or_else(|| page.state.node.today_at(&venue));
     let from = q.from.unwrap_or(to - Duration::days(6));
     page.state.node.report(&page.who, &venue, from, to)
 }
@@ -97,6 +90,84 @@ fn tables(page: &Page, r: &Report) -> Vec<Table> {
     ]
 }
 
+/// The reports page: the range form, the totals, one table per breakdown, the attendance
+/// chart and table, and the gates.
+#[derive(Template)]
+#[template(path = "reports.html")]
+struct ReportsView<'a> {
+    page: &'a Page,
+    title: String,
+    venue: String,
+    from: NaiveDate,
+    to: NaiveDate,
+    /// Net received, tickets and refunds over the range.
+    net: String,
+    tickets: u32,
+    refunds: String,
+    tables: Vec<SalesTable>,
+    chart: Option<Chart>,
+    attendance: Vec<AttendanceRow>,
+    gates: Vec<GateRow>,
+}
+
+/// One sales table as shown: its id, the key of its heading and its rows.
+struct SalesTable {
+    id: &'static str,
+    title: &'static str,
+    rows: Vec<SalesRow>,
+}
+
+struct SalesRow {
+    label: String,
+    orders: u32,
+    tickets: u32,
+    amount: String,
+    refunds: String,
+}
+
+struct AttendanceRow {
+    starts: String,
+    capacity: u32,
+    sold: u32,
+    entered: u32,
+}
+
+struct GateRow {
+    gate: String,
+    admitted: u32,
+    unused: u32,
+    denied: u32,
+    /// "reason: count, …".
+    reasons: String,
+}
+
+/// The attendance chart: its size and one group of bars per slot.
+struct Chart {
+    width: u32,
+    height: u32,
+    /// The width of one bar.
+    bar: u32,
+    bars: Vec<Bars>,
+}
+
+/// The bars of one slot: capacity (outline), sold (blue) and entered (green), in SVG
+/// coordinates.
+struct Bars {
+    x: u32,
+    capacity_y: u32,
+    capacity_width: u32,
+    capacity_height: u32,
+    sold_y: u32,
+    sold_height: u32,
+    entered_x: u32,
+    entered_y: u32,
+    entered_height: u32,
+    sold: u32,
+    entered: u32,
+    label_y: u32,
+    label: String,
+}
+
 pub async fn page(page: Page, Query(q): Query<RangeQuery>) -> Response {
     if let Err(refused) = page.require_section("/reports") {
         return *refused;
@@ -106,91 +177,59 @@ pub async fn page(page: Page, Query(q): Query<RangeQuery>) -> Response {
         Err(e) => return page.error(e),
     };
     let cur = report.venue.currency;
-    let range = format!(
-        "from={}&to={}&venue={}",
-        report.from, report.to, report.venue.id
-    );
-    let mut body = format!(
-        "<form method=\"get\" action=\"/reports\" class=\"filters\"><input type=\"hidden\" name=\"venue\" value=\"{venue}\">\
-         <label for=\"from\">{from_l}</label><input id=\"from\" name=\"from\" type=\"date\" value=\"{from}\">\
-         <label for=\"to\">{to_l}</label><input id=\"to\" name=\"to\" type=\"date\" value=\"{to}\">\
-         <button type=\"submit\">{show_l}</button></form>\
-         <p class=\"total\" id=\"report-total\">{total_l}: {total} · {tickets}: {count} · {refunds_l}: {refunds}</p>",
-        venue = escape(report.venue.id.as_str()),
-        from_l = page.e("report-from"),
-        to_l = page.e("report-to"),
-        from = report.from,
-        to = report.to,
-        show_l = page.e("report-show"),
-        total_l = page.e("report-net"),
-        total = page.money(report.total.net_minor(), cur),
-        tickets = page.e("report-tickets"),
-        count = report.total.tickets,
-        refunds_l = page.e("shift-refunds"),
-        refunds = page.money(report.total.refunds_minor, cur),
-    );
-    for table in tables(&page, &report) {
-        let rows: String = table
-            .rows
-            .iter()
-            .map(|(label, s)| {
-                format!(
-                    "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-                    escape(label),
-                    s.orders,
-                    s.tickets,
-                    page.money(s.amount_minor, cur),
-                    page.money(s.refunds_minor, cur)
-                )
-            })
-            .collect();
-        body.push_str(&format!(
-            "<section><h2>{title}</h2><table id=\"{id}\"><thead><tr><th></th><th>{orders}</th><th>{tickets}</th><th>{amount}</th><th>{refunds}</th></tr></thead><tbody>{rows}</tbody></table>\
-             <p><a href=\"/reports/{id}.csv?{range}\" download>CSV</a></p></section>",
-            title = page.e(table.title),
-            id = table.id,
-            orders = page.e("report-orders"),
-            tickets = page.e("report-tickets"),
-            amount = page.e("report-amount"),
-            refunds = page.e("shift-refunds"),
-        ));
-    }
-    body.push_str(&attendance_html(&page, &report, &range));
-    body.push_str(&gates_html(&page, &report, &range));
-    page.html(&page.t("nav-reports"), &body)
-}
-
-fn attendance_html(page: &Page, r: &Report, range: &str) -> String {
-    let tz = r.venue.tz();
-    let rows: String = r
-        .attendance
-        .iter()
-        .map(|a| {
-            format!(
-                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-                a.starts_at.with_timezone(&tz).format("%d.%m %H:%M"),
-                a.capacity,
-                a.sold,
-                a.entered
-            )
+    let tables = tables(&page, &report)
+        .into_iter()
+        .map(|table| SalesTable {
+            id: table.id,
+            title: table.title,
+            rows: table
+                .rows
+                .iter()
+                .map(|(label, s)| SalesRow {
+                    label: label.clone(),
+                    orders: s.orders,
+                    tickets: s.tickets,
+                    amount: page.money(s.amount_minor, cur),
+                    refunds: page.money(s.refunds_minor, cur),
+                })
+                .collect(),
         })
         .collect();
-    format!(
-        "<section><h2>{title}</h2>{chart}<table id=\"attendance\"><thead><tr><th>{slot}</th><th>{cap}</th><th>{sold}</th><th>{entered}</th></tr></thead><tbody>{rows}</tbody></table>\
-         <p><a href=\"/reports/attendance.csv?{range}\" download>CSV</a></p></section>",
-        title = page.e("report-attendance"),
-        chart = attendance_svg(page, r),
-        slot = page.e("box-slot"),
-        cap = page.e("report-capacity"),
-        sold = page.e("report-sold"),
-        entered = page.e("report-entered"),
-    )
+    let tz = report.venue.tz();
+    let attendance = report
+        .attendance
+        .iter()
+        .map(|a| AttendanceRow {
+            starts: a
+                .starts_at
+                .with_timezone(&tz)
+                .format("%d.%m %H:%M")
+                .to_string(),
+            capacity: a.capacity,
+            sold: a.sold,
+            entered: a.entered,
+        })
+        .collect();
+    page.render(&ReportsView {
+        page: &page,
+        title: page.t("nav-reports"),
+        venue: report.venue.id.as_str().to_owned(),
+        from: report.from,
+        to: report.to,
+        net: page.money(report.total.net_minor(), cur),
+        tickets: report.total.tickets,
+        refunds: page.money(report.total.refunds_minor, cur),
+        tables,
+        chart: chart(&report),
+        attendance,
+        gates: gates(&report),
+    })
 }
 
-/// Bars per slot: capacity (outline), sold (blue) and entered (green).
-fn attendance_svg(page: &Page, r: &Report) -> String {
+/// Bars per slot, scaled to the largest capacity or sale; none without slots.
+fn chart(r: &Report) -> Option<Chart> {
     if r.attendance.is_empty() {
-        return String::new();
+        return None;
     }
     let tz = r.venue.tz();
     let max = r
@@ -204,69 +243,60 @@ fn attendance_svg(page: &Page, r: &Report) -> String {
     let gap = 10u32;
     let height = 160u32;
     let width = (bar * 2 + gap) * u32::try_from(r.attendance.len()).unwrap_or(1) + 40;
-    let mut svg = format!(
-        "<svg id=\"attendance-chart\" role=\"img\" aria-label=\"{label}\" viewBox=\"0 0 {width} {h}\" width=\"{width}\" height=\"{h}\" xmlns=\"http://www.w3.org/2000/svg\">",
-        label = page.e("report-attendance"),
-        h = height + 40
-    );
-    for (i, a) in r.attendance.iter().enumerate() {
-        let x = 20 + u32::try_from(i).unwrap_or(0) * (bar * 2 + gap);
-        let scale = |n: u32| n * height / max;
-        let cap_h = scale(a.capacity);
-        let sold_h = scale(a.sold);
-        let entered_h = scale(a.entered);
-        svg.push_str(&format!(
-            "<rect x=\"{x}\" y=\"{cy}\" width=\"{w}\" height=\"{cap_h}\" fill=\"none\" stroke=\"#999\"/>\
-             <rect class=\"sold\" x=\"{x}\" y=\"{sy}\" width=\"{bar}\" height=\"{sold_h}\" fill=\"#1d3557\"><title>{sold_t}: {sold}</title></rect>\
-             <rect class=\"entered\" x=\"{ex}\" y=\"{ey}\" width=\"{bar}\" height=\"{entered_h}\" fill=\"#2a9d8f\"><title>{entered_t}: {entered}</title></rect>\
-             <text x=\"{x}\" y=\"{ty}\" font-size=\"10\">{label}</text>",
-            cy = height - cap_h,
-            w = bar * 2,
-            sy = height - sold_h,
-            ex = x + bar,
-            ey = height - entered_h,
-            sold_t = page.e("report-sold"),
-            sold = a.sold,
-            entered_t = page.e("report-entered"),
-            entered = a.entered,
-            ty = height + 14,
-            label = a.starts_at.with_timezone(&tz).format("%H:%M"),
-        ));
-    }
-    svg.push_str("</svg>");
-    svg
+    let bars = r
+        .attendance
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let x = 20 + u32::try_from(i).unwrap_or(0) * (bar * 2 + gap);
+            let scale = |n: u32| n * height / max;
+            let capacity_height = scale(a.capacity);
+            let sold_height = scale(a.sold);
+            let entered_height = scale(a.entered);
+            Bars {
+                x,
+                capacity_y: height - capacity_height,
+                capacity_width: bar * 2,
+                capacity_height,
+                sold_y: height - sold_height,
+                sold_height,
+                entered_x: x + bar,
+                entered_y: height - entered_height,
+                entered_height,
+                sold: a.sold,
+                entered: a.entered,
+                label_y: height + 14,
+                label: a.starts_at.with_timezone(&tz).format("%H:%M").to_string(),
+            }
+        })
+        .collect();
+    Some(Chart {
+        width,
+        height: height + 40,
+        bar,
+        bars,
+    })
 }
 
-fn gates_html(page: &Page, r: &Report, range: &str) -> String {
-    let rows: String = r
-        .by_gate
+fn gates(r: &Report) -> Vec<GateRow> {
+    r.by_gate
         .iter()
         .map(|(gate, c)| {
+            // Plain text ("reason: count"), escaped by the template.
             let reasons: Vec<String> = c
                 .denied
                 .iter()
                 .map(|(reason, n)| format!("{reason}: {n}"))
                 .collect();
-            format!(
-                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
-                escape(gate),
-                c.admitted,
-                c.unused,
-                c.denied.values().sum::<u32>(),
-                escape(&reasons.join(", "))
-            )
+            GateRow {
+                gate: gate.clone(),
+                admitted: c.admitted,
+                unused: c.unused,
+                denied: c.denied.values().sum::<u32>(),
+                reasons: reasons.join(", "),
+            }
         })
-        .collect();
-    format!(
-        "<section><h2>{title}</h2><table id=\"by-gate\"><thead><tr><th>{gate}</th><th>{admitted}</th><th>{unused}</th><th>{denied}</th><th>{reasons}</th></tr></thead><tbody>{rows}</tbody></table>\
-         <p><a href=\"/reports/by-gate.csv?{range}\" download>CSV</a></p></section>",
-        title = page.e("report-by-gate"),
-        gate = page.e("report-gate"),
-        admitted = page.e("report-admitted"),
-        unused = page.e("report-unused"),
-        denied = page.e("report-denied"),
-        reasons = page.e("report-reasons"),
-    )
+        .collect()
 }
 
 /// A text cell a spreadsheet will not run: one that starts like a formula (`=`, `+`, `-`,

@@ -1,18 +1,48 @@
 //! Visitors' requests: the inbox with status filter, a thread with the reply form,
 //! assignment and status. Replies go to the durable outbox and are sent when mail works.
 
+use askama::Template;
 use aspk_domain::RequestStatus;
 use axum::extract::{Form, Path, Query};
 use axum::response::Response;
 use serde::Deserialize;
 
 use super::frame::redirect;
-use super::{escape, Page};
+use super::Page;
 
 #[derive(Deserialize, Default)]
 pub struct InboxQuery {
     #[serde(default)]
     status: String,
+}
+
+#[derive(Template)]
+#[template(path = "requests.html")]
+struct InboxView<'a> {
+    page: &'a Page,
+    title: String,
+    tabs: Vec<Tab>,
+    requests: Vec<InboxRow>,
+}
+
+/// A status filter above the inbox.
+struct Tab {
+    /// The status, empty for any.
+    status: &'static str,
+    label: String,
+    current: bool,
+}
+
+struct InboxRow {
+    id: String,
+    subject: String,
+    name: String,
+    email: String,
+    received: String,
+    /// The assignee, or "—".
+    assignee: String,
+    status: &'static str,
+    status_label: String,
 }
 
 pub async fn list(page: Page, Query(q): Query<InboxQuery>) -> Response {
@@ -24,131 +54,112 @@ pub async fn list(page: Page, Query(q): Query<InboxQuery>) -> Response {
         Ok(r) => r,
         Err(e) => return page.error(e),
     };
-    let tabs: String = ["", "new", "answered", "closed"]
-        .iter()
-        .map(|s| {
-            let key = if s.is_empty() {
-                "filter-any".to_owned()
+    let tabs = ["", "new", "answered", "closed"]
+        .into_iter()
+        .map(|s| Tab {
+            status: s,
+            label: if s.is_empty() {
+                page.t("filter-any")
             } else {
-                format!("request-status-{s}")
-            };
-            let current = if *s == q.status {
-                " aria-current=\"page\""
-            } else {
-                ""
-            };
-            format!(
-                "<a href=\"/requests?status={s}\"{current}>{}</a>",
-                page.e(&key)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" · ");
-    let rows: String = requests
-        .iter()
-        .map(|r| {
-            format!(
-                "<tr><td><a href=\"/requests/{id}\">{subject}</a></td><td>{name} &lt;{email}&gt;</td><td>{at}</td><td>{assignee}</td><td class=\"request-{st}\">{status}</td></tr>",
-                id = escape(&r.id),
-                subject = escape(&r.subject),
-                name = escape(&r.name),
-                email = escape(&r.email),
-                at = page.time(r.received_at, None),
-                assignee = escape(r.assignee.as_deref().unwrap_or("—")),
-                st = r.status.as_str(),
-                status = page.e(&format!("request-status-{}", r.status.as_str())),
-            )
+                page.t(&format!("request-status-{s}"))
+            },
+            current: s == q.status,
         })
         .collect();
-    let empty = if requests.is_empty() {
-        format!("<p>{}</p>", page.e("requests-none"))
-    } else {
-        String::new()
-    };
-    let body = format!(
-        "<p class=\"tabs\">{tabs}</p><table id=\"requests\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{rows}</tbody></table>{empty}",
-        page.e("request-subject"),
-        page.e("request-from"),
-        page.e("orders-time"),
-        page.e("request-assignee"),
-        page.e("orders-status"),
-    );
-    page.html(&page.t("nav-requests"), &body)
+    let requests = requests
+        .iter()
+        .map(|r| InboxRow {
+            id: r.id.clone(),
+            subject: r.subject.clone(),
+            name: r.name.clone(),
+            email: r.email.clone(),
+            received: page.time(r.received_at, None),
+            assignee: r.assignee.clone().unwrap_or_else(|| "—".into()),
+            status: r.status.as_str(),
+            status_label: page.t(&format!("request-status-{}", r.status.as_str())),
+        })
+        .collect();
+    page.render(&InboxView {
+        page: &page,
+        title: page.t("nav-requests"),
+        tabs,
+        requests,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "requests_thread.html")]
+struct ThreadView<'a> {
+    page: &'a Page,
+    /// The request's subject.
+    title: String,
+    id: String,
+    name: String,
+    email: String,
+    messages: Vec<MessageView>,
+    assignees: Vec<Choice>,
+    statuses: Vec<Choice>,
+    /// The replies in the outbox: (subject, sent, failed or queued).
+    outbox: Vec<(String, String)>,
+}
+
+struct MessageView {
+    from: String,
+    at: String,
+    /// The body's lines (shown with line breaks).
+    lines: Vec<String>,
+}
+
+/// An option of a select.
+struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
 }
 
 pub async fn thread(page: Page, Path(id): Path<String>) -> Response {
     if let Err(refused) = page.require_section("/requests") {
         return *refused;
     }
-    let found = page.state.node.read(|s| {
-        let r = s.requests.get(&id).cloned()?;
-        let staff: Vec<String> = s.users.keys().map(|u| u.as_str().to_owned()).collect();
-        let outbox: Vec<_> = s
-            .outbox
-            .values()
-            .filter(|m| m.to == r.email)
-            .cloned()
-            .collect();
-        Some((r, staff, outbox))
-    });
-    let Some((r, staff, outbox)) = found else {
-        return page.error(aspk_app::AppError::NotFound {
-            what: "request",
-            id,
-        });
+    let (r, staff, outbox) = match page.state.node.request_thread(&page.who, &id) {
+        Ok(thread) => (thread.request, thread.staff, thread.mails),
+        Err(e) => return page.error(e),
     };
-    let messages: String = r
+    let messages = r
         .messages
         .iter()
-        .map(|m| {
-            let from = if m.from == "visitor" {
+        .map(|m| MessageView {
+            from: if m.from == "visitor" {
                 r.name.clone()
             } else {
                 m.from.trim_start_matches("user:").to_owned()
-            };
-            format!(
-                "<article class=\"message\"><header>{} · {}</header><p>{}</p></article>",
-                escape(&from),
-                page.time(m.at, None),
-                escape(&m.body).replace('\n', "<br>")
-            )
+            },
+            at: page.time(m.at, None),
+            lines: m.body.split('\n').map(str::to_owned).collect(),
         })
         .collect();
-    let assignees: String = std::iter::once(String::new())
+    let assignee = r.assignee.as_deref().unwrap_or("");
+    let assignees = std::iter::once(String::new())
         .chain(staff)
-        .map(|u| {
-            let selected = if r.assignee.as_deref().unwrap_or("") == u {
-                " selected"
-            } else {
-                ""
-            };
-            let label = if u.is_empty() {
+        .map(|u| Choice {
+            selected: assignee == u,
+            label: if u.is_empty() {
                 "—".to_owned()
             } else {
                 u.clone()
-            };
-            format!(
-                "<option value=\"{}\"{selected}>{}</option>",
-                escape(&u),
-                escape(&label)
-            )
+            },
+            value: u,
         })
         .collect();
-    let statuses: String = ["new", "answered", "closed"]
+    let statuses = ["new", "answered", "closed"]
         .iter()
-        .map(|s| {
-            let selected = if r.status.as_str() == *s {
-                " selected"
-            } else {
-                ""
-            };
-            format!(
-                "<option value=\"{s}\"{selected}>{}</option>",
-                page.e(&format!("request-status-{s}"))
-            )
+        .map(|s| Choice {
+            value: (*s).to_owned(),
+            label: page.t(&format!("request-status-{s}")),
+            selected: r.status.as_str() == *s,
         })
         .collect();
-    let mail: String = outbox
+    let outbox = outbox
         .iter()
         .map(|m| {
             let state = match (&m.sent_at, &m.last_error) {
@@ -156,29 +167,20 @@ pub async fn thread(page: Page, Path(id): Path<String>) -> Response {
                 (None, Some(e)) => page.t_args("mail-failed", &[("error", e.as_str().into())]),
                 (None, None) => page.t("mail-queued"),
             };
-            format!("<li>{} · {}</li>", escape(&m.subject), escape(&state))
+            (m.subject.clone(), state)
         })
         .collect();
-    let body = format!(
-        "<p>{from_l}: {name} &lt;{email}&gt;</p>{messages}\
-         <form method=\"post\" action=\"/requests/{id}/reply\">{csrf}<label for=\"reply\">{reply_l}</label>\
-         <textarea id=\"reply\" name=\"body\" rows=\"5\" required></textarea><div><button class=\"primary\" type=\"submit\">{send_l}</button></div></form>\
-         <form method=\"post\" action=\"/requests/{id}/update\" class=\"inline\">{csrf}<label for=\"assignee\">{assignee_l}</label>\
-         <select id=\"assignee\" name=\"assignee\">{assignees}</select><label for=\"status\">{status_l}</label><select id=\"status\" name=\"status\">{statuses}</select>\
-         <button type=\"submit\">{save_l}</button></form><h2>{outbox_l}</h2><ul id=\"outbox\">{mail}</ul>",
-        from_l = page.e("request-from"),
-        name = escape(&r.name),
-        email = escape(&r.email),
-        id = escape(&r.id),
-        csrf = page.csrf_field(),
-        reply_l = page.e("request-reply"),
-        send_l = page.e("request-send"),
-        assignee_l = page.e("request-assignee"),
-        status_l = page.e("orders-status"),
-        save_l = page.e("action-save"),
-        outbox_l = page.e("request-outbox"),
-    );
-    page.html(&r.subject, &body)
+    page.render(&ThreadView {
+        page: &page,
+        title: r.subject,
+        id: r.id,
+        name: r.name,
+        email: r.email,
+        messages,
+        assignees,
+        statuses,
+        outbox,
+    })
 }
 
 #[derive(Deserialize)]

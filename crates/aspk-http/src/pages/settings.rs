@@ -1,5 +1,6 @@
 //! Settings for admins: printers, products and prices, slot schedules, users and roles.
 
+use askama::Template;
 use aspk_app::{AppError, WeeklyPattern};
 use aspk_domain::{Printer, PrinterKind, Role, Slug};
 use axum::extract::Form;
@@ -8,7 +9,7 @@ use chrono::{NaiveDate, NaiveTime, Weekday};
 use serde::Deserialize;
 
 use super::frame::{form_field, redirect};
-use super::{escape, Page};
+use super::Page;
 
 const WEEKDAYS: [(Weekday, &str); 7] = [
     (Weekday::Mon, "mon"),
@@ -20,176 +21,156 @@ const WEEKDAYS: [(Weekday, &str); 7] = [
     (Weekday::Sun, "sun"),
 ];
 
+#[derive(Template)]
+#[template(path = "settings.html")]
+struct SettingsView<'a> {
+    page: &'a Page,
+    title: String,
+    /// Each venue's form, then the form for a new one.
+    venues: Vec<VenueFields>,
+    new_venue: VenueFields,
+    printers: Vec<PrinterRow>,
+    products: Vec<ProductRow>,
+    users: Vec<UserRow>,
+    /// The roles staff can have, least powerful first.
+    roles: Vec<Choice>,
+    venue_options: Vec<Choice>,
+    categories: Vec<Choice>,
+    weekdays: Vec<Choice>,
+}
+
+/// An option of a select or a checkbox: its value and its words.
+struct Choice {
+    value: String,
+    label: String,
+}
+
+/// The fields of a venue's form; `id` is `None` for a new venue (typed in the form).
+struct VenueFields {
+    id: Option<String>,
+    name_uk: String,
+    name_en: String,
+    time_zone: String,
+    early: u16,
+}
+
+struct PrinterRow {
+    id: String,
+    name: String,
+    /// "PDF a4", "ESC/POS 192.168.1.50:9100 · CP1125".
+    how: String,
+}
+
+struct ProductRow {
+    name: String,
+    category: String,
+    venue: String,
+    id: String,
+    /// The price as typed in the form: "250.00".
+    price: String,
+    on_sale: bool,
+}
+
+struct UserRow {
+    name: String,
+    role: &'static str,
+    active: bool,
+}
+
+const ROLES: [&str; 4] = ["cashier", "controller", "manager", "admin"];
+
 pub async fn page(page: Page) -> Response {
     if let Err(refused) = page.require_section("/settings") {
         return *refused;
     }
     let lang = page.lang.code();
-    let (printers, products, users, venues) = page.state.node.read(|s| {
-        (
-            s.printers.values().cloned().collect::<Vec<_>>(),
-            s.products.values().cloned().collect::<Vec<_>>(),
-            s.users
-                .values()
-                .map(|u| (u.username.as_str().to_owned(), u.role, u.is_active))
-                .collect::<Vec<_>>(),
-            s.venues.values().cloned().collect::<Vec<_>>(),
-        )
-    });
-    let csrf = page.csrf_field();
-    let printer_rows: String = printers
+    let aspk_app::Settings {
+        printers,
+        products,
+        users,
+        venues,
+    } = match page.state.node.settings(&page.who) {
+        Ok(settings) => settings,
+        Err(e) => return page.error(e),
+    };
+    let printers = printers
         .iter()
-        .map(|p| {
-            let how = match &p.kind {
+        .map(|p| PrinterRow {
+            id: p.id.as_str().to_owned(),
+            name: p.name.clone(),
+            how: match &p.kind {
                 PrinterKind::Browser { paper } => format!("PDF {paper}"),
                 PrinterKind::EscPos {
                     address, cp1125, ..
-                } => {
-                    format!(
-                        "ESC/POS {address}{}",
-                        if *cp1125 { " · CP1125" } else { "" }
-                    )
-                }
-            };
-            format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(p.id.as_str()),
-                escape(&p.name),
-                escape(&how)
-            )
+                } => format!(
+                    "ESC/POS {address}{}",
+                    if *cp1125 { " · CP1125" } else { "" }
+                ),
+            },
         })
         .collect();
-    let product_rows: String = products
+    let products = products
         .iter()
-        .map(|p| {
-            format!(
-                "<tr><td>{name}</td><td>{cat}</td><td><form method=\"post\" action=\"/settings/products\" class=\"inline\">{csrf}\
-                 <input type=\"hidden\" name=\"venue\" value=\"{venue}\"><input type=\"hidden\" name=\"product\" value=\"{id}\">\
-                 <input name=\"price\" value=\"{units}.{cents:02}\" aria-label=\"{price_l}\" size=\"8\">\
-                 <label class=\"check\"><input type=\"checkbox\" name=\"on_sale\" value=\"1\"{checked}> {on_sale_l}</label>\
-                 <button type=\"submit\">{save_l}</button></form></td></tr>",
-                name = escape(p.name.get(lang)),
-                cat = page.e(&format!("category-{}", p.category.as_str())),
-                venue = escape(p.venue.as_str()),
-                id = escape(p.id.as_str()),
-                units = p.price_minor / 100,
-                cents = p.price_minor % 100,
-                price_l = page.e("box-price"),
-                checked = if p.is_on_sale { " checked" } else { "" },
-                on_sale_l = page.e("settings-on-sale"),
-                save_l = page.e("action-save"),
-            )
+        .map(|p| ProductRow {
+            name: p.name.get(lang).to_owned(),
+            category: page.t(&format!("category-{}", p.category.as_str())),
+            venue: p.venue.as_str().to_owned(),
+            id: p.id.as_str().to_owned(),
+            price: format!("{}.{:02}", p.price_minor / 100, p.price_minor % 100),
+            on_sale: p.is_on_sale,
         })
         .collect();
-    let user_rows: String = users
-        .iter()
-        .map(|(name, role, active)| {
-            let roles: String = ["cashier", "controller", "manager", "admin"]
-                .iter()
-                .map(|r| {
-                    let selected = if *r == role.as_str() { " selected" } else { "" };
-                    format!("<option value=\"{r}\"{selected}>{}</option>", page.e(&format!("role-{r}")))
-                })
-                .collect();
-            format!(
-                "<tr data-user=\"{n}\"><td>{n}</td><td><form method=\"post\" action=\"/settings/users/update\" class=\"inline\">{csrf}\
-                 <input type=\"hidden\" name=\"username\" value=\"{n}\"><select name=\"role\" aria-label=\"{role_l}\">{roles}</select>\
-                 <label class=\"check\"><input type=\"checkbox\" name=\"active\" value=\"1\"{checked}> {active_l}</label>\
-                 <input name=\"password\" type=\"password\" autocomplete=\"new-password\" placeholder=\"{password_l}\" aria-label=\"{password_l}\">\
-                 <button type=\"submit\">{save_l}</button></form></td></tr>",
-                n = escape(name),
-                csrf = csrf,
-                role_l = page.e("settings-role"),
-                checked = if *active { " checked" } else { "" },
-                active_l = page.e("settings-active"),
-                password_l = page.e("settings-new-password"),
-                save_l = page.e("action-save"),
-            )
+    let users = users
+        .into_iter()
+        .map(|(name, role, active)| UserRow {
+            name,
+            role: role.as_str(),
+            active,
         })
         .collect();
-    let role_options: String = ["cashier", "controller", "manager", "admin"]
-        .iter()
-        .map(|r| {
-            format!(
-                "<option value=\"{r}\">{}</option>",
-                page.e(&format!("role-{r}"))
-            )
-        })
-        .collect();
-    let venue_options: String = venues
-        .iter()
-        .map(|v| {
-            format!(
-                "<option value=\"{}\">{}</option>",
-                escape(v.id.as_str()),
-                escape(v.name.get(lang))
-            )
-        })
-        .collect();
-    let weekdays: String = WEEKDAYS
-        .iter()
-        .map(|(_, d)| format!("<label class=\"check\"><input type=\"checkbox\" name=\"day\" value=\"{d}\" checked> {}</label>", page.e(&format!("weekday-{d}"))))
-        .collect();
-    let body = format!(
-        "<p><a href=\"/settings/devices\" id=\"devices-link\">{devices_l}</a></p>{venues}<section><h2>{printers_l}</h2><table id=\"printers\"><tbody>{printer_rows}</tbody></table>\
-         <form method=\"post\" action=\"/settings/printers\">{csrf}\
-         <label for=\"printer-id\">{id_l}</label><input id=\"printer-id\" name=\"id\" required pattern=\"[a-z0-9_-]+\">\
-         <label for=\"printer-name\">{name_l}</label><input id=\"printer-name\" name=\"name\" required>\
-         <label for=\"printer-kind\">{kind_l}</label><select id=\"printer-kind\" name=\"kind\">\
-         <option value=\"escpos\">{escpos_l}</option><option value=\"pdf-80mm\">PDF 80 mm</option><option value=\"pdf-a4\">PDF A4</option></select>\
-         <label for=\"printer-address\">{address_l}</label><input id=\"printer-address\" name=\"address\" placeholder=\"192.168.1.50:9100\">\
-         <label class=\"check\"><input type=\"checkbox\" name=\"cp1125\" value=\"1\"> {cp1125_l}</label>\
-         <div><button class=\"primary\" type=\"submit\">{save_l}</button></div></form></section>\
-         <section><h2>{products_l}</h2><table id=\"products\"><tbody>{product_rows}</tbody></table>{new_product}</section>\
-         <section><h2>{schedule_l}</h2><form method=\"post\" action=\"/settings/schedule\">{csrf}\
-         <label for=\"sched-venue\">{venue_l}</label><select id=\"sched-venue\" name=\"venue\">{venue_options}</select>\
-         <label for=\"sched-from\">{from_l}</label><input id=\"sched-from\" name=\"from\" type=\"date\" required>\
-         <label for=\"sched-to\">{to_l}</label><input id=\"sched-to\" name=\"to\" type=\"date\" required>\
-         <fieldset><legend>{days_l}</legend>{weekdays}</fieldset>\
-         <label for=\"sched-times\">{times_l}</label><input id=\"sched-times\" name=\"times\" placeholder=\"10:00 12:00 14:00\" required>\
-         <label for=\"sched-minutes\">{minutes_l}</label><input id=\"sched-minutes\" name=\"minutes\" type=\"number\" value=\"60\" min=\"5\">\
-         <label for=\"sched-capacity\">{capacity_l}</label><input id=\"sched-capacity\" name=\"capacity\" type=\"number\" value=\"50\" min=\"1\">\
-         <label for=\"sched-closed\">{closed_l}</label><input id=\"sched-closed\" name=\"closed\" placeholder=\"2026-12-31 2027-01-01\">\
-         <div><button class=\"primary\" type=\"submit\">{generate_l}</button></div></form></section>\
-         <section><h2>{users_l}</h2><table id=\"users\"><tbody>{user_rows}</tbody></table>\
-         <form method=\"post\" action=\"/settings/users\">{csrf}\
-         <label for=\"user-name\">{user_l}</label><input id=\"user-name\" name=\"username\" required>\
-         <label for=\"user-password\">{password_l}</label><input id=\"user-password\" name=\"password\" type=\"password\" minlength=\"8\" required autocomplete=\"new-password\">\
-         <label for=\"user-role\">{role_l}</label><select id=\"user-role\" name=\"role\">{role_options}</select>\
-         <label for=\"user-venue\">{works_at_l}</label><select id=\"user-venue\" name=\"venue\">\
-         <option value=\"\">{whole_org_l}</option>{venue_options}</select>\
-         <div><button class=\"primary\" type=\"submit\">{add_l}</button></div></form></section>",
-        works_at_l = page.e("settings-user-venue"),
-        whole_org_l = page.e("settings-user-venue-org"),
-        devices_l = page.e("nav-devices"),
-        venues = venues_section(&page, &venues),
-        printers_l = page.e("settings-printers"),
-        id_l = page.e("settings-id"),
-        name_l = page.e("settings-name"),
-        kind_l = page.e("settings-kind"),
-        escpos_l = page.e("settings-escpos"),
-        address_l = page.e("settings-address"),
-        cp1125_l = page.e("settings-cp1125"),
-        save_l = page.e("action-save"),
-        products_l = page.e("settings-products"),
-        new_product = new_product_form(&page, &venue_options),
-        schedule_l = page.e("settings-schedule"),
-        venue_l = page.e("settings-venue"),
-        from_l = page.e("report-from"),
-        to_l = page.e("report-to"),
-        days_l = page.e("settings-days"),
-        times_l = page.e("settings-times"),
-        minutes_l = page.e("settings-minutes"),
-        capacity_l = page.e("report-capacity"),
-        closed_l = page.e("settings-closed"),
-        generate_l = page.e("settings-generate"),
-        users_l = page.e("settings-users"),
-        user_l = page.e("sign-in-username"),
-        password_l = page.e("sign-in-password"),
-        role_l = page.e("settings-role"),
-        add_l = page.e("action-add"),
-    );
-    page.html(&page.t("nav-settings"), &body)
+    let choices = |prefix: &str, values: &[&str]| -> Vec<Choice> {
+        values
+            .iter()
+            .map(|v| Choice {
+                value: (*v).to_owned(),
+                label: page.t(&format!("{prefix}{v}")),
+            })
+            .collect()
+    };
+    let weekdays: Vec<&str> = WEEKDAYS.iter().map(|(_, d)| *d).collect();
+    let view = SettingsView {
+        page: &page,
+        title: page.t("nav-settings"),
+        venues: venues.iter().map(|v| venue_fields(Some(v))).collect(),
+        new_venue: venue_fields(None),
+        printers,
+        products,
+        users,
+        roles: choices("role-", &ROLES),
+        venue_options: venues
+            .iter()
+            .map(|v| Choice {
+                value: v.id.as_str().to_owned(),
+                label: v.name.get(lang).to_owned(),
+            })
+            .collect(),
+        categories: choices("category-", &["full", "reduced", "free"]),
+        weekdays: choices("weekday-", &weekdays),
+    };
+    page.render(&view)
+}
+
+/// A venue's names, time zone and early entry, as its form shows them; empty for a new one.
+fn venue_fields(v: Option<&aspk_domain::Venue>) -> VenueFields {
+    VenueFields {
+        id: v.map(|v| v.id.as_str().to_owned()),
+        name_uk: v.map(|v| v.name.uk.clone()).unwrap_or_default(),
+        name_en: v.map(|v| v.name.en.clone()).unwrap_or_default(),
+        time_zone: v
+            .map(|v| v.time_zone.clone())
+            .unwrap_or_else(|| "Europe/Kyiv".into()),
+        early: v.map(|v| v.early_entry_minutes).unwrap_or(0),
+    }
 }
 
 #[derive(Deserialize)]
@@ -234,47 +215,6 @@ pub async fn save_printer(page: Page, Form(f): Form<PrinterForm>) -> Response {
     }
 }
 
-/// Each venue's names, time zone and early entry, editable; and a form for a new one.
-fn venues_section(page: &Page, venues: &[aspk_domain::Venue]) -> String {
-    let csrf = page.csrf_field();
-    let form = |v: Option<&aspk_domain::Venue>| {
-        let id_field = match v {
-            Some(v) => format!(
-                "<input type=\"hidden\" name=\"id\" value=\"{}\">",
-                escape(v.id.as_str())
-            ),
-            None => format!(
-                "<label>{} <input name=\"id\" required pattern=\"[a-z0-9_-]+\"></label>",
-                page.e("settings-id")
-            ),
-        };
-        format!(
-            "<form method=\"post\" action=\"/settings/venues\" class=\"inline\">{csrf}{id_field}\
-             <label>{uk_l} <input name=\"name_uk\" value=\"{uk}\" required></label>\
-             <label>{en_l} <input name=\"name_en\" value=\"{en}\"></label>\
-             <label>{tz_l} <input name=\"time_zone\" value=\"{tz}\" required></label>\
-             <label>{early_l} <input name=\"early\" type=\"number\" min=\"0\" max=\"240\" value=\"{early}\"></label>\
-             <button type=\"submit\">{save_l}</button></form>",
-            uk_l = page.e("settings-name-uk"),
-            uk = escape(v.map(|v| v.name.uk.as_str()).unwrap_or("")),
-            en_l = page.e("settings-name-en"),
-            en = escape(v.map(|v| v.name.en.as_str()).unwrap_or("")),
-            tz_l = page.e("settings-time-zone"),
-            tz = escape(v.map(|v| v.time_zone.as_str()).unwrap_or("Europe/Kyiv")),
-            early_l = page.e("settings-early-entry"),
-            early = v.map(|v| v.early_entry_minutes).unwrap_or(0),
-            save_l = page.e("action-save"),
-        )
-    };
-    let rows: String = venues.iter().map(|v| form(Some(v))).collect();
-    format!(
-        "<section id=\"venues\"><h2>{}</h2>{rows}<h3>{}</h3>{}</section>",
-        page.e("settings-venues"),
-        page.e("settings-new-venue"),
-        form(None)
-    )
-}
-
 #[derive(Deserialize)]
 pub struct VenueForm {
     csrf: String,
@@ -302,7 +242,7 @@ pub async fn save_venue(page: Page, Form(f): Form<VenueForm>) -> Response {
     let venue = Slug::parse("id", f.id.trim())
         .map_err(AppError::from)
         .and_then(|id| {
-            let existing = page.state.node.read(|s| s.venues.get(&id).cloned());
+            let existing = page.state.node.venue(id.as_str());
             Ok(aspk_domain::Venue {
                 id,
                 no: existing.as_ref().map(|v| v.no).unwrap_or(0),
@@ -324,43 +264,6 @@ pub async fn save_venue(page: Page, Form(f): Form<VenueForm>) -> Response {
         },
         Err(e) => page.error(e),
     }
-}
-
-fn new_product_form(page: &Page, venue_options: &str) -> String {
-    let categories: String = ["full", "reduced", "free"]
-        .iter()
-        .map(|c| {
-            format!(
-                "<option value=\"{c}\">{}</option>",
-                page.e(&format!("category-{c}"))
-            )
-        })
-        .collect();
-    format!(
-        "<form method=\"post\" action=\"/settings/products/new\"><h3>{title}</h3>{csrf}\
-         <label for=\"np-venue\">{venue_l}</label><select id=\"np-venue\" name=\"venue\">{venue_options}</select>\
-         <label for=\"np-id\">{id_l}</label><input id=\"np-id\" name=\"id\" required pattern=\"[a-z0-9_-]+\">\
-         <label for=\"np-uk\">{uk_l}</label><input id=\"np-uk\" name=\"name_uk\" required>\
-         <label for=\"np-en\">{en_l}</label><input id=\"np-en\" name=\"name_en\">\
-         <label for=\"np-category\">{category_l}</label><select id=\"np-category\" name=\"category\">{categories}</select>\
-         <label for=\"np-price\">{price_l}</label><input id=\"np-price\" name=\"price\" inputmode=\"decimal\" required>\
-         <label for=\"np-doc\">{doc_l}</label><input id=\"np-doc\" name=\"document\">\
-         <label for=\"np-first\">{first_l}</label><input id=\"np-first\" name=\"first\" type=\"date\">\
-         <label for=\"np-last\">{last_l}</label><input id=\"np-last\" name=\"last\" type=\"date\">\
-         <div><button class=\"primary\" type=\"submit\">{add_l}</button></div></form>",
-        title = page.e("settings-new-product"),
-        csrf = page.csrf_field(),
-        venue_l = page.e("settings-venue"),
-        id_l = page.e("settings-id"),
-        uk_l = page.e("settings-name-uk"),
-        en_l = page.e("settings-name-en"),
-        category_l = page.e("report-category"),
-        price_l = page.e("box-price"),
-        doc_l = page.e("settings-document"),
-        first_l = page.e("settings-open-first"),
-        last_l = page.e("settings-open-last"),
-        add_l = page.e("action-add"),
-    )
 }
 
 pub async fn new_product(page: Page, Form(f): Form<NewProductForm>) -> Response {
@@ -396,12 +299,7 @@ pub struct NewProductForm {
 
 fn product_from(page: &Page, f: NewProductForm) -> Result<aspk_domain::Product, AppError> {
     use aspk_domain::{Category, Localized, ProductValidity};
-    let exists = page.state.node.read(|s| {
-        Slug::parse("venue", &f.venue)
-            .ok()
-            .zip(Slug::parse("id", &f.id).ok())
-            .is_some_and(|key| s.products.contains_key(&key))
-    });
+    let exists = page.state.node.product(&f.venue, &f.id).is_some();
     if exists {
         return Err(AppError::invalid(
             "id",
@@ -505,14 +403,7 @@ pub async fn save_product(page: Page, Form(f): Form<ProductForm>) -> Response {
             "type a price such as 250 or 250,50",
         ));
     };
-    let product = page.state.node.read(|s| {
-        let key = (
-            Slug::parse("venue", &f.venue).ok()?,
-            Slug::parse("product", &f.product).ok()?,
-        );
-        s.products.get(&key).cloned()
-    });
-    let Some(mut product) = product else {
+    let Some(mut product) = page.state.node.product(&f.venue, &f.product) else {
         return page.error(AppError::NotFound {
             what: "product",
             id: f.product,

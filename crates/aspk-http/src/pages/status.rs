@@ -1,32 +1,37 @@
 //! The node's health for staff: role, link to the upstream, sync, leases and findings.
 
+use askama::Template;
 use axum::response::Response;
 
-use super::{escape, Page};
+use super::Page;
+
+#[derive(Template)]
+#[template(path = "status.html")]
+struct StatusView<'a> {
+    page: &'a Page,
+    title: String,
+    /// (message key of the label, value).
+    rows: Vec<(&'static str, String)>,
+}
 
 pub async fn page(page: Page) -> Response {
     if let Err(refused) = page.require_section("/status") {
         return *refused;
     }
     let node = &page.state.node;
-    let (_, stalled) = node.writer_stats();
-    let (ops, findings) = node.read(|s| {
-        let open = s
-            .findings
-            .values()
-            .filter(|f| f.resolution.is_none())
-            .count();
-        (s.op_count, open)
-    });
-    let store = page.t(if stalled {
+    let health = match node.health(&page.who) {
+        Ok(health) => health,
+        Err(e) => return page.error(e),
+    };
+    let store = page.t(if health.store_stalled {
         "status-store-stalled"
     } else {
         "status-store-ok"
     });
     let mut rows = vec![
         ("status-role", node.role().as_str().to_owned()),
-        ("status-ops", ops.to_string()),
-        ("status-findings", findings.to_string()),
+        ("status-ops", health.op_count.to_string()),
+        ("status-findings", health.open_findings.to_string()),
         ("status-store", store),
     ];
     if let Some(up) = &page.state.upstream {
@@ -48,37 +53,23 @@ pub async fn page(page: Page) -> Response {
             .map(|at| page.time(at, None))
             .unwrap_or_else(|| "—".into());
         rows.push(("status-last-pull", last));
-        rows.push(("status-leases", leases(&page)));
+        rows.push(("status-leases", leases(&page, &health.leases)));
     }
-    if let Some(until) = node.own_key().and_then(|k| k.valid_until) {
+    if let Some(until) = health.key_valid_until {
         rows.push(("status-key-until", page.time(until, None)));
     }
-    let body: String = rows
-        .iter()
-        .map(|(k, v)| format!("<dt>{}</dt><dd>{}</dd>", page.e(k), escape(v)))
-        .collect();
-    page.html(&page.t("nav-status"), &format!("<dl>{body}</dl>"))
+    page.render(&StatusView {
+        page: &page,
+        title: page.t("nav-status"),
+        rows,
+    })
 }
 
 /// The seats this node holds for selling offline, per coming slot: "14:00 ×8, 15:00 ×10".
-fn leases(page: &Page) -> String {
-    let node = &page.state.node;
-    let origin = node.origin().to_owned();
-    let now = node.now();
-    let mut held: Vec<(chrono::DateTime<chrono::Utc>, u32)> = node.read(|s| {
-        s.slots
-            .values()
-            .filter(|slot| slot.slot.ends_at > now)
-            .filter_map(|slot| {
-                slot.lease_left(&origin)
-                    .map(|left| (slot.slot.starts_at, left))
-            })
-            .collect()
-    });
+fn leases(page: &Page, held: &[(chrono::DateTime<chrono::Utc>, u32)]) -> String {
     if held.is_empty() {
         return "—".into();
     }
-    held.sort();
     held.iter()
         .map(|(starts, left)| format!("{} ×{left}", page.time(*starts, None)))
         .collect::<Vec<_>>()

@@ -1,4 +1,3 @@
-use aspk_domain::Role;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -27,27 +26,27 @@ pub async fn token(
     Ok(Json(TokenResponse {
         token: issued.token,
         expires_at: issued.expires_at,
-        role: issued.role.as_str().to_owned(),
+        role: issued.role,
     }))
 }
 
 /// Add a staff member (admin).
 #[utoipa::path(post, path = "/api/v1/users", tag = "auth", request_body = UserRequest, security(("bearer" = [])),
-    responses((status = 201), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201), (status = 403, body = Problem), (status = 404, description = "`not_found`: no such venue", body = Problem),
+        (status = 409, description = "`user_exists`, or `not_authority` at a node that is not the cloud", body = Problem), (status = 422, body = Problem)))]
 pub async fn add_user(
     State(state): State<AppState>,
     Staff(who): Staff,
     ApiJson(req): ApiJson<UserRequest>,
 ) -> Result<StatusCode, ApiError> {
-    who.require(&[Role::Admin], "add users")?;
-    let role = Role::parse(&req.role).map_err(aspk_app::AppError::from)?;
+    who.require_to(aspk_app::Action::ChangeStaff)?;
     state
         .node
         .add_user(
             &who.actor(),
             &req.username,
             &req.password,
-            role,
+            req.role,
             req.venue.as_deref(),
         )
         .await?;
@@ -66,7 +65,7 @@ pub async fn renew(
     Ok(Json(TokenResponse {
         token: issued.token,
         expires_at: issued.expires_at,
-        role: issued.role.as_str().to_owned(),
+        role: issued.role,
     }))
 }
 

@@ -1,5 +1,5 @@
 use aspk_app::{AppError, NewSlot};
-use aspk_domain::{Category, Currency, Product, ProductValidity, Slug, Venue};
+use aspk_domain::{Currency, Product, ProductValidity, Slug, Venue};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -20,7 +20,7 @@ pub async fn catalog(
     ApiQuery(q): ApiQuery<CatalogQuery>,
 ) -> Result<Json<CatalogResponse>, ApiError> {
     let view = state.node.catalog(&q.venue, q.date)?;
-    let lang = aspk_i18n::Lang::parse(q.lang.as_deref().unwrap_or("uk")).code();
+    let lang = q.lang.unwrap_or_default().code();
     let venue = &view.venue;
     Ok(Json(CatalogResponse {
         venue: VenueDto {
@@ -46,7 +46,8 @@ pub async fn catalog(
 /// Add a timed-entry slot (admin or manager).
 #[utoipa::path(post, path = "/api/v1/venues/{venue}/slots", tag = "catalog", request_body = SlotRequest,
     params(("venue" = String, Path, description = "venue id")), security(("bearer" = [])),
-    responses((status = 201, body = SlotDto), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = SlotDto), (status = 403, body = Problem), (status = 404, description = "`not_found`: no such venue", body = Problem),
+        (status = 409, description = "`not_authority`: slots are created at the cloud", body = Problem), (status = 422, body = Problem)))]
 pub async fn create_slot(
     State(state): State<AppState>,
     Staff(who): Staff,
@@ -59,7 +60,7 @@ pub async fn create_slot(
         capacity: req.capacity,
     };
     let slot = state.node.create_slot(&who, &venue, new).await?;
-    let v = state.node.read(|s| s.venues.get(&slot.slot.venue).cloned());
+    let v = state.node.venue(slot.slot.venue.as_str());
     Ok((
         StatusCode::CREATED,
         Json(SlotDto::new(
@@ -72,7 +73,8 @@ pub async fn create_slot(
 
 /// Create or replace a venue (admin).
 #[utoipa::path(post, path = "/api/v1/venues", tag = "catalog", request_body = VenueRequest, security(("bearer" = [])),
-    responses((status = 201, body = VenueDto), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = VenueDto), (status = 403, body = Problem),
+        (status = 409, description = "`not_authority`: venues are changed at the cloud", body = Problem), (status = 422, body = Problem)))]
 pub async fn save_venue(
     State(state): State<AppState>,
     Staff(who): Staff,
@@ -101,21 +103,14 @@ pub async fn save_venue(
 /// Create or replace a product of a venue (admin or manager).
 #[utoipa::path(post, path = "/api/v1/venues/{venue}/products", tag = "catalog", request_body = ProductRequest,
     params(("venue" = String, Path, description = "venue id")), security(("bearer" = [])),
-    responses((status = 201, body = ProductDto), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = ProductDto), (status = 403, body = Problem), (status = 404, description = "`not_found`: no such venue", body = Problem),
+        (status = 409, description = "`not_authority`: products are changed at the cloud", body = Problem), (status = 422, body = Problem)))]
 pub async fn save_product(
     State(state): State<AppState>,
     Staff(who): Staff,
     ApiPath(venue): ApiPath<String>,
     ApiJson(req): ApiJson<ProductRequest>,
 ) -> Result<(StatusCode, Json<ProductDto>), ApiError> {
-    let category = match req.category.as_str() {
-        "full" => Category::Full,
-        "reduced" => Category::Reduced,
-        "free" => Category::Free,
-        _ => {
-            return Err(AppError::invalid("category", "must be 'full', 'reduced' or 'free'").into())
-        }
-    };
     let validity = match (req.valid_from, req.valid_until) {
         (None, None) => ProductValidity::Timed,
         (Some(first), Some(last)) => ProductValidity::OpenDate { first, last },
@@ -136,7 +131,7 @@ pub async fn save_product(
         id: Slug::parse("id", &req.id)?,
         no: 0,
         name: req.name.into(),
-        category,
+        category: req.category,
         price_minor: req.price_minor,
         currency: Currency::UAH,
         document: req.document.map(Into::into),

@@ -3,11 +3,12 @@
 
 use aspk_app::{DeviceFeed, DeviceScan, FeedTicket};
 use axum::extract::State;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::sync::NodeAuth;
 use crate::error::Problem;
@@ -17,10 +18,10 @@ use crate::{ApiError, AppState};
 /// Largest upload (1,000 scans are about 100 kB).
 const MAX_DEVICE_BODY: usize = 1024 * 1024;
 
-pub fn device_api() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/device/feed", get(feed))
-        .route("/api/v1/device/scans", post(upload))
+pub fn device_api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(feed))
+        .routes(routes!(upload))
         .layer(tower_http::compression::CompressionLayer::new().gzip(true))
         .layer(tower_http::decompression::RequestDecompressionLayer::new().gzip(true))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_DEVICE_BODY))
@@ -37,10 +38,16 @@ pub fn device_api() -> Router<AppState> {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FeedQuery {
-    /// The `cursor` of the previous answer; leave out for a full download.
+    /// The `cursor` of the previous answer, as it was given; leave out (or blank) for a full
+    /// download.
+    #[param(
+        pattern = r"^\s*(?:f\.[+-]?[0-9]+\.[+-]?[0-9]+\.\+?[0-9]+|d\.[+-]?[0-9]+\.[+-]?[0-9]+)?\s*$"
+    )]
     pub cursor: Option<String>,
-    /// Most tickets per page (default and maximum 10,000).
+    /// Most tickets per page (default and maximum 10,000: more is taken as 10,000).
+    #[param(minimum = 0, maximum = 18_446_744_073_709_551_615_u64)]
     pub limit: Option<usize>,
 }
 
@@ -57,7 +64,7 @@ pub struct FeedTicketDto {
     pub code: String,
     /// Product number (as in the code).
     pub product: u16,
-    /// `valid`, `used` or `void`.
+    #[schema(value_type = aspk_domain::TicketStatus)]
     pub state: &'static str,
     pub entries: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -206,15 +213,23 @@ pub async fn feed(
 #[serde(deny_unknown_fields)]
 pub struct ScanUpload {
     /// The phone's own sequence number, contiguous from 1.
+    #[serde(deserialize_with = "crate::dto::whole::number")]
+    #[schema(minimum = 1, maximum = 18_446_744_073_709_551_615_u64)]
     pub seq: u64,
-    /// When, by the phone's clock (Unix milliseconds).
+    /// When, by the phone's clock (Unix milliseconds): from 2020 on, and not ahead of the
+    /// server's clock by more than the clock skew it allows.
+    #[serde(deserialize_with = "crate::dto::whole::number")]
+    #[schema(minimum = 1_577_836_800_000_i64)]
     pub at_ms: i64,
     /// Orders scans within one millisecond.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::dto::whole::number")]
+    #[schema(minimum = 0, maximum = 65_535)]
     pub counter: u16,
+    /// The ticket's serial.
+    #[serde(deserialize_with = "crate::dto::whole::number")]
+    #[schema(minimum = 1, maximum = 99_999_999_999_u64)]
     pub serial: u64,
-    /// `admit`, `already_used`, `void`, `not_valid_yet`, `expired` or `wrong_venue`.
-    pub result: String,
+    pub result: DeviceVerdict,
     /// The QR code's text the phone read (digits). An admission of a ticket the server
     /// does not know yet (sold offline elsewhere) counts only with it; without it, or when
     /// it does not verify, the scan is recorded as `unverified_entry` and marks nothing used.
@@ -222,8 +237,34 @@ pub struct ScanUpload {
     pub code: Option<String>,
 }
 
+/// What the phone decided about a scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceVerdict {
+    Admit,
+    AlreadyUsed,
+    Void,
+    NotValidYet,
+    Expired,
+    WrongVenue,
+}
+
+impl DeviceVerdict {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Admit => "admit",
+            Self::AlreadyUsed => "already_used",
+            Self::Void => "void",
+            Self::NotValidYet => "not_valid_yet",
+            Self::Expired => "expired",
+            Self::WrongVenue => "wrong_venue",
+        }
+    }
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct UploadRequest {
+    #[schema(max_items = 1000)]
     pub scans: Vec<ScanUpload>,
 }
 
@@ -256,7 +297,7 @@ pub async fn upload(
             at_ms: s.at_ms,
             counter: s.counter,
             serial: s.serial,
-            result: s.result,
+            result: s.result.as_str().to_owned(),
             code: s.code.filter(|c| !c.trim().is_empty()),
         })
         .collect();

@@ -1,4 +1,6 @@
-//! `/api/v1`: one module per area, each with its handlers.
+//! `/api/v1`: one module per area, each with its handlers. Each route is registered from its
+//! handler's `#[utoipa::path]` (`routes!`), so the OpenAPI document lists exactly the routes
+//! served, at the paths and methods they are served at.
 
 pub mod auth;
 pub mod catalog;
@@ -11,72 +13,80 @@ pub mod sync;
 pub mod system;
 pub mod tickets;
 
-use axum::routing::{get, post};
-use axum::Router;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+use utoipa_axum::routes;
 
-use crate::limits::{limited, Answer, Limiters};
+use crate::limits::{Answer, Limiters, RouteLimit};
 use crate::AppState;
 
-pub fn api(limits: &Limiters) -> Router<AppState> {
-    let api = Answer::Problem;
-    Router::new()
-        .route(
-            "/api/v1/auth/token",
-            limited(post(auth::token), &limits.sign_in, api),
-        )
-        .route("/api/v1/auth/renew", post(auth::renew))
-        .route("/api/v1/auth/sign-out", post(auth::sign_out))
-        .route("/api/v1/users", post(auth::add_user))
-        .route("/api/v1/catalog", get(catalog::catalog))
-        .route("/api/v1/venues", post(catalog::save_venue))
-        .route(
-            "/api/v1/venues/{venue}/products",
-            post(catalog::save_product),
-        )
-        .route("/api/v1/venues/{venue}/slots", post(catalog::create_slot))
-        .route("/api/v1/orders", post(orders::place))
-        .route(
-            "/api/v1/orders/{number}",
-            limited(get(orders::get), &limits.order, api),
-        )
-        .route("/api/v1/orders/{number}/cancel", post(orders::cancel))
-        .route(
-            "/api/v1/requests",
-            limited(post(requests::create), &limits.contact, api),
-        )
-        .route("/api/v1/scans", post(scans::scan))
-        .route(
-            "/api/v1/tickets/{number}/pdf",
-            limited(get(tickets::pdf), &limits.ticket_pdf, api),
-        )
-        .route(
-            "/api/v1/status",
-            limited(get(system::status), &limits.status, api),
-        )
-        .route("/api/v1/findings", get(system::findings))
-        .route("/api/v1/findings/{id}/resolve", post(system::resolve))
-        .route("/api/v1/enrolments", post(nodes::create))
-        .route(
-            "/api/v1/enrolments/redeem",
-            limited(post(nodes::redeem), &limits.redeem, api),
-        )
-        .route("/api/v1/nodes", get(nodes::list))
-        .route("/api/v1/nodes/{node_id}/revoke", post(nodes::revoke))
-        .route("/api/openapi.json", get(system::openapi))
-        .route("/healthz", get(system::healthz))
+/// The JSON API (replication and the phones' API apart), with its document.
+pub fn api(limits: &Limiters) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(limited(routes!(auth::token), &limits.sign_in))
+        .routes(routes!(auth::renew))
+        .routes(routes!(auth::sign_out))
+        .routes(routes!(auth::add_user))
+        .routes(routes!(catalog::catalog))
+        .routes(routes!(catalog::save_venue))
+        .routes(routes!(catalog::save_product))
+        .routes(routes!(catalog::create_slot))
+        .routes(routes!(orders::place))
+        .routes(limited(routes!(orders::get), &limits.order))
+        .routes(routes!(orders::cancel))
+        .routes(limited(routes!(requests::create), &limits.contact))
+        .routes(routes!(scans::scan))
+        .routes(limited(routes!(tickets::pdf), &limits.ticket_pdf))
+        .routes(limited(routes!(system::status), &limits.status))
+        .routes(routes!(system::findings))
+        .routes(routes!(system::resolve))
+        .routes(routes!(nodes::create))
+        .routes(limited(routes!(nodes::redeem), &limits.redeem))
+        .routes(routes!(nodes::list))
+        .routes(routes!(nodes::revoke))
+        .routes(routes!(system::healthz))
+}
+
+/// A documented route under a rate limit: the limit's layer on the route, and its 429
+/// answer (with `Retry-After`) in the route's document, from the same call.
+fn limited(
+    (schemas, mut paths, method): UtoipaMethodRouter<AppState>,
+    limit: &RouteLimit,
+) -> UtoipaMethodRouter<AppState> {
+    for item in paths.paths.values_mut() {
+        crate::openapi::document_rate_limit(item);
+    }
+    let method = crate::limits::limited(method, limit, Answer::Problem);
+    (schemas, paths, method)
+}
+
+/// A body that may be left out (or be `null`): then `T::default()`. Otherwise a JSON object
+/// (serde would also take an array for a struct, which the document does not allow).
+pub(crate) fn optional_object<T>(body: &[u8]) -> Result<T, crate::ApiError>
+where
+    T: serde::de::DeserializeOwned + Default,
+{
+    let value: Option<serde_json::Value> = crate::extract::optional_json(body)?;
+    match value {
+        None => Ok(T::default()),
+        Some(value @ serde_json::Value::Object(_)) => serde_json::from_value(value)
+            .map_err(|e| crate::ApiError::unprocessable(format!("the JSON does not fit: {e}"))),
+        Some(_) => Err(crate::ApiError::unprocessable(
+            "the JSON does not fit: the body must be an object (or left out)",
+        )),
+    }
 }
 
 /// Largest replication body (a push of 10,000 ops).
 const MAX_SYNC_BODY: usize = 64 * 1024 * 1024;
 
 /// Replication between nodes: larger bodies, gzip both ways.
-pub fn sync_api() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/sync/status", get(sync::status))
-        .route("/api/v1/sync/pull", get(sync::pull))
-        .route("/api/v1/sync/push", post(sync::push))
-        .route("/api/v1/sync/lease", post(sync::lease))
-        .route("/api/v1/sync/renew-key", post(sync::renew_key))
+pub fn sync_api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(sync::status))
+        .routes(routes!(sync::pull))
+        .routes(routes!(sync::push))
+        .routes(routes!(sync::lease))
+        .routes(routes!(sync::renew_key))
         .layer(tower_http::compression::CompressionLayer::new().gzip(true))
         .layer(tower_http::decompression::RequestDecompressionLayer::new().gzip(true))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_SYNC_BODY))

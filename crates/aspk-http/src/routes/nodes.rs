@@ -12,10 +12,28 @@ use crate::error::Problem;
 use crate::extract::{base_url, ApiJson, ApiPath, Staff};
 use crate::{ApiError, AppState};
 
+/// What an enrolment code enrols: a site node, a turnstile agent or a phone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EnrolmentRole {
+    SiteNode,
+    Gate,
+    Scanner,
+}
+
+impl EnrolmentRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SiteNode => "site_node",
+            Self::Gate => "gate",
+            Self::Scanner => "scanner",
+        }
+    }
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct EnrolmentRequest {
-    /// `site_node`, `gate` or `scanner`.
-    pub role: String,
+    pub role: EnrolmentRole,
     pub venue: String,
 }
 
@@ -29,8 +47,9 @@ pub struct EnrolmentResponse {
 }
 
 /// Create a one-time enrolment code (admin).
-#[utoipa::path(post, path = "/api/v1/enrolments", tag = "devices", request_body = EnrolmentRequest, security(("bearer" = [])),
-    responses((status = 201, body = EnrolmentResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(post, path = "/api/v1/enrolments", tag = "devices", operation_id = "create_enrolment", request_body = EnrolmentRequest, security(("bearer" = [])),
+    responses((status = 201, body = EnrolmentResponse), (status = 403, body = Problem), (status = 404, description = "`not_found`: no such venue", body = Problem),
+        (status = 409, description = "`not_authority`: site nodes are enrolled at the cloud", body = Problem), (status = 422, body = Problem)))]
 pub async fn create(
     State(state): State<AppState>,
     Staff(who): Staff,
@@ -39,7 +58,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<EnrolmentResponse>), ApiError> {
     let code = state
         .node
-        .create_enrolment(&who, &req.role, &req.venue)
+        .create_enrolment(&who, req.role.as_str(), &req.venue)
         .await?;
     let url = format!("{}/scan#pair={}", base_url(&headers), code.code);
     Ok((
@@ -59,9 +78,11 @@ pub struct RedeemRequest {
     #[serde(default)]
     pub name: String,
     /// The new node's origin id in the op log (it generates one).
+    #[schema(pattern = "^[A-Za-z0-9-]{8,64}$")]
     pub origin: String,
     /// Site nodes and gates: the public half of their key, 64 hex digits (a site node's
     /// becomes its delegated ticket key; a gate signs its ops with it).
+    #[schema(pattern = "^[0-9A-Fa-f]{64}$")]
     pub public_key: Option<String>,
 }
 
@@ -69,6 +90,7 @@ pub struct RedeemRequest {
 pub struct RedeemResponse {
     pub node_id: String,
     pub token: String,
+    #[schema(value_type = EnrolmentRole)]
     pub role: String,
     pub venue: String,
     pub key_id: Option<u16>,
@@ -123,6 +145,7 @@ pub async fn redeem(
 #[derive(Serialize, ToSchema)]
 pub struct NodeDto {
     pub node_id: String,
+    #[schema(value_type = EnrolmentRole)]
     pub role: String,
     pub venue: String,
     pub name: String,
@@ -131,15 +154,13 @@ pub struct NodeDto {
 }
 
 /// Enrolled nodes and devices (admin, manager).
-#[utoipa::path(get, path = "/api/v1/nodes", tag = "devices", security(("bearer" = [])), responses((status = 200, body = Vec<NodeDto>)))]
+#[utoipa::path(get, path = "/api/v1/nodes", tag = "devices", security(("bearer" = [])),
+    responses((status = 200, body = Vec<NodeDto>), (status = 403, body = Problem)))]
 pub async fn list(
     State(state): State<AppState>,
     Staff(who): Staff,
 ) -> Result<Json<Vec<NodeDto>>, ApiError> {
-    who.require(
-        &[aspk_domain::Role::Admin, aspk_domain::Role::Manager],
-        "see devices",
-    )?;
+    who.require_to(aspk_app::Action::ListDevices)?;
     let nodes = state.node.nodes(None);
     Ok(Json(
         nodes
@@ -163,15 +184,16 @@ pub struct RevokeRequest {
 }
 
 /// Revoke a node or device (admin): its later pushes are refused and flagged.
-#[utoipa::path(post, path = "/api/v1/nodes/{node_id}/revoke", tag = "devices", request_body = RevokeRequest, params(("node_id" = String, Path)),
-    security(("bearer" = [])), responses((status = 204), (status = 404, body = Problem)))]
+#[utoipa::path(post, path = "/api/v1/nodes/{node_id}/revoke", tag = "devices", request_body = Option<RevokeRequest>, params(("node_id" = String, Path)),
+    security(("bearer" = [])), responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn revoke(
     State(state): State<AppState>,
     Staff(who): Staff,
     ApiPath(node_id): ApiPath<String>,
     body: axum::body::Bytes,
 ) -> Result<StatusCode, ApiError> {
-    let req: RevokeRequest = crate::extract::optional_json(&body)?;
+    // No body, or `null`, is no reason.
+    let req: RevokeRequest = super::optional_object(&body)?;
     state.node.revoke_node(&who, &node_id, &req.reason).await?;
     Ok(StatusCode::NO_CONTENT)
 }

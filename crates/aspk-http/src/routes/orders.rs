@@ -8,22 +8,21 @@ use crate::error::Problem;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, MaybeStaff, Staff};
 use crate::{ApiError, AppState};
 
-/// A domain value from its name in a request: an unknown one is a 400 naming `field`.
-fn parse_named<T>(field: &'static str, raw: &str) -> Result<T, AppError>
-where
-    T: std::str::FromStr<Err = aspk_domain::UnknownName>,
-{
-    raw.parse()
-        .map_err(|e: aspk_domain::UnknownName| AppError::invalid(field, e.to_string()))
-}
-
 /// Place an order. All items are issued or none: 409 `sold_out` when a slot is short.
 /// Box-office orders need a cashier, manager or admin; online orders need no sign-in.
 /// With an `Idempotency-Key` header, the same request again (a retry after a lost answer,
 /// or at another node after a failover) answers 200 with the order the first one made.
 #[utoipa::path(post, path = "/api/v1/orders", tag = "orders", request_body = OrderRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 64 letters, digits, '-' or '_' naming this sale attempt")),
-    responses((status = 201, body = OrderResponse), (status = 200, description = "the order an earlier request with the same Idempotency-Key made", body = OrderResponse), (status = 409, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem)))]
+    security((), ("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[A-Za-z0-9_-]{1,64}$", description = "1 to 64 letters, digits, '-' or '_' naming this sale attempt")),
+    responses((status = 201, body = OrderResponse, links(
+            ("GetOrder" = (operation_id = "get", parameters(("number" = "$response.body#/number")))),
+            ("CancelOrder" = (operation_id = "cancel", parameters(("number" = "$response.body#/number")))),
+            ("TicketPdf" = (operation_id = "pdf", parameters(("number" = "$response.body#/tickets/0/number")))))),
+        (status = 200, description = "the order an earlier request with the same Idempotency-Key made", body = OrderResponse), (status = 401, description = "a box-office order without a staff credential, or a credential that is not valid", body = Problem),
+        (status = 403, description = "`forbidden`: the caller's role may not sell, or not overbook", body = Problem), (status = 404, description = "`not_found`: no such venue", body = Problem),
+        (status = 409, description = "`sold_out`, `slot_over`, `not_on_sale` or `beyond_key`", body = Problem),
+        (status = 422, description = "`invalid_input`, or `unknown_reference`: no such product or slot", body = Problem)))]
 pub async fn place(
     State(state): State<AppState>,
     MaybeStaff(who): MaybeStaff,
@@ -41,7 +40,7 @@ pub async fn place(
     };
     let new = NewOrder {
         venue: req.venue,
-        channel: parse_named("channel", &req.channel)?,
+        channel: req.channel.into(),
         items: req
             .items
             .into_iter()
@@ -51,7 +50,7 @@ pub async fn place(
                 quantity: i.quantity,
             })
             .collect(),
-        payment: parse_named("payment.method", &req.payment.method)?,
+        payment: req.payment.method,
         email: req.email.filter(|e| !e.trim().is_empty()),
         is_overbooking: req.overbook,
         mixed_cash_minor: None,
@@ -59,9 +58,7 @@ pub async fn place(
         idempotency_key,
     };
     let placed = state.node.place_order(who.as_ref(), new).await?;
-    let venue = state
-        .node
-        .read(|s| s.venues.get(&placed.order.venue).cloned());
+    let venue = state.node.venue(placed.order.venue.as_str());
     let body = OrderResponse::new(
         &placed.order,
         &placed.tickets,
@@ -94,6 +91,7 @@ async fn order_view(
 }
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OrderLookupQuery {
     /// The e-mail the order was placed with (any case): needed without a staff credential.
     pub email: Option<String>,
@@ -118,7 +116,7 @@ pub async fn get(
 }
 
 /// Cancel a whole order: its tickets become void and their seats return.
-#[utoipa::path(post, path = "/api/v1/orders/{number}/cancel", tag = "orders", request_body = CancelRequestDto,
+#[utoipa::path(post, path = "/api/v1/orders/{number}/cancel", tag = "orders", request_body = Option<CancelRequestDto>,
     params(("number" = String, Path, description = "order number")), security(("bearer" = [])),
     responses((status = 200, body = OrderResponse), (status = 404, body = Problem), (status = 409, body = Problem), (status = 403, body = Problem)))]
 pub async fn cancel(
@@ -127,7 +125,8 @@ pub async fn cancel(
     ApiPath(number): ApiPath<String>,
     body: axum::body::Bytes,
 ) -> Result<Json<OrderResponse>, ApiError> {
-    let req: CancelRequestDto = crate::extract::optional_json(&body)?;
+    // No body, or `null`, is no reason and no refund.
+    let req: CancelRequestDto = super::optional_object(&body)?;
     state
         .node
         .cancel_order(

@@ -64,7 +64,7 @@ impl FromRequestParts<AppState> for ReplicaAuth {
 #[derive(Serialize, ToSchema)]
 pub struct SyncStatus {
     pub origin: String,
-    pub role: String,
+    pub role: crate::dto::NodeRoleName,
     /// Highest sequence number held per origin.
     pub vv: BTreeMap<String, u64>,
     /// Cursor of the newest op in this node's log.
@@ -79,6 +79,7 @@ pub struct SyncStatus {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatusQuery {
     /// Include the state digest.
     #[serde(default)]
@@ -86,7 +87,7 @@ pub struct StatusQuery {
 }
 
 /// This node's version vector and log head.
-#[utoipa::path(get, path = "/api/v1/sync/status", tag = "replication", security(("node" = [])), params(StatusQuery),
+#[utoipa::path(get, path = "/api/v1/sync/status", tag = "replication", operation_id = "sync_status", security(("node" = [])), params(StatusQuery),
     responses((status = 200, body = SyncStatus), (status = 401, body = Problem), (status = 403, body = Problem)))]
 pub async fn status(
     State(state): State<AppState>,
@@ -98,7 +99,7 @@ pub async fn status(
     let digest = query.digest.then(|| state.node.digest());
     Ok(Json(SyncStatus {
         origin: state.node.origin().to_owned(),
-        role: state.node.role().as_str().to_owned(),
+        role: state.node.role().into(),
         vv,
         head,
         session_key: state.node.session_key_id(),
@@ -107,10 +108,13 @@ pub async fn status(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PullQuery {
     /// Cursor from the previous pull (0 at first).
     #[serde(default)]
     pub after: i64,
+    /// Most ops to return (at most 5,000: more is taken as 5,000).
+    #[param(minimum = 0, maximum = 4_294_967_295_u64)]
     pub limit: Option<u32>,
     /// Leave out ops of this origin (the caller's own: it has them all).
     pub exclude_origin: Option<String>,
@@ -218,6 +222,8 @@ pub async fn push(
 #[derive(Deserialize, ToSchema)]
 pub struct LeaseRequest {
     pub slot: String,
+    #[serde(deserialize_with = "crate::dto::whole::number")]
+    #[schema(minimum = 1, maximum = 10_000)]
     pub seats: u32,
 }
 
@@ -241,6 +247,7 @@ pub async fn lease(
 #[derive(Deserialize, ToSchema)]
 pub struct RenewKeyRequest {
     /// The public half of the site node's new ticket key, 64 hex digits.
+    #[schema(pattern = "^[0-9A-Fa-f]{64}$")]
     pub public_key: String,
 }
 

@@ -2,11 +2,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 
-use aspk_domain::Role;
-
 use crate::dto::{
-    number, FindingDto, FindingsQuery, LeaseDto, SigningKeyDto, StartedDto, StatusQuery,
-    StatusResponse, UpstreamDto,
+    number, FindingDto, FindingStatus, FindingsQuery, LeaseDto, SigningKeyDto, StartedDto,
+    StatusQuery, StatusResponse, UpstreamDto,
 };
 use crate::error::Problem;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, MaybeStaff, Staff};
@@ -29,7 +27,7 @@ pub async fn status(
     }
     let upstream = state.upstream.as_ref().map(|u| u.get());
     let mut response = StatusResponse {
-        role: state.node.role().as_str().to_owned(),
+        role: state.node.role().into(),
         pending_ops: upstream.as_ref().map(|u| u.pending_ops).unwrap_or(0),
         upstream: upstream.map(|u| UpstreamDto {
             url: u.url,
@@ -38,7 +36,7 @@ pub async fn status(
             last_pull: u.last_pull,
             last_error: is_staff.then_some(u.last_error),
         }),
-        findings_open: state.node.read(|s| s.open_findings() as u64),
+        findings_open: state.node.open_finding_count() as u64,
         version: env!("CARGO_PKG_VERSION").to_owned(),
         origin: None,
         ops_in_log: None,
@@ -57,21 +55,17 @@ pub async fn status(
     let origin = state.node.origin().to_owned();
     let scope = state.node.scope();
     let digest_of = q.venue.or_else(|| scope.clone());
-    let (ops_in_log, leases, digest) = state.node.read(|s| {
-        let leases = s
-            .slots
-            .values()
-            .filter_map(|slot| {
-                slot.lease_left(&origin).map(|left| LeaseDto {
-                    slot: slot.slot.id.clone(),
-                    left,
-                    starts_at: slot.slot.starts_at,
-                })
-            })
-            .collect::<Vec<_>>();
-        let digest = s.digest_for(digest_of.as_deref());
-        (s.op_count, leases, digest)
-    });
+    let summary = state.node.log_summary(digest_of.as_deref());
+    let (ops_in_log, digest) = (summary.op_count, summary.digest);
+    let leases = summary
+        .leases
+        .into_iter()
+        .map(|l| LeaseDto {
+            slot: l.slot,
+            left: l.left,
+            starts_at: l.starts_at,
+        })
+        .collect::<Vec<_>>();
     response.origin = Some(origin);
     response.ops_in_log = Some(ops_in_log);
     response.is_store_stalled = Some(is_store_stalled);
@@ -93,49 +87,47 @@ pub async fn status(
 /// Conflicts found when reconciling what happened in different places: each once, with
 /// every fact, on every replica alike.
 #[utoipa::path(get, path = "/api/v1/findings", tag = "system", params(FindingsQuery), security(("bearer" = [])),
-    responses((status = 200, body = Vec<FindingDto>), (status = 401, body = Problem)))]
+    responses((status = 200, body = Vec<FindingDto>), (status = 401, body = Problem), (status = 403, body = Problem)))]
 pub async fn findings(
     State(state): State<AppState>,
     Staff(who): Staff,
     ApiQuery(q): ApiQuery<FindingsQuery>,
 ) -> Result<Json<Vec<FindingDto>>, ApiError> {
-    who.require(&[Role::Admin, Role::Manager], "see findings")?;
-    let want_open = match q.status.as_deref() {
-        None => None,
-        Some("open") => Some(true),
-        Some("resolved") => Some(false),
-        Some(other) => {
-            return Err(ApiError::bad_request(
-                "bad_query",
-                format!("status '{other}': use 'open' or 'resolved'"),
-            ))
-        }
-    };
-    let list = state.node.read(|s| {
-        s.findings
-            .values()
-            .filter(|f| want_open.is_none_or(|open| f.is_open() == open))
-            .map(|f| FindingDto {
-                id: f.id.clone(),
-                kind: f.kind.to_owned(),
-                ticket: f.ticket.map(number),
-                facts: f.facts.clone(),
-                status: if f.is_open() { "open" } else { "resolved" }.to_owned(),
-                resolution: f.resolution.as_ref().map(|r| r.note.clone()),
-            })
-            .collect()
-    });
+    who.require_to(aspk_app::Action::ReadFindings)?;
+    let want_open = q.status.map(|s| s == FindingStatus::Open);
+    let list = state
+        .node
+        .findings(&who, want_open)?
+        .into_iter()
+        .map(|f| FindingDto {
+            id: f.id.clone(),
+            kind: f.kind,
+            ticket: f.ticket.map(number),
+            facts: f.facts.clone(),
+            status: if f.is_open() {
+                FindingStatus::Open
+            } else {
+                FindingStatus::Resolved
+            },
+            resolution: f.resolution.as_ref().map(|r| r.note.clone()),
+        })
+        .collect::<Vec<_>>();
     Ok(Json(list))
 }
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 pub struct ResolveRequest {
+    /// What was done: not blank, at most 1000 characters.
+    #[schema(
+        max_length = 1000,
+        pattern = r"[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub note: String,
 }
 
 /// Record what was done about a finding (manager or admin).
 #[utoipa::path(post, path = "/api/v1/findings/{id}/resolve", tag = "system", request_body = ResolveRequest, params(("id" = String, Path)),
-    security(("bearer" = [])), responses((status = 204), (status = 404, body = Problem)))]
+    security(("bearer" = [])), responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn resolve(
     State(state): State<AppState>,
     Staff(who): Staff,
@@ -147,7 +139,7 @@ pub async fn resolve(
 }
 
 /// 200 when the store answers.
-#[utoipa::path(get, path = "/healthz", tag = "system", responses((status = 200), (status = 503, body = Problem)))]
+#[utoipa::path(get, path = "/healthz", tag = "system", responses((status = 200, content_type = "text/plain", body = String, example = "ok"), (status = 503, body = Problem)))]
 pub async fn healthz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
     state.node.store().ping().await.map(|()| "ok").map_err(|e| {
         ApiError::new(
@@ -156,9 +148,4 @@ pub async fn healthz(State(state): State<AppState>) -> Result<&'static str, ApiE
             e.to_string(),
         )
     })
-}
-
-/// This document.
-pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(crate::openapi::document())
 }

@@ -19,7 +19,7 @@
 //! the same verdict once it holds the same ops. Demoted or locked accounts are stopped
 //! where sessions are checked: at the node, which checks the role the account holds now.
 
-use aspk_domain::{Role, Slug};
+use aspk_domain::{FindingKind, Role, Slug};
 use chrono::Duration;
 
 use super::capabilities::AuthorRole::{Cloud, Gate, Scanner, SiteNode};
@@ -527,7 +527,7 @@ impl State {
         });
         self.upsert(Finding {
             id,
-            kind: "unauthorised_op",
+            kind: FindingKind::UnauthorisedOp,
             ticket,
             slot: None,
             facts,

@@ -1,62 +1,22 @@
 //! Findings: conflicts that replication brings to light. Derived from the log alone, so every
 //! replica finds the same ones, each once (a finding's id names what it is about).
 
-use aspk_domain::{Ticket, TicketStatus};
+use aspk_domain::{FindingKind, Ticket, TicketStatus};
 use serde::{Deserialize, Serialize};
 
 /// Every kind of finding there is.
-pub const KINDS: [&str; 10] = [
-    "double_entry",
-    "admitted_after_cancel",
-    "oversell",
-    "equivocation",
-    "revoked_push",
-    "forged_op",
-    "duplicate_sale",
-    "unauthorised_op",
-    "held_op",
-    "unverified_entry",
-];
-
-/// A finding as a snapshot holds it.
-#[derive(Deserialize)]
-struct StoredFinding {
-    id: String,
-    kind: String,
-    ticket: Option<u64>,
-    slot: Option<String>,
-    facts: serde_json::Value,
-    resolution: Option<Resolution>,
-}
-
-impl<'de> Deserialize<'de> for Finding {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let f = StoredFinding::deserialize(d)?;
-        let kind = KINDS
-            .iter()
-            .find(|k| **k == f.kind)
-            .copied()
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown finding kind {}", f.kind)))?;
-        Ok(Finding {
-            id: f.id,
-            kind,
-            ticket: f.ticket,
-            slot: f.slot,
-            facts: f.facts,
-            resolution: f.resolution,
-        })
-    }
-}
+pub const KINDS: &[FindingKind] = FindingKind::ALL;
 
 /// Something a manager must look at.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     pub id: String,
-    /// One of [`KINDS`]: `double_entry`, `admitted_after_cancel`, `oversell`, `equivocation`,
-    /// `revoked_push`, `forged_op`, `duplicate_sale`, `unauthorised_op` (an op its author
-    /// may not write: not folded in), `held_op` (ops a node could not check yet),
-    /// `unverified_entry` (a device reported admitting a ticket that could not be verified).
-    pub kind: &'static str,
+    /// `double_entry`, `admitted_after_cancel`, `oversell`, `equivocation`, `revoked_push`,
+    /// `forged_op`, `duplicate_sale`, `unauthorised_op` (an op its author may not write: not
+    /// folded in), `held_op` (ops a node could not check yet), `unverified_entry` (a device
+    /// reported admitting a ticket that could not be verified). A snapshot holding a kind
+    /// this build does not know fails to load (the log is folded again instead).
+    pub kind: FindingKind,
     pub ticket: Option<u64>,
     pub slot: Option<String>,
     pub facts: serde_json::Value,
@@ -91,7 +51,7 @@ pub(crate) fn entries_facts(ticket: &Ticket) -> serde_json::Value {
 pub(crate) fn double_entry(ticket: &Ticket) -> Option<Finding> {
     (ticket.entries.len() > 1).then(|| Finding {
         id: format!("double_entry:{}", ticket.serial),
-        kind: "double_entry",
+        kind: FindingKind::DoubleEntry,
         ticket: Some(ticket.serial),
         slot: ticket.slot.clone(),
         facts: entries_facts(ticket),
@@ -108,7 +68,7 @@ pub(crate) fn admitted_after_cancel(ticket: &Ticket, entries_seen: u32) -> Optio
         facts["entries_known_at_cancel"] = serde_json::json!(entries_seen);
         Finding {
             id: format!("admitted_after_cancel:{}", ticket.serial),
-            kind: "admitted_after_cancel",
+            kind: FindingKind::AdmittedAfterCancel,
             ticket: Some(ticket.serial),
             slot: ticket.slot.clone(),
             facts,

@@ -20,8 +20,8 @@ mod trust;
 use std::collections::{BTreeMap, HashMap};
 
 use aspk_domain::{
-    Entry, Mail, Order, OrderStatus, Payment, Printer, Product, Shift, Slot, Slug, TicketStatus,
-    User, Username, Venue, VisitorRequest,
+    Entry, FindingKind, Mail, Order, OrderStatus, Payment, Printer, Product, Shift, Slot, Slug,
+    TicketStatus, User, Username, Venue, VisitorRequest,
 };
 use chrono::{DateTime, Utc};
 
@@ -777,7 +777,7 @@ impl State {
             });
             let finding = Finding {
                 id,
-                kind: "oversell",
+                kind: FindingKind::Oversell,
                 ticket: None,
                 slot: Some(slot_id.to_owned()),
                 facts,
@@ -795,7 +795,7 @@ impl State {
         let facts = serde_json::json!({"origin": origin, "seq": seq, "hashes": hashes});
         self.upsert(Finding {
             id,
-            kind: "equivocation",
+            kind: FindingKind::Equivocation,
             ticket: None,
             slot: None,
             facts,
@@ -813,7 +813,7 @@ impl State {
         let facts = serde_json::json!({"node_id": node_id, "ops_refused": before + u64::from(ops)});
         self.upsert(Finding {
             id,
-            kind: "revoked_push",
+            kind: FindingKind::RevokedPush,
             ticket: None,
             slot: None,
             facts,
@@ -848,7 +848,7 @@ impl State {
         let facts = serde_json::json!({"key": key, "orders": orders});
         self.upsert(Finding {
             id,
-            kind: "duplicate_sale",
+            kind: FindingKind::DuplicateSale,
             ticket,
             slot: None,
             facts,
@@ -863,7 +863,7 @@ impl State {
         let facts = serde_json::json!({"origin": origin, "seq": seq, "refused_by": reports});
         self.upsert(Finding {
             id,
-            kind: "forged_op",
+            kind: FindingKind::ForgedOp,
             ticket: None,
             slot: None,
             facts,
@@ -993,7 +993,8 @@ impl State {
         let in_scope = |f: &&Finding| match venue {
             None => true,
             Some(v) => {
-                !matches!(f.kind, "unauthorised_op" | "held_op") && self.finding_concerns(f, v)
+                !matches!(f.kind, FindingKind::UnauthorisedOp | FindingKind::HeldOp)
+                    && self.finding_concerns(f, v)
             }
         };
         for f in self.findings.values().filter(in_scope) {

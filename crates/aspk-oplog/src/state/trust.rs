@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use aspk_domain::FindingKind;
 use chrono::{DateTime, Utc};
 
 use super::{Finding, NodeRecord, State};
@@ -114,7 +115,7 @@ impl State {
         let facts = serde_json::json!({"origin": origin, "seq": seq, "hash": hash, "reasons": reasons, "from": by});
         self.upsert(Finding {
             id,
-            kind: "held_op",
+            kind: FindingKind::HeldOp,
             ticket: None,
             slot: None,
             facts,
@@ -160,7 +161,7 @@ impl State {
         });
         self.upsert(Finding {
             id: format!("unverified_entry:{}:{}", op.origin, op.seq),
-            kind: "unverified_entry",
+            kind: FindingKind::UnverifiedEntry,
             ticket: Some(serial),
             slot: None,
             facts,

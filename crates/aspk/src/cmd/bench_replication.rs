@@ -352,7 +352,7 @@ async fn catch_up(count: u64) -> anyhow::Result<()> {
     for _ in 0..20 {
         let before = cloud.version_vector().get(&origin).copied().unwrap_or(0);
         let t = Instant::now();
-        site.submit(|b| {
+        site.submit_raw(|b| {
             b.record(
                 "node:bench-gate",
                 vec![OpBody::ScanDenied {
@@ -418,7 +418,7 @@ async fn pull_down(count: u64) -> anyhow::Result<()> {
         "the site node holds {held} of {} ops",
         count + 3
     );
-    let (tickets, orders) = site.read(|s| (s.tickets.len(), s.orders.len()));
+    let (tickets, orders) = site.inspect(|s| (s.tickets.len(), s.orders.len()));
     println!(
         "pull: a new site node of one venue takes in {count} ops from the cloud in {:.2} s ({:.0} ops/s); half are another venue's and arrive as elisions ({orders} orders, {tickets} tickets held)",
         took.as_secs_f64(),
@@ -548,7 +548,7 @@ async fn measure_start(dir: &std::path::Path) -> anyhow::Result<()> {
     let node = start_node(&data, NodeRole::Cloud, 1, CLOUD_SERIALS).await?;
     let took = started.elapsed();
     let (rss, hwm) = rss_mib();
-    let (ops, tickets) = node.read(|s| (s.op_count, s.tickets.len()));
+    let (ops, tickets) = node.inspect(|s| (s.op_count, s.tickets.len()));
     let start = node.start_info();
     let how = if start.from_snapshot {
         format!("from the state snapshot and {} ops after it", start.folded)
@@ -562,7 +562,7 @@ async fn measure_start(dir: &std::path::Path) -> anyhow::Result<()> {
         hwm
     );
     let digest_started = Instant::now();
-    node.read(|s| s.digest());
+    node.inspect(|s| s.digest());
     println!(
         "  state digest (what /api/v1/status reports) over {tickets} tickets: {:.0} ms, then cached until the next op",
         digest_started.elapsed().as_secs_f64() * 1000.0

@@ -39,7 +39,7 @@ async fn concurrent_buyers_never_oversell_a_small_slot() {
             "the slot fills up (the last seats may not fit a 2–3 ticket order): {sold}"
         );
         assert_eq!(app.available(&slot).await, 17 - sold);
-        let tickets_in_state = app.node.read(|s| {
+        let tickets_in_state = app.node.inspect(|s| {
             s.tickets
                 .values()
                 .filter(|t| t.slot.as_deref() == Some(slot.as_str()))

@@ -313,7 +313,7 @@ impl TestApp {
     }
 
     pub async fn available(&self, slot: &str) -> u64 {
-        self.node.read(|s| u64::from(s.slots[slot].available()))
+        self.node.inspect(|s| u64::from(s.slots[slot].available()))
     }
 }
 

@@ -17,6 +17,7 @@ mod hardening;
 mod keys;
 mod kit;
 mod netns;
+mod openapi;
 mod pages;
 mod pdf;
 mod scope;
