@@ -21,33 +21,8 @@ pub enum ScanInput {
     Number(String),
 }
 
-/// The gate's verdict. Names are part of the API contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScanResult {
-    Admit,
-    AlreadyUsed,
-    Void,
-    NotValidYet,
-    Expired,
-    WrongVenue,
-    Invalid,
-    Unknown,
-}
-
-impl ScanResult {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Admit => "admit",
-            Self::AlreadyUsed => "already_used",
-            Self::Void => "void",
-            Self::NotValidYet => "not_valid_yet",
-            Self::Expired => "expired",
-            Self::WrongVenue => "wrong_venue",
-            Self::Invalid => "invalid",
-            Self::Unknown => "unknown",
-        }
-    }
-}
+/// The gate's verdict, defined once in the domain.
+pub use aspk_domain::ScanResult;
 
 #[derive(Debug, Clone)]
 pub struct ScanOutcome {

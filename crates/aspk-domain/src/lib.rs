@@ -11,6 +11,7 @@ mod desk;
 mod money;
 mod names;
 mod order;
+mod scan;
 mod text;
 mod user;
 
@@ -22,5 +23,6 @@ pub use desk::{Mail, Printer, PrinterKind, RequestMessage, RequestStatus, Shift,
 pub use money::{parse_amount_minor, Currency, Money};
 pub use names::UnknownName;
 pub use order::{Channel, Entry, Order, OrderStatus, Payment, PaymentMethod, Ticket, TicketStatus};
+pub use scan::ScanResult;
 pub use text::{Email, Localized, Slug, ValidationError};
 pub use user::{Role, User, Username};

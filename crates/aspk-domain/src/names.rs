@@ -5,7 +5,8 @@
 use std::fmt;
 
 use crate::{
-    Category, Channel, ConflictCode, FindingKind, OrderStatus, PaymentMethod, Role, TicketStatus,
+    Category, Channel, ConflictCode, FindingKind, OrderStatus, PaymentMethod, Role, ScanResult,
+    TicketStatus,
 };
 
 /// A name that is not one of a domain enum's values.
@@ -133,6 +134,17 @@ names!(FindingKind, "finding kind", {
     UnverifiedEntry => "unverified_entry",
 });
 
+names!(ScanResult, "scan result", {
+    Admit => "admit",
+    AlreadyUsed => "already_used",
+    Void => "void",
+    NotValidYet => "not_valid_yet",
+    Expired => "expired",
+    WrongVenue => "wrong_venue",
+    Invalid => "invalid",
+    Unknown => "unknown",
+});
+
 names!(ConflictCode, "conflict code", {
     AlreadyCancelled => "already_cancelled",
     BeyondKey => "beyond_key",
@@ -176,6 +188,7 @@ mod tests {
         agrees_with_serde(Role::ALL);
         agrees_with_serde(FindingKind::ALL);
         agrees_with_serde(ConflictCode::ALL);
+        agrees_with_serde(ScanResult::ALL);
     }
 
     /// The OpenAPI document lists exactly the names, in order.
@@ -195,6 +208,7 @@ mod tests {
         listed(Role::ALL);
         listed(FindingKind::ALL);
         listed(ConflictCode::ALL);
+        listed(ScanResult::ALL);
     }
 
     #[test]

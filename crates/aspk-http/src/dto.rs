@@ -430,40 +430,9 @@ pub struct ScanTicketDto {
     pub document: Option<String>,
 }
 
-/// The gate's verdict on a scan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ScanResultName {
-    Admit,
-    AlreadyUsed,
-    Void,
-    NotValidYet,
-    Expired,
-    WrongVenue,
-    /// A bad signature or a malformed code.
-    Invalid,
-    Unknown,
-}
-
-impl From<aspk_app::ScanResult> for ScanResultName {
-    fn from(r: aspk_app::ScanResult) -> Self {
-        use aspk_app::ScanResult as R;
-        match r {
-            R::Admit => Self::Admit,
-            R::AlreadyUsed => Self::AlreadyUsed,
-            R::Void => Self::Void,
-            R::NotValidYet => Self::NotValidYet,
-            R::Expired => Self::Expired,
-            R::WrongVenue => Self::WrongVenue,
-            R::Invalid => Self::Invalid,
-            R::Unknown => Self::Unknown,
-        }
-    }
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct ScanResponse {
-    pub result: ScanResultName,
+    pub result: aspk_domain::ScanResult,
     pub ticket: Option<ScanTicketDto>,
     /// For `already_used`: the first admission.
     pub first_entry: Option<EntryDto>,

@@ -1,5 +1,6 @@
 //! What every staff page shares: the signed-in session, its language and anti-forgery token,
-//! the role checks, the layout and the formatting of money and time.
+//! the role checks (from the app's access table), rendering a page's template into the one
+//! layout, and the formatting of money and time.
 
 use askama::Template;
 use aspk_app::{Action, AppError, Principal};
@@ -10,9 +11,8 @@ use axum::http::header::LOCATION;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use chrono::{DateTime, Utc};
-
 use axum_extra::extract::cookie::Cookie;
+use chrono::{DateTime, Utc};
 
 use crate::cookies;
 use crate::AppState;

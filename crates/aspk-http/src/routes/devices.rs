@@ -237,7 +237,8 @@ pub struct ScanUpload {
     pub code: Option<String>,
 }
 
-/// What the phone decided about a scan.
+/// What the phone decided about a scan: a [`aspk_domain::ScanResult`] a phone may
+/// record (a code it could not read or does not know is never uploaded).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceVerdict {
@@ -249,15 +250,15 @@ pub enum DeviceVerdict {
     WrongVenue,
 }
 
-impl DeviceVerdict {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Admit => "admit",
-            Self::AlreadyUsed => "already_used",
-            Self::Void => "void",
-            Self::NotValidYet => "not_valid_yet",
-            Self::Expired => "expired",
-            Self::WrongVenue => "wrong_venue",
+impl From<DeviceVerdict> for aspk_domain::ScanResult {
+    fn from(verdict: DeviceVerdict) -> Self {
+        match verdict {
+            DeviceVerdict::Admit => Self::Admit,
+            DeviceVerdict::AlreadyUsed => Self::AlreadyUsed,
+            DeviceVerdict::Void => Self::Void,
+            DeviceVerdict::NotValidYet => Self::NotValidYet,
+            DeviceVerdict::Expired => Self::Expired,
+            DeviceVerdict::WrongVenue => Self::WrongVenue,
         }
     }
 }
@@ -297,7 +298,7 @@ pub async fn upload(
             at_ms: s.at_ms,
             counter: s.counter,
             serial: s.serial,
-            result: s.result.as_str().to_owned(),
+            result: aspk_domain::ScanResult::from(s.result).as_str().to_owned(),
             code: s.code.filter(|c| !c.trim().is_empty()),
         })
         .collect();

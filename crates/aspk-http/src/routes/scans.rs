@@ -74,7 +74,7 @@ fn response(state: &AppState, outcome: ScanOutcome) -> ScanResponse {
             .map(|d| d.uk.clone()),
     });
     ScanResponse {
-        result: outcome.result.into(),
+        result: outcome.result,
         ticket,
         first_entry: outcome
             .first_entry
