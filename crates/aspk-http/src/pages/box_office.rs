@@ -436,12 +436,7 @@ pub async fn choose_printer(
     let id = Slug::parse("printer", &f.printer)
         .map(|s| s.as_str().to_owned())
         .unwrap_or_default();
-    let response = redirect(
-        headers
-            .get(axum::http::header::REFERER)
-            .and_then(|v| v.to_str().ok())
-            .filter(|r| r.contains("/box-office"))
-            .unwrap_or("/box-office"),
-    );
+    let back = super::frame::came_from(&headers, "/box-office");
+    let response = redirect(back.as_deref().unwrap_or("/box-office"));
     crate::cookies::with(response, [crate::cookies::printer(&id)])
 }

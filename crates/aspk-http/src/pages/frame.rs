@@ -107,6 +107,17 @@ pub fn local_path(raw: &str) -> &str {
     }
 }
 
+/// The page a form was posted from (its `Referer`), as a path of this app, when that path
+/// starts with `prefix`: where to go back after the action. Never another site: only the
+/// path and query of the address are kept.
+pub fn came_from(headers: &HeaderMap, prefix: &str) -> Option<String> {
+    let referer = headers.get(axum::http::header::REFERER)?.to_str().ok()?;
+    let uri: axum::http::Uri = referer.parse().ok()?;
+    let path = uri.path_and_query()?.as_str();
+    let path = local_path(path);
+    path.starts_with(prefix).then(|| path.to_owned())
+}
+
 pub fn redirect(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(LOCATION, to.to_owned())]).into_response()
 }
@@ -332,4 +343,39 @@ struct ErrorView<'a> {
     title: String,
     message: String,
     back: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from(referer: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            axum::http::header::REFERER,
+            referer.parse().expect("a header value"),
+        );
+        headers
+    }
+
+    #[test]
+    fn going_back_keeps_the_path_of_this_app_only() {
+        let back = |referer, prefix| came_from(&from(referer), prefix);
+        assert_eq!(
+            back(
+                "http://till.local:8080/box-office?date=2026-12-05",
+                "/box-office"
+            )
+            .as_deref(),
+            Some("/box-office?date=2026-12-05")
+        );
+        // Another site's address leads to this app's path, never to that site.
+        assert_eq!(
+            back("https://evil.example/box-office", "/box-office").as_deref(),
+            Some("/box-office")
+        );
+        assert_eq!(back("https://evil.example/", "/box-office"), None);
+        assert_eq!(back("//evil.example/box-office", "/box-office"), None);
+        assert_eq!(came_from(&HeaderMap::new(), "/box-office"), None);
+    }
 }

@@ -362,11 +362,9 @@ pub async fn print(
         .node
         .print_order(&page.who, number, &printer)
         .await;
-    let back = headers
-        .get(header::REFERER)
-        .and_then(|v| v.to_str().ok())
-        .filter(|r| r.contains(&format!("/{number}")))
-        .map(str::to_owned)
+    // Back to the page the reprint was asked on: this order's page or its sale receipt.
+    let back = super::frame::came_from(&headers, &format!("/orders/{number}"))
+        .or_else(|| super::frame::came_from(&headers, &format!("/box-office/sale/{number}")))
         .unwrap_or_else(|| format!("/orders/{number}"));
     redirect(&back)
 }
