@@ -144,7 +144,7 @@ impl Node {
         let gate = gate.to_owned();
         let actor = format!("node:{node_id}");
         self.submit(move |batch| {
-            let entry_hlc = batch.state().tickets.get(&serial).and_then(|t| {
+            let entry_hlc = batch.state().tickets().get(&serial).and_then(|t| {
                 t.entries
                     .iter()
                     .rev()
@@ -172,7 +172,7 @@ impl Node {
     /// signature is checked only for codes this node has not seen (the costly part of a scan).
     pub(crate) fn check_code(&self, code: &str) -> Result<Verified, aspk_ticket::CodeError> {
         let (claims, key_id) = peek(code)?;
-        let is_known = self.read(|s| s.tickets.code_matches(&claims.serial, code));
+        let is_known = self.read(|s| s.tickets().code_matches(&claims.serial, code));
         if is_known {
             return Ok(Verified { claims, key_id });
         }
@@ -191,7 +191,7 @@ fn decide_code(
     now: DateTime<Utc>,
 ) -> ScanOutcome {
     let claims = &verified.claims;
-    let meta = state.key_meta.get(&verified.key_id);
+    let meta = state.key_meta().get(&verified.key_id);
     // A key signs only its serials, and only tickets that end before the key does.
     if meta
         .and_then(|m| m.serials)
@@ -201,11 +201,11 @@ fn decide_code(
         return ScanOutcome::bare(ScanResult::Invalid);
     }
     let delegated = meta.is_some_and(|m| m.holder.is_some());
-    if state.tickets.contains_key(&claims.serial) || !delegated {
+    if state.tickets().contains_key(&claims.serial) || !delegated {
         return decide(state, claims.serial, Some(code), gate_venue, now);
     }
     // Not known here: the code alone speaks for it, unless its key was withdrawn.
-    if state.revoked_keys.contains_key(&verified.key_id) {
+    if state.revoked_keys().contains_key(&verified.key_id) {
         return ScanOutcome::bare(ScanResult::Invalid);
     }
     let Some(venue) = state.venue_by_no(claims.venue) else {
@@ -250,18 +250,18 @@ fn decide(
     gate_venue: Option<&str>,
     now: DateTime<Utc>,
 ) -> ScanOutcome {
-    let Some(ticket) = state.tickets.get(&serial) else {
+    let Some(ticket) = state.tickets().get(&serial) else {
         return ScanOutcome::bare(ScanResult::Unknown);
     };
-    if code.is_some_and(|c| !state.tickets.code_matches(&serial, c)) {
+    if code.is_some_and(|c| !state.tickets().code_matches(&serial, c)) {
         // Genuinely signed, but not the code this ticket was issued with.
         return ScanOutcome::bare(ScanResult::Invalid);
     }
     let product = state
-        .products
+        .products()
         .get(&(ticket.venue.clone(), ticket.product.clone()))
         .cloned();
-    let venue = state.venues.get(&ticket.venue);
+    let venue = state.venues().get(&ticket.venue);
     let result = match ticket.status {
         TicketStatus::Void => ScanResult::Void,
         TicketStatus::Used => ScanResult::AlreadyUsed,

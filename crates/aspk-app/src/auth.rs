@@ -103,7 +103,7 @@ impl Node {
             .map_err(|e| AppError::Internal(e.into()))??;
         let actor = actor.to_owned();
         self.submit(move |batch| {
-            if batch.state().users.contains_key(&username) {
+            if batch.state().users().contains_key(&username) {
                 return Err(AppError::Conflict {
                     code: ConflictCode::UserExists,
                     detail: format!("user '{}' already exists", username.as_str()),
@@ -169,7 +169,7 @@ impl Node {
     ) -> Result<TokenIssued, AppError> {
         let user = Username::parse(username)
             .ok()
-            .and_then(|name| self.read(|s| s.users.get(&name).cloned()))
+            .and_then(|name| self.read(|s| s.users().get(&name).cloned()))
             .filter(|u| u.is_active);
         let password = password.to_owned();
         // Hash even for unknown users so response time does not reveal which names exist.
@@ -226,7 +226,7 @@ impl Node {
             let mut user =
                 batch
                     .state()
-                    .users
+                    .users()
                     .get(&name)
                     .cloned()
                     .ok_or_else(|| AppError::NotFound {
@@ -267,7 +267,7 @@ impl Node {
         let (username, lang) = (who.username.clone(), lang.to_owned());
         let actor = who.actor();
         self.submit(move |batch| {
-            let Some(user) = batch.state().users.get(&username) else {
+            let Some(user) = batch.state().users().get(&username) else {
                 return Err(AppError::Unauthenticated);
             };
             if user.lang.as_deref() != Some(lang.as_str()) {
@@ -280,7 +280,7 @@ impl Node {
 
     /// The language a member of staff chose last, if any.
     pub fn language_of(&self, username: &Username) -> Option<String> {
-        self.read(|s| s.users.get(username).and_then(|u| u.lang.clone()))
+        self.read(|s| s.users().get(username).and_then(|u| u.lang.clone()))
     }
 
     /// The anti-forgery token for forms of the session `session_token`: bound to the

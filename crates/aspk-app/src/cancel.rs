@@ -43,7 +43,7 @@ fn check_cashier_may_cancel(
     let shift_closed = order
         .shift
         .as_ref()
-        .and_then(|id| state.shifts.get(id))
+        .and_then(|id| state.shifts().get(id))
         .is_some_and(|s| s.closed_at.is_some());
     if shift_closed {
         return Err(AppError::Forbidden(
@@ -107,14 +107,14 @@ impl Node {
         self.submit(move |batch| {
             let state = batch.state();
             let ticket = state
-                .tickets
+                .tickets()
                 .get(&serial)
                 .ok_or_else(|| AppError::NotFound {
                     what: "ticket",
                     id: serial.to_string(),
                 })?;
             let order = state
-                .orders
+                .orders()
                 .get(&ticket.order)
                 .ok_or_else(|| AppError::NotFound {
                     what: "order",
@@ -148,7 +148,7 @@ impl Node {
             );
             batch
                 .state()
-                .orders
+                .orders()
                 .get(&order_number)
                 .ok_or_else(|| AppError::Internal(anyhow::anyhow!("order vanished")))
         })
@@ -172,7 +172,7 @@ impl Node {
             let order =
                 batch
                     .state()
-                    .orders
+                    .orders()
                     .get(&number_value)
                     .ok_or_else(|| AppError::NotFound {
                         what: "order",
@@ -196,7 +196,7 @@ impl Node {
             let entries_seen = order
                 .tickets
                 .iter()
-                .filter_map(|s| state.tickets.get(s))
+                .filter_map(|s| state.tickets().get(s))
                 .filter(|t| !t.entries.is_empty())
                 .map(|t| (t.serial, u32::try_from(t.entries.len()).unwrap_or(u32::MAX)))
                 .collect();
@@ -212,7 +212,7 @@ impl Node {
             );
             batch
                 .state()
-                .orders
+                .orders()
                 .get(&number_value)
                 .ok_or_else(|| AppError::Internal(anyhow::anyhow!("order vanished")))
         })

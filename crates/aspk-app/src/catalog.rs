@@ -47,7 +47,7 @@ pub fn local_today(venue: &Venue, now: DateTime<Utc>) -> NaiveDate {
 pub(crate) fn venue_of<'a>(state: &'a State, venue: &str) -> Result<&'a Venue, AppError> {
     Slug::parse("venue", venue)
         .ok()
-        .and_then(|id| state.venues.get(&id))
+        .and_then(|id| state.venues().get(&id))
         .ok_or_else(|| AppError::NotFound {
             what: "venue",
             id: venue.to_owned(),
@@ -60,7 +60,7 @@ impl Node {
     /// A venue by its id.
     pub fn venue(&self, id: &str) -> Option<Venue> {
         let id = Slug::parse("venue", id).ok()?;
-        self.read(|s| s.venues.get(&id).cloned())
+        self.read(|s| s.venues().get(&id).cloned())
     }
 
     /// Today's date at `venue` (in its time zone); the UTC date for an unknown venue.
@@ -76,8 +76,8 @@ impl Node {
         self.read(|s| {
             asked
                 .and_then(|a| Slug::parse("venue", a).ok())
-                .filter(|id| s.venues.contains_key(id))
-                .or_else(|| s.venues.keys().next().cloned())
+                .filter(|id| s.venues().contains_key(id))
+                .or_else(|| s.venues().keys().next().cloned())
                 .map(|id| id.as_str().to_owned())
         })
     }
@@ -130,7 +130,7 @@ impl Node {
             batch.record(&actor, vec![OpBody::SlotCreated(slot)]);
             batch
                 .state()
-                .slots
+                .slots()
                 .get(&id)
                 .cloned()
                 .ok_or_else(|| AppError::Internal(anyhow::anyhow!("slot vanished")))
@@ -146,10 +146,10 @@ impl Node {
         let actor = who.actor();
         self.submit(move |batch| {
             let state = batch.state();
-            venue.no = match state.venues.get(&venue.id) {
+            venue.no = match state.venues().get(&venue.id) {
                 Some(existing) => existing.no,
                 None => state
-                    .venues
+                    .venues()
                     .values()
                     .map(|v| v.no)
                     .max()
@@ -178,7 +178,7 @@ impl Node {
             let venue = venue_of(state, product.venue.as_str())?;
             product.currency = venue.currency;
             let key = (product.venue.clone(), product.id.clone());
-            product.no = match state.products.get(&key) {
+            product.no = match state.products().get(&key) {
                 Some(existing) => existing.no,
                 None => state
                     .products_of(&venue.id)
@@ -199,11 +199,11 @@ impl Node {
 pub(crate) fn slot_id(state: &State, venue: &Venue, starts_at: DateTime<Utc>) -> String {
     let local = starts_at.with_timezone(&venue.tz());
     let base = format!("{}-{}", venue.id, local.format("%Y%m%d-%H%M"));
-    if !state.slots.contains_key(&base) {
+    if !state.slots().contains_key(&base) {
         return base;
     }
     (2..)
         .map(|n| format!("{base}-{n}"))
-        .find(|id| !state.slots.contains_key(id))
+        .find(|id| !state.slots().contains_key(id))
         .unwrap_or(base)
 }

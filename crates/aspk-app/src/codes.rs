@@ -35,9 +35,9 @@ impl Node {
             let mut by_op: BTreeMap<(String, u64), Vec<u64>> = BTreeMap::new();
             for serial in serials {
                 let placement = s
-                    .tickets
+                    .tickets()
                     .order_of(serial)
-                    .and_then(|order| s.orders.placement(&order));
+                    .and_then(|order| s.orders().placement(&order));
                 if let Some(placement) = placement {
                     by_op.entry(placement).or_default().push(*serial);
                 }

@@ -58,7 +58,7 @@ fn demo_product(
 impl Node {
     /// Seeds the demo museum when the store holds no venue yet. Returns whether it seeded.
     pub async fn seed_demo(&self) -> Result<bool, AppError> {
-        if self.read(|s| !s.venues.is_empty()) {
+        if self.read(|s| !s.venues().is_empty()) {
             return Ok(false);
         }
         let hash = tokio::task::spawn_blocking(|| hash_password(DEMO_PASSWORD))
@@ -66,7 +66,7 @@ impl Node {
             .map_err(|e| AppError::Internal(e.into()))??;
         let now = self.now();
         self.submit(move |batch| {
-            if !batch.state().venues.is_empty() {
+            if !batch.state().venues().is_empty() {
                 return Ok(false);
             }
             let venue = demo_venue();
@@ -94,7 +94,7 @@ impl Node {
             ];
             ops.extend(demo_slots(&venue, now).map(OpBody::SlotCreated));
             let admin = Username::parse(DEMO_USER)?;
-            if !batch.state().users.contains_key(&admin) {
+            if !batch.state().users().contains_key(&admin) {
                 ops.push(OpBody::UserSaved(User {
                     username: admin.clone(),
                     role: Role::Admin,

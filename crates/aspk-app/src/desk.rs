@@ -79,14 +79,14 @@ impl Node {
         let printer = printer.as_str().to_owned();
         self.submit(move |batch| {
             let state = batch.state();
-            if !state.orders.contains_key(&number) {
+            if !state.orders().contains_key(&number) {
                 return Err(AppError::NotFound {
                     what: "order",
                     id: number.to_string(),
                 });
             }
             let reprint = state
-                .prints
+                .prints()
                 .get(&number)
                 .is_some_and(|log| log.iter().any(|p| p.error.is_empty()));
             batch.record(
@@ -137,16 +137,16 @@ impl Node {
         who.require_to(Action::HandleRequests)?;
         self.read(|s| {
             let request = s
-                .requests
+                .requests()
                 .get(id)
                 .cloned()
                 .ok_or_else(|| AppError::NotFound {
                     what: "request",
                     id: id.to_owned(),
                 })?;
-            let staff = s.users.keys().map(|u| u.as_str().to_owned()).collect();
+            let staff = s.users().keys().map(|u| u.as_str().to_owned()).collect();
             let mails = s
-                .outbox
+                .outbox()
                 .values()
                 .filter(|m| m.to == request.email)
                 .cloned()
@@ -210,7 +210,7 @@ impl Node {
         let actor = who.actor();
         self.submit(move |batch| {
             let state = batch.state();
-            if !state.requests.contains_key(&id) {
+            if !state.requests().contains_key(&id) {
                 return Err(AppError::NotFound {
                     what: "request",
                     id,
@@ -219,7 +219,7 @@ impl Node {
             if let Some(name) = assignee.as_deref().filter(|a| !a.is_empty()) {
                 let known = aspk_domain::Username::parse(name)
                     .ok()
-                    .is_some_and(|u| state.users.contains_key(&u));
+                    .is_some_and(|u| state.users().contains_key(&u));
                 if !known {
                     return Err(AppError::invalid("assignee", "no such member of staff"));
                 }
@@ -252,7 +252,7 @@ impl Node {
             let request =
                 batch
                     .state()
-                    .requests
+                    .requests()
                     .get(&id)
                     .cloned()
                     .ok_or_else(|| AppError::NotFound {
@@ -297,7 +297,7 @@ impl Node {
         let body = check_text("body", body, MAX_TEXT * 4)?;
         let actor = who.actor();
         self.submit(move |batch| {
-            let Some(venue) = batch.state().orders.venue_of(&number).map(Slug::trusted) else {
+            let Some(venue) = batch.state().orders().venue_of(&number).map(Slug::trusted) else {
                 return Err(AppError::NotFound {
                     what: "order",
                     id: number.to_string(),
@@ -322,7 +322,7 @@ impl Node {
     /// The outbox's mails that have not been sent yet (for the mailer).
     pub fn unsent_mail(&self) -> Vec<aspk_domain::Mail> {
         self.read(|s| {
-            s.outbox
+            s.outbox()
                 .values()
                 .filter(|m| m.sent_at.is_none())
                 .cloned()
@@ -355,7 +355,7 @@ impl Node {
         }
         Ok(self.read(|s| {
             let mut list: Vec<_> = s
-                .requests
+                .requests()
                 .values()
                 .filter(|r| status.is_none_or(|st| r.status == st))
                 .cloned()

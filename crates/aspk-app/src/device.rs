@@ -169,7 +169,7 @@ fn require_scanner(device: &NodeCredential) -> Result<(), AppError> {
 
 fn feed_ticket(t: &aspk_domain::Ticket, state: &State) -> FeedTicket {
     let product = state
-        .products
+        .products()
         .get(&(t.venue.clone(), t.product.clone()))
         .map(|p| p.no)
         .unwrap_or_default();
@@ -195,7 +195,7 @@ fn touched(op: &Op, venue: &Venue, state: &State, out: &mut BTreeSet<u64>) {
             out.extend(p.tickets.iter().map(|t| t.serial));
         }
         OpBody::OrderCancelled { number, .. } => {
-            if let Some(order) = state.orders.get(number) {
+            if let Some(order) = state.orders().get(number) {
                 out.extend(order.tickets.iter().copied());
             }
         }
@@ -231,13 +231,13 @@ impl Node {
         }
         let venue = author.venue.as_ref().map(Slug::as_str).unwrap_or_default();
         self.read(|s| {
-            let meta = s.key_meta.get(&verified.key_id);
+            let meta = s.key_meta().get(&verified.key_id);
             let in_block = meta
                 .and_then(|m| m.serials)
                 .is_none_or(|(lo, hi)| (lo..hi).contains(&serial));
             if !in_block
                 || !crate::key_allows(meta, &claims.validity)
-                || s.revoked_keys.contains_key(&verified.key_id)
+                || s.revoked_keys().contains_key(&verified.key_id)
             {
                 return Err("the code's key may not sign it".to_owned());
             }
@@ -291,7 +291,7 @@ impl Node {
             .transpose()?;
         let venue_id = device.0.venue.clone();
         let venue = self
-            .read(|s| s.venues.get(&venue_id).cloned())
+            .read(|s| s.venues().get(&venue_id).cloned())
             .ok_or_else(|| AppError::NotFound {
                 what: "venue",
                 id: venue_id.to_string(),
@@ -320,7 +320,7 @@ impl Node {
             let window_end = until(cursor.end);
             let page: Vec<FeedTicket> = self.read(|s| {
                 // Briefs come in serial order: the first `limit` are the page.
-                s.tickets
+                s.tickets()
                     .briefs()
                     .filter(|t| {
                         t.venue == venue.id.as_str()
@@ -329,7 +329,7 @@ impl Node {
                             && t.valid_from < window_end
                     })
                     .take(limit)
-                    .filter_map(|t| s.tickets.get(&t.serial))
+                    .filter_map(|t| s.tickets().get(&t.serial))
                     .map(|t| feed_ticket(&t, s))
                     .collect()
             });
@@ -358,7 +358,7 @@ impl Node {
                 // Days that came into the window since the last sync.
                 if new_end > cursor.end {
                     serials.extend(
-                        s.tickets
+                        s.tickets()
                             .briefs()
                             .filter(|t| {
                                 t.venue == venue.id.as_str()
@@ -370,7 +370,7 @@ impl Node {
                 }
                 serials
                     .iter()
-                    .filter_map(|n| s.tickets.get(n))
+                    .filter_map(|n| s.tickets().get(n))
                     .filter(|t| {
                         t.venue == venue.id
                             && t.valid_until > fresh
@@ -386,16 +386,20 @@ impl Node {
         let (products, keys, held) = self.read(|s| {
             let products = s.products_of(&venue.id).cloned().collect();
             let keys = s
-                .keys
+                .keys()
                 .iter()
                 .map(|(id, pk)| FeedKey {
                     key_id: *id,
                     public_key: pk.clone(),
-                    serials: s.key_meta.get(id).and_then(|m| m.serials),
-                    valid_until: s.key_meta.get(id).and_then(|m| m.valid_until),
+                    serials: s.key_meta().get(id).and_then(|m| m.serials),
+                    valid_until: s.key_meta().get(id).and_then(|m| m.valid_until),
                 })
                 .collect();
-            (products, keys, s.applied.get(&origin).copied().unwrap_or(0))
+            (
+                products,
+                keys,
+                s.applied().get(&origin).copied().unwrap_or(0),
+            )
         });
         Ok(DeviceFeed {
             cursor: next.format(),

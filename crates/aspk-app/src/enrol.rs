@@ -167,7 +167,7 @@ impl Node {
     async fn find_enrolment(&self, code: String) -> Result<Option<String>, AppError> {
         let now = self.now();
         let open: Vec<String> = self.read(|s| {
-            s.enrolments
+            s.enrolments()
                 .iter()
                 .filter(|(_, e)| e.used_by.is_none() && e.expires_at >= now)
                 .map(|(hash, _)| hash.clone())
@@ -213,11 +213,11 @@ impl Node {
                 code: ConflictCode::EnrolmentInvalid,
                 detail: "the enrolment code is unknown, used or expired".into(),
             };
-            let enrolment = state.enrolments.get(&code_hash).ok_or_else(bad)?;
+            let enrolment = state.enrolments().get(&code_hash).ok_or_else(bad)?;
             if enrolment.used_by.is_some() || enrolment.expires_at < now {
                 return Err(bad());
             }
-            if state.nodes.values().any(|n| n.origin == origin) {
+            if state.nodes().values().any(|n| n.origin == origin) {
                 return Err(AppError::Conflict {
                     code: ConflictCode::OriginTaken,
                     detail: "a node with this origin is enrolled already".into(),
@@ -244,7 +244,7 @@ impl Node {
                 let public_key = public_key.ok_or_else(|| {
                     AppError::invalid("public_key", "a site node must send its ticket key")
                 })?;
-                let id = state.keys.keys().max().copied().unwrap_or(1).max(1) + 1;
+                let id = state.keys().keys().max().copied().unwrap_or(1).max(1) + 1;
                 let block = free_serial_block(state).ok_or_else(|| AppError::Conflict {
                     code: ConflictCode::NoKeysLeft,
                     detail: "no serial blocks left for new issuers".into(),
@@ -297,7 +297,7 @@ impl Node {
         };
         let first_refusal = self
             .revoked_node(token)
-            .filter(|id| self.read(|s| !s.findings.contains_key(&format!("revoked_push:{id}"))));
+            .filter(|id| self.read(|s| !s.findings().contains_key(&format!("revoked_push:{id}"))));
         if let Some(node_id) = first_refusal {
             let body = OpBody::RevokedPushRefused { node_id, ops: 0 };
             self.submit(move |b| Ok(b.record("system:replication", vec![body])))
@@ -310,7 +310,7 @@ impl Node {
     pub fn authenticate_node(&self, token: &str) -> Result<NodeCredential, AppError> {
         let hash = hash_hex(token);
         let node = self
-            .read(|s| s.nodes.values().find(|n| n.token_hash == hash).cloned())
+            .read(|s| s.nodes().values().find(|n| n.token_hash == hash).cloned())
             .ok_or(AppError::Unauthenticated)?;
         if node.revoked.is_some() {
             return Err(AppError::Forbidden("replicate: this node has been revoked"));
@@ -322,7 +322,7 @@ impl Node {
     pub fn revoked_node(&self, token: &str) -> Option<String> {
         let hash = hash_hex(token);
         self.read(|s| {
-            s.nodes
+            s.nodes()
                 .values()
                 .find(|n| n.token_hash == hash && n.revoked.is_some())
                 .map(|n| n.node_id.clone())
@@ -337,7 +337,7 @@ impl Node {
         node_id: &str,
         reason: &str,
     ) -> Result<(), AppError> {
-        let is_phone = self.read(|s| s.nodes.get(node_id).is_some_and(|n| n.role == "scanner"));
+        let is_phone = self.read(|s| s.nodes().get(node_id).is_some_and(|n| n.role == "scanner"));
         match is_phone {
             true => who.require_to(Action::RevokePhones)?,
             false => who.require_to(Action::RevokeDevices)?,
@@ -348,7 +348,7 @@ impl Node {
             who.actor(),
         );
         self.submit(move |batch| {
-            match batch.state().nodes.get(&node_id) {
+            match batch.state().nodes().get(&node_id) {
                 None => {
                     return Err(AppError::NotFound {
                         what: "node",
@@ -367,7 +367,7 @@ impl Node {
     /// Enrolled nodes of a venue (or all), for the devices screen and status.
     pub fn nodes(&self, venue: Option<&Slug>) -> Vec<NodeRecord> {
         self.read(|s| {
-            s.nodes
+            s.nodes()
                 .values()
                 .filter(|n| venue.is_none_or(|v| &n.venue == v))
                 .cloned()
@@ -385,12 +385,12 @@ fn root_keys(state: &aspk_oplog::State) -> Vec<(u16, String)> {
         .map(|(id, hex)| (*id, hex.clone()))
         .chain(
             state
-                .keys
+                .keys()
                 .iter()
-                .filter(|(id, _)| state.key_meta.get(id).is_some_and(|m| m.holder.is_none()))
+                .filter(|(id, _)| state.key_meta().get(id).is_some_and(|m| m.holder.is_none()))
                 .map(|(id, hex)| (*id, hex.clone())),
         )
-        .filter(|(id, _)| !state.revoked_keys.contains_key(id))
+        .filter(|(id, _)| !state.revoked_keys().contains_key(id))
         .collect();
     roots.sort();
     roots.dedup();

@@ -22,7 +22,7 @@ impl Node {
         }
         let (id, actor) = (id.to_owned(), who.actor());
         self.submit(move |batch| {
-            if !batch.state().findings.contains_key(&id) {
+            if !batch.state().findings().contains_key(&id) {
                 return Err(AppError::NotFound {
                     what: "finding",
                     id,

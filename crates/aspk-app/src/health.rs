@@ -30,12 +30,12 @@ impl Node {
         let now = self.now();
         let (op_count, open_findings, mut leases) = self.read(|s| {
             let open = s
-                .findings
+                .findings()
                 .values()
                 .filter(|f| f.resolution.is_none())
                 .count();
             let leases: Vec<(DateTime<Utc>, u32)> = s
-                .slots
+                .slots()
                 .values()
                 .filter(|slot| slot.slot.ends_at > now)
                 .filter_map(|slot| {
@@ -43,7 +43,7 @@ impl Node {
                         .map(|left| (slot.slot.starts_at, left))
                 })
                 .collect();
-            (s.op_count, open, leases)
+            (s.op_count(), open, leases)
         });
         leases.sort();
         Ok(Health {
@@ -88,7 +88,7 @@ impl Node {
     ) -> Result<Vec<aspk_oplog::Finding>, AppError> {
         who.require_to(Action::ReadFindings)?;
         Ok(self.read(|s| {
-            s.findings
+            s.findings()
                 .values()
                 .filter(|f| open.is_none_or(|open| f.is_open() == open))
                 .cloned()
@@ -101,9 +101,9 @@ impl Node {
     pub fn log_summary(&self, venue: Option<&str>) -> LogSummary {
         let origin = self.origin().to_owned();
         self.read(|s| LogSummary {
-            op_count: s.op_count,
+            op_count: s.op_count(),
             leases: s
-                .slots
+                .slots()
                 .values()
                 .filter_map(|slot| {
                     slot.lease_left(&origin).map(|left| HeldLease {

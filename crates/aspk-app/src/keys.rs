@@ -39,7 +39,7 @@ pub fn key_allows(meta: Option<&KeyMeta>, validity: &Validity) -> bool {
 }
 
 fn delegated(state: &State, key_id: u16) -> Option<DelegatedKey> {
-    let meta = state.key_meta.get(&key_id)?;
+    let meta = state.key_meta().get(&key_id)?;
     Some(DelegatedKey {
         key_id,
         serials: meta.serials?,
@@ -60,7 +60,7 @@ impl Node {
     /// is left. A key without an end never needs it.
     /// Whether the log has published ticket key `key_id` with these public bytes (hex).
     pub fn has_published_key(&self, key_id: u16, public_hex: &str) -> bool {
-        self.read(|s| s.keys.get(&key_id).map(String::as_str) == Some(public_hex))
+        self.read(|s| s.keys().get(&key_id).map(String::as_str) == Some(public_hex))
     }
 
     pub fn key_due_for_renewal(&self, now: DateTime<Utc>) -> bool {
@@ -94,8 +94,8 @@ impl Node {
         let renewed = self
             .submit(move |batch| {
                 let state = batch.state();
-                if let Some((id, _)) = state.keys.iter().find(|(_, k)| **k == hex) {
-                    let holder = state.key_meta.get(id).and_then(|m| m.holder.as_ref());
+                if let Some((id, _)) = state.keys().iter().find(|(_, k)| **k == hex) {
+                    let holder = state.key_meta().get(id).and_then(|m| m.holder.as_ref());
                     return match (holder == Some(&origin), delegated(state, *id)) {
                         (true, Some(key)) => Ok(key),
                         _ => Err(AppError::Conflict {
@@ -105,7 +105,7 @@ impl Node {
                     };
                 }
                 let current = state
-                    .key_meta
+                    .key_meta()
                     .iter()
                     .filter(|(_, m)| m.holder.as_ref() == Some(&origin))
                     .max_by_key(|(id, _)| **id)
@@ -115,7 +115,7 @@ impl Node {
                         detail: "this node holds no delegated key to renew".into(),
                     })?;
                 let key_id = state
-                    .keys
+                    .keys()
                     .keys()
                     .max()
                     .copied()
@@ -177,7 +177,7 @@ pub(crate) fn check_key_covers(
     key_id: u16,
     validity: &Validity,
 ) -> Result<(), AppError> {
-    let meta = state.key_meta.get(&key_id);
+    let meta = state.key_meta().get(&key_id);
     if key_allows(meta, validity) {
         return Ok(());
     }

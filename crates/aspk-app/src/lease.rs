@@ -33,7 +33,7 @@ impl Node {
         self.submit(move |batch| {
             let state = batch.state();
             let s = state
-                .slots
+                .slots()
                 .get(&slot)
                 .ok_or_else(|| AppError::UnknownReference {
                     field: "slot",
@@ -64,7 +64,7 @@ impl Node {
         let now = self.now();
         let origin = self.origin().to_owned();
         self.read(|s| {
-            s.slots
+            s.slots()
                 .values()
                 .filter(|slot| {
                     slot.slot.venue.as_str() == venue
@@ -81,7 +81,7 @@ impl Node {
         self.submit(move |batch| {
             let left = batch
                 .state()
-                .slots
+                .slots()
                 .get(&slot)
                 .and_then(|s| s.lease_left(&holder))
                 .unwrap_or(0);

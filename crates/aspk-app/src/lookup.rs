@@ -48,13 +48,13 @@ impl Node {
             .map_err(|_| not_found())?
             .serial();
         let found = self.read(|s| {
-            let order = s.orders.get(&serial)?;
+            let order = s.orders().get(&serial)?;
             let tickets: Vec<Ticket> = order
                 .tickets
                 .iter()
-                .filter_map(|t| s.tickets.get(t))
+                .filter_map(|t| s.tickets().get(t))
                 .collect();
-            let venue = s.venues.get(&order.venue).cloned();
+            let venue = s.venues().get(&order.venue).cloned();
             Some((order, tickets, venue))
         });
         let (order, tickets, venue) = found.ok_or_else(not_found)?;

@@ -79,7 +79,7 @@ pub fn delegated_serials(index: u64) -> Option<(u64, u64)> {
 pub fn free_serial_block(state: &State) -> Option<(u64, u64)> {
     (0..)
         .map_while(delegated_serials)
-        .find(|block| !state.key_meta.values().any(|m| m.serials == Some(*block)))
+        .find(|block| !state.key_meta().values().any(|m| m.serials == Some(*block)))
 }
 
 /// One running aspk node: the derived state of its store and the writer that changes it.
@@ -226,7 +226,7 @@ impl Node {
         let public = self.ticket_key().public();
         let key_id = public.key_id;
         let hex = to_hex(&public.to_bytes());
-        let known = self.read(|s| s.keys.get(&key_id).cloned());
+        let known = self.read(|s| s.keys().get(&key_id).cloned());
         match known {
             Some(existing) if existing == hex => {}
             Some(_) => {
@@ -374,7 +374,7 @@ impl Node {
     pub fn switch_issuer(&self, issuer: Issuer) -> Result<(), AppError> {
         let public = issuer.key.public();
         let hex = to_hex(&public.to_bytes());
-        let published = self.read(|s| s.keys.get(&public.key_id) == Some(&hex));
+        let published = self.read(|s| s.keys().get(&public.key_id) == Some(&hex));
         if !published {
             return Err(AppError::Conflict {
                 code: ConflictCode::KeyNotPublished,
@@ -533,7 +533,7 @@ async fn load_state(
     let from_snapshot = loaded.is_some();
     let (mut state, cursor) = loaded.unwrap_or_default();
     state.set_anchors(anchors.iter().cloned());
-    clock.observe(aspk_oplog::Hlc(state.max_hlc));
+    clock.observe(aspk_oplog::Hlc(state.max_hlc()));
     let mut folded = 0;
     let mut chunks = read_ahead(store.clone(), cursor);
     while let Some(chunk) = chunks.recv().await {
@@ -562,7 +562,7 @@ async fn load_state(
 
 fn keyring_of(state: &State) -> KeyRing {
     let mut ring = KeyRing::new();
-    for (key_id, hex) in &state.keys {
+    for (key_id, hex) in state.keys() {
         let key = parse_hex32(hex).and_then(|bytes| PublicKey::from_bytes(*key_id, &bytes).ok());
         match key {
             Some(key) => {

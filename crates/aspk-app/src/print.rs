@@ -34,7 +34,7 @@ pub fn browser_printer() -> Printer {
 impl Node {
     /// The printers a workstation may choose: those configured, else the browser.
     pub fn printers(&self) -> Vec<Printer> {
-        let mut printers: Vec<Printer> = self.read(|s| s.printers.values().cloned().collect());
+        let mut printers: Vec<Printer> = self.read(|s| s.printers().values().cloned().collect());
         if printers.is_empty() {
             printers.push(browser_printer());
         }
@@ -47,8 +47,8 @@ impl Node {
         self.read(|s| {
             chosen
                 .and_then(|id| Slug::parse("printer", id).ok())
-                .and_then(|id| s.printers.get(&id).cloned())
-                .or_else(|| s.printers.values().next().cloned())
+                .and_then(|id| s.printers().get(&id).cloned())
+                .or_else(|| s.printers().values().next().cloned())
                 .unwrap_or_else(browser_printer)
         })
     }
@@ -57,7 +57,7 @@ impl Node {
     /// be read is left out (the caller then says nothing was printed).
     pub async fn order_docs(&self, number: u64) -> Vec<TicketDoc> {
         let serials = self
-            .read(|s| s.orders.get(&number).map(|o| o.tickets.clone()))
+            .read(|s| s.orders().get(&number).map(|o| o.tickets.clone()))
             .unwrap_or_default();
         match self.ticket_docs(&serials).await {
             Ok(docs) => docs,
@@ -74,11 +74,11 @@ impl Node {
         Ok(self.read(|s| {
             serials
                 .iter()
-                .filter_map(|serial| s.tickets.get(serial))
+                .filter_map(|serial| s.tickets().get(serial))
                 .filter(|t| t.status != TicketStatus::Void)
                 .filter_map(|t| {
-                    let venue = s.venues.get(&t.venue)?;
-                    let product = s.products.get(&(t.venue.clone(), t.product.clone()))?;
+                    let venue = s.venues().get(&t.venue)?;
+                    let product = s.products().get(&(t.venue.clone(), t.product.clone()))?;
                     let code = codes.get(&t.serial)?;
                     Some(ticket_doc(&t, code, venue, product))
                 })
@@ -92,10 +92,10 @@ impl Node {
             return Ok(None);
         };
         Ok(self.read(|s| {
-            let ticket = s.tickets.get(&serial)?;
-            let venue = s.venues.get(&ticket.venue)?;
+            let ticket = s.tickets().get(&serial)?;
+            let venue = s.venues().get(&ticket.venue)?;
             let product = s
-                .products
+                .products()
                 .get(&(ticket.venue.clone(), ticket.product.clone()))?;
             Some(ticket_doc(&ticket, &code, venue, product))
         }))
@@ -105,7 +105,7 @@ impl Node {
     /// failover) prints only when the first one did not get to print.
     pub async fn print_sale(&self, who: &Principal, placed: &PlacedOrder, printer: &Printer) {
         let number = placed.order.number;
-        let printed = placed.is_replay && self.read(|s| s.prints.contains_key(&number));
+        let printed = placed.is_replay && self.read(|s| s.prints().contains_key(&number));
         if !printed {
             self.print_order(who, number, printer).await;
         }

@@ -66,25 +66,25 @@ impl Node {
     pub fn order_record(&self, who: &Principal, number: u64) -> Result<OrderRecord, AppError> {
         who.require_to(Action::LookUpOrders)?;
         self.read(|s| {
-            let order = s.orders.get(&number).ok_or_else(|| AppError::NotFound {
+            let order = s.orders().get(&number).ok_or_else(|| AppError::NotFound {
                 what: "order",
                 id: number.to_string(),
             })?;
             let tickets = order
                 .tickets
                 .iter()
-                .filter_map(|t| s.tickets.get(t))
+                .filter_map(|t| s.tickets().get(t))
                 .map(|t| {
                     let product = s
-                        .products
+                        .products()
                         .get(&(t.venue.clone(), t.product.clone()))
                         .cloned();
                     (t, product)
                 })
                 .collect();
             Ok(OrderRecord {
-                venue: s.venues.get(&order.venue).cloned(),
-                prints: s.prints.get(&number).cloned().unwrap_or_default(),
+                venue: s.venues().get(&order.venue).cloned(),
+                prints: s.prints().get(&number).cloned().unwrap_or_default(),
                 order: order.clone(),
                 tickets,
             })
@@ -109,7 +109,7 @@ impl Node {
         let last_printer = last_print
             .as_ref()
             .and_then(|p| Slug::parse("printer", &p.printer).ok())
-            .and_then(|id| self.read(|s| s.printers.get(&id).cloned()));
+            .and_then(|id| self.read(|s| s.printers().get(&id).cloned()));
         Ok(Receipt {
             order: record.order,
             venue: record.venue,

@@ -153,7 +153,7 @@ impl Node {
 
     /// What this node holds, per origin.
     pub fn version_vector(&self) -> BTreeMap<String, u64> {
-        self.read(|s| s.applied.clone())
+        self.read(|s| s.applied().clone())
     }
 }
 
@@ -193,7 +193,7 @@ fn take_in(
         for (op, verdict) in ops.into_iter().zip(verdicts) {
             let (origin, seq) = (op.origin.clone(), op.seq);
             if op.is_elided() && !elisions {
-                let held = batch.state().applied.get(&origin).copied().unwrap_or(0);
+                let held = batch.state().applied().get(&origin).copied().unwrap_or(0);
                 match seq <= held {
                     true => report.known += 1,
                     false => report.gaps += 1,
@@ -261,7 +261,7 @@ fn take_in(
         if !forged.is_empty() {
             batch.record("system:replication", forged);
         }
-        report.vv = batch.state().applied.clone();
+        report.vv = batch.state().applied().clone();
         Ok(report)
     }
 }

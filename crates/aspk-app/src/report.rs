@@ -106,15 +106,15 @@ fn build(state: &State, venue: Venue, from: NaiveDate, to: NaiveDate) -> Report 
     };
     let mut products: BTreeMap<String, ProductSales> = BTreeMap::new();
     let orders = state
-        .orders_by_time
+        .orders_by_time()
         .between(start, end)
-        .filter_map(|(_, n)| state.orders.get(&n))
+        .filter_map(|(_, n)| state.orders().get(&n))
         .filter(|o| o.venue == venue.id);
     for order in orders {
         let live: Vec<_> = order
             .tickets
             .iter()
-            .filter_map(|s| state.tickets.get(s))
+            .filter_map(|s| state.tickets().get(s))
             .filter(|t| t.status != TicketStatus::Void)
             .collect();
         let received: i64 = order.payments.iter().map(|p| p.amount_minor.max(0)).sum();
@@ -151,7 +151,7 @@ fn build(state: &State, venue: Venue, from: NaiveDate, to: NaiveDate) -> Report 
         let mut products_in_order: Vec<String> = Vec::new();
         for ticket in live {
             let product = state
-                .products
+                .products()
                 .get(&(ticket.venue.clone(), ticket.product.clone()));
             let line = products
                 .entry(ticket.product.as_str().to_owned())
@@ -188,7 +188,7 @@ fn gate_counts(
         end.timestamp().div_euclid(3600),
     );
     let mut out: BTreeMap<String, aspk_oplog::GateCount> = BTreeMap::new();
-    for ((gate, hour), count) in &state.gate_counts {
+    for ((gate, hour), count) in state.gate_counts() {
         if !(from..to).contains(hour) {
             continue;
         }
@@ -216,14 +216,14 @@ fn attendance(
     end: DateTime<Utc>,
 ) -> Vec<SlotAttendance> {
     let slots: Vec<_> = state
-        .slots_by_time
+        .slots_by_time()
         .range((venue.id.clone(), start, String::new())..(venue.id.clone(), end, String::new()))
-        .filter_map(|((_, _, id), _)| state.slots.get(id))
+        .filter_map(|((_, _, id), _)| state.slots().get(id))
         .collect();
     let mut entered: HashMap<&str, u32> = HashMap::new();
     if !slots.is_empty() {
-        for ticket in state.tickets.briefs() {
-            let has_entry = || state.tickets.entry_count(ticket.serial) > 0;
+        for ticket in state.tickets().briefs() {
+            let has_entry = || state.tickets().entry_count(ticket.serial) > 0;
             if let Some(slot) = ticket.slot.filter(|_| has_entry()) {
                 *entered.entry(slot).or_default() += 1;
             }

@@ -24,7 +24,7 @@ impl Node {
         let actor = actor.to_owned();
         self.submit(move |batch| {
             let state = batch.state();
-            match state.keys.get(&key_id) {
+            match state.keys().get(&key_id) {
                 Some(known) if known == &public_key => return Ok(key_id),
                 Some(_) => {
                     return Err(AppError::Conflict {
@@ -53,7 +53,7 @@ impl Node {
     /// The next free key id, for a new key.
     pub fn next_key_id(&self) -> Option<u16> {
         self.read(|s| {
-            let highest = s.keys.keys().chain(s.anchors().keys()).max().copied();
+            let highest = s.keys().keys().chain(s.anchors().keys()).max().copied();
             highest.unwrap_or(1).checked_add(1)
         })
     }
@@ -80,7 +80,7 @@ impl Node {
         );
         self.submit(move |batch| {
             let state = batch.state();
-            if !state.keys.contains_key(&key_id) && !state.anchors().contains_key(&key_id) {
+            if !state.keys().contains_key(&key_id) && !state.anchors().contains_key(&key_id) {
                 return Err(AppError::NotFound {
                     what: "key",
                     id: key_id.to_string(),

@@ -64,11 +64,11 @@ pub fn typo_candidates(digits: &str) -> Vec<u64> {
 
 /// The order a number names: an order number, or the number of one of its tickets.
 fn order_for_serial(state: &State, serial: u64) -> Option<Order> {
-    state.orders.get(&serial).or_else(|| {
+    state.orders().get(&serial).or_else(|| {
         state
-            .tickets
+            .tickets()
             .order_of(&serial)
-            .and_then(|order| state.orders.get(&order))
+            .and_then(|order| state.orders().get(&order))
     })
 }
 
@@ -79,7 +79,7 @@ impl OrderQuery {
         {
             return false;
         }
-        match (self.day, state.venues.get(&order.venue)) {
+        match (self.day, state.venues().get(&order.venue)) {
             (Some(day), Some(venue)) => {
                 let (from, until) = local_day_bounds(venue, day);
                 (from..until).contains(&order.created_at)
@@ -92,7 +92,7 @@ impl OrderQuery {
 impl Node {
     /// The (time, number) of the newest order: where a live list of new orders starts.
     pub fn newest_order(&self) -> Option<(chrono::DateTime<chrono::Utc>, u64)> {
-        self.read(|s| s.orders_by_time.last())
+        self.read(|s| s.orders_by_time().last())
     }
 
     /// Up to `limit` orders placed after `after` (time, number), oldest first: what a live
@@ -105,10 +105,10 @@ impl Node {
     ) -> Result<Vec<Order>, AppError> {
         who.require_to(Action::LookUpOrders)?;
         Ok(self.read(|s| {
-            s.orders_by_time
+            s.orders_by_time()
                 .after(after)
                 .take(limit)
-                .filter_map(|(_, n)| s.orders.get(&n))
+                .filter_map(|(_, n)| s.orders().get(&n))
                 .collect()
         }))
     }
@@ -125,16 +125,16 @@ impl Node {
             }
             let needle = text.to_lowercase();
             let orders = state
-                .orders_by_time
+                .orders_by_time()
                 .iter()
                 .rev()
                 .filter(|(_, n)| {
-                    let (email, name) = state.orders.contact(n);
+                    let (email, name) = state.orders().contact(n);
                     needle.is_empty()
                         || email.is_some_and(|e| e.as_str().to_lowercase().contains(&needle))
                         || name.is_some_and(|n| n.to_lowercase().contains(&needle))
                 })
-                .filter_map(|(_, n)| state.orders.get(&n))
+                .filter_map(|(_, n)| state.orders().get(&n))
                 .filter(|o| query.keeps(state, o))
                 .take(limit)
                 .collect();

@@ -200,13 +200,13 @@ impl Node {
                 batch.record(&actor, ops);
                 let state = batch.state();
                 let order = state
-                    .orders
+                    .orders()
                     .get(&number)
                     .ok_or_else(|| AppError::Internal(anyhow::anyhow!("order vanished")))?;
                 let tickets = order
                     .tickets
                     .iter()
-                    .filter_map(|s| state.tickets.get(s))
+                    .filter_map(|s| state.tickets().get(s))
                     .collect();
                 Ok(Sale::New(Box::new(PlacedOrder {
                     order,
@@ -225,11 +225,11 @@ impl Node {
     /// An order already placed, as [`Node::place_order`] returns one.
     async fn placed_order(&self, number: u64) -> Result<PlacedOrder, AppError> {
         let found = self.read(|s| {
-            let order = s.orders.get(&number)?;
+            let order = s.orders().get(&number)?;
             let tickets: Vec<Ticket> = order
                 .tickets
                 .iter()
-                .filter_map(|t| s.tickets.get(t))
+                .filter_map(|t| s.tickets().get(t))
                 .collect();
             Some((order, tickets))
         });
@@ -266,7 +266,7 @@ impl Node {
         }
         if !new.is_overbooking {
             for (id, requested) in &per_slot {
-                let slot = &state.slots[*id];
+                let slot = &state.slots()[*id];
                 // A site node may be cut off at any moment: it sells only from its lease.
                 let available = self.seats_for_sale(slot);
                 if *requested > available {
@@ -289,11 +289,11 @@ impl Node {
         // One key and serial block for the whole order (a renewal may swap them meanwhile).
         let issuer = self.issuer();
         let range = issuer.serials;
-        let number = fresh_serial(&mut rng, range, |n| state.orders.contains_key(&n));
+        let number = fresh_serial(&mut rng, range, |n| state.orders().contains_key(&n));
         // An order's tickets take a run of serials from a random start: as hard to guess as
         // one random serial, and the order keeps "first serial and count" instead of a list.
         let first = fresh_run(&mut rng, range, lines.len() as u64, |n| {
-            state.tickets.contains_key(&n)
+            state.tickets().contains_key(&n)
         });
         let mut tickets: Vec<TicketIssued> = Vec::with_capacity(lines.len());
         for (serial, line) in (first..).zip(&lines) {
@@ -420,7 +420,7 @@ fn resolve_line<'a>(
     };
     let product_id = Slug::parse("product", &item.product).map_err(|_| unknown_product())?;
     let product = state
-        .products
+        .products()
         .get(&(venue.id.clone(), product_id))
         .filter(|p| p.is_on_sale)
         .ok_or_else(unknown_product)?;
@@ -451,7 +451,7 @@ fn resolve_line<'a>(
         }
         (ProductValidity::Timed, Some(id)) => {
             let slot = state
-                .slots
+                .slots()
                 .get(id)
                 .filter(|s| s.slot.venue == venue.id)
                 .ok_or_else(|| AppError::UnknownReference {

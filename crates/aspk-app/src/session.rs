@@ -152,7 +152,7 @@ impl Node {
     /// Whether this node's session key is in its log (folded in: its certificate allows it).
     pub fn session_key_published(&self) -> bool {
         let id = self.session_key_id();
-        self.read(|s| s.session_keys.contains_key(&id))
+        self.read(|s| s.session_keys().contains_key(&id))
     }
 
     /// Publishes this node's session key unless the log has it. A site node can do so only
@@ -165,7 +165,7 @@ impl Node {
         let id = self.session_key_id();
         self.submit(move |batch| {
             let state = batch.state();
-            let pending = state.session_keys.contains_key(&id);
+            let pending = state.session_keys().contains_key(&id);
             if !pending {
                 batch.record("system", vec![OpBody::SessionKeyPublished { public_key }]);
             }
@@ -217,7 +217,7 @@ impl Node {
             return Err(AppError::Unauthenticated);
         }
         let key = self
-            .read(|s| s.session_keys.get(claims.key).cloned())
+            .read(|s| s.session_keys().get(claims.key).cloned())
             .ok_or(AppError::Unauthenticated)?;
         if !self.inner_sessions().contains(body, sig) {
             let public = parse_hex32(&key.public_key)
@@ -260,7 +260,7 @@ impl Node {
                 return Err(AppError::Unauthenticated);
             }
             let user = s
-                .users
+                .users()
                 .get(&claims.username)
                 .filter(|u| u.is_active && u.generation.to_string() == claims.generation)
                 .ok_or(AppError::Unauthenticated)?;
@@ -290,7 +290,7 @@ impl Node {
         let (body, _) = token.rsplit_once('.').ok_or(AppError::Unauthenticated)?;
         let claims = parse_claims(body).ok_or(AppError::Unauthenticated)?;
         let user = self
-            .read(|s| s.users.get(&session.principal.username).cloned())
+            .read(|s| s.users().get(&session.principal.username).cloned())
             .ok_or(AppError::Unauthenticated)?;
         if !self.session_key_published() {
             return Err(AppError::Unavailable(
@@ -373,7 +373,7 @@ impl Node {
             return Err(refused());
         }
         let signer = self
-            .read(|s| s.session_keys.get(*key).cloned())
+            .read(|s| s.session_keys().get(*key).cloned())
             .ok_or_else(refused)?;
         let public = parse_hex32(&signer.public_key)
             .and_then(|bytes| PublicKey::from_bytes(0, &bytes).ok())

@@ -20,20 +20,20 @@ impl Node {
     pub fn settings(&self, who: &Principal) -> Result<Settings, AppError> {
         who.require_to(Action::OpenSettings)?;
         Ok(self.read(|s| Settings {
-            printers: s.printers.values().cloned().collect(),
-            products: s.products.values().cloned().collect(),
+            printers: s.printers().values().cloned().collect(),
+            products: s.products().values().cloned().collect(),
             users: s
-                .users
+                .users()
                 .values()
                 .map(|u| (u.username.as_str().to_owned(), u.role, u.is_active))
                 .collect(),
-            venues: s.venues.values().cloned().collect(),
+            venues: s.venues().values().cloned().collect(),
         }))
     }
 
     /// Every venue.
     pub fn venues(&self) -> Vec<Venue> {
-        self.read(|s| s.venues.values().cloned().collect())
+        self.read(|s| s.venues().values().cloned().collect())
     }
 
     /// Ticket type `product` of `venue`, if there is one.
@@ -42,6 +42,6 @@ impl Node {
             Slug::parse("venue", venue).ok()?,
             Slug::parse("product", product).ok()?,
         );
-        self.read(|s| s.products.get(&key).cloned())
+        self.read(|s| s.products().get(&key).cloned())
     }
 }

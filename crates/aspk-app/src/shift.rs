@@ -77,7 +77,7 @@ pub fn z_report(state: &State, shift: &Shift) -> ZReport {
     };
     let mut lines: BTreeMap<String, ProductLine> = BTreeMap::new();
     let orders = state
-        .orders
+        .orders()
         .values()
         .filter(|o| o.shift.as_deref() == Some(shift.id.as_str()));
     for order in orders {
@@ -98,12 +98,12 @@ pub fn z_report(state: &State, shift: &Shift) -> ZReport {
             }
         }
         let sold = order.status == OrderStatus::Paid;
-        for ticket in order.tickets.iter().filter_map(|s| state.tickets.get(s)) {
+        for ticket in order.tickets.iter().filter_map(|s| state.tickets().get(s)) {
             if !sold && ticket.status == TicketStatus::Void {
                 continue;
             }
             let product = state
-                .products
+                .products()
                 .get(&(ticket.venue.clone(), ticket.product.clone()));
             let line = lines
                 .entry(ticket.product.as_str().to_owned())
@@ -161,7 +161,7 @@ impl Node {
             );
             batch
                 .state()
-                .shifts
+                .shifts()
                 .get(&shift_id)
                 .cloned()
                 .ok_or_else(|| AppError::Internal(anyhow::anyhow!("shift vanished")))
@@ -201,7 +201,7 @@ impl Node {
                 }],
             );
             let state = batch.state();
-            let closed = state.shifts.get(&shift.id).cloned().unwrap_or(shift);
+            let closed = state.shifts().get(&shift.id).cloned().unwrap_or(shift);
             Ok(z_report(state, &closed))
         })
         .await
@@ -211,7 +211,7 @@ impl Node {
     pub fn shift_report(&self, who: &Principal, shift_id: &str) -> Result<ZReport, AppError> {
         self.read(|state| {
             let shift = state
-                .shifts
+                .shifts()
                 .get(shift_id)
                 .filter(|s| s.cashier == who.actor() || is_manager(who))
                 .ok_or_else(|| AppError::NotFound {
@@ -231,7 +231,7 @@ impl Node {
     pub fn shifts(&self, who: &Principal, limit: usize) -> Vec<Shift> {
         self.read(|state| {
             let mut shifts: Vec<Shift> = state
-                .shifts
+                .shifts()
                 .values()
                 .filter(|s| s.cashier == who.actor() || is_manager(who))
                 .cloned()

@@ -203,7 +203,7 @@ fn write(
         let guard = state.read();
         // The decider counts a batch while it holds the write lock, so under this read
         // lock an equal count means the state holds only committed ops.
-        if decided.load(Ordering::Acquire) != committed || guard.applied != stored {
+        if decided.load(Ordering::Acquire) != committed || *guard.applied() != stored {
             return Ok(false);
         }
         // Private like the rest of the data folder: it holds the staff's password hashes.

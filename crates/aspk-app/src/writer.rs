@@ -155,7 +155,7 @@ impl Batch<'_> {
             self.ops.push(op);
             self.own.push(false);
             Ingested::Applied
-        } else if op.seq <= self.state.applied.get(&op.origin).copied().unwrap_or(0) {
+        } else if op.seq <= self.state.applied().get(&op.origin).copied().unwrap_or(0) {
             // Stored again only so the store can compare contents (equivocation).
             self.ops.push(op);
             self.own.push(false);

@@ -144,7 +144,7 @@ impl Replica {
 /// Opens the second venue (a copy of the demo venue and its adult ticket) with one slot.
 async fn open_annex(cloud: &Node) -> String {
     let (mut venue, mut product) = cloud.inspect(|s| {
-        let venue = s.venues.values().next().unwrap().clone();
+        let venue = s.venues().values().next().unwrap().clone();
         let product = s.products_of(&venue.id).next().unwrap().clone();
         (venue, product)
     });
@@ -728,7 +728,7 @@ impl Sim {
                 let explain = |n: &Node| {
                     n.inspect(|s| {
                         let mut t: Vec<String> = s
-                            .tickets
+                            .tickets()
                             .values()
                             .filter(|t| t.venue.as_str() == VENUE)
                             .map(|t| {
@@ -745,7 +745,7 @@ impl Sim {
                             .collect();
                         t.sort();
                         let mut sl: Vec<String> = s
-                            .slots
+                            .slots()
                             .values()
                             .filter(|x| x.slot.venue.as_str() == VENUE)
                             .map(|x| {
@@ -754,13 +754,13 @@ impl Sim {
                             .collect();
                         sl.sort();
                         let mut o: Vec<String> = s
-                            .orders
+                            .orders()
                             .values()
                             .filter(|o| o.venue.as_str() == VENUE)
                             .map(|o| format!("{}:{:?}:{}", o.number, o.status, o.payments.len()))
                             .collect();
                         o.sort();
-                        (t, sl, o, s.findings.keys().cloned().collect::<Vec<_>>())
+                        (t, sl, o, s.findings().keys().cloned().collect::<Vec<_>>())
                     })
                 };
                 let (a, b) = (explain(&r.node), explain(cloud));
@@ -778,9 +778,9 @@ impl Sim {
         }
         cloud.inspect(|s| {
             // (c) one double_entry finding per ticket entered more than once, none otherwise.
-            for t in s.tickets.values() {
+            for t in s.tickets().values() {
                 let has = s
-                    .findings
+                    .findings()
                     .contains_key(&format!("double_entry:{}", t.serial));
                 assert_eq!(
                     has,
@@ -792,14 +792,14 @@ impl Sim {
                 );
             }
             assert_eq!(
-                s.findings
+                s.findings()
                     .values()
                     .filter(|f| f.kind == "double_entry")
                     .count(),
-                s.tickets.values().filter(|t| t.entries.len() > 1).count()
+                s.tickets().values().filter(|t| t.entries.len() > 1).count()
             );
             // (d) leases keep every slot within capacity.
-            for slot in s.slots.values() {
+            for slot in s.slots().values() {
                 assert!(
                     slot.sold <= slot.slot.capacity,
                     "slot {} sold {} of {}; {}",
@@ -810,7 +810,7 @@ impl Sim {
                 );
             }
             assert!(
-                s.findings.values().all(|f| f.kind != "oversell"),
+                s.findings().values().all(|f| f.kind != "oversell"),
                 "{}",
                 ctx()
             );
@@ -834,7 +834,7 @@ impl Sim {
             let id = format!("forged_op:{}:{}", honest.origin, honest.seq);
             for r in &live {
                 assert!(
-                    r.node.inspect(|s| s.findings.contains_key(&id)),
+                    r.node.inspect(|s| s.findings().contains_key(&id)),
                     "{}: {id} found; {}",
                     r.name,
                     ctx()
@@ -845,7 +845,7 @@ impl Sim {
         if let Some((origin, seq)) = &self.equivocated {
             for r in &live {
                 let found = r.node.inspect(|s| {
-                    s.findings
+                    s.findings()
                         .contains_key(&format!("equivocation:{origin}:{seq}"))
                 });
                 assert!(
@@ -901,7 +901,7 @@ impl Sim {
     async fn check_scope(&self, seed: u64) {
         let ctx = format!("seed {seed}: {:?}", self.log);
         let annex_at_cloud = self.nodes[0].node.inspect(|s| {
-            s.orders
+            s.orders()
                 .values()
                 .filter(|o| o.venue.as_str() == ANNEX)
                 .count()
@@ -909,30 +909,30 @@ impl Sim {
         assert_eq!(annex_at_cloud, self.annex_orders.len(), "{ctx}");
         for r in &self.nodes[1..] {
             r.node.inspect(|s| {
-                let venues: Vec<&str> = s.venues.keys().map(|v| v.as_str()).collect();
+                let venues: Vec<&str> = s.venues().keys().map(|v| v.as_str()).collect();
                 assert_eq!(venues, [VENUE], "{}: venues; {ctx}", r.name);
                 assert!(
-                    s.products.keys().all(|(v, _)| v.as_str() == VENUE),
+                    s.products().keys().all(|(v, _)| v.as_str() == VENUE),
                     "{}: products; {ctx}",
                     r.name
                 );
                 assert!(
-                    s.slots.values().all(|x| x.slot.venue.as_str() == VENUE),
+                    s.slots().values().all(|x| x.slot.venue.as_str() == VENUE),
                     "{}: slots; {ctx}",
                     r.name
                 );
                 assert!(
-                    s.orders.values().all(|o| o.venue.as_str() == VENUE),
+                    s.orders().values().all(|o| o.venue.as_str() == VENUE),
                     "{}: orders; {ctx}",
                     r.name
                 );
                 assert!(
-                    s.tickets.briefs().all(|t| t.venue == VENUE),
+                    s.tickets().briefs().all(|t| t.venue == VENUE),
                     "{}: tickets; {ctx}",
                     r.name
                 );
                 assert!(
-                    s.findings
+                    s.findings()
                         .values()
                         .all(|f| f.slot.as_deref() != Some(self.annex_slot.as_str())),
                     "{}: findings; {ctx}",
@@ -1214,14 +1214,14 @@ impl Sim {
             .log
             .push(format!("{kind} {}:{}", ops[0].origin, ops[0].seq));
         self.log.push(format!("byzantine {kind}"));
-        let before = cloud.inspect(|s| s.max_hlc);
+        let before = cloud.inspect(|s| s.max_hlc());
         match cloud.ingest(ops, &format!("node:{byz}")).await {
             Ok(_) => {}
             // The cloud crashed mid-way in an earlier step's aftermath: try next time.
             Err(e) => panic!("ingest of a byzantine op failed: {e}"),
         }
         if kind == "far-future" {
-            let after = cloud.inspect(|s| s.max_hlc);
+            let after = cloud.inspect(|s| s.max_hlc());
             assert!(
                 after <= before.max(now.0 + (3_600_000 << 16)),
                 "a far-future op moved the clock"
@@ -1254,32 +1254,32 @@ impl Sim {
         for (r, full) in self.nodes.iter().zip(&held_in_full) {
             r.node.inspect(|s| {
                 for name in &self.byzantine.planted_users {
-                    let planted = s.users.keys().any(|u| u.as_str() == name);
+                    let planted = s.users().keys().any(|u| u.as_str() == name);
                     assert!(!planted, "{}: user {name} was planted; {}", r.name, ctx());
                 }
                 for id in &self.byzantine.planted_keys {
                     assert!(
-                        !s.keys.contains_key(id),
+                        !s.keys().contains_key(id),
                         "{}: key {id} was planted; {}",
                         r.name,
                         ctx()
                     );
                 }
                 assert!(
-                    !s.is_root_key(99) && s.revoked_keys.is_empty(),
+                    !s.is_root_key(99) && s.revoked_keys().is_empty(),
                     "{}: {}",
                     r.name,
                     ctx()
                 );
-                let admin = s.users.keys().find(|u| u.as_str() == "admin").unwrap();
+                let admin = s.users().keys().find(|u| u.as_str() == "admin").unwrap();
                 assert_ne!(
-                    s.users[admin].password_hash,
+                    s.users()[admin].password_hash,
                     "$argon2id$planted",
                     "{}",
                     ctx()
                 );
                 assert!(
-                    s.nodes
+                    s.nodes()
                         .values()
                         .all(|n| !n.origin.starts_with("rogue-site")),
                     "{}: a rogue node was enrolled; {}",
@@ -1299,16 +1299,16 @@ impl Sim {
                         .strip_prefix("held_op:")
                         .map(|rest| format!("equivocation:{rest}"));
                     assert!(
-                        s.findings.contains_key(id)
-                            || instead.is_some_and(|i| s.findings.contains_key(&i)),
+                        s.findings().contains_key(id)
+                            || instead.is_some_and(|i| s.findings().contains_key(&i)),
                         "{}: no finding {id}; {:?}; {}",
                         r.name,
-                        s.findings.keys().collect::<Vec<_>>(),
+                        s.findings().keys().collect::<Vec<_>>(),
                         ctx()
                     );
                 }
                 // No honest op was refused or is waiting for authority.
-                for f in s.findings.values() {
+                for f in s.findings().values() {
                     if f.kind == "unauthorised_op" || f.kind == "held_op" {
                         assert_eq!(
                             f.facts["origin"].as_str(),

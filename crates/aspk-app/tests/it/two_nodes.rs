@@ -277,8 +277,8 @@ async fn a_root_key_the_site_node_was_not_given_is_refused() {
     let report = site.ingest(vec![op], "peer").await.unwrap();
     // No key the site node trusts vouches for it: held back, never taken.
     assert_eq!((report.applied, report.held), (0, 1));
-    assert!(site.inspect(|s| !s.keys.contains_key(&9)));
-    assert!(site.inspect(|s| s.findings.contains_key("held_op:evil-origin-1:1")));
+    assert!(site.inspect(|s| !s.keys().contains_key(&9)));
+    assert!(site.inspect(|s| s.findings().contains_key("held_op:evil-origin-1:1")));
 }
 
 /// A one-ticket cash sale of the demo museum's adult ticket for `slot`, under `key`.
@@ -339,7 +339,7 @@ async fn a_repeated_sale_attempt_finds_its_order_or_is_reported() {
         .await
         .unwrap();
     assert!(!first.is_replay);
-    let ops = a.inspect(|s| s.op_count);
+    let ops = a.inspect(|s| s.op_count());
     let again = a
         .place_order(Some(&admin), sale(&slot, "k1"))
         .await
@@ -347,7 +347,7 @@ async fn a_repeated_sale_attempt_finds_its_order_or_is_reported() {
     assert!(again.is_replay);
     assert_eq!(again.order.number, first.order.number);
     assert_eq!(again.codes, first.codes);
-    assert_eq!(a.inspect(|s| s.op_count), ops);
+    assert_eq!(a.inspect(|s| s.op_count()), ops);
 
     // At another node that has it: the same order.
     replicate(&a, &b).await;
@@ -376,15 +376,15 @@ async fn a_repeated_sale_attempt_finds_its_order_or_is_reported() {
         (x.min(y), x.max(y))
     };
     for node in [&a, &b] {
-        let finding = node.inspect(|s| s.findings["duplicate_sale:k2"].clone());
+        let finding = node.inspect(|s| s.findings()["duplicate_sale:k2"].clone());
         assert_eq!(finding.kind, "duplicate_sale");
         let orders = finding.facts["orders"].as_array().unwrap().clone();
         let mut expected = vec![low.to_string(), high.to_string()];
         expected.sort();
         assert_eq!(orders, expected);
-        let earliest = node.inspect(|s| s.orders.get(&low).unwrap().tickets[0]);
+        let earliest = node.inspect(|s| s.orders().get(&low).unwrap().tickets[0]);
         assert_eq!(finding.ticket, Some(earliest));
-        assert_eq!(node.inspect(|s| s.findings.len()), 1);
+        assert_eq!(node.inspect(|s| s.findings().len()), 1);
         // A later attempt finds the lower-numbered order, on both.
         let later = node
             .place_order(Some(&admin), sale(&slot, "k2"))
@@ -405,7 +405,7 @@ async fn a_repeated_sale_attempt_finds_its_order_or_is_reported() {
 async fn open_date_product(node: &Node, id: &str, days: i64) {
     let admin = demo_admin(node).await;
     let mut product = node.inspect(|s| {
-        s.products
+        s.products()
             .values()
             .find(|p| p.id.as_str() == "adult")
             .cloned()
@@ -440,7 +440,7 @@ async fn scan(node: &Node, code: &str) -> aspk_app::ScanResult {
 /// A code signed with `key` for serial `serial` of the demo museum, usable on the days
 /// `first..=last` (days since 1970-01-01).
 fn code_for_days(node: &Node, key: &IssuerKey, serial: u64, first: i64, last: i64) -> String {
-    let venue = node.inspect(|s| s.venues.values().next().unwrap().no);
+    let venue = node.inspect(|s| s.venues().values().next().unwrap().no);
     let claims = aspk_ticket::TicketClaims {
         serial,
         venue,
@@ -461,7 +461,7 @@ fn code_for_days(node: &Node, key: &IssuerKey, serial: u64, first: i64, last: i6
 async fn a_delegated_key_signs_only_tickets_that_end_by_its_own_end() {
     let (cloud, _, site, _) = cloud_and_site().await;
     let key = site.ticket_key();
-    let meta = cloud.inspect(|s| s.key_meta[&key.key_id].clone());
+    let meta = cloud.inspect(|s| s.key_meta()[&key.key_id].clone());
     let until = meta.valid_until.expect("a delegated key has an end");
     let now = chrono::Utc::now();
     assert!(meta.valid_from.unwrap() <= now);

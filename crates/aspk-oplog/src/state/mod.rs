@@ -103,31 +103,31 @@ pub struct KeyMeta {
 /// Everything derived from the log. Built only by [`State::apply`].
 #[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct State {
-    pub venues: BTreeMap<Slug, Venue>,
-    pub products: BTreeMap<(Slug, Slug), Product>,
-    pub slots: HashMap<String, SlotState>,
+    pub(crate) venues: BTreeMap<Slug, Venue>,
+    pub(crate) products: BTreeMap<(Slug, Slug), Product>,
+    pub(crate) slots: HashMap<String, SlotState>,
     /// (venue, start, slot id) for range queries by day.
-    pub slots_by_time: BTreeMap<(Slug, DateTime<Utc>, String), ()>,
-    pub orders: OrderTable,
+    pub(crate) slots_by_time: BTreeMap<(Slug, DateTime<Utc>, String), ()>,
+    pub(crate) orders: OrderTable,
     /// (created, number): orders in time order, for lists and reports.
-    pub orders_by_time: TimeIndex,
-    pub tickets: TicketTable,
-    pub users: BTreeMap<Username, User>,
+    pub(crate) orders_by_time: TimeIndex,
+    pub(crate) tickets: TicketTable,
+    pub(crate) users: BTreeMap<Username, User>,
     /// Ticket-signing public keys by key id (hex).
-    pub keys: BTreeMap<u16, String>,
-    pub key_meta: BTreeMap<u16, KeyMeta>,
-    pub nodes: BTreeMap<String, NodeRecord>,
+    pub(crate) keys: BTreeMap<u16, String>,
+    pub(crate) key_meta: BTreeMap<u16, KeyMeta>,
+    pub(crate) nodes: BTreeMap<String, NodeRecord>,
     /// Enrolment codes by their hash.
-    pub enrolments: BTreeMap<String, Enrolment>,
-    pub findings: BTreeMap<String, Finding>,
-    pub shifts: BTreeMap<String, Shift>,
+    pub(crate) enrolments: BTreeMap<String, Enrolment>,
+    pub(crate) findings: BTreeMap<String, Finding>,
+    pub(crate) shifts: BTreeMap<String, Shift>,
     /// The open shift of each cashier (actor → shift id).
     open_shifts: BTreeMap<String, String>,
-    pub printers: BTreeMap<Slug, Printer>,
+    pub(crate) printers: BTreeMap<Slug, Printer>,
     /// Print jobs per order number.
-    pub prints: HashMap<u64, Vec<PrintRecord>>,
-    pub requests: BTreeMap<String, VisitorRequest>,
-    pub outbox: BTreeMap<String, Mail>,
+    pub(crate) prints: HashMap<u64, Vec<PrintRecord>>,
+    pub(crate) requests: BTreeMap<String, VisitorRequest>,
+    pub(crate) outbox: BTreeMap<String, Mail>,
     /// Ops that arrived before the order, ticket, slot or request they are about.
     parked: HashMap<parked::Subject, Vec<Op>>,
     resolutions: BTreeMap<String, Resolution>,
@@ -142,13 +142,13 @@ pub struct State {
     #[serde(default)]
     sale_keys: HashMap<u64, u64>,
     /// Highest sequence number applied per origin: the version vector.
-    pub applied: BTreeMap<String, u64>,
-    pub op_count: u64,
+    pub(crate) applied: BTreeMap<String, u64>,
+    pub(crate) op_count: u64,
     /// The highest HLC reading of any op applied: a node restarted from a snapshot makes
     /// its clock observe it, as if it had folded every op again.
-    pub max_hlc: u64,
+    pub(crate) max_hlc: u64,
     /// Decisions per (gate, hour since the epoch, UTC): admitted, refused by reason, unused.
-    pub gate_counts: BTreeMap<(String, i64), GateCount>,
+    pub(crate) gate_counts: BTreeMap<(String, i64), GateCount>,
     /// The organisation's trust anchors this replica was given (key id → hex): the root
     /// keys every certificate chain starts from. Set at start, not by ops.
     #[serde(default)]
@@ -162,19 +162,126 @@ pub struct State {
     node_by_origin: HashMap<String, String>,
     /// Keys that sign staff sessions, by their id (see [`session_key_id`]).
     #[serde(default)]
-    pub session_keys: BTreeMap<String, SessionKey>,
+    pub(crate) session_keys: BTreeMap<String, SessionKey>,
     /// Sessions signed out of, by session id.
     #[serde(default)]
     ended_sessions: std::collections::HashSet<String>,
     /// Withdrawn keys: key id → from when ops and tickets it signs no longer count.
     #[serde(default)]
-    pub revoked_keys: BTreeMap<u16, DateTime<Utc>>,
+    pub(crate) revoked_keys: BTreeMap<u16, DateTime<Utc>>,
     /// Ops some node held back, by `(origin, seq)`: the content hash of each (its `op_held`
     /// finding stands until this replica holds that very op).
     #[serde(default)]
     held: HashMap<(String, u64), String>,
     #[serde(skip)]
     digest_cache: DigestCache,
+}
+
+/// Read access for the rest of the system: only the fold (this crate) changes the state.
+impl State {
+    /// A copy of this state without finding `id`: what it would be had the op behind the
+    /// finding never arrived (the property tests compare digests with it).
+    pub fn without_finding(&self, id: &str) -> State {
+        let mut copy = self.clone();
+        copy.findings.remove(id);
+        copy
+    }
+
+    pub fn venues(&self) -> &BTreeMap<Slug, Venue> {
+        &self.venues
+    }
+
+    pub fn products(&self) -> &BTreeMap<(Slug, Slug), Product> {
+        &self.products
+    }
+
+    pub fn slots(&self) -> &HashMap<String, SlotState> {
+        &self.slots
+    }
+
+    pub fn slots_by_time(&self) -> &BTreeMap<(Slug, DateTime<Utc>, String), ()> {
+        &self.slots_by_time
+    }
+
+    pub fn orders(&self) -> &OrderTable {
+        &self.orders
+    }
+
+    pub fn orders_by_time(&self) -> &TimeIndex {
+        &self.orders_by_time
+    }
+
+    pub fn tickets(&self) -> &TicketTable {
+        &self.tickets
+    }
+
+    pub fn users(&self) -> &BTreeMap<Username, User> {
+        &self.users
+    }
+
+    pub fn keys(&self) -> &BTreeMap<u16, String> {
+        &self.keys
+    }
+
+    pub fn key_meta(&self) -> &BTreeMap<u16, KeyMeta> {
+        &self.key_meta
+    }
+
+    pub fn nodes(&self) -> &BTreeMap<String, NodeRecord> {
+        &self.nodes
+    }
+
+    pub fn enrolments(&self) -> &BTreeMap<String, Enrolment> {
+        &self.enrolments
+    }
+
+    pub fn findings(&self) -> &BTreeMap<String, Finding> {
+        &self.findings
+    }
+
+    pub fn shifts(&self) -> &BTreeMap<String, Shift> {
+        &self.shifts
+    }
+
+    pub fn printers(&self) -> &BTreeMap<Slug, Printer> {
+        &self.printers
+    }
+
+    pub fn prints(&self) -> &HashMap<u64, Vec<PrintRecord>> {
+        &self.prints
+    }
+
+    pub fn requests(&self) -> &BTreeMap<String, VisitorRequest> {
+        &self.requests
+    }
+
+    pub fn outbox(&self) -> &BTreeMap<String, Mail> {
+        &self.outbox
+    }
+
+    pub fn applied(&self) -> &BTreeMap<String, u64> {
+        &self.applied
+    }
+
+    pub fn op_count(&self) -> u64 {
+        self.op_count
+    }
+
+    pub fn max_hlc(&self) -> u64 {
+        self.max_hlc
+    }
+
+    pub fn gate_counts(&self) -> &BTreeMap<(String, i64), GateCount> {
+        &self.gate_counts
+    }
+
+    pub fn session_keys(&self) -> &BTreeMap<String, SessionKey> {
+        &self.session_keys
+    }
+
+    pub fn revoked_keys(&self) -> &BTreeMap<u16, DateTime<Utc>> {
+        &self.revoked_keys
+    }
 }
 
 /// Feeds formatted text into a hash without building strings.

@@ -252,30 +252,35 @@ fn fold(ops: &[Op]) -> State {
     }
     // Every op here is one its author may write: none is held back or refused.
     assert!(
-        state.findings.values().all(|f| f.kind != "unauthorised_op"),
+        state
+            .findings()
+            .values()
+            .all(|f| f.kind != "unauthorised_op"),
         "{:?}",
-        state.findings
+        state.findings()
     );
     state
 }
 
 fn digest(state: &State) -> String {
     let mut tickets: Vec<_> = state
-        .tickets
+        .tickets()
         .values()
         .map(|t| format!("{}:{:?}:{}", t.serial, t.status, t.entries.len()))
         .collect();
     tickets.sort();
     format!(
         "{tickets:?} sold={} ops={} vv={:?}",
-        state.slots["s1"].sold, state.op_count, state.applied
+        state.slots()["s1"].sold,
+        state.op_count(),
+        state.applied()
     )
 }
 
 /// The state digest as computed from readable tickets and orders.
 fn reference_digest(state: &State) -> String {
     let mut hasher = blake3::Hasher::new();
-    for t in state.tickets.values() {
+    for t in state.tickets().values() {
         let entries: Vec<(u64, &str, &str)> = t
             .entries
             .iter()
@@ -283,24 +288,24 @@ fn reference_digest(state: &State) -> String {
             .collect();
         hasher.update(format!("t{}:{:?}:{entries:?}\n", t.serial, t.status).as_bytes());
     }
-    for o in state.orders.values() {
+    for o in state.orders().values() {
         hasher.update(format!("o{}:{:?}:{}\n", o.number, o.status, o.payments.len()).as_bytes());
     }
-    let mut slots: Vec<_> = state.slots.values().collect();
+    let mut slots: Vec<_> = state.slots().values().collect();
     slots.sort_by(|a, b| a.slot.id.cmp(&b.slot.id));
     for s in slots {
         hasher.update(
             format!("s{}:{}:{:?}:{:?}\n", s.slot.id, s.sold, s.sold_by, s.leases).as_bytes(),
         );
     }
-    for f in state.findings.values() {
+    for f in state.findings().values() {
         hasher.update(format!("f{}:{}:{}\n", f.id, f.facts, f.is_open()).as_bytes());
     }
     hasher.update(
         format!(
             "n{:?}u{}\n",
-            state.nodes.keys().collect::<Vec<_>>(),
-            state.users.len()
+            state.nodes().keys().collect::<Vec<_>>(),
+            state.users().len()
         )
         .as_bytes(),
     );
@@ -309,18 +314,18 @@ fn reference_digest(state: &State) -> String {
 
 /// Everything a reader can see of the state, in a stable order.
 fn full_view(state: &State) -> String {
-    let tickets: Vec<_> = state.tickets.values().collect();
-    let orders: Vec<_> = state.orders.values().collect();
-    let mut slots: Vec<_> = state.slots.values().collect();
+    let tickets: Vec<_> = state.tickets().values().collect();
+    let orders: Vec<_> = state.orders().values().collect();
+    let mut slots: Vec<_> = state.slots().values().collect();
     slots.sort_by(|a, b| a.slot.id.cmp(&b.slot.id));
     format!(
         "{tickets:?}\n{orders:?}\n{slots:?}\n{:?}\n{:?}\n{:?}\n{} {} {:?}",
-        state.findings,
-        state.orders_by_time,
-        state.gate_counts,
-        state.op_count,
-        state.max_hlc,
-        state.applied,
+        state.findings(),
+        state.orders_by_time(),
+        state.gate_counts(),
+        state.op_count(),
+        state.max_hlc(),
+        state.applied(),
     )
 }
 
@@ -405,8 +410,8 @@ proptest! {
     #[test]
     fn sold_seats_match_live_tickets(actions in prop::collection::vec(action(), 0..60)) {
         let state = fold(&to_ops(&actions));
-        let live = state.tickets.values().filter(|t| t.status != aspk_domain::TicketStatus::Void).count() as u32;
-        prop_assert_eq!(state.slots["s1"].sold + state.slots["s2"].sold, live);
+        let live = state.tickets().values().filter(|t| t.status != aspk_domain::TicketStatus::Void).count() as u32;
+        prop_assert_eq!(state.slots()["s1"].sold + state.slots()["s2"].sold, live);
     }
 
     /// A replica of venue `v` is sent the other venue's ops as elisions, each decided by
@@ -423,10 +428,10 @@ proptest! {
             replica.apply(&sent);
         }
         prop_assert_eq!(replica.digest_for(Some("v")), full.digest_for(Some("v")));
-        prop_assert_eq!(&replica.applied, &full.applied);
-        prop_assert!(replica.tickets.briefs().all(|t| t.venue == "v"));
-        prop_assert!(replica.orders.values().all(|o| o.venue.as_str() == "v"));
-        prop_assert!(!replica.slots.contains_key("s2") && !replica.venues.contains_key(&slug("w")));
+        prop_assert_eq!(&replica.applied(), &full.applied());
+        prop_assert!(replica.tickets().briefs().all(|t| t.venue == "v"));
+        prop_assert!(replica.orders().values().all(|o| o.venue.as_str() == "v"));
+        prop_assert!(!replica.slots().contains_key("s2") && !replica.venues().contains_key(&slug("w")));
         // The other venue's slot is outside the digest for `v`.
         prop_assert_ne!(full.digest_for(Some("v")), full.digest());
     }
@@ -495,19 +500,19 @@ fn an_unused_pass_is_withdrawn() {
     let mut state = fold(&ops);
     assert!(
         state
-            .findings
+            .findings()
             .contains_key(&format!("double_entry:{serial}")),
         "{:?}",
-        state.findings
+        state.findings()
     );
     state.apply(&pass_not_used("gate-2", 2, serial, "g2", 501));
-    let ticket = state.tickets.get(&serial).unwrap();
+    let ticket = state.tickets().get(&serial).unwrap();
     assert_eq!(ticket.entries.len(), 1, "the unused pass's entry is gone");
     assert!(!state
-        .findings
+        .findings()
         .contains_key(&format!("double_entry:{serial}")));
     let g2: (u32, u32) = state
-        .gate_counts
+        .gate_counts()
         .iter()
         .filter(|((gate, _), _)| gate == "g2")
         .map(|(_, c)| (c.admitted, c.unused))
@@ -516,17 +521,17 @@ fn an_unused_pass_is_withdrawn() {
     // The other gate's entry alone: withdrawing it too makes the ticket valid again.
     state.apply(&pass_not_used("gate-1", 2, serial, "g1", 500));
     assert_eq!(
-        state.tickets.get(&serial).unwrap().status,
+        state.tickets().get(&serial).unwrap().status,
         aspk_domain::TicketStatus::Valid
     );
     // A gate cannot withdraw another gate's entry, nor sell.
     let mut state = fold(&ops);
     state.apply(&pass_not_used("gate-2", 2, serial, "g1", 500));
-    assert_eq!(state.tickets.get(&serial).unwrap().entries.len(), 2);
+    assert_eq!(state.tickets().get(&serial).unwrap().entries.len(), 2);
     assert_eq!(
         state.open_findings(),
         1,
         "only the double entry: {:?}",
-        state.findings
+        state.findings()
     );
 }

@@ -418,7 +418,7 @@ async fn pull_down(count: u64) -> anyhow::Result<()> {
         "the site node holds {held} of {} ops",
         count + 3
     );
-    let (tickets, orders) = site.inspect(|s| (s.tickets.len(), s.orders.len()));
+    let (tickets, orders) = site.inspect(|s| (s.tickets().len(), s.orders().len()));
     println!(
         "pull: a new site node of one venue takes in {count} ops from the cloud in {:.2} s ({:.0} ops/s); half are another venue's and arrive as elisions ({orders} orders, {tickets} tickets held)",
         took.as_secs_f64(),
@@ -548,7 +548,7 @@ async fn measure_start(dir: &std::path::Path) -> anyhow::Result<()> {
     let node = start_node(&data, NodeRole::Cloud, 1, CLOUD_SERIALS).await?;
     let took = started.elapsed();
     let (rss, hwm) = rss_mib();
-    let (ops, tickets) = node.inspect(|s| (s.op_count, s.tickets.len()));
+    let (ops, tickets) = node.inspect(|s| (s.op_count(), s.tickets().len()));
     let start = node.start_info();
     let how = if start.from_snapshot {
         format!("from the state snapshot and {} ops after it", start.folded)

@@ -40,7 +40,7 @@ async fn concurrent_buyers_never_oversell_a_small_slot() {
         );
         assert_eq!(app.available(&slot).await, 17 - sold);
         let tickets_in_state = app.node.inspect(|s| {
-            s.tickets
+            s.tickets()
                 .values()
                 .filter(|t| t.slot.as_deref() == Some(slot.as_str()))
                 .count()

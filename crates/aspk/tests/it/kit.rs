@@ -313,7 +313,8 @@ impl TestApp {
     }
 
     pub async fn available(&self, slot: &str) -> u64 {
-        self.node.inspect(|s| u64::from(s.slots[slot].available()))
+        self.node
+            .inspect(|s| u64::from(s.slots()[slot].available()))
     }
 }
 

@@ -401,7 +401,9 @@ async fn a_shift_sells_prints_and_closes_with_a_correct_z_report() {
         .unwrap()
         .parse()
         .unwrap();
-    let serials = app.node.inspect(|s| s.orders.get(&number).unwrap().tickets);
+    let serials = app
+        .node
+        .inspect(|s| s.orders().get(&number).unwrap().tickets);
     let codes: Vec<String> = {
         let mut by_serial = app.node.ticket_codes(&serials).await.unwrap();
         serials.iter().filter_map(|t| by_serial.remove(t)).collect()
@@ -502,7 +504,7 @@ async fn a_shift_sells_prints_and_closes_with_a_correct_z_report() {
     let petro = Session::sign_in(&app, "petro", "correct horse").await;
     let first_ticket = app
         .node
-        .inspect(|s| s.orders.get(&number).unwrap().tickets[0]);
+        .inspect(|s| s.orders().get(&number).unwrap().tickets[0]);
     let (status, _) = petro
         .post(
             &format!("/tickets/{first_ticket}/cancel"),
@@ -527,7 +529,7 @@ async fn a_shift_sells_prints_and_closes_with_a_correct_z_report() {
         .await;
     assert_eq!(status, 303);
     let refunds: Vec<(aspk_domain::PaymentMethod, i64)> = app.node.inspect(|s| {
-        s.orders
+        s.orders()
             .get(&mixed_number)
             .unwrap()
             .payments
@@ -564,7 +566,7 @@ async fn a_shift_sells_prints_and_closes_with_a_correct_z_report() {
     // After the close, the cashier can no longer cancel that shift's sales.
     let second_ticket = app
         .node
-        .inspect(|s| s.orders.get(&number).unwrap().tickets[1]);
+        .inspect(|s| s.orders().get(&number).unwrap().tickets[1]);
     let (status, _) = olena
         .post(
             &format!("/tickets/{second_ticket}/cancel"),
@@ -711,13 +713,13 @@ async fn reports_requests_and_schedules() {
     let (_, thread) = maria.get(&format!("/requests/{id}")).await;
     assert!(thread.contains("щосуботи") && thread.contains("чекає на надсилання"));
     let queued = app.node.inspect(|s| {
-        s.outbox
+        s.outbox()
             .values()
             .filter(|m| m.to == "oksana@example.com")
             .count()
     });
     assert_eq!(queued, 1);
-    let closed = app.node.inspect(|s| s.requests[id].status);
+    let closed = app.node.inspect(|s| s.requests()[id].status);
     assert_eq!(closed, aspk_domain::RequestStatus::Closed);
 
     // A weekly pattern creates slots, skipping closed days and existing ones.
@@ -735,7 +737,7 @@ async fn reports_requests_and_schedules() {
     ];
     let count = |app: &TestApp| {
         app.node.inspect(|s| {
-            s.slots
+            s.slots()
                 .keys()
                 .filter(|k| k.starts_with("demo-202703"))
                 .count()
@@ -828,7 +830,7 @@ async fn the_outbox_is_sent_when_mail_works_and_retried_until_then() {
     let mut mailer =
         aspk_mail::Mailer::new(app.node.clone(), &config(format!("127.0.0.1:{dead}"))).unwrap();
     mailer.send_due().await;
-    let mail = app.node.inspect(|s| s.outbox[&mail_id].clone());
+    let mail = app.node.inspect(|s| s.outbox()[&mail_id].clone());
     assert_eq!((mail.attempts, mail.sent_at), (1, None));
     assert!(mail.last_error.is_some());
 
@@ -849,7 +851,7 @@ async fn the_outbox_is_sent_when_mail_works_and_retried_until_then() {
         "{session}"
     );
     assert!(session.contains("Subject: "), "{session}");
-    let mail = app.node.inspect(|s| s.outbox[&mail_id].clone());
+    let mail = app.node.inspect(|s| s.outbox()[&mail_id].clone());
     assert!(mail.sent_at.is_some());
     mailer.send_due().await;
     assert!(
@@ -934,7 +936,7 @@ async fn an_admin_adds_a_phone_with_a_qr_and_revokes_it() {
         )
         .await;
     assert_eq!(status, 303);
-    let revoked = app.node.inspect(|s| s.nodes[&node_id].revoked.clone());
+    let revoked = app.node.inspect(|s| s.nodes()[&node_id].revoked.clone());
     assert_eq!(revoked.as_deref(), Some("загублено"));
 }
 
@@ -982,7 +984,7 @@ async fn admins_add_ticket_types_and_manage_staff() {
     ];
     assert_eq!(admin.post("/settings/venues", &venue).await.0, 303);
     let (name, early) = app.node.inspect(|s| {
-        let v = &s.venues[&aspk_domain::Slug::parse("venue", "demo").unwrap()];
+        let v = &s.venues()[&aspk_domain::Slug::parse("venue", "demo").unwrap()];
         (v.name.uk.clone(), v.early_entry_minutes)
     });
     assert_eq!((name.as_str(), early), ("Музей", 15));
