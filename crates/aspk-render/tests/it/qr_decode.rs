@@ -5,23 +5,14 @@ use std::process::Command;
 
 use aspk_render::{qr_matrix, ticket_pdf, Paper, QrLevel, TicketDoc};
 
-use crate::support::{code, render_png, ticket, write_pdf};
+use crate::support::{code, qr_symbols, render_png, ticket, write_pdf};
 
 /// Decodes every QR symbol in a PNG with rqrr; returns (version, text) pairs.
 fn rqrr_decode(png: &Path) -> Vec<(usize, String)> {
     let img = image::open(png).expect("open png").to_luma8();
-    let (w, h) = img.dimensions();
-    let mut prepared =
-        rqrr::PreparedImage::prepare_from_greyscale(w as usize, h as usize, |x, y| {
-            img.get_pixel(x as u32, y as u32).0[0]
-        });
-    prepared
-        .detect_grids()
+    qr_symbols(&img)
         .into_iter()
-        .map(|grid| {
-            let (meta, text) = grid.decode().expect("rqrr decodes the symbol");
-            (meta.version.0, text)
-        })
+        .map(|symbol| symbol.expect("rqrr decodes the symbol"))
         .collect()
 }
 

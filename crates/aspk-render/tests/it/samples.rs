@@ -6,7 +6,7 @@
 use aspk_render::{ticket_pdf, Paper};
 use image::GrayImage;
 
-use crate::support::{long_ticket, render_png, sample_ticket, samples_dir, write_pdf};
+use crate::support::{long_ticket, qr_symbols, render_png, sample_ticket, samples_dir, write_pdf};
 
 const DPI: u32 = 150;
 
@@ -26,15 +26,9 @@ fn ink(img: &GrayImage) -> f64 {
 }
 
 fn qr_texts(img: &GrayImage) -> Vec<String> {
-    let (w, h) = img.dimensions();
-    let mut prepared =
-        rqrr::PreparedImage::prepare_from_greyscale(w as usize, h as usize, |x, y| {
-            img.get_pixel(x as u32, y as u32).0[0]
-        });
-    prepared
-        .detect_grids()
+    qr_symbols(img)
         .into_iter()
-        .filter_map(|grid| grid.decode().ok().map(|(_, text)| text))
+        .filter_map(|symbol| symbol.ok().map(|(_, text)| text))
         .collect()
 }
 

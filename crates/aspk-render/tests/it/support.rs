@@ -163,3 +163,18 @@ pub fn samples_dir() -> PathBuf {
     std::fs::create_dir_all(&dir).expect("create render-samples dir");
     dir
 }
+
+/// Every QR symbol in a greyscale image, read by rqrr (an independent decoder): its version
+/// and text, or why it could not be read.
+pub fn qr_symbols(img: &image::GrayImage) -> Vec<Result<(usize, String), rqrr::DeQRError>> {
+    let (w, h) = img.dimensions();
+    let mut prepared =
+        rqrr::PreparedImage::prepare_from_greyscale(w as usize, h as usize, |x, y| {
+            img.get_pixel(x as u32, y as u32).0[0]
+        });
+    prepared
+        .detect_grids()
+        .into_iter()
+        .map(|grid| grid.decode().map(|(meta, text)| (meta.version.0, text)))
+        .collect()
+}

@@ -387,23 +387,9 @@ async fn status_health_findings_and_openapi() {
         let (status, findings) = app.get("/api/v1/findings?status=open", Some(&admin)).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(findings, json!([]));
+        // Which paths the document lists is checked in `openapi.rs`.
         let (status, doc) = app.get("/api/openapi.json", None).await;
         assert_eq!(status, StatusCode::OK);
-        for path in [
-            "/api/v1/auth/token",
-            "/api/v1/catalog",
-            "/api/v1/venues/{venue}/slots",
-            "/api/v1/orders",
-            "/api/v1/orders/{number}",
-            "/api/v1/orders/{number}/cancel",
-            "/api/v1/scans",
-            "/api/v1/tickets/{number}/pdf",
-            "/api/v1/status",
-            "/api/v1/findings",
-            "/healthz",
-        ] {
-            assert!(doc["paths"].get(path).is_some(), "openapi documents {path}");
-        }
         assert!(doc["components"]["schemas"]["OrderRequest"].is_object());
     }
 }
