@@ -119,12 +119,6 @@ impl ProblemCode {
             Self::BadPath => "bad_path",
         }
     }
-
-    /// Whether `code` is a known problem code (a [`ProblemCode`] or a [`ConflictCode`]).
-    pub fn is_known(code: &str) -> bool {
-        Self::ALL.iter().any(|c| c.as_str() == code)
-            || ConflictCode::ALL.iter().any(|c| c.as_str() == code)
-    }
 }
 
 #[derive(Debug)]
@@ -137,24 +131,34 @@ pub struct ApiError {
 impl ApiError {
     /// `code` is a [`ProblemCode`] or a [`ConflictCode`]: the document lists no others, and a
     /// debug build (every test) says so at once.
-    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        debug_assert!(
-            ProblemCode::is_known(code),
-            "problem code '{code}' is not in ProblemCode: add it there (the OpenAPI document lists them)"
-        );
+    /// A problem with one of the listed codes (the document lists exactly these).
+    pub fn new(status: StatusCode, code: ProblemCode, detail: impl Into<String>) -> Self {
         Self {
             status,
-            code,
+            code: code.as_str(),
             detail: detail.into(),
         }
     }
 
-    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+    /// A request the state refused (409).
+    fn conflict(code: ConflictCode, detail: String) -> Self {
+        Self {
+            status: StatusCode::CONFLICT,
+            code: code.as_str(),
+            detail,
+        }
+    }
+
+    pub fn bad_request(code: ProblemCode, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, detail)
     }
 
     pub fn unprocessable(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", detail)
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ProblemCode::InvalidInput,
+            detail,
+        )
     }
 }
 
@@ -169,9 +173,7 @@ impl From<AppError> for ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, P::UnknownReference)
             }
             AppError::SoldOut { .. } => (StatusCode::CONFLICT, P::SoldOut),
-            AppError::Conflict { code, .. } => {
-                return Self::new(StatusCode::CONFLICT, code.as_str(), detail)
-            }
+            AppError::Conflict { code, .. } => return Self::conflict(*code, detail),
             AppError::BadCredentials => (StatusCode::UNAUTHORIZED, P::BadCredentials),
             AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, P::Unauthenticated),
             AppError::LockedOut { .. } => (StatusCode::TOO_MANY_REQUESTS, P::LockedOut),
@@ -181,12 +183,12 @@ impl From<AppError> for ApiError {
                 tracing::error!(error = ?inner, "internal error");
                 return Self::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
+                    P::Internal,
                     "internal error; see the server log",
                 );
             }
         };
-        Self::new(status, code.as_str(), detail)
+        Self::new(status, code, detail)
     }
 }
 
@@ -218,7 +220,7 @@ impl IntoResponse for ApiError {
 pub async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
-        "not_found",
+        ProblemCode::NotFound,
         format!("no such resource: {}", uri.path()),
     )
 }

@@ -8,6 +8,7 @@ use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
 
+use crate::error::ProblemCode;
 use crate::{ApiError, AppState};
 
 /// A JSON body; syntax errors are 400, shape errors 422, a missing content type 415.
@@ -30,18 +31,18 @@ fn json_problem(rejection: JsonRejection) -> ApiError {
             ApiError::unprocessable(format!("the JSON does not fit: {}", e.body_text()))
         }
         JsonRejection::JsonSyntaxError(e) => ApiError::bad_request(
-            "malformed_json",
+            ProblemCode::MalformedJson,
             format!("the body is not valid JSON: {}", e.body_text()),
         ),
         JsonRejection::MissingJsonContentType(_) => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ProblemCode::UnsupportedMediaType,
             "send the body as JSON with 'Content-Type: application/json'",
         ),
         JsonRejection::BytesRejection(e) => {
-            ApiError::new(e.status(), "body_rejected", e.body_text())
+            ApiError::new(e.status(), ProblemCode::BodyRejected, e.body_text())
         }
-        other => ApiError::bad_request("bad_request", other.body_text()),
+        other => ApiError::bad_request(ProblemCode::BadRequest, other.body_text()),
     }
 }
 
@@ -54,7 +55,10 @@ pub fn optional_json<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, Ap
         if e.is_data() {
             ApiError::unprocessable(format!("the JSON does not fit: {e}"))
         } else {
-            ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+            ApiError::bad_request(
+                ProblemCode::MalformedJson,
+                format!("the body is not valid JSON: {e}"),
+            )
         }
     })
 }
@@ -69,7 +73,9 @@ impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for ApiQuery<T> {
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| Self(q.0))
-            .map_err(|e: QueryRejection| ApiError::bad_request("bad_query", e.body_text()))
+            .map_err(|e: QueryRejection| {
+                ApiError::bad_request(ProblemCode::BadQuery, e.body_text())
+            })
     }
 }
 
@@ -83,7 +89,7 @@ impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for ApiPath<T> {
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| Self(p.0))
-            .map_err(|e: PathRejection| ApiError::bad_request("bad_path", e.body_text()))
+            .map_err(|e: PathRejection| ApiError::bad_request(ProblemCode::BadPath, e.body_text()))
     }
 }
 

@@ -22,6 +22,7 @@ use tower_governor::governor::{GovernorConfig, GovernorConfigBuilder};
 use tower_governor::key_extractor::KeyExtractor;
 use tower_governor::{GovernorError, GovernorLayer};
 
+use crate::error::ProblemCode;
 use crate::ApiError;
 
 /// Requests per minute per client for the endpoints anyone may call; `0` turns a limit off.
@@ -169,7 +170,7 @@ fn refused(error: GovernorError, answer: Answer) -> Response<Body> {
         tracing::error!(?error, "rate limit without a client address");
         return ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ProblemCode::Internal,
             "internal error; see the server log",
         )
         .into_response();
@@ -179,7 +180,7 @@ fn refused(error: GovernorError, answer: Answer) -> Response<Body> {
     let mut response = match answer {
         Answer::Problem => ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            ProblemCode::RateLimited,
             t_args(
                 Lang::En,
                 "rate-limited",

@@ -107,7 +107,7 @@ fn serve(path: &str) -> Response {
     let Some((_, content_type, bytes)) = FILES.iter().find(|(p, _, _)| *p == path) else {
         return crate::error::ApiError::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            crate::error::ProblemCode::NotFound,
             format!("the scanner app has no file '{path}'"),
         )
         .into_response();

@@ -6,7 +6,7 @@ use crate::dto::{
     number, FindingDto, FindingStatus, FindingsQuery, LeaseDto, SigningKeyDto, StartedDto,
     StatusQuery, StatusResponse, UpstreamDto,
 };
-use crate::error::Problem;
+use crate::error::{Problem, ProblemCode};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, MaybeStaff, Staff};
 use crate::{ApiError, AppState};
 
@@ -144,7 +144,7 @@ pub async fn healthz(State(state): State<AppState>) -> Result<&'static str, ApiE
     state.node.store().ping().await.map(|()| "ok").map_err(|e| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
+            ProblemCode::Unavailable,
             e.to_string(),
         )
     })

@@ -5,7 +5,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::dto::{PaperName, PdfQuery};
-use crate::error::Problem;
+use crate::error::{Problem, ProblemCode};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::{ApiError, AppState};
 
@@ -30,7 +30,7 @@ pub async fn pdf(
     let not_found = || {
         ApiError::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            ProblemCode::NotFound,
             format!("no ticket {number}"),
         )
     };
