@@ -188,10 +188,67 @@ impl Node {
                     .checked_add(1)
                     .ok_or_else(|| AppError::invalid("product", "too many products"))?,
             };
+            product.shortcut = shortcut_for(state, &product)?;
             batch.record(&actor, vec![OpBody::ProductSaved(product.clone())]);
             Ok(product)
         })
         .await
+    }
+}
+
+/// The box-office digit of each product of a venue, in the order given: its own, or (for
+/// a product saved before shortcuts existed) the lowest digit free, in the order products
+/// were created. Digits run 1…9, then 0; the products beyond ten have none.
+pub fn shortcuts(products: &[&Product]) -> Vec<Option<u8>> {
+    let mut taken: Vec<u8> = products.iter().filter_map(|p| p.shortcut).collect();
+    let mut keyless: Vec<(u16, usize)> = products
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.shortcut.is_none())
+        .map(|(i, p)| (p.no, i))
+        .collect();
+    keyless.sort_unstable();
+    let mut out: Vec<Option<u8>> = products.iter().map(|p| p.shortcut).collect();
+    for (_, i) in keyless {
+        let free = SHORTCUT_ORDER.into_iter().find(|d| !taken.contains(d));
+        if let Some(digit) = free {
+            taken.push(digit);
+            out[i] = Some(digit);
+        }
+    }
+    out
+}
+
+/// The order digits are given out in: the top row of the keyboard, left to right.
+const SHORTCUT_ORDER: [u8; 10] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 0];
+
+/// The shortcut `product` keeps when saved: the one asked for (refused if another product
+/// of the venue has it), else the one it had, else the lowest digit free.
+fn shortcut_for(state: &State, product: &Product) -> Result<Option<u8>, AppError> {
+    let others: Vec<&Product> = state
+        .products_of(&product.venue)
+        .filter(|p| p.id != product.id)
+        .collect();
+    let mut all = others.clone();
+    let existing = state
+        .products()
+        .get(&(product.venue.clone(), product.id.clone()));
+    if let Some(existing) = existing {
+        all.push(existing);
+    }
+    let keys = shortcuts(&all);
+    let taken: Vec<u8> = keys[..others.len()].iter().flatten().copied().collect();
+    match product.shortcut {
+        Some(digit) if taken.contains(&digit) => Err(AppError::invalid(
+            "shortcut",
+            format!("the key {digit} belongs to another product"),
+        )),
+        Some(digit) => Ok(Some(digit)),
+        None => Ok(existing
+            .is_some()
+            .then(|| keys.last().copied().flatten())
+            .flatten()
+            .or_else(|| SHORTCUT_ORDER.into_iter().find(|d| !taken.contains(d)))),
     }
 }
 

@@ -52,6 +52,7 @@ fn demo_product(
         document,
         validity: ProductValidity::Timed,
         is_on_sale: true,
+        shortcut: u8::try_from(no).ok().filter(|k| *k <= 9),
     }
 }
 

@@ -45,7 +45,7 @@ pub use access::{grant, Action, Grant, ACCESS};
 pub use admit::{ScanInput, ScanOutcome, ScanResult};
 pub use auth::{hash_password, Principal};
 pub use cancel::CancelRequest;
-pub use catalog::{local_day_bounds, local_today, CatalogView, NewSlot};
+pub use catalog::{local_day_bounds, local_today, shortcuts, CatalogView, NewSlot};
 pub use datadir::{
     parse_hex32, store_ticket_key, ticket_key_path, to_hex, write_private, DataDir, DataDirError,
     RootKeys,

@@ -37,6 +37,9 @@ pub struct NewOrder {
     pub is_overbooking: bool,
     /// A mixed payment: this much in cash, the rest by card (`payment` is then ignored).
     pub mixed_cash_minor: Option<i64>,
+    /// The cash the visitor handed over, when the cashier typed it: it must cover the cash
+    /// due (the whole total, or a mixed payment's cash part). Card takes the exact amount.
+    pub cash_received_minor: Option<i64>,
     /// The visitor's name, when the shop asks for it (for finding the order later).
     pub name: Option<String>,
     /// Identifies this sale attempt (1 to 64 letters, digits, `-` or `_`): the same
@@ -285,6 +288,7 @@ impl Node {
         // The payment is checked before any ticket is signed (signing is the costly part).
         let total_minor: i64 = lines.iter().map(|l| l.product.price_minor).sum();
         let payments = payments_for(new, total_minor, now)?;
+        check_cash_received(new, &payments)?;
         let mut rng = rand::thread_rng();
         // One key and serial block for the whole order (a renewal may swap them meanwhile).
         let issuer = self.issuer();
@@ -405,6 +409,25 @@ fn payments_for(
             pay(PaymentMethod::Card, total_minor - cash),
         ]),
     }
+}
+
+/// Refuses cash handed over that does not cover the cash due: the drawer would be short.
+fn check_cash_received(new: &NewOrder, payments: &[Payment]) -> Result<(), AppError> {
+    let Some(received) = new.cash_received_minor else {
+        return Ok(());
+    };
+    let due: i64 = payments
+        .iter()
+        .filter(|p| p.method == PaymentMethod::Cash)
+        .map(|p| p.amount_minor)
+        .sum();
+    if due > 0 && received < due {
+        return Err(AppError::invalid(
+            "tendered",
+            format!("the cash handed over ({received}) is less than the cash due ({due})"),
+        ));
+    }
+    Ok(())
 }
 
 fn resolve_line<'a>(

@@ -77,6 +77,12 @@ pub struct Product {
     pub validity: ProductValidity,
     #[serde(default = "yes")]
     pub is_on_sale: bool,
+    /// The digit (1–9, or 0) that sells one at the box office with Alt: fixed once given, so
+    /// adding or reordering products never changes a cashier's keys. Absent in products
+    /// saved before shortcuts existed (and left out of the JSON then, so old ops keep
+    /// their hashes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shortcut: Option<u8>,
 }
 
 fn yes() -> bool {
@@ -99,6 +105,12 @@ impl Product {
             return Err(ValidationError::new(
                 "price_minor",
                 "must be between 0 and 100000000",
+            ));
+        }
+        if self.shortcut.is_some_and(|k| k > 9) {
+            return Err(ValidationError::new(
+                "shortcut",
+                "must be a digit from 0 to 9",
             ));
         }
         if self.category == Category::Free && self.price_minor != 0 {

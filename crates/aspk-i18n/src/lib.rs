@@ -38,42 +38,64 @@ impl Lang {
 
 type Bundle = FluentBundle<FluentResource>;
 
-const SOURCES: [(Lang, &str); 2] = [
+/// The catalogues, one file per area of the product and language; every area has both.
+const SOURCES: [(Lang, &str); 10] = [
     (Lang::Uk, include_str!("../locales/uk.ftl")),
     (Lang::En, include_str!("../locales/en.ftl")),
+    (Lang::Uk, include_str!("../locales/uk-money.ftl")),
+    (Lang::En, include_str!("../locales/en-money.ftl")),
+    (Lang::Uk, include_str!("../locales/uk-reports.ftl")),
+    (Lang::En, include_str!("../locales/en-reports.ftl")),
+    (Lang::Uk, include_str!("../locales/uk-schedule.ftl")),
+    (Lang::En, include_str!("../locales/en-schedule.ftl")),
+    (Lang::Uk, include_str!("../locales/uk-errors.ftl")),
+    (Lang::En, include_str!("../locales/en-errors.ftl")),
 ];
 
-/// A catalogue compiled into a bundle, with what was wrong in it (syntax errors, a message
-/// defined twice). The tests require none; a release build keeps what parsed.
-fn compile(lang: Lang, source: &str) -> (Bundle, Vec<String>) {
+/// `lang`'s catalogue files compiled into one bundle, with what was wrong in them (syntax
+/// errors, a message defined twice, in one file or across two). The tests require none; a
+/// release build keeps what parsed.
+fn compile(lang: Lang, sources: &[&str]) -> (Bundle, Vec<String>) {
     let id = lang.code().parse().unwrap_or_default();
     let mut bundle = FluentBundle::new_concurrent(vec![id]);
     bundle.set_use_isolating(false);
     let mut problems = Vec::new();
-    let resource = FluentResource::try_new(source.to_owned()).unwrap_or_else(|(res, errors)| {
-        problems.extend(errors.iter().map(|e| format!("{}: {e}", lang.code())));
-        res
-    });
-    if let Err(errors) = bundle.add_resource(resource) {
-        problems.extend(errors.iter().map(|e| format!("{}: {e}", lang.code())));
+    for source in sources {
+        let resource =
+            FluentResource::try_new((*source).to_owned()).unwrap_or_else(|(res, errors)| {
+                problems.extend(errors.iter().map(|e| format!("{}: {e}", lang.code())));
+                res
+            });
+        if let Err(errors) = bundle.add_resource(resource) {
+            problems.extend(errors.iter().map(|e| format!("{}: {e}", lang.code())));
+        }
     }
     (bundle, problems)
 }
 
-/// What is wrong in the catalogues: nothing, or the tests fail.
-pub fn catalogue_errors() -> Vec<String> {
+/// The catalogue files of `lang`.
+fn sources_of(lang: Lang) -> Vec<&'static str> {
     SOURCES
         .iter()
-        .flat_map(|(lang, source)| compile(*lang, source).1)
+        .filter(|(l, _)| *l == lang)
+        .map(|(_, source)| *source)
+        .collect()
+}
+
+/// What is wrong in the catalogues: nothing, or the tests fail.
+pub fn catalogue_errors() -> Vec<String> {
+    Lang::ALL
+        .iter()
+        .flat_map(|lang| compile(*lang, &sources_of(*lang)).1)
         .collect()
 }
 
 fn bundles() -> &'static HashMap<Lang, Bundle> {
     static BUNDLES: OnceLock<HashMap<Lang, Bundle>> = OnceLock::new();
     BUNDLES.get_or_init(|| {
-        SOURCES
+        Lang::ALL
             .iter()
-            .map(|(lang, source)| (*lang, compile(*lang, source).0))
+            .map(|lang| (*lang, compile(*lang, &sources_of(*lang)).0))
             .collect()
     })
 }
@@ -175,11 +197,17 @@ mod tests {
 
     #[test]
     fn both_catalogues_have_the_same_keys() {
-        let mut uk = keys(include_str!("../locales/uk.ftl"));
-        let mut en = keys(include_str!("../locales/en.ftl"));
-        uk.sort_unstable();
-        en.sort_unstable();
-        assert_eq!(uk, en);
+        // The files come in pairs, Ukrainian then English, one pair per area.
+        for pair in SOURCES.chunks(2) {
+            let [(Lang::Uk, uk), (Lang::En, en)] = pair else {
+                panic!("the catalogue files must come in (uk, en) pairs");
+            };
+            let mut uk = keys(uk);
+            let mut en = keys(en);
+            uk.sort_unstable();
+            en.sort_unstable();
+            assert_eq!(uk, en);
+        }
     }
 
     #[test]
@@ -189,10 +217,12 @@ mod tests {
 
     #[test]
     fn a_broken_catalogue_is_reported() {
-        let (_, syntax) = compile(Lang::En, "ok = fine\nbroken = {\n");
+        let (_, syntax) = compile(Lang::En, &["ok = fine\nbroken = {\n"]);
         assert_eq!(syntax.len(), 1, "a syntax error: {syntax:?}");
-        let (_, twice) = compile(Lang::En, "ok = fine\nok = twice\n");
+        let (_, twice) = compile(Lang::En, &["ok = fine\nok = twice\n"]);
         assert_eq!(twice.len(), 1, "a message defined twice: {twice:?}");
+        let (_, across) = compile(Lang::En, &["ok = fine\n", "ok = twice\n"]);
+        assert_eq!(across.len(), 1, "defined in two files: {across:?}");
     }
 
     #[test]

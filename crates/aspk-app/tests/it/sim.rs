@@ -465,6 +465,7 @@ impl Sim {
                     email: None,
                     is_overbooking: false,
                     mixed_cash_minor: None,
+                    cash_received_minor: None,
                     name: None,
                     idempotency_key: None,
                 };
@@ -589,6 +590,7 @@ impl Sim {
             email: None,
             is_overbooking: false,
             mixed_cash_minor: None,
+            cash_received_minor: None,
             name: None,
             idempotency_key: None,
         };

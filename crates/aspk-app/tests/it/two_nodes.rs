@@ -295,6 +295,7 @@ fn sale(slot: &str, key: &str) -> aspk_app::NewOrder {
         email: None,
         is_overbooking: false,
         mixed_cash_minor: None,
+        cash_received_minor: None,
         name: None,
         idempotency_key: Some(key.into()),
     }

@@ -309,7 +309,8 @@ fn sale_from_form(
             ))
         }
     };
-    let tendered = money("tendered")?;
+    // Card takes the exact amount: only cash handed over counts.
+    let tendered = money("tendered")?.filter(|_| field("payment") != "card");
     Ok((
         NewOrder {
             venue,
@@ -319,6 +320,7 @@ fn sale_from_form(
             email: None,
             is_overbooking: false,
             mixed_cash_minor,
+            cash_received_minor: tendered,
             name: None,
             idempotency_key: Some(field("sale_key")).filter(|k| !k.is_empty()),
         },

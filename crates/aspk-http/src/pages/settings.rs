@@ -343,6 +343,7 @@ fn product_from(page: &Page, f: NewProductForm) -> Result<aspk_domain::Product, 
         document,
         validity,
         is_on_sale: true,
+        shortcut: None,
     })
 }
 

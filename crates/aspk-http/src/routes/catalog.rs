@@ -137,6 +137,7 @@ pub async fn save_product(
         document: req.document.map(Into::into),
         validity,
         is_on_sale: req.is_on_sale,
+        shortcut: None,
     };
     let saved = state.node.save_product(&who, product).await?;
     Ok((StatusCode::CREATED, Json(ProductDto::new(&saved, "uk"))))

@@ -54,6 +54,7 @@ pub async fn place(
         email: req.email.filter(|e| !e.trim().is_empty()),
         is_overbooking: req.overbook,
         mixed_cash_minor: None,
+        cash_received_minor: None,
         name: req.name.filter(|n| !n.trim().is_empty()),
         idempotency_key,
     };

@@ -81,6 +81,7 @@ fn product(id: &str) -> Product {
         document: None,
         validity: ProductValidity::Timed,
         is_on_sale: true,
+        shortcut: None,
     }
 }
 

@@ -456,6 +456,7 @@ async fn gate_decisions(tickets: u32) -> anyhow::Result<()> {
             email: None,
             is_overbooking: false,
             mixed_cash_minor: None,
+            cash_received_minor: None,
             name: None,
             idempotency_key: None,
         };

@@ -1,0 +1,1 @@
+# Messages for errors the server can send (English).

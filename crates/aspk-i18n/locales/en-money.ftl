@@ -1,0 +1,1 @@
+# Shifts, cash rules, refunds and confirmations (English).

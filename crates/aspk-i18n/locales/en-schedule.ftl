@@ -1,0 +1,1 @@
+# The schedule and products in the settings (English).
