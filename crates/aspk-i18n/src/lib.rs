@@ -39,7 +39,7 @@ impl Lang {
 type Bundle = FluentBundle<FluentResource>;
 
 /// The catalogues, one file per area of the product and language; every area has both.
-const SOURCES: [(Lang, &str); 10] = [
+const SOURCES: [(Lang, &str); 12] = [
     (Lang::Uk, include_str!("../locales/uk.ftl")),
     (Lang::En, include_str!("../locales/en.ftl")),
     (Lang::Uk, include_str!("../locales/uk-money.ftl")),
@@ -50,6 +50,8 @@ const SOURCES: [(Lang, &str); 10] = [
     (Lang::En, include_str!("../locales/en-schedule.ftl")),
     (Lang::Uk, include_str!("../locales/uk-errors.ftl")),
     (Lang::En, include_str!("../locales/en-errors.ftl")),
+    (Lang::Uk, include_str!("../locales/uk-box-office.ftl")),
+    (Lang::En, include_str!("../locales/en-box-office.ftl")),
 ];
 
 /// `lang`'s catalogue files compiled into one bundle, with what was wrong in them (syntax

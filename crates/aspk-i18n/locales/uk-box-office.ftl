@@ -1,0 +1,1 @@
+# The box office: selling, the receipt, printing (Ukrainian).
