@@ -18,3 +18,12 @@ for (const link of document.querySelectorAll('a[data-back]')) {
     }
   });
 }
+// data-escape on a link: Esc follows it (the "no" of a confirmation).
+for (const link of document.querySelectorAll('a[data-escape]')) {
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      window.location.assign(link.href);
+    }
+  });
+}

@@ -205,6 +205,9 @@ async function flow(browser, lang) {
     const ticketRow = mp.locator('tr[data-ticket]').first();
     await ticketRow.locator('input[name="reason"]').fill(lang === 'uk' ? 'відвідувач передумав' : 'visitor changed plans');
     await Promise.all([mp.waitForNavigation(), ticketRow.locator('button.cancel-ticket').click()]);
+    // Asked first: Enter confirms.
+    await shot(mp, '07-confirm');
+    await Promise.all([mp.waitForNavigation(), mp.keyboard.press('Enter')]);
     assert.equal(await mp.locator('td.ticket-void').count(), 1);
     assert.match(await mp.textContent('#history'), lang === 'uk' ? /скасовано/ : /cancelled/);
     await shot(mp, '08-order-cancelled');
@@ -219,6 +222,7 @@ async function flow(browser, lang) {
     await cp.goto(`${base}/shifts`);
     await cp.fill('#counted', '1125');
     await Promise.all([cp.waitForNavigation(), cp.click('#close-shift')]);
+    await Promise.all([cp.waitForNavigation(), cp.click('#confirm-yes')]);
     assert.equal(await cp.textContent('#z-orders'), '1');
     assert.equal(await cp.textContent('#z-cash'), money(lang, 62500));
     assert.equal(await cp.textContent('#z-expected'), money(lang, 112500));

@@ -1,7 +1,7 @@
 //! Cancelling and refunding orders: tickets become void and their seats return.
 
-use aspk_domain::{ConflictCode, Order, OrderStatus, Payment, Role};
-use aspk_oplog::OpBody;
+use aspk_domain::{ConflictCode, Order, OrderStatus, Payment, Role, Ticket};
+use aspk_oplog::{OpBody, State};
 use aspk_ticket::HumanNumber;
 use chrono::{DateTime, Utc};
 
@@ -55,8 +55,13 @@ fn check_cashier_may_cancel(
 
 /// Pays `amount` back by the methods it was paid with: each method gives back at most what
 /// it still holds for the order, the last-used method first (a mixed payment's card part,
-/// then its cash). Negative payments, one per method.
-fn refund_payments(order: &Order, amount: i64, at: DateTime<Utc>) -> Vec<Payment> {
+/// then its cash). Negative payments, one per method, paid in `shift`.
+fn refund_payments(
+    order: &Order,
+    amount: i64,
+    at: DateTime<Utc>,
+    shift: Option<&str>,
+) -> Vec<Payment> {
     let mut held: Vec<(aspk_domain::PaymentMethod, i64)> = Vec::new();
     for p in &order.payments {
         match held.iter_mut().find(|(m, _)| *m == p.method) {
@@ -73,11 +78,49 @@ fn refund_payments(order: &Order, amount: i64, at: DateTime<Utc>) -> Vec<Payment
                 method,
                 amount_minor: -part,
                 at,
+                shift: shift.map(str::to_owned),
             });
             left -= part;
         }
     }
     out
+}
+
+/// The shift a refund is paid back in: the refunder's open shift. Money taken in a cash
+/// shift goes back across a counter, so refunding an order sold in a shift needs an open
+/// shift (the closed shift it was sold in never changes); an order sold in none (online, or
+/// through the API by someone without a shift) is refunded into the refunder's shift when
+/// they have one open, else into none.
+fn refund_shift(state: &State, who: &Principal, order: &Order) -> Result<Option<String>, AppError> {
+    let open = state.open_shift(&who.actor()).map(|s| s.id.clone());
+    if open.is_none() && order.shift.is_some() {
+        return Err(AppError::Conflict {
+            code: ConflictCode::NoOpenShift,
+            detail:
+                "open a cash shift to pay money back: a refund goes into the shift that makes it"
+                    .into(),
+        });
+    }
+    Ok(open)
+}
+
+/// Refunding a ticket that already admitted someone is a manager's decision, with a reason.
+fn check_used_refund(who: &Principal, used: bool, reason: &str) -> Result<(), AppError> {
+    if !used {
+        return Ok(());
+    }
+    who.require_to(Action::RefundUsedTickets)?;
+    if reason.is_empty() {
+        return Err(AppError::invalid(
+            "reason",
+            "say why a ticket that was already used is refunded",
+        ));
+    }
+    Ok(())
+}
+
+fn is_used(ticket: &Ticket) -> bool {
+    !ticket.entries.is_empty()
 }
 
 fn check_reason(reason: &str) -> Result<String, AppError> {
@@ -91,7 +134,41 @@ fn check_reason(reason: &str) -> Result<String, AppError> {
     Ok(reason)
 }
 
+/// What a member of staff may do to an order now, for the page to offer only that.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CancelRights {
+    /// Cancel the order or its tickets (the order is paid, and it is theirs to cancel).
+    pub cancel: bool,
+    /// Pay money back: the order is paid and, when it was sold in a cash shift, they have a
+    /// shift open.
+    pub refund: bool,
+    /// Refund a ticket that was already used (a manager's decision).
+    pub refund_used: bool,
+}
+
 impl Node {
+    /// What `who` may do to `order` now (see [`CancelRights`]).
+    pub fn cancel_rights(&self, who: &Principal, order: &Order) -> CancelRights {
+        if !who.may(Action::CancelTickets) || order.status != OrderStatus::Paid {
+            return CancelRights::default();
+        }
+        self.read(|state| {
+            let cancel = check_cashier_may_cancel(state, who, order).is_ok();
+            CancelRights {
+                cancel,
+                refund: cancel && refund_shift(state, who, order).is_ok(),
+                refund_used: cancel && who.may(Action::RefundUsedTickets),
+            }
+        })
+    }
+
+    /// One ticket, for staff who may look up orders.
+    pub fn ticket_of(&self, who: &Principal, serial: u64) -> Option<Ticket> {
+        who.may(Action::LookUpOrders)
+            .then(|| self.read(|state| state.tickets().get(&serial)))
+            .flatten()
+    }
+
     /// Voids one ticket of an order (refunding its price when asked): its seat returns.
     pub async fn void_ticket(
         &self,
@@ -129,7 +206,9 @@ impl Node {
                 });
             }
             let mut refunds = if request.refund {
-                refund_payments(&order, ticket.price_minor, now)
+                check_used_refund(&who, is_used(&ticket), &reason)?;
+                let shift = refund_shift(state, &who, &order)?;
+                refund_payments(&order, ticket.price_minor, now, shift.as_deref())
             } else {
                 Vec::new()
             };
@@ -185,14 +264,21 @@ impl Node {
                     detail: "the order is already cancelled".into(),
                 });
             }
+            let state = batch.state();
             let mut refunds = if request.refund {
+                let used = order
+                    .tickets
+                    .iter()
+                    .filter_map(|s| state.tickets().get(s))
+                    .any(|t| is_used(&t));
+                check_used_refund(&who, used, &reason)?;
+                let shift = refund_shift(state, &who, &order)?;
                 let paid: i64 = order.payments.iter().map(|p| p.amount_minor).sum();
-                refund_payments(&order, paid, now)
+                refund_payments(&order, paid, now, shift.as_deref())
             } else {
                 Vec::new()
             };
             let refund = (!refunds.is_empty()).then(|| refunds.remove(0));
-            let state = batch.state();
             let entries_seen = order
                 .tickets
                 .iter()

@@ -44,7 +44,7 @@ mod writer;
 pub use access::{grant, Action, Grant, ACCESS};
 pub use admit::{ScanInput, ScanOutcome, ScanResult};
 pub use auth::{hash_password, Principal};
-pub use cancel::CancelRequest;
+pub use cancel::{CancelRequest, CancelRights};
 pub use catalog::{local_day_bounds, local_today, shortcuts, CatalogView, NewSlot};
 pub use datadir::{
     parse_hex32, store_ticket_key, ticket_key_path, to_hex, write_private, DataDir, DataDirError,
@@ -74,7 +74,7 @@ pub use search::{typo_candidates, OrderHits, OrderQuery};
 pub use sell::{NewOrder, NewOrderItem, PlacedOrder};
 pub use session::{Endpoint, HandedOff, Session, TokenIssued, MAX_SESSION_HOURS, TOKEN_MINUTES};
 pub use settings::Settings;
-pub use shift::{z_report, ProductLine, ZReport};
+pub use shift::{z_report, ProductLine, RefundLine, ZReport};
 pub use snapshot::SnapshotOptions;
 pub use upstream::{UpstreamStatus, UpstreamView};
 pub use writer::{Batch, Ingested};

@@ -397,6 +397,7 @@ fn payments_for(
         method,
         amount_minor,
         at,
+        shift: None,
     };
     match new.mixed_cash_minor {
         None => Ok(vec![pay(new.payment, total_minor)]),

@@ -3,10 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use aspk_domain::{
-    Category, ConflictCode, Localized, OrderStatus, PaymentMethod, Role, Shift, TicketStatus,
-};
+use aspk_domain::{Category, ConflictCode, Localized, PaymentMethod, Role, Shift};
 use aspk_oplog::{OpBody, State};
+use chrono::{DateTime, Utc};
 use rand::Rng;
 
 use crate::access::Action;
@@ -25,14 +24,31 @@ pub struct ProductLine {
     pub amount_minor: i64,
 }
 
-/// The close (Z) report of a shift: what was sold and how it was paid.
+/// One refund paid back in a shift.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundLine {
+    pub order: u64,
+    pub at: DateTime<Utc>,
+    pub method: PaymentMethod,
+    /// The amount paid back (positive).
+    pub amount_minor: i64,
+    /// The order was sold in another shift (or online): a correction made in this one.
+    pub is_from_elsewhere: bool,
+}
+
+/// The report of a shift: the X report while it is open, the Z (close) report once it is
+/// closed. What was sold in it, how it was paid, what was paid back in it, and the cash.
+/// A closed shift's report never changes: it counts the sales of its orders and the refunds
+/// paid back in it while it was open; a refund made later goes into the shift that makes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ZReport {
     pub shift: Shift,
     pub orders: u32,
+    /// Tickets sold in the shift, as sold (a later refund is in `refunds`, not here).
     pub by_product: Vec<ProductLine>,
     /// Received per payment method (refunds not subtracted).
     pub by_method: BTreeMap<&'static str, i64>,
+    pub refunds: Vec<RefundLine>,
     /// Money paid back (a positive amount), and how much of it in cash.
     pub refunds_minor: i64,
     pub cash_refunds_minor: i64,
@@ -48,8 +64,19 @@ impl ZReport {
             .map(|c| c - self.expected_cash_minor)
     }
 
+    /// Everything received in the shift (refunds not subtracted).
     pub fn sales_minor(&self) -> i64 {
         self.by_method.values().sum()
+    }
+
+    /// Received minus paid back.
+    pub fn net_minor(&self) -> i64 {
+        self.sales_minor() - self.refunds_minor
+    }
+
+    /// Whether this is the final (Z) report of a closed shift, not an interim (X) one.
+    pub fn is_final(&self) -> bool {
+        self.shift.closed_at.is_some()
     }
 }
 
@@ -64,68 +91,96 @@ fn check_cash(field: &'static str, minor: i64) -> Result<(), AppError> {
     }
 }
 
-/// Builds the Z report of `shift` from the orders sold in it.
+/// Whether something done at `at` falls in `shift` while it was open.
+fn while_open(shift: &Shift, at: DateTime<Utc>) -> bool {
+    shift.closed_at.is_none_or(|closed| at <= closed)
+}
+
+/// Builds the report of `shift`: its orders' sales, and the refunds paid back in it.
 pub fn z_report(state: &State, shift: &Shift) -> ZReport {
     let mut report = ZReport {
         shift: shift.clone(),
         orders: 0,
         by_product: Vec::new(),
         by_method: BTreeMap::new(),
+        refunds: Vec::new(),
         refunds_minor: 0,
         cash_refunds_minor: 0,
         expected_cash_minor: shift.float_minor,
     };
     let mut lines: BTreeMap<String, ProductLine> = BTreeMap::new();
-    let orders = state
-        .orders()
-        .values()
-        .filter(|o| o.shift.as_deref() == Some(shift.id.as_str()));
-    for order in orders {
-        report.orders += 1;
-        for payment in &order.payments {
-            let is_cash = payment.method == PaymentMethod::Cash;
-            if payment.amount_minor >= 0 {
-                *report.by_method.entry(payment.method.as_str()).or_default() +=
-                    payment.amount_minor;
-            } else {
-                report.refunds_minor -= payment.amount_minor;
-                if is_cash {
-                    report.cash_refunds_minor -= payment.amount_minor;
-                }
-            }
-            if is_cash {
-                report.expected_cash_minor += payment.amount_minor;
-            }
+    for order in state.orders().values() {
+        let sold_here = order.shift.as_deref() == Some(shift.id.as_str())
+            && while_open(shift, order.created_at);
+        if sold_here {
+            add_sale(state, &mut report, &mut lines, &order);
         }
-        let sold = order.status == OrderStatus::Paid;
-        for ticket in order.tickets.iter().filter_map(|s| state.tickets().get(s)) {
-            if !sold && ticket.status == TicketStatus::Void {
-                continue;
-            }
-            let product = state
-                .products()
-                .get(&(ticket.venue.clone(), ticket.product.clone()));
-            let line = lines
-                .entry(ticket.product.as_str().to_owned())
-                .or_insert_with(|| ProductLine {
-                    name: product
-                        .map(|p| p.name.clone())
-                        .unwrap_or_else(|| Localized {
-                            uk: ticket.product.as_str().to_owned(),
-                            en: String::new(),
-                        }),
-                    category: product.map(|p| p.category).unwrap_or(Category::Full),
-                    tickets: 0,
-                    amount_minor: 0,
-                });
-            if ticket.status != TicketStatus::Void {
-                line.tickets += 1;
-                line.amount_minor += ticket.price_minor;
-            }
-        }
+        add_refunds(&mut report, shift, &order, sold_here);
     }
     report.by_product = lines.into_values().collect();
+    report.refunds.sort_by_key(|r| r.at);
     report
+}
+
+/// An order sold in the shift: its payments received and its tickets as sold.
+fn add_sale(
+    state: &State,
+    report: &mut ZReport,
+    lines: &mut BTreeMap<String, ProductLine>,
+    order: &aspk_domain::Order,
+) {
+    report.orders += 1;
+    for payment in order.payments.iter().filter(|p| p.amount_minor >= 0) {
+        *report.by_method.entry(payment.method.as_str()).or_default() += payment.amount_minor;
+        if payment.method == PaymentMethod::Cash {
+            report.expected_cash_minor += payment.amount_minor;
+        }
+    }
+    for ticket in order.tickets.iter().filter_map(|s| state.tickets().get(s)) {
+        let product = state
+            .products()
+            .get(&(ticket.venue.clone(), ticket.product.clone()));
+        let line = lines
+            .entry(ticket.product.as_str().to_owned())
+            .or_insert_with(|| ProductLine {
+                name: product
+                    .map(|p| p.name.clone())
+                    .unwrap_or_else(|| Localized {
+                        uk: ticket.product.as_str().to_owned(),
+                        en: String::new(),
+                    }),
+                category: product.map(|p| p.category).unwrap_or(Category::Full),
+                tickets: 0,
+                amount_minor: 0,
+            });
+        line.tickets += 1;
+        line.amount_minor += ticket.price_minor;
+    }
+}
+
+/// The refunds of `order` paid back in `shift` while it was open. A refund names the shift
+/// it was paid in; one made before refunds named a shift counts in the order's own.
+fn add_refunds(report: &mut ZReport, shift: &Shift, order: &aspk_domain::Order, sold_here: bool) {
+    let refunds = order.payments.iter().filter(|p| p.amount_minor < 0);
+    for refund in refunds {
+        let paid_in = refund.shift.as_deref().or(order.shift.as_deref());
+        if paid_in != Some(shift.id.as_str()) || !while_open(shift, refund.at) {
+            continue;
+        }
+        let amount = -refund.amount_minor;
+        report.refunds_minor += amount;
+        if refund.method == PaymentMethod::Cash {
+            report.cash_refunds_minor += amount;
+            report.expected_cash_minor -= amount;
+        }
+        report.refunds.push(RefundLine {
+            order: order.number,
+            at: refund.at,
+            method: refund.method,
+            amount_minor: amount,
+            is_from_elsewhere: !sold_here,
+        });
+    }
 }
 
 impl Node {

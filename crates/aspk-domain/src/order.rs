@@ -30,6 +30,11 @@ pub struct Payment {
     pub method: PaymentMethod,
     pub amount_minor: i64,
     pub at: DateTime<Utc>,
+    /// The cash shift a refund was paid back in (the refunder's open shift); absent for
+    /// sales (they belong to the order's shift) and for refunds made before refunds named
+    /// one (left out of the JSON then, so old ops keep their hashes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shift: Option<String>,
 }
 
 /// Where an order is in its life.

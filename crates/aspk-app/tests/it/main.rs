@@ -2,6 +2,7 @@
 //! time (sessions, keys, replication between a cloud and a site node) and in a seeded
 //! simulation of many.
 
+mod money;
 mod printer;
 mod sim;
 mod two_nodes;

@@ -415,6 +415,7 @@ async fn open_date_product(node: &Node, id: &str, days: i64) {
     let today = chrono::Utc::now().date_naive();
     product.id = aspk_domain::Slug::parse("product", id).unwrap();
     product.no = 0;
+    product.shortcut = None;
     product.validity = aspk_domain::ProductValidity::OpenDate {
         first: today,
         last: today + chrono::Duration::days(days),

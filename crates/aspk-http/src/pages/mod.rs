@@ -5,6 +5,7 @@
 
 mod assets;
 mod box_office;
+mod confirm;
 mod devices;
 mod frame;
 mod handoff;

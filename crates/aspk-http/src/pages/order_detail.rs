@@ -3,16 +3,17 @@
 //! reprint, resend the e-ticket e-mail.
 
 use askama::Template;
-use aspk_app::{AppError, CancelRequest, HistoryEntry, OrderEvent};
+use aspk_app::{AppError, CancelRequest, CancelRights, HistoryEntry, OrderEvent};
 use aspk_domain::{Ticket, TicketStatus, Venue};
 use aspk_oplog::PrintRecord;
 use aspk_render::{ticket_pdf, Paper};
 use aspk_ticket::HumanNumber;
 use axum::extract::{Form, Path, Query};
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use super::confirm::{self, Question};
 use super::frame::redirect;
 use super::printing::chosen_printer;
 use super::Page;
@@ -49,6 +50,33 @@ fn not_found(number: u64) -> AppError {
     }
 }
 
+/// An order's or ticket's serial from its address: the 12-digit number as printed (spaces
+/// or dashes allowed) or the serial itself (at most 11 digits, as the app's links have it).
+fn serial_in_path(what: &'static str, raw: &str) -> Result<u64, AppError> {
+    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+    let unknown = || AppError::NotFound {
+        what,
+        id: raw.to_owned(),
+    };
+    if !HumanNumber::is_typed(raw) {
+        return Err(unknown());
+    }
+    if digits.len() == aspk_ticket::HUMAN_NUMBER_LEN {
+        return HumanNumber::parse(raw)
+            .map(|n| n.serial())
+            .map_err(|_| unknown());
+    }
+    digits.parse().map_err(|_| unknown())
+}
+
+/// A refusal shown on the order's page, next to the form it is about.
+struct Problem {
+    /// The ticket whose form failed; none: the order's.
+    ticket: Option<u64>,
+    message: String,
+    status: StatusCode,
+}
+
 /// One order: its facts, tickets, payments, prints, actions and history.
 #[derive(Template)]
 #[template(path = "order_detail.html")]
@@ -69,8 +97,12 @@ struct OrderView<'a> {
     tickets: Vec<TicketRow>,
     payments: Vec<PaymentRow>,
     prints: Vec<PrintRow>,
-    /// Paid: the order (and its live tickets) can be cancelled.
-    paid: bool,
+    /// What the member of staff may do to the order now: only that is offered.
+    rights: CancelRights,
+    /// Why a refund is not offered (no shift open for a box-office order).
+    refund_note: Option<String>,
+    /// A refused cancellation of the whole order.
+    error: Option<String>,
     /// The order has an e-mail address to send the tickets to again.
     resend: bool,
     history: Vec<HistoryRow>,
@@ -88,6 +120,10 @@ struct TicketRow {
     entries: Vec<EntryRow>,
     /// A cancel form for this ticket.
     cancellable: bool,
+    /// The cancel form may pay the ticket's price back.
+    refundable: bool,
+    /// A refused cancellation of this ticket.
+    error: Option<String>,
 }
 
 struct EntryRow {
@@ -114,11 +150,19 @@ struct HistoryRow {
     what: String,
 }
 
-pub async fn page(page: Page, Path(number): Path<u64>) -> Response {
+pub async fn page(page: Page, Path(number): Path<String>) -> Response {
     if let Err(refused) = page.require_section("/orders") {
         return *refused;
     }
-    let (order, venue, tickets, prints) = match load(&page, number) {
+    match serial_in_path("order", &number) {
+        Ok(number) => show(&page, number, None).await,
+        Err(e) => page.error(e),
+    }
+}
+
+/// The order's page, with a refused action's message when there is one.
+async fn show(page: &Page, number: u64, problem: Option<Problem>) -> Response {
+    let (order, venue, tickets, prints) = match load(page, number) {
         Ok(loaded) => loaded,
         Err(e) => return page.error(e),
     };
@@ -129,10 +173,25 @@ pub async fn page(page: Page, Path(number): Path<u64>) -> Response {
     let v = venue.as_ref();
     let cur = order.currency;
     let paid = order.status == aspk_domain::OrderStatus::Paid;
+    let rights = page.state.node.cancel_rights(&page.who, &order);
+    let (status, order_error, ticket_error) = match problem {
+        None => (StatusCode::OK, None, None),
+        Some(p) => match p.ticket {
+            None => (p.status, Some(p.message), None),
+            Some(serial) => (p.status, None, Some((serial, p.message))),
+        },
+    };
     let tickets = tickets
         .iter()
-        .map(|(t, name)| ticket_row(&page, t, name, v, paid))
+        .map(|(t, name)| {
+            let mut row = ticket_row(page, t, name, v, rights);
+            if let Some((_, message)) = ticket_error.as_ref().filter(|(s, _)| *s == t.serial) {
+                row.error = Some(message.clone());
+            }
+            row
+        })
         .collect();
+    let refund_note = (rights.cancel && !rights.refund).then(|| page.t("order-refund-needs-shift"));
     let payments = order
         .payments
         .iter()
@@ -160,10 +219,10 @@ pub async fn page(page: Page, Path(number): Path<u64>) -> Response {
             }
         })
         .collect();
-    let history = history.iter().map(|op| history_row(&page, op, v)).collect();
+    let history = history.iter().map(|op| history_row(page, op, v)).collect();
     let human = HumanNumber::from_serial(number).to_string();
     let view = OrderView {
-        page: &page,
+        page,
         title: page.t_args("order-title", &[("number", human.as_str().into())]),
         serial: number,
         number: human,
@@ -183,11 +242,14 @@ pub async fn page(page: Page, Path(number): Path<u64>) -> Response {
         tickets,
         payments,
         prints,
-        paid,
-        resend: order.email.is_some(),
+        rights,
+        refund_note,
+        error: order_error,
+        // A cancelled order's tickets are void: nothing to send again.
+        resend: order.email.is_some() && paid,
         history,
     };
-    page.render(&view)
+    page.render_with(status, &view)
 }
 
 fn ticket_row(
@@ -195,8 +257,9 @@ fn ticket_row(
     t: &Ticket,
     name: &str,
     v: Option<&Venue>,
-    order_paid: bool,
+    rights: CancelRights,
 ) -> TicketRow {
+    let used = !t.entries.is_empty();
     let status = match t.status {
         TicketStatus::Valid => "valid",
         TicketStatus::Used => "used",
@@ -219,7 +282,9 @@ fn ticket_row(
                 gate: e.gate.clone(),
             })
             .collect(),
-        cancellable: order_paid && t.status != TicketStatus::Void,
+        cancellable: rights.cancel && t.status != TicketStatus::Void,
+        refundable: rights.refund && (!used || rights.refund_used),
+        error: None,
     }
 }
 
@@ -298,44 +363,187 @@ pub struct CancelForm {
     reason: String,
     #[serde(default)]
     refund: Option<String>,
+    #[serde(default)]
+    confirmed: Option<String>,
 }
 
-pub async fn cancel(page: Page, Path(number): Path<u64>, Form(f): Form<CancelForm>) -> Response {
+impl CancelForm {
+    fn request(&self) -> CancelRequest {
+        CancelRequest {
+            reason: self.reason.clone(),
+            refund: self.refund.is_some(),
+        }
+    }
+
+    /// The fields the confirmed form posts again.
+    fn fields(&self) -> Vec<(String, String)> {
+        let mut fields = vec![("reason".to_owned(), self.reason.clone())];
+        if self.refund.is_some() {
+            fields.push(("refund".to_owned(), "1".to_owned()));
+        }
+        fields
+    }
+
+    /// What the confirmation lists: the money paid back (or that none is), and the reason.
+    fn facts(&self, page: &Page, amount: String) -> Vec<String> {
+        let money = if self.refund.is_some() {
+            page.t_args("confirm-refund-amount", &[("amount", amount.into())])
+        } else {
+            page.t("confirm-no-refund")
+        };
+        let reason = self.reason.trim();
+        let reason = if reason.is_empty() {
+            page.t("confirm-no-reason")
+        } else {
+            page.t_args("confirm-reason", &[("reason", reason.into())])
+        };
+        vec![money, reason]
+    }
+}
+
+/// Refuses at once, before asking, what the person may not do: cancel another's sale, pay
+/// money back with no shift open, refund a used ticket without being a manager.
+fn precheck(
+    page: &Page,
+    order: &aspk_domain::Order,
+    refund: bool,
+    used: bool,
+) -> Result<(), AppError> {
+    let rights = page.state.node.cancel_rights(&page.who, order);
+    if !rights.cancel {
+        return Err(AppError::Forbidden("cancel this sale"));
+    }
+    if refund && !rights.refund {
+        return Err(AppError::Conflict {
+            code: aspk_domain::ConflictCode::NoOpenShift,
+            detail: "open a cash shift to pay money back".into(),
+        });
+    }
+    if refund && used && !rights.refund_used {
+        return Err(AppError::Forbidden("refund a ticket that was already used"));
+    }
+    Ok(())
+}
+
+/// A refused cancellation, to show next to its form.
+fn problem(page: &Page, ticket: Option<u64>, err: AppError) -> Problem {
+    let message = page.error_text(&err);
+    Problem {
+        ticket,
+        message,
+        status: crate::ApiError::from(err).status,
+    }
+}
+
+/// Cancels (and refunds) a whole order, once confirmed.
+pub async fn cancel(page: Page, Path(number): Path<String>, Form(f): Form<CancelForm>) -> Response {
     if let Err(refused) = page.check_post(&f.csrf, "/orders") {
         return *refused;
     }
-    let request = CancelRequest {
-        reason: f.reason,
-        refund: f.refund.is_some(),
+    let number = match serial_in_path("order", &number) {
+        Ok(n) => n,
+        Err(e) => return page.error(e),
     };
-    let text = HumanNumber::from_serial(number).to_string();
+    let human = HumanNumber::from_serial(number).to_string();
+    if !confirm::is_confirmed(f.confirmed.as_deref()) {
+        let Ok((order, _, tickets, _)) = load(&page, number) else {
+            return page.error(not_found(number));
+        };
+        let used = tickets.iter().any(|(t, _)| !t.entries.is_empty());
+        if let Err(e) = precheck(&page, &order, f.refund.is_some(), used) {
+            let problem = problem(&page, None, e);
+            return show(&page, number, Some(problem)).await;
+        }
+        let paid: i64 = order.payments.iter().map(|p| p.amount_minor).sum();
+        let tickets = u32::try_from(order.tickets.len()).unwrap_or(u32::MAX);
+        let mut facts = vec![page.t_args("confirm-order-tickets", &[("count", tickets.into())])];
+        facts.extend(f.facts(&page, page.money(paid, order.currency)));
+        return confirm::ask(
+            &page,
+            Question {
+                question: page.t_args("confirm-cancel-order", &[("number", human.as_str().into())]),
+                facts,
+                action: format!("/orders/{number}/cancel"),
+                fields: f.fields(),
+                yes: page.t("order-cancel"),
+                back: format!("/orders/{number}"),
+            },
+        );
+    }
     match page
         .state
         .node
-        .cancel_order(&page.who, &text, request)
+        .cancel_order(&page.who, &human, f.request())
         .await
     {
         Ok(_) => redirect(&format!("/orders/{number}")),
-        Err(e) => page.error(e),
+        Err(e) => {
+            let problem = problem(&page, None, e);
+            show(&page, number, Some(problem)).await
+        }
     }
 }
 
+/// Cancels (and refunds) one ticket, once confirmed.
 pub async fn cancel_ticket(
     page: Page,
-    Path(serial): Path<u64>,
+    Path(serial): Path<String>,
     Form(f): Form<CancelForm>,
 ) -> Response {
     if let Err(refused) = page.check_post(&f.csrf, "/orders") {
         return *refused;
     }
-    let request = CancelRequest {
-        reason: f.reason,
-        refund: f.refund.is_some(),
+    let serial = match serial_in_path("ticket", &serial) {
+        Ok(n) => n,
+        Err(e) => return page.error(e),
     };
-    let text = HumanNumber::from_serial(serial).to_string();
-    match page.state.node.void_ticket(&page.who, &text, request).await {
+    let Some(ticket) = page.state.node.ticket_of(&page.who, serial) else {
+        return page.error(AppError::NotFound {
+            what: "ticket",
+            id: serial.to_string(),
+        });
+    };
+    let human = HumanNumber::from_serial(serial).to_string();
+    if !confirm::is_confirmed(f.confirmed.as_deref()) {
+        let Ok((order, ..)) = load(&page, ticket.order) else {
+            return page.error(not_found(ticket.order));
+        };
+        let used = !ticket.entries.is_empty();
+        if let Err(e) = precheck(&page, &order, f.refund.is_some(), used) {
+            let problem = problem(&page, Some(serial), e);
+            return show(&page, ticket.order, Some(problem)).await;
+        }
+        let currency = page
+            .state
+            .node
+            .venue(ticket.venue.as_str())
+            .map_or(aspk_domain::Currency::UAH, |v| v.currency);
+        return confirm::ask(
+            &page,
+            Question {
+                question: page.t_args(
+                    "confirm-cancel-ticket",
+                    &[("ticket", human.as_str().into())],
+                ),
+                facts: f.facts(&page, page.money(ticket.price_minor, currency)),
+                action: format!("/tickets/{serial}/cancel"),
+                fields: f.fields(),
+                yes: page.t("ticket-cancel"),
+                back: format!("/orders/{}", ticket.order),
+            },
+        );
+    }
+    match page
+        .state
+        .node
+        .void_ticket(&page.who, &human, f.request())
+        .await
+    {
         Ok(order) => redirect(&format!("/orders/{}", order.number)),
-        Err(e) => page.error(e),
+        Err(e) => {
+            let problem = problem(&page, Some(serial), e);
+            show(&page, ticket.order, Some(problem)).await
+        }
     }
 }
 
@@ -348,12 +556,16 @@ pub struct CsrfForm {
 pub async fn print(
     page: Page,
     headers: HeaderMap,
-    Path(number): Path<u64>,
+    Path(number): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
     if let Err(refused) = page.check_post(&f.csrf, "/box-office") {
         return *refused;
     }
+    let number = match serial_in_path("order", &number) {
+        Ok(n) => n,
+        Err(e) => return page.error(e),
+    };
     if let Err(e) = load(&page, number) {
         return page.error(e);
     }
@@ -373,17 +585,27 @@ pub async fn print(
 pub async fn resend(
     page: Page,
     headers: HeaderMap,
-    Path(number): Path<u64>,
+    Path(number): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
     if let Err(refused) = page.check_post(&f.csrf, "/orders") {
         return *refused;
     }
+    let number = match serial_in_path("order", &number) {
+        Ok(n) => n,
+        Err(e) => return page.error(e),
+    };
     let base = crate::extract::base_url(&headers);
     let (order, _, tickets, _) = match load(&page, number) {
         Ok(loaded) => loaded,
         Err(e) => return page.error(e),
     };
+    if order.status != aspk_domain::OrderStatus::Paid {
+        return page.error(AppError::Conflict {
+            code: aspk_domain::ConflictCode::AlreadyCancelled,
+            detail: "a cancelled order's tickets are void: there is nothing to send".into(),
+        });
+    }
     let Some(email) = order.email.as_ref().map(|e| e.as_str().to_owned()) else {
         return page.error(AppError::invalid(
             "email",
@@ -424,10 +646,14 @@ pub struct PdfQuery {
 }
 
 /// All live tickets of an order in one PDF, for the browser's print dialog.
-pub async fn pdf(page: Page, Path(number): Path<u64>, Query(q): Query<PdfQuery>) -> Response {
+pub async fn pdf(page: Page, Path(number): Path<String>, Query(q): Query<PdfQuery>) -> Response {
     if let Err(refused) = page.require_section("/orders") {
         return *refused;
     }
+    let number = match serial_in_path("order", &number) {
+        Ok(n) => n,
+        Err(e) => return page.error(e),
+    };
     let paper = match q.paper.as_deref() {
         Some("a4") => Paper::A4,
         _ => Paper::Roll80mm,

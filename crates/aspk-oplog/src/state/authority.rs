@@ -43,6 +43,16 @@ pub(super) enum Verdict {
 
 use Verdict::{Allowed, Denied, Wait};
 
+impl Verdict {
+    /// This verdict, or when it allows, the next check's.
+    fn and(self, next: impl FnOnce() -> Verdict) -> Verdict {
+        match self {
+            Allowed => next(),
+            other => other,
+        }
+    }
+}
+
 fn denied(reason: impl Into<String>) -> Verdict {
     Denied(reason.into())
 }
@@ -277,10 +287,14 @@ impl State {
                     false => denied("the order is another venue's"),
                 }
             }
-            OpBody::OrderCancelled { number, .. } => self.check_cancel(op, *number, author),
+            OpBody::OrderCancelled { number, .. } => self
+                .check_cancel(op, *number, author)
+                .and(|| self.check_refund(op)),
             OpBody::TicketVoided { serial, .. } => match self.tickets.order_of(serial) {
-                Some(number) => self.check_cancel(op, number, author),
-                None => Allowed,
+                Some(number) => self
+                    .check_cancel(op, number, author)
+                    .and(|| self.check_refund(op)),
+                None => self.check_refund(op),
             },
             OpBody::EntryRecorded { serial, at, .. } => self.check_entry(*serial, *at, author),
             OpBody::ScanDenied { serial, .. } => match self.tickets.venue_of(serial) {
@@ -420,6 +434,63 @@ impl State {
         match order.created_by.as_deref() == Some(op.actor.as_str()) {
             true => Allowed,
             false => denied("a cashier cancels only their own sales"),
+        }
+    }
+
+    /// A refund: paid back in the refunder's own shift when it names one, and, for a ticket
+    /// its author knew had admitted someone, only by a manager, with a reason.
+    fn check_refund(&self, op: &Op) -> Verdict {
+        let (refunds, used, reason) = match &op.body {
+            OpBody::OrderCancelled {
+                refund,
+                more_refunds,
+                entries_seen,
+                reason,
+                ..
+            } => (
+                refund.iter().chain(more_refunds),
+                !entries_seen.is_empty(),
+                reason,
+            ),
+            OpBody::TicketVoided {
+                refund,
+                more_refunds,
+                entries_seen,
+                reason,
+                ..
+            } => (refund.iter().chain(more_refunds), *entries_seen > 0, reason),
+            _ => return Allowed,
+        };
+        let refunds: Vec<&aspk_domain::Payment> = refunds.collect();
+        if refunds.is_empty() {
+            return Allowed;
+        }
+        for shift_id in refunds.iter().filter_map(|p| p.shift.as_deref()) {
+            match self.shifts.get(shift_id) {
+                None => {
+                    return Wait(
+                        Subject::Shift(shift_id.to_owned()),
+                        "the refund's shift is not known yet".into(),
+                    )
+                }
+                Some(shift) if shift.cashier != op.actor => {
+                    return denied("a refund is paid back in the refunder's own shift")
+                }
+                Some(_) => {}
+            }
+        }
+        let Some(name) = op.actor.strip_prefix("user:") else {
+            return Allowed;
+        };
+        if !used {
+            return Allowed;
+        }
+        if !self.held_role_before(name, Role::Manager, op.hlc.0) {
+            return denied("only a manager refunds a ticket that was already used");
+        }
+        match reason.trim().is_empty() {
+            true => denied("refunding a used ticket needs a reason"),
+            false => Allowed,
         }
     }
 

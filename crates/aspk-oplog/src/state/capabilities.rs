@@ -174,14 +174,14 @@ pub const CAPABILITIES: &[Capability] = &[
         authors: VENUE_NODES,
         staff: Some(Role::Cashier),
         others: &[],
-        conditions: "a cashier only their own sales; a site node only its venue's orders",
+        conditions: "a cashier only their own sales; a site node only its venue's orders; a refund goes into the refunder's own shift; refunding a used ticket needs a manager and a reason",
     },
     Capability {
         kind: "ticket_voided",
         authors: VENUE_NODES,
         staff: Some(Role::Cashier),
         others: &[],
-        conditions: "a cashier only their own sales; a site node only its venue's tickets",
+        conditions: "a cashier only their own sales; a site node only its venue's tickets; a refund goes into the refunder's own shift; refunding a used ticket needs a manager and a reason",
     },
     Capability {
         kind: "order_printed",

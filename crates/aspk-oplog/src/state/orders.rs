@@ -206,6 +206,7 @@ impl OrderTable {
                 method,
                 amount_minor: rec.total_minor,
                 at: from_micros(rec.created_at + i64::from(rec.pay_delta)),
+                shift: None,
             })
             .into_iter()
             .collect();

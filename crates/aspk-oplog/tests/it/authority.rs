@@ -123,6 +123,7 @@ fn sale(number: u64, serial: u64, actor_is_visitor: bool) -> OrderPlaced {
             method: PaymentMethod::Cash,
             amount_minor: 100,
             at: at(),
+            shift: None,
         }],
         total_minor: 100,
         currency: Currency::UAH,
@@ -644,4 +645,81 @@ fn the_threat_model_prints_the_capability_table() {
         doc.contains(&table),
         "docs/security.md must hold the capability table as the code has it:\n{table}"
     );
+}
+
+/// A refund of ticket [`TICKET`] by `actor` into `shift`, by an author that knew of
+/// `entries_seen` entries.
+fn refund_of_ticket(reason: &str, shift: Option<&str>, entries_seen: u32) -> OpBody {
+    OpBody::TicketVoided {
+        serial: TICKET,
+        reason: reason.into(),
+        refund: Some(Payment {
+            method: PaymentMethod::Cash,
+            amount_minor: -100,
+            at: at(),
+            shift: shift.map(str::to_owned),
+        }),
+        more_refunds: Vec::new(),
+        entries_seen,
+    }
+}
+
+/// Whether every replica would fold `body` in, written at the cloud by `actor` after the
+/// base state and a manager's own open shift.
+fn refund_folds(actor: &str, body: OpBody) -> bool {
+    let mut state = base();
+    let seq = state.applied().get("cloud").copied().unwrap_or(0) + 1;
+    state.apply(&op(
+        "cloud",
+        seq,
+        seq,
+        "user:manager",
+        1,
+        OpBody::ShiftOpened {
+            shift_id: "shift-2".into(),
+            venue: slug("demo"),
+            float_minor: 0,
+            currency: Currency::UAH,
+        },
+    ));
+    let candidate = op("cloud", seq + 1, 1_000, actor, 1, body);
+    state.apply(&candidate);
+    let refused = format!("unauthorised_op:cloud:{}", seq + 1);
+    !state.findings().contains_key(&refused)
+}
+
+#[test]
+fn a_cashier_may_not_refund_a_used_ticket_even_by_writing_the_op() {
+    assert!(
+        !refund_folds("user:cashier", refund_of_ticket("", Some("shift-1"), 1)),
+        "a cashier's refund of a used ticket"
+    );
+    assert!(
+        !refund_folds("user:manager", refund_of_ticket(" ", Some("shift-2"), 1)),
+        "a manager's refund of a used ticket needs a reason"
+    );
+    assert!(refund_folds(
+        "user:manager",
+        refund_of_ticket("hall closed", Some("shift-2"), 1)
+    ));
+    assert!(refund_folds(
+        "user:cashier",
+        refund_of_ticket("", Some("shift-1"), 0)
+    ));
+}
+
+#[test]
+fn a_refund_is_paid_only_into_the_refunders_own_shift() {
+    assert!(
+        !refund_folds("user:cashier", refund_of_ticket("", Some("shift-2"), 0)),
+        "into another person's shift"
+    );
+    assert!(
+        !refund_folds("user:manager", refund_of_ticket("why", Some("shift-1"), 0)),
+        "a manager into the cashier's shift"
+    );
+    assert!(refund_folds(
+        "user:manager",
+        refund_of_ticket("why", Some("shift-2"), 0)
+    ));
 }

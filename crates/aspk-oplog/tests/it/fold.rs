@@ -196,6 +196,7 @@ fn to_ops(actions: &[Action]) -> Vec<Op> {
                             method: PaymentMethod::Cash,
                             amount_minor: 100,
                             at,
+                            shift: None,
                         }],
                         total_minor: 100,
                         currency: Currency::UAH,

@@ -95,6 +95,7 @@ fn synthetic_ops(
                 method: PaymentMethod::Cash,
                 amount_minor: 50_000,
                 at: now,
+                shift: None,
             }],
             total_minor: 50_000,
             currency: Currency::UAH,

@@ -479,7 +479,9 @@ async fn staff_pages_send_security_headers_and_hold_no_inline_code() {
         .post("/shifts/open", &[("venue", "demo"), ("float", "100")])
         .await;
     assert_eq!(opened.status(), 303);
-    let closed = browser.post("/shifts/close", &[("counted", "100")]).await;
+    let closed = browser
+        .post("/shifts/close", &[("counted", "100"), ("confirmed", "yes")])
+        .await;
     let z_report = header(&closed, "location").to_owned();
     assert!(z_report.starts_with("/shifts/"), "{z_report}");
     let pages = [

@@ -515,7 +515,11 @@ async fn a_shift_sells_prints_and_closes_with_a_correct_z_report() {
     let (status, _) = olena
         .post(
             &format!("/tickets/{first_ticket}/cancel"),
-            &[("reason", "changed mind"), ("refund", "1")],
+            &[
+                ("reason", "changed mind"),
+                ("refund", "1"),
+                ("confirmed", "yes"),
+            ],
         )
         .await;
     assert_eq!(status, 303);
@@ -524,7 +528,11 @@ async fn a_shift_sells_prints_and_closes_with_a_correct_z_report() {
     let (status, _) = olena
         .post(
             &format!("/orders/{mixed_number}/cancel"),
-            &[("reason", "wrong day"), ("refund", "1")],
+            &[
+                ("reason", "wrong day"),
+                ("refund", "1"),
+                ("confirmed", "yes"),
+            ],
         )
         .await;
     assert_eq!(status, 303);
@@ -546,7 +554,11 @@ async fn a_shift_sells_prints_and_closes_with_a_correct_z_report() {
         ]
     );
     // Expected cash: 500 float + 625 + 100 (mixed) − 250 − 100 refunded in cash = 875.
-    let (status, to) = olena.post("/shifts/close", &[("counted", "865")]).await;
+    let (status, _) = olena.post("/shifts/close", &[("counted", "865")]).await;
+    assert_eq!(status, 200, "closing a shift asks first");
+    let (status, to) = olena
+        .post("/shifts/close", &[("counted", "865"), ("confirmed", "yes")])
+        .await;
     assert_eq!(status, 303);
     let (_, z) = olena.get(&format!("{to}?lang=en")).await;
     for (id, value) in [
