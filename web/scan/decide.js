@@ -4,8 +4,8 @@
 // issued with;
 // then void, already used (here or anywhere the feed has seen), time, venue.
 import {
-  decodeCode, HumanNumberError, isTypedNumber, parseHumanNumber, TicketCodeError, timeVerdict, verifyCode,
-  withinKey,
+  decodeCode, HumanNumberError, isTypedNumber, parseHumanNumber, TicketCodeError, timeVerdict, validFromText,
+  verifyCode, withinKey,
 } from './verify.js';
 import * as store from './store.js';
 
@@ -47,9 +47,10 @@ export function classify(text) {
 }
 
 /**
- * Decides one scan. Resolves to {result, serial?, ticket?, product?, first?, document?}:
+ * Decides one scan. Resolves to {result, serial?, ticket?, product?, first?, document?, validFrom?}:
  * result is one of the API's scan results (admit, already_used, void, not_valid_yet, expired,
- * wrong_venue, invalid, unknown); `document` is set when an admitted ticket needs a document check.
+ * wrong_venue, invalid, unknown); `document` is set when an admitted ticket needs a document check;
+ * `validFrom` (e.g. "05.12.2026 10:00", the venue's time) when the ticket is not valid yet.
  */
 export async function decide(text) {
   const input = classify(text);
@@ -95,13 +96,12 @@ export async function decide(text) {
     const first = ticket?.first_entry ?? (localEntry ? { at: new Date(localEntry.at_ms).toISOString(), gate: null } : null);
     return { ...base, result: 'already_used', first };
   }
-  const verdict = timeVerdict(
-    claims.validity,
-    Math.floor(Date.now() / 1000),
-    localDay(venue?.time_zone ?? 'Europe/Kyiv'),
-    (venue?.early_entry_minutes ?? 0) * 60,
-  );
-  if (verdict === 'not_yet_valid') return { ...base, result: 'not_valid_yet' };
+  const timeZone = venue?.time_zone ?? 'Europe/Kyiv';
+  const earlyOpenSecs = (venue?.early_entry_minutes ?? 0) * 60;
+  const verdict = timeVerdict(claims.validity, Math.floor(Date.now() / 1000), localDay(timeZone), earlyOpenSecs);
+  if (verdict === 'not_yet_valid') {
+    return { ...base, result: 'not_valid_yet', validFrom: validFromText(claims.validity, timeZone, earlyOpenSecs) };
+  }
   if (verdict === 'expired') return { ...base, result: 'expired' };
   if (!venue || claims.venue !== venue.no) return { ...base, result: 'wrong_venue' };
   const document = claims.needs_document_check || product?.document ? product?.document ?? '' : null;

@@ -47,6 +47,7 @@ function reasonText(d) {
   if (d.result === 'already_used' && d.first?.gate) {
     return t('reason.already_used.at', { time: time(Date.parse(d.first.at)), gate: d.first.gate });
   }
+  if (d.result === 'not_valid_yet' && d.validFrom) return t('reason.not_valid_yet.from', { time: d.validFrom });
   return t(`reason.${d.reason ?? d.result}`);
 }
 

@@ -413,6 +413,34 @@ export function timeVerdict(validity, nowUnix, localDay, earlyOpenSecs = 0) {
   throw new TypeError('validity must be {kind: "window", ...} or {kind: "days", ...}');
 }
 
+/**
+ * When a ticket that is not valid yet opens, in the venue's time zone: "05.12.2026 10:00" for a
+ * window (its start less the early entry), "05.12.2026" for a range of days.
+ */
+export function validFromText(validity, timeZone, earlyOpenSecs = 0) {
+  if (validity?.kind === 'window') {
+    const opensMs = (validity.from_unix - Math.max(earlyOpenSecs, 0)) * 1000;
+    return `${dateText(opensMs, timeZone)} ${clockText(opensMs, timeZone)}`;
+  }
+  if (validity?.kind === 'days') return dateText(validity.first_day * 86_400_000, 'UTC');
+  throw new TypeError('validity must be {kind: "window", ...} or {kind: "days", ...}');
+}
+
+function zoneParts(ms, timeZone, options) {
+  const format = new Intl.DateTimeFormat('en-GB', { timeZone, hourCycle: 'h23', ...options });
+  return Object.fromEntries(format.formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
+}
+
+const dateText = (ms, timeZone) => {
+  const p = zoneParts(ms, timeZone, { year: 'numeric', month: '2-digit', day: '2-digit' });
+  return `${p.day}.${p.month}.${p.year}`;
+};
+
+const clockText = (ms, timeZone) => {
+  const p = zoneParts(ms, timeZone, { hour: '2-digit', minute: '2-digit' });
+  return `${p.hour}:${p.minute}`;
+};
+
 function requireNumber(value, name) {
   if (typeof value !== 'number' || Number.isNaN(value)) throw new TypeError(`${name} must be a number`);
 }

@@ -1,6 +1,8 @@
 // Box office keys and live figures. Plain ES module, no build step.
-//   Alt+1..9  one more ticket of the product in that row     Alt+0  clear all quantities
-//   Enter     sell (the form's submit)                        the slot list refreshes seats every 5 s
+//   Alt+<digit>  one more ticket of the product with that key (the product's own, shown in its row)
+//   Alt+G / Alt+K / Alt+M  pay by cash / card / cash + card      Alt+Backspace  clear all quantities
+//   Enter        sell (the form's submit)                        the slot list refreshes seats every 5 s
+// Keys are read by their physical position (e.code), so they work in any keyboard layout.
 // The page works without this script; it only adds speed and live totals.
 
 const form = document.getElementById('sale');
@@ -100,25 +102,45 @@ if (form) {
   const total = document.getElementById('total');
   const change = document.getElementById('change');
   const tendered = document.getElementById('tendered');
+  const mixedCash = document.getElementById('mixed_cash');
   const qtys = [...form.querySelectorAll('input.qty')];
+  const radios = [...form.querySelectorAll('input[name="payment"]')];
+  const method = () => radios.find((r) => r.checked)?.value || 'cash';
   const recompute = () => {
     const sum = qtys.reduce((acc, q) => acc + (Number(q.value) || 0) * Number(q.dataset.price), 0);
     total.textContent = money(sum, lang, total.dataset.currency);
     const given = parseMoney(tendered.value || '');
-    change.textContent = given === null ? '—' : money(given - sum, lang, total.dataset.currency);
+    // Cash due: all of it, or the cash part of a mixed payment; a card takes the exact amount.
+    const due = method() === 'mixed' ? parseMoney(mixedCash.value || '') : sum;
+    const show = method() !== 'card' && given !== null && due !== null;
+    change.textContent = show ? money(given - due, lang, total.dataset.currency) : '—';
   };
   form.addEventListener('input', recompute);
+  form.addEventListener('change', recompute);
+  const choosePayment = (radio) => {
+    radio.checked = true;
+    recompute();
+    const next = { cash: tendered, mixed: mixedCash }[radio.value] || document.getElementById('sell');
+    next.focus();
+  };
   document.addEventListener('keydown', (e) => {
     if (!e.altKey || e.ctrlKey || e.metaKey) return;
-    const digit = e.code.startsWith('Digit') ? Number(e.code.slice(5)) : NaN;
-    if (Number.isNaN(digit)) return;
-    e.preventDefault();
-    if (digit === 0) {
+    if (e.code === 'Backspace') {
+      e.preventDefault();
       qtys.forEach((q) => { q.value = 0; });
-    } else {
-      const q = qtys.find((x) => Number(x.dataset.key) === digit);
-      if (q) { q.value = (Number(q.value) || 0) + 1; q.focus(); q.select(); }
+      recompute();
+      return;
     }
+    const radio = radios.find((r) => r.dataset.key === e.code);
+    if (radio) {
+      e.preventDefault();
+      choosePayment(radio);
+      return;
+    }
+    if (!e.code.startsWith('Digit')) return;
+    e.preventDefault();
+    const q = qtys.find((x) => x.dataset.key === e.code.slice(5));
+    if (q) { q.value = (Number(q.value) || 0) + 1; q.focus(); q.select(); }
     recompute();
   });
   form.addEventListener('submit', (e) => {
@@ -166,10 +188,26 @@ if (form) {
   };
   setInterval(refreshSeats, 5000);
   recompute();
-  (qtys[0] || slot).focus();
+  // After a refused sale: the field the error is about, else the first quantity.
+  const refused = form.querySelector('.field-error');
+  const culprit = {
+    'tendered-error': tendered, 'mixed_cash-error': mixedCash, 'slot-error': slot, 'payment-error': radios.find((r) => r.checked),
+  }[refused?.id];
+  (culprit || qtys[0] || slot).focus();
 }
 
-const printPdf = document.getElementById('print-pdf');
-if (printPdf) {
-  printPdf.addEventListener('click', () => document.getElementById('pdf').contentWindow.print());
+// The receipt of a browser-printer sale: Print opens the print dialog, then tells the server
+// it was printed (that, not the sale, logs the print).
+const printForm = document.getElementById('print-form');
+if (printForm) {
+  printForm.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try { document.getElementById('pdf').contentWindow.print(); } catch { /* no PDF viewer: the dialog of the page */ }
+    const res = await fetch(printForm.action, { method: 'POST', body: new URLSearchParams(new FormData(printForm)), credentials: 'same-origin' });
+    const status = document.getElementById('print-status');
+    if (res.ok && status) {
+      status.textContent = status.dataset.printed;
+      status.className = 'ok';
+    }
+  });
 }

@@ -100,6 +100,11 @@ export async function startAspk() {
   };
 }
 
+/** One JSON API call at `base` that must succeed (as `token`, when given): its answer. */
+export function apiOk(base, method, path, body, token) {
+  return new Api(base).ok(method, path, body, token ?? null);
+}
+
 export class Api {
   constructor(base) {
     this.base = base;

@@ -5,44 +5,13 @@
 // destructive action asks first: Enter confirms, Esc goes back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 import { chromium } from 'playwright-core';
 
-import { CHROMIUM_ARGS, CHROMIUM_PATH, REPO_DIR } from './harness.mjs';
-import { freePort } from './aspk-server.mjs';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './harness.mjs';
+import { apiOk as api, startAspk as startServer } from './aspk-server.mjs';
 
-const BINARY = process.env.ASPK_BIN ?? join(REPO_DIR, 'target', 'debug', 'aspk');
 const VIEWPORT = { width: 1366, height: 768 };
-
-async function startServer() {
-  const data = await mkdtemp(join(tmpdir(), 'aspk-money-'));
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const child = spawn(BINARY, ['serve', '--demo', '--data', data, '--listen', `127.0.0.1:${port}`, '--rate-limit-per-minute', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr.on('data', (c) => { log += c; });
-  for (let i = 0; i < 200; i += 1) {
-    try { if ((await fetch(`${base}/healthz`)).ok) break; } catch { /* starting */ }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { base, log: () => log, stop: async () => { child.kill('SIGKILL'); await rm(data, { recursive: true, force: true }); } };
-}
-
-async function api(base, method, path, body, token) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  const json = text ? JSON.parse(text) : {};
-  assert.ok(res.ok, `${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
 
 async function signIn(browser, base, username) {
   const context = await browser.newContext({ viewport: VIEWPORT });

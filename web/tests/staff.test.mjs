@@ -9,23 +9,16 @@
 // shift and the Z report's totals are right.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { chromium } from 'playwright-core';
 
 import { CHROMIUM_PATH, REPO_DIR } from './harness.mjs';
+import { apiOk as api, startAspk as startServer } from './aspk-server.mjs';
 
-const BINARY = process.env.ASPK_BIN ?? join(REPO_DIR, 'target', 'debug', 'aspk');
 const ARTIFACTS = join(process.env.ASPK_TEST_ARTIFACTS ?? join(REPO_DIR, 'test-artifacts'), 'screens');
-
-const freePort = () => new Promise((resolve) => {
-  const s = createServer();
-  s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-});
 
 /** A raw-TCP printer on loopback: every connection's bytes become one job. */
 async function startPrinter() {
@@ -46,36 +39,6 @@ async function startPrinter() {
     next: () => new Promise((resolve) => { if (jobs.length) resolve(jobs.shift()); else waiting.push(() => resolve(jobs.shift())); }),
     close: () => new Promise((r) => server.close(r)),
   };
-}
-
-async function startServer() {
-  const data = await mkdtemp(join(tmpdir(), 'aspk-staff-'));
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const child = spawn(BINARY, ['serve', '--demo', '--data', data, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr.on('data', (c) => { log += c; });
-  for (let i = 0; i < 200; i += 1) {
-    try { if ((await fetch(`${base}/healthz`)).ok) break; } catch { /* starting */ }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    base,
-    log: () => log,
-    stop: async () => { child.kill('SIGKILL'); await rm(data, { recursive: true, force: true }); },
-  };
-}
-
-async function api(base, method, path, body, token) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  const json = text ? JSON.parse(text) : {};
-  assert.ok(res.ok, `${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
 }
 
 const contains = (hay, needle) => hay.indexOf(Buffer.from(needle)) >= 0;

@@ -55,8 +55,11 @@ pub(crate) fn venue_of<'a>(state: &'a State, venue: &str) -> Result<&'a Venue, A
 }
 
 impl Node {
-    /// Products on sale and the slots running on `date` (default: today in the venue's zone),
-    /// including one that began the evening before and is still on.
+    /// One slot, with what is sold of it.
+    pub fn slot(&self, id: &str) -> Option<SlotState> {
+        self.read(|s| s.slots().get(id).cloned())
+    }
+
     /// A venue by its id.
     pub fn venue(&self, id: &str) -> Option<Venue> {
         let id = Slug::parse("venue", id).ok()?;
@@ -82,6 +85,8 @@ impl Node {
         })
     }
 
+    /// Products on sale and the slots running on `date` (default: today in the venue's zone),
+    /// including one that began the evening before and is still on.
     pub fn catalog(&self, venue: &str, date: Option<NaiveDate>) -> Result<CatalogView, AppError> {
         self.read(|state| {
             let venue = venue_of(state, venue)?.clone();
@@ -92,8 +97,10 @@ impl Node {
                 .filter(|p| p.is_on_sale)
                 .cloned()
                 .collect();
+            // Closed slots are not sold: the box office and the shop do not offer them.
             let slots = state
                 .slots_overlapping(&venue.id, from, to)
+                .filter(|s| s.is_on_sale())
                 .cloned()
                 .collect();
             Ok(CatalogView {

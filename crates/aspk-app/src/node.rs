@@ -116,6 +116,8 @@ struct Inner {
     scope: RwLock<Option<String>>,
     /// How long a key delegated by this node (the cloud) stays valid, in seconds.
     delegated_key_secs: std::sync::atomic::AtomicI64,
+    /// A mail sender (an SMTP server) works this node's outbox.
+    mail_sender: std::sync::atomic::AtomicBool,
     start: StartInfo,
 }
 
@@ -210,6 +212,7 @@ impl Node {
             wall_clock,
             scope: Default::default(),
             delegated_key_secs: crate::keys::DEFAULT_LIFETIME_SECS.into(),
+            mail_sender: Default::default(),
             start,
         };
         let node = Node {
@@ -415,6 +418,20 @@ impl Node {
             lifetime.num_seconds().max(1),
             std::sync::atomic::Ordering::Relaxed,
         );
+    }
+
+    /// Records that a mail sender (an SMTP server) works this node's outbox.
+    pub fn set_mail_sender(&self) {
+        self.inner
+            .mail_sender
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether a mail sender works this node's outbox: without one, mail waits forever.
+    pub fn has_mail_sender(&self) -> bool {
+        self.inner
+            .mail_sender
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub(crate) fn lockout(&self) -> &crate::lockout::Lockout {

@@ -86,7 +86,8 @@ impl Node {
         }))
     }
 
-    /// What is printed on ticket `serial` (void or not: the e-ticket of a known number).
+    /// What is printed on ticket `serial` (void or not: the e-ticket of a known number; a void
+    /// one carries the "СКАСОВАНО / CANCELLED" mark).
     pub async fn ticket_document(&self, serial: u64) -> Result<Option<TicketDoc>, AppError> {
         let Some(code) = self.ticket_code(serial).await? else {
             return Ok(None);
@@ -102,7 +103,8 @@ impl Node {
     }
 
     /// Prints a sale just made at the till. A repeated attempt (the same sale key, after a
-    /// failover) prints only when the first one did not get to print.
+    /// failover) prints only when the first one did not get to print. A browser printer
+    /// prints from the sale page: nothing is sent (or logged) here.
     pub async fn print_sale(&self, who: &Principal, placed: &PlacedOrder, printer: &Printer) {
         let number = placed.order.number;
         let printed = placed.is_replay && self.read(|s| s.prints().contains_key(&number));
@@ -112,33 +114,34 @@ impl Node {
     }
 
     /// Prints order `number` on `printer` and logs the attempt; returns what went wrong, if
-    /// anything. A browser printer prints from the sale page (the PDF in the print dialog).
+    /// anything. A thermal printer's job is logged when it went out (or failed, with its
+    /// error). A browser printer prints from the sale page's print dialog, so nothing is
+    /// logged here: the page confirms the print (`record_print`) when the cashier prints.
     pub async fn print_order(
         &self,
         who: &Principal,
         number: u64,
         printer: &Printer,
     ) -> Option<String> {
-        let error = match &printer.kind {
-            PrinterKind::Browser { .. } => None,
-            PrinterKind::EscPos {
-                address,
-                cp1125,
-                codepage,
-            } => {
-                let docs = self.order_docs(number).await;
-                let options = EscPosOptions {
-                    text: if *cp1125 {
-                        TextMode::CodePage1125
-                    } else {
-                        TextMode::Raster
-                    },
-                    codepage_number: *codepage,
-                    ..EscPosOptions::default()
-                };
-                send_escpos(address, docs, options).await.err()
-            }
+        let PrinterKind::EscPos {
+            address,
+            cp1125,
+            codepage,
+        } = &printer.kind
+        else {
+            return None;
         };
+        let docs = self.order_docs(number).await;
+        let options = EscPosOptions {
+            text: if *cp1125 {
+                TextMode::CodePage1125
+            } else {
+                TextMode::Raster
+            },
+            codepage_number: *codepage,
+            ..EscPosOptions::default()
+        };
+        let error = send_escpos(address, docs, options).await.err();
         let logged = error.clone().unwrap_or_default();
         if let Err(e) = self.record_print(who, number, &printer.id, logged).await {
             tracing::warn!(error = %e, number, "could not log a print");
@@ -235,5 +238,6 @@ pub fn ticket_doc(ticket: &Ticket, code: &str, venue: &Venue, product: &Product)
             &t(Lang::Uk, "ticket-footer"),
             &t(Lang::En, "ticket-footer"),
         )),
+        void_mark: (ticket.status == TicketStatus::Void).then(|| bilingual("ticket-void-mark")),
     }
 }

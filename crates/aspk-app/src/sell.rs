@@ -489,6 +489,12 @@ fn resolve_line<'a>(
                     detail: format!("slot '{id}' has already ended"),
                 });
             }
+            if !slot.is_on_sale() {
+                return Err(AppError::Conflict {
+                    code: ConflictCode::SlotClosed,
+                    detail: format!("slot '{id}' is closed to sales"),
+                });
+            }
             Some(slot)
         }
     };

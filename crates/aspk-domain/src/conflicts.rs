@@ -66,4 +66,12 @@ pub enum ConflictCode {
     SlotOver,
     /// A user of that name exists already.
     UserExists,
+    /// Tickets were issued for the slot: it cannot be deleted.
+    SlotSold,
+    /// The capacity asked for is below the tickets sold for the slot.
+    BelowSold,
+    /// The slot is closed to sales.
+    SlotClosed,
+    /// Slots of the schedule asked for overlap existing ones: nothing was created.
+    SlotsOverlap,
 }

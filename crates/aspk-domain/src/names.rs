@@ -160,6 +160,10 @@ names!(ConflictCode, "conflict code", {
     ShiftOpen => "shift_open",
     SlotOver => "slot_over",
     UserExists => "user_exists",
+    SlotSold => "slot_sold",
+    BelowSold => "below_sold",
+    SlotClosed => "slot_closed",
+    SlotsOverlap => "slots_overlap",
 });
 
 #[cfg(test)]

@@ -1,1 +1,7 @@
 # The box office: selling, the receipt, printing (English).
+box-next-slot = Next slot: { $when }
+box-payment-parts = cash { $cash }, card { $card }
+box-print-not-yet = Not printed yet: press "Print".
+box-print-confirmed = Printed.
+box-key-clear = clear
+box-key-sell = sell

@@ -22,3 +22,5 @@ shift-x-title = Interim shift report (X report)
 shift-x-note = The shift is still open: this is an interim report and changes with every sale. The final Z report is made at the close and never changes after.
 shift-net = Shift total (sales − refunds)
 shift-refund-from-elsewhere = sold in another shift or online
+order-pdf-a4 = Tickets as PDF (A4 sheet)
+order-pdf-roll = Tickets as PDF (80 mm roll)

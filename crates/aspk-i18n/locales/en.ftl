@@ -93,7 +93,6 @@ box-sell = Sell (Enter)
 box-retrying = The node did not answer: sending this sale again (it cannot be sold twice)…
 box-handed-sale = A sale the previous node did not confirm was brought here. Check the quantities and the amount and press Sell: it cannot be sold twice.
 box-printer = Printer
-box-hint = Alt+1…9 adds a ticket of that row, Alt+0 clears, Enter sells.
 box-sale-title = Sold
 box-sold = Order
 box-new-sale = New sale (Enter)

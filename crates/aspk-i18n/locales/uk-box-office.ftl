@@ -1,1 +1,7 @@
 # The box office: selling, the receipt, printing (Ukrainian).
+box-next-slot = Наступний сеанс: { $when }
+box-payment-parts = готівкою { $cash }, карткою { $card }
+box-print-not-yet = Ще не надруковано: натисніть «Друкувати».
+box-print-confirmed = Надруковано.
+box-key-clear = очистити
+box-key-sell = продати

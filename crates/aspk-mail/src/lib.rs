@@ -57,6 +57,7 @@ impl Mailer {
             .port(port)
             .timeout(Some(Duration::from_secs(20)))
             .build();
+        node.set_mail_sender();
         Ok(Self {
             node,
             transport,

@@ -352,6 +352,20 @@ pub enum OpBody {
         username: Username,
         lang: String,
     },
+    /// A slot's capacity was changed, or it was closed to sales or reopened (absent:
+    /// unchanged). Refused by the fold when the capacity would drop below the tickets sold.
+    SlotChanged {
+        slot: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        capacity: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        is_closed: Option<bool>,
+    },
+    /// A slot was taken off the schedule. Refused by the fold when any ticket was ever
+    /// issued for it or a lease on it is outstanding.
+    SlotDeleted {
+        slot: String,
+    },
 }
 
 impl OpBody {
@@ -395,6 +409,8 @@ impl OpBody {
             Self::KeyRevoked { .. } => "key_revoked",
             Self::OpHeld { .. } => "op_held",
             Self::LanguageChosen { .. } => "language_chosen",
+            Self::SlotChanged { .. } => "slot_changed",
+            Self::SlotDeleted { .. } => "slot_deleted",
         }
     }
 }

@@ -353,6 +353,9 @@ fn layout_with(
         }
     };
 
+    if let Some(mark) = ticket.void_mark.as_deref().filter(|m| !m.trim().is_empty()) {
+        flow.void_mark(mark, qr_y + symbol / 2.0);
+    }
     Ok(PageLayout {
         width: page_width,
         height,
@@ -473,6 +476,45 @@ impl Flow<'_> {
             value_width,
         );
         self.y = self.y.max(label_bottom);
+    }
+
+    /// A cancelled ticket's mark: its parts (split at ` / `) in large bold type, in a
+    /// white box with a heavy frame spanning the column, centred on `middle` (the QR's
+    /// centre), drawn over what is there.
+    fn void_mark(&mut self, mark: &str, middle: f32) {
+        let parts: Vec<String> = mark.split(" / ").map(|p| p.trim().to_owned()).collect();
+        let font = self.fonts.get(Weight::Bold);
+        let pad = 8.0;
+        let frame = 4.0;
+        let inner = self.width - 2.0 * (pad + frame);
+        let widest = parts
+            .iter()
+            .map(|p| font.text_width(p, 1.0))
+            .fold(0.0_f32, f32::max)
+            .max(1.0);
+        let size = (inner / widest).min(72.0);
+        let style = TextStyle::new(Weight::Bold, size, 0.0);
+        let h = parts.len() as f32 * style.line_height() + 2.0 * (pad + frame);
+        let (x, y, w) = (self.left, middle - h / 2.0, self.width);
+        self.ops.push(Op::Fill {
+            x,
+            y,
+            w,
+            h,
+            gray: 1.0,
+        });
+        let half = frame / 2.0;
+        self.ops.push(Op::Frame {
+            x: x + half,
+            y: y + half,
+            w: w - frame,
+            h: h - frame,
+            line: frame,
+        });
+        let after = self.y;
+        self.y = y + pad + frame;
+        self.lines_in(&parts, style, Align::Center, x + pad + frame, inner);
+        self.y = after;
     }
 
     /// Text in a framed (and on A4 shaded) box spanning the column.

@@ -25,6 +25,7 @@
 //!     lines: vec![("Ціна / Price".into(), "250,00 грн".into())],
 //!     notice: None,
 //!     footer: None,
+//!     void_mark: None,
 //! };
 //! let pdf = ticket_pdf(&[ticket], Paper::Roll80mm)?;
 //! assert!(pdf.starts_with(b"%PDF-"));

@@ -20,4 +20,8 @@ pub struct TicketDoc {
     pub notice: Option<String>,
     /// Small print at the bottom.
     pub footer: Option<String>,
+    /// A cancelled ticket's mark, e.g. `"СКАСОВАНО / CANCELLED"`: set large in a framed
+    /// box across the middle of the QR, one line per ` / `-separated part. `None` for a
+    /// ticket that is valid.
+    pub void_mark: Option<String>,
 }

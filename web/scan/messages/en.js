@@ -42,6 +42,7 @@ export default {
   'reason.already_used.at': 'Ticket already used at {time}, {gate}',
   'reason.void': 'Ticket cancelled',
   'reason.not_valid_yet': 'Too early: the ticket is for a later time',
+  'reason.not_valid_yet.from': 'Too early: the ticket is valid from {time}',
   'reason.expired': 'The ticket’s time is over',
   'reason.wrong_venue': 'Ticket for another venue',
   'reason.invalid': 'Forged or damaged code',

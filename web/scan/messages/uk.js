@@ -42,6 +42,7 @@ export default {
   'reason.already_used.at': 'Квиток уже використано {time}, {gate}',
   'reason.void': 'Квиток скасовано',
   'reason.not_valid_yet': 'Ще не час: квиток на пізніший час',
+  'reason.not_valid_yet.from': 'Ще не час: квиток діє з {time}',
   'reason.expired': 'Час квитка минув',
   'reason.wrong_venue': 'Квиток до іншого закладу',
   'reason.invalid': 'Підроблений або пошкоджений код',

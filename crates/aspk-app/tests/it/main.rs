@@ -3,6 +3,9 @@
 //! simulation of many.
 
 mod money;
+mod museum;
 mod printer;
+mod reports;
+mod schedule;
 mod sim;
 mod two_nodes;

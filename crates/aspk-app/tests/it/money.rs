@@ -4,63 +4,21 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
+use aspk_app::{AppError, CancelRequest, NewOrder, NewOrderItem, Node};
+use aspk_domain::{Channel, ConflictCode, PaymentMethod, Role};
+use aspk_ticket::HumanNumber;
 
-use aspk_app::{
-    AppError, CancelRequest, NewOrder, NewOrderItem, Node, NodeOptions, NodeRole, Principal,
-    CLOUD_SERIALS,
-};
-use aspk_domain::{Channel, ConflictCode, PaymentMethod, Role, Username};
-use aspk_store::MemoryStore;
-use aspk_ticket::{HumanNumber, IssuerKey};
+use crate::museum::{cloud_with_demo, person, slot_open_now};
 
 async fn museum() -> (Node, String) {
-    let node = Node::start(NodeOptions {
-        store: Arc::new(MemoryStore::new()),
-        origin: "cloud-money-1".into(),
-        ticket_key: IssuerKey::from_bytes(1, &[7; 32]),
-        token_secret: rand::random(),
-        role: NodeRole::Cloud,
-        serials: CLOUD_SERIALS,
-        clock: aspk_domain::SystemClock::shared(),
-        snapshot: None,
-        trust_anchors: Vec::new(),
-        max_clock_skew: chrono::Duration::minutes(5),
-    })
-    .await
-    .unwrap();
-    node.seed_demo().await.unwrap();
-    let admin = person("admin", Role::Admin);
-    for (name, role) in [
+    let staff = [
         ("olena", Role::Cashier),
         ("petro", Role::Cashier),
         ("maria", Role::Manager),
-    ] {
-        node.add_user(&admin.actor(), name, "correct horse", role, None)
-            .await
-            .unwrap();
-    }
-    let now = chrono::Utc::now();
-    let slot = node
-        .create_slot(
-            &admin,
-            "demo",
-            aspk_app::NewSlot {
-                starts_at: now - chrono::Duration::minutes(10),
-                ends_at: now + chrono::Duration::hours(2),
-                capacity: 100,
-            },
-        )
-        .await
-        .unwrap();
-    (node, slot.slot.id)
-}
-
-fn person(name: &str, role: Role) -> Principal {
-    Principal {
-        username: Username::parse(name).unwrap(),
-        role,
-    }
+    ];
+    let node = cloud_with_demo("cloud-money-1", &staff).await;
+    let slot = slot_open_now(&node, 100).await;
+    (node, slot)
 }
 
 /// Two adult tickets (2 × 250,00) at the box office.

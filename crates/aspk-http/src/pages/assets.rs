@@ -35,6 +35,11 @@ const FILES: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../../../../web/staff/orders.js"),
     ),
+    (
+        "icon.svg",
+        "image/svg+xml",
+        include_str!("../../../../web/scan/icon.svg"),
+    ),
 ];
 
 pub async fn file(Path(name): Path<String>) -> Response {

@@ -61,7 +61,11 @@ pub async fn list(page: Page) -> Response {
             node_id: n.node_id.clone(),
             name: n.name.clone(),
             role: page.t(&format!("device-role-{}", n.role)),
-            venue: n.venue.as_str().to_owned(),
+            venue: venues
+                .iter()
+                .find(|v| v.value == n.venue.as_str())
+                .map(|v| v.label.clone())
+                .unwrap_or_else(|| n.venue.as_str().to_owned()),
             state: match &n.revoked {
                 Some(reason) => format!("{}: {}", page.t("device-revoked"), reason),
                 None => page.t("device-active"),

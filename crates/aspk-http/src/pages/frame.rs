@@ -188,49 +188,116 @@ impl Page {
         at.with_timezone(&tz).format("%d.%m.%Y %H:%M").to_string()
     }
 
-    /// The message for an error of a use case, in the page's language.
+    /// The message for an error of a use case, in the page's language: always from the
+    /// catalogues (`conflict-<code>`, `invalid-<field>`, `not-found-<what>`, …), never the
+    /// use case's English detail (the JSON API keeps that).
     pub fn error_text(&self, err: &AppError) -> String {
-        if let AppError::SoldOut {
-            requested,
-            available,
-            local_time,
-            offline,
-            ..
-        } = err
-        {
-            let key = if *offline {
-                "error-sold-out-offline"
-            } else {
-                "error-sold-out"
+        error_message(self.lang, err)
+    }
+
+    /// Who did something, for staff: a person's name, a node's or device's name
+    /// ("вузол «Каса 1»"), a visitor (online), or the system; never a raw `node:…` id.
+    pub fn actor_label(&self, actor: &str) -> String {
+        let Some((kind, id)) = actor.split_once(':') else {
+            return match actor {
+                "visitor" => self.t("actor-visitor"),
+                _ => actor.to_owned(),
             };
-            return self.t_args(
-                key,
-                &[
-                    ("time", local_time.as_str().into()),
-                    ("requested", (*requested).into()),
-                    ("available", (*available).into()),
-                ],
-            );
-        }
-        let key = match err {
-            AppError::Forbidden(_) => "error-forbidden",
-            AppError::LockedOut { .. } => "error-locked-out",
-            AppError::Conflict { code, .. } => match code {
-                aspk_domain::ConflictCode::ShiftOpen => "error-shift-open",
-                aspk_domain::ConflictCode::NoOpenShift => "error-no-open-shift",
-                aspk_domain::ConflictCode::AlreadyCancelled => "error-already-cancelled",
-                aspk_domain::ConflictCode::BeyondKey => "error-beyond-key",
-                _ => "",
-            },
-            AppError::Invalid(_) | AppError::UnknownReference { .. } => "error-invalid",
-            AppError::NotFound { .. } => "error-not-found",
-            _ => "",
         };
-        let detail = err.to_string();
-        if key.is_empty() {
-            detail
+        match kind {
+            "user" => id.to_owned(),
+            "node" | "device" => self.node_label(id),
+            "system" => self.t("actor-system"),
+            _ => actor.to_owned(),
+        }
+    }
+
+    /// An enrolled node or device by its id: its kind and name; this node itself by its
+    /// role; another that is not known here, in general words.
+    fn node_label(&self, id: &str) -> String {
+        let node = &self.state.node;
+        if id == node.origin() {
+            let role = self.role_name(node.role().as_str());
+            return self.t_args("actor-this-node", &[("role", role.into())]);
+        }
+        let known = node
+            .nodes(None)
+            .into_iter()
+            .find(|n| n.node_id == id || n.origin == id);
+        match known {
+            Some(n) => {
+                let role = self.role_name(&n.role);
+                let args = [("role", role.into()), ("name", n.name.into())];
+                self.t_args("actor-node", &args)
+            }
+            None => self.t("actor-node-unknown"),
+        }
+    }
+
+    /// A printer by its id: its name (the browser's PDF printer too).
+    pub fn printer_label(&self, id: &str) -> String {
+        let browser = aspk_app::browser_printer();
+        let named = self
+            .state
+            .node
+            .printers()
+            .into_iter()
+            .chain(std::iter::once(browser))
+            .find(|p| p.id.as_str() == id);
+        match named {
+            Some(p) if p.id.as_str() == aspk_app::browser_printer().id.as_str() => {
+                self.t("printer-browser")
+            }
+            Some(p) => p.name,
+            None => id.to_owned(),
+        }
+    }
+
+    /// Why a print job failed, in the page's language: the printer is off or unreachable
+    /// (the error starts with [`aspk_app::PRINTER_OFFLINE`]), or its settings are wrong.
+    pub fn print_error_label(&self, error: &str) -> String {
+        if error.starts_with(aspk_app::PRINTER_OFFLINE) {
+            self.t("print-error-offline")
         } else {
-            format!("{} ({detail})", self.t(key))
+            self.t("print-error-settings")
+        }
+    }
+
+    /// A node's role in words: `cloud` → "хмара", `site_node`, `gate`, `scanner`.
+    pub fn role_name(&self, role: &str) -> String {
+        let key = format!("node-role-{role}");
+        if aspk_i18n::has_message(self.lang, &key) {
+            self.t(&key)
+        } else {
+            role.to_owned()
+        }
+    }
+
+    /// A scan's result in the catalogue's words (`already_used` → "вже використаний").
+    pub fn scan_result_label(&self, result: aspk_domain::ScanResult) -> String {
+        self.t(&format!("scan-result-{}", result.as_str()))
+    }
+
+    /// A name of a scan result, as in the log (`already_used`), in words; another text as is.
+    pub fn scan_result_name_label(&self, name: &str) -> String {
+        match name.parse::<aspk_domain::ScanResult>() {
+            Ok(result) => self.scan_result_label(result),
+            Err(_) => name.to_owned(),
+        }
+    }
+
+    /// Where an outbox mail stands: sent, failed with the last attempt's error, or waiting,
+    /// and then why (no mail server configured, or the central server sends it).
+    pub fn mail_state(&self, mail: &aspk_domain::Mail) -> String {
+        let node = &self.state.node;
+        match (&mail.sent_at, &mail.last_error) {
+            (Some(at), _) => self.t_args("mail-sent", &[("time", self.time(*at, None).into())]),
+            (None, Some(e)) => self.t_args("mail-failed", &[("error", e.as_str().into())]),
+            (None, None) if node.role() != aspk_app::NodeRole::Cloud => {
+                self.t("mail-queued-upstream")
+            }
+            (None, None) if !node.has_mail_sender() => self.t("mail-queued-no-server"),
+            (None, None) => self.t("mail-queued"),
         }
     }
 
@@ -336,6 +403,79 @@ impl Page {
     }
 }
 
+/// The message for an error of a use case in `lang`, from the catalogues only.
+pub fn error_message(lang: Lang, err: &AppError) -> String {
+    match err {
+        AppError::SoldOut {
+            requested,
+            available,
+            local_time,
+            offline,
+            ..
+        } => sold_out_text(lang, *requested, *available, local_time, *offline),
+        AppError::Invalid(invalid) => invalid_text(lang, invalid.field),
+        AppError::UnknownReference { field, .. } => invalid_text(lang, field),
+        AppError::NotFound { what, .. } => keyed_or(lang, "not-found", what, "not-found"),
+        AppError::Conflict { code, .. } => {
+            keyed_or(lang, "conflict", code.as_str(), "conflict-other")
+        }
+        AppError::BadCredentials => t(lang, "error-bad-credentials"),
+        AppError::LockedOut { minutes } => t_args(
+            lang,
+            "error-locked-out-minutes",
+            &[("minutes", (*minutes).into())],
+        ),
+        AppError::Unauthenticated => t(lang, "error-unauthenticated"),
+        AppError::Forbidden(_) => t(lang, "error-forbidden"),
+        AppError::Unavailable(_) => t(lang, "error-unavailable"),
+        AppError::Internal(_) => t(lang, "error-internal"),
+    }
+}
+
+fn sold_out_text(lang: Lang, requested: u32, available: u32, time: &str, offline: bool) -> String {
+    let key = if offline {
+        "error-sold-out-offline"
+    } else {
+        "error-sold-out"
+    };
+    let args = [
+        ("time", time.into()),
+        ("requested", requested.into()),
+        ("available", available.into()),
+    ];
+    t_args(lang, key, &args)
+}
+
+/// `invalid-<field>`, or the generic message naming the field.
+fn invalid_text(lang: Lang, field: &str) -> String {
+    let key = format!("invalid-{field}");
+    if aspk_i18n::has_message(lang, &key) {
+        return t(lang, &key);
+    }
+    let words = field.replace('_', " ");
+    t_args(lang, "invalid-field", &[("field", words.into())])
+}
+
+/// `<prefix>-<name>` when the catalogue has it, else the message `fallback`.
+fn keyed_or(lang: Lang, prefix: &str, name: &str, fallback: &str) -> String {
+    let key = format!("{prefix}-{name}");
+    if aspk_i18n::has_message(lang, &key) {
+        t(lang, &key)
+    } else {
+        t(lang, fallback)
+    }
+}
+
+/// The form field an error is about, for forms that show the error next to the field.
+pub fn error_field(err: &AppError) -> Option<&'static str> {
+    match err {
+        AppError::Invalid(invalid) => Some(invalid.field),
+        AppError::UnknownReference { field, .. } => Some(field),
+        AppError::SoldOut { .. } => Some("quantity"),
+        _ => None,
+    }
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorView<'a> {
@@ -377,5 +517,144 @@ mod tests {
         assert_eq!(back("https://evil.example/", "/box-office"), None);
         assert_eq!(back("//evil.example/box-office", "/box-office"), None);
         assert_eq!(came_from(&HeaderMap::new(), "/box-office"), None);
+    }
+
+    /// Every `.rs` file under `crates/*/src`.
+    fn workspace_sources() -> Vec<String> {
+        let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        let mut dirs: Vec<std::path::PathBuf> = std::fs::read_dir(&crates)
+            .expect("the crates folder")
+            .map(|e| e.expect("a crate").path().join("src"))
+            .filter(|p| p.is_dir())
+            .collect();
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).expect("a source folder") {
+                let path = entry.expect("a source entry").path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|x| x == "rs") {
+                    files.push(std::fs::read_to_string(&path).expect("readable source"));
+                }
+            }
+        }
+        files
+    }
+
+    /// The string literal that opens `rest` (after blanks), when it is a snake_case name.
+    fn leading_name(rest: &str) -> Option<&str> {
+        let rest = rest.trim_start().strip_prefix('"')?;
+        let name = &rest[..rest.find('"')?];
+        let is_name = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        is_name.then_some(name)
+    }
+
+    /// The literal names after each of `openers` in the workspace's sources.
+    fn names_after(openers: &[&str]) -> Vec<String> {
+        let mut names = Vec::new();
+        for source in workspace_sources() {
+            for opener in openers {
+                for (i, _) in source.match_indices(opener) {
+                    if let Some(name) = leading_name(&source[i + opener.len()..]) {
+                        names.push(name.to_owned());
+                    }
+                }
+            }
+        }
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    fn missing_in_a_language(keys: &[String]) -> Vec<String> {
+        Lang::ALL
+            .iter()
+            .flat_map(|lang| {
+                keys.iter()
+                    .filter(|k| !aspk_i18n::has_message(*lang, k))
+                    .map(move |k| format!("{}: {k}", lang.code()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_invalid_field_has_its_message_in_both_languages() {
+        let openers = [
+            "AppError::invalid(",
+            "ValidationError::new(",
+            "Slug::parse(",
+            ".validate(",
+        ];
+        let fields = names_after(&openers);
+        assert!(fields.len() > 30, "found only {fields:?}");
+        let keys: Vec<String> = fields.iter().map(|f| format!("invalid-{f}")).collect();
+        let missing = missing_in_a_language(&keys);
+        assert!(missing.is_empty(), "messages missing: {missing:?}");
+    }
+
+    #[test]
+    fn every_conflict_code_has_its_message_in_both_languages() {
+        let keys: Vec<String> = aspk_domain::ConflictCode::ALL
+            .iter()
+            .map(|code| format!("conflict-{}", code.as_str()))
+            .collect();
+        let missing = missing_in_a_language(&keys);
+        assert!(missing.is_empty(), "messages missing: {missing:?}");
+    }
+
+    #[test]
+    fn every_thing_not_found_has_its_message_in_both_languages() {
+        let whats = names_after(&["what: "]);
+        assert!(whats.len() > 8, "found only {whats:?}");
+        let keys: Vec<String> = whats.iter().map(|w| format!("not-found-{w}")).collect();
+        let missing = missing_in_a_language(&keys);
+        assert!(missing.is_empty(), "messages missing: {missing:?}");
+    }
+
+    /// No message of an error shows the use case's English detail on a Ukrainian page.
+    #[test]
+    fn errors_speak_the_page_language_only() {
+        let unknown_field = "no_such_field_here";
+        let errors = [
+            AppError::invalid("amount", "type an amount such as 250"),
+            AppError::Conflict {
+                code: aspk_domain::ConflictCode::UserExists,
+                detail: "user 'admin' already exists".into(),
+            },
+            AppError::Unavailable("printer is off or not connected".into()),
+            AppError::NotFound {
+                what: "order",
+                id: "123".into(),
+            },
+            AppError::invalid(unknown_field, "english detail"),
+            AppError::Internal(anyhow::anyhow!("boom")),
+            AppError::LockedOut { minutes: 5 },
+        ];
+        for err in &errors {
+            let text = error_message(Lang::Uk, err);
+            let latin = text.chars().filter(|c| c.is_ascii_alphabetic()).count();
+            let allowed = err.to_string().contains(unknown_field);
+            assert!(allowed || latin == 0, "{err:?} shows {text:?}");
+            assert!(!text.contains(&err.to_string()), "{text:?}");
+        }
+        assert!(error_message(Lang::En, &errors[1]).contains("exists already"));
+        assert_eq!(error_field(&errors[0]), Some("amount"));
+        assert_eq!(error_field(&errors[1]), None);
+    }
+
+    #[test]
+    fn every_code_shown_to_staff_has_words_in_both_languages() {
+        let results = aspk_domain::ScanResult::ALL
+            .iter()
+            .map(|r| format!("scan-result-{}", r.as_str()));
+        let roles = ["cloud", "site_node", "gate", "scanner"]
+            .iter()
+            .map(|r| format!("node-role-{r}"));
+        let keys: Vec<String> = results.chain(roles).collect();
+        let missing = missing_in_a_language(&keys);
+        assert!(missing.is_empty(), "messages missing: {missing:?}");
     }
 }

@@ -42,6 +42,10 @@ pub fn routes(limits: &Limiters) -> Router<AppState> {
         .route("/box-office", get(box_office::page))
         .route("/box-office/sell", post(box_office::sell))
         .route("/box-office/sale/{number}", get(box_office::sale))
+        .route(
+            "/box-office/sale/{number}/printed",
+            post(box_office::confirm_printed),
+        )
         .route("/box-office/printer", post(box_office::choose_printer))
         .route("/shifts", get(shifts::list))
         .route("/shifts/open", post(shifts::open))
@@ -71,7 +75,11 @@ pub fn routes(limits: &Limiters) -> Router<AppState> {
         .route("/settings/users", post(settings::add_user))
         .route("/settings/users/update", post(settings::update_user))
         .route("/settings/products/new", post(settings::new_product))
-        .route("/settings/schedule", post(settings::schedule))
+        .route(
+            "/settings/schedule",
+            get(settings::schedule_page).post(settings::schedule),
+        )
+        .route("/settings/slots/{id}", post(settings::change_slot))
         .route("/settings/devices", get(devices::list).post(devices::add))
         .route("/settings/devices/{node_id}/revoke", post(devices::revoke));
     crate::headers::for_browsers(pages, crate::headers::STAFF_CSP)
@@ -81,15 +89,20 @@ pub fn routes(limits: &Limiters) -> Router<AppState> {
 mod tests {
     use aspk_i18n::Lang;
 
-    /// The page modules and their templates, read from the source tree.
+    /// The page modules (with their submodules) and their templates, read from the source
+    /// tree.
     fn sources() -> Vec<String> {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut sources = Vec::new();
-        for dir in ["src/pages", "templates"] {
-            let entries = std::fs::read_dir(root.join(dir)).expect("source folder");
-            for entry in entries {
+        let mut folders = vec![root.join("src/pages"), root.join("templates")];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(folder).expect("source folder") {
                 let path = entry.expect("source file").path();
-                sources.push(std::fs::read_to_string(path).expect("readable source"));
+                if path.is_dir() {
+                    folders.push(path);
+                } else {
+                    sources.push(std::fs::read_to_string(path).expect("readable source"));
+                }
             }
         }
         sources

@@ -205,7 +205,10 @@ async fn show(page: &Page, number: u64, problem: Option<Problem>) -> Response {
         .iter()
         .map(|p| {
             let what = if !p.error.is_empty() {
-                page.t_args("print-failed", &[("error", p.error.as_str().into())])
+                page.t_args(
+                    "print-failed",
+                    &[("error", page.print_error_label(&p.error).into())],
+                )
             } else if p.reprint {
                 page.t("print-reprinted")
             } else {
@@ -213,8 +216,8 @@ async fn show(page: &Page, number: u64, problem: Option<Problem>) -> Response {
             };
             PrintRow {
                 at: page.time(p.at, v),
-                by: p.by.trim_start_matches("user:").to_owned(),
-                printer: p.printer.clone(),
+                by: page.actor_label(&p.by),
+                printer: page.printer_label(&p.printer),
                 what,
             }
         })
@@ -232,9 +235,8 @@ async fn show(page: &Page, number: u64, problem: Option<Problem>) -> Response {
         by: order
             .created_by
             .as_deref()
-            .unwrap_or("")
-            .trim_start_matches("user:")
-            .to_owned(),
+            .map(|actor| page.actor_label(actor))
+            .unwrap_or_else(|| "—".into()),
         name: order.name.clone().unwrap_or_else(|| "—".into()),
         email: order.email.as_ref().map_or("—", |e| e.as_str()).to_owned(),
         total: page.money(order.total_minor, cur),
@@ -323,7 +325,7 @@ fn history_row(page: &Page, entry: &HistoryEntry, v: Option<&Venue>) -> HistoryR
             &[
                 ("ticket", ticket(serial).into()),
                 ("gate", gate.as_str().into()),
-                ("reason", reason.as_str().into()),
+                ("reason", page.scan_result_name_label(reason).into()),
             ],
         ),
         OrderEvent::Printed {
@@ -338,7 +340,7 @@ fn history_row(page: &Page, entry: &HistoryEntry, v: Option<&Venue>) -> HistoryR
             } else {
                 "history-printed"
             };
-            page.t_args(key, &[("printer", printer.as_str().into())])
+            page.t_args(key, &[("printer", page.printer_label(printer).into())])
         }
         OrderEvent::PassNotUsed { serial, gate } => page.t_args(
             "history-pass-not-used",
@@ -351,7 +353,7 @@ fn history_row(page: &Page, entry: &HistoryEntry, v: Option<&Venue>) -> HistoryR
     };
     HistoryRow {
         at: page.time(entry.at, v),
-        actor: entry.actor.clone(),
+        actor: page.actor_label(&entry.actor),
         what,
     }
 }
@@ -570,6 +572,10 @@ pub async fn print(
         return page.error(e);
     }
     let printer = chosen_printer(&page, &headers);
+    if matches!(printer.kind, aspk_domain::PrinterKind::Browser { .. }) {
+        // The browser prints from the receipt's print dialog, which logs the print.
+        return redirect(&format!("/box-office/sale/{number}"));
+    }
     page.state
         .node
         .print_order(&page.who, number, &printer)

@@ -1,21 +1,31 @@
-//! Reports for managers: sales by day, product, channel, payment method and cashier, and
-//! attendance by slot (sold vs entered) as a server-drawn SVG chart; each table as CSV.
+//! Reports for managers: sales by day, ticket type, channel, payment method and cashier
+//! (gross, refunds and net in every table), attendance (sold vs entered) as a server-drawn
+//! SVG chart, and decisions by gate; each table downloads as CSV, all of them as XLSX.
+//!
+//! Every table is built once as a [`Sheet`] of typed cells, so the page, the CSV and the
+//! XLSX show the same columns in the same order, and every row has a cell per header.
+
+mod chart;
+mod export;
 
 use askama::Template;
 use aspk_app::{Report, Sales};
-use axum::extract::{Path, Query};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::extract::Query;
+use axum::response::Response;
 use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 
 use super::Page;
+use chart::Chart;
+pub use export::download as csv;
 
 #[derive(Deserialize, Default)]
 pub struct RangeQuery {
     venue: Option<String>,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
+    /// `comma` for comma-separated CSV with a decimal point; else `;` and a decimal comma.
+    sep: Option<String>,
 }
 
 fn load(page: &Page, q: &RangeQuery) -> Result<Report, aspk_app::AppError> {
@@ -29,69 +39,286 @@ fn load(page: &Page, q: &RangeQuery) -> Result<Report, aspk_app::AppError> {
     page.state.node.report(&page.who, &venue, from, to)
 }
 
-/// A table: its id, header keys and rows of (label, sales).
-struct Table {
-    id: &'static str,
-    title: &'static str,
-    rows: Vec<(String, Sales)>,
+/// One cell of a table, typed so a spreadsheet gets numbers as numbers.
+pub(crate) enum Cell {
+    Text(String),
+    Count(u32),
+    Money(i64),
 }
 
-fn tables(page: &Page, r: &Report) -> Vec<Table> {
-    let lang = page.lang.code();
+/// One table of the report: its id (the CSV's name), its title, its header and its rows.
+pub(crate) struct Sheet {
+    pub id: &'static str,
+    pub title: String,
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+    /// The column sums (sales tables only).
+    pub total: Option<Vec<Cell>>,
+    /// How many columns after the first hold numbers (the rest hold text).
+    pub numbers: usize,
+}
+
+impl Sheet {
+    /// Whether column `i` holds numbers (its header then sits right, over them).
+    fn is_numeric(&self, i: usize) -> bool {
+        (1..=self.numbers).contains(&i)
+    }
+}
+
+/// The header of a sales table: its row label, then the counts and the money.
+fn sales_header(page: &Page, label: &str, currency: &str) -> Vec<String> {
+    let cur = |key: &str| page.t_args(key, &[("currency", currency.into())]);
     vec![
-        Table {
-            id: "by-day",
-            title: "report-by-day",
-            rows: r
-                .by_day
-                .iter()
-                .map(|(d, s)| (d.format("%d.%m.%Y").to_string(), s.clone()))
-                .collect(),
-        },
-        Table {
-            id: "by-product",
-            title: "report-by-product",
-            rows: r
-                .by_product
-                .iter()
-                .map(|p| {
-                    let cat = page.t(&format!("category-{}", p.category.as_str()));
-                    (format!("{} ({cat})", p.name.get(lang)), p.sales.clone())
-                })
-                .collect(),
-        },
-        Table {
-            id: "by-channel",
-            title: "report-by-channel",
-            rows: r
-                .by_channel
-                .iter()
-                .map(|(c, s)| (page.t(&format!("channel-{c}")), s.clone()))
-                .collect(),
-        },
-        Table {
-            id: "by-method",
-            title: "report-by-method",
-            rows: r
-                .by_method
-                .iter()
-                .map(|(m, s)| (page.t(&format!("payment-{m}")), s.clone()))
-                .collect(),
-        },
-        Table {
-            id: "by-cashier",
-            title: "report-by-cashier",
-            rows: r
-                .by_cashier
-                .iter()
-                .map(|(c, s)| (c.trim_start_matches("user:").to_owned(), s.clone()))
-                .collect(),
-        },
+        page.t(label),
+        page.t("report-orders"),
+        page.t("report-tickets"),
+        cur("report-col-gross"),
+        cur("report-col-refunds"),
+        cur("report-col-net"),
     ]
 }
 
-/// The reports page: the range form, the totals, one table per breakdown, the attendance
-/// chart and table, and the gates.
+fn sales_cells(label: String, s: &Sales) -> Vec<Cell> {
+    vec![
+        Cell::Text(label),
+        Cell::Count(s.orders),
+        Cell::Count(s.tickets),
+        Cell::Money(s.amount_minor),
+        Cell::Money(s.refunds_minor),
+        Cell::Money(s.net_minor()),
+    ]
+}
+
+fn sales_sheet(
+    page: &Page,
+    r: &Report,
+    (id, title, label): (&'static str, &str, &str),
+    rows: Vec<(String, &Sales)>,
+) -> Sheet {
+    let mut sum = Sales::default();
+    for (_, s) in &rows {
+        sum.orders += s.orders;
+        sum.tickets += s.tickets;
+        sum.amount_minor += s.amount_minor;
+        sum.refunds_minor += s.refunds_minor;
+    }
+    Sheet {
+        id,
+        title: page.t(title),
+        header: sales_header(page, label, r.venue.currency.symbol(page.lang.code())),
+        rows: rows
+            .into_iter()
+            .map(|(label, s)| sales_cells(label, s))
+            .collect(),
+        total: Some(sales_cells(page.t("report-total-row"), &sum)),
+        numbers: 5,
+    }
+}
+
+/// A cashier's name as shown: the user name, or "visitor" for online orders.
+fn cashier_label(page: &Page, actor: &str) -> String {
+    if actor == Report::VISITOR {
+        page.t("report-visitor")
+    } else {
+        actor.trim_start_matches("user:").to_owned()
+    }
+}
+
+/// All the tables of the report, in the page's language.
+pub(crate) fn sheets(page: &Page, r: &Report) -> Vec<Sheet> {
+    let lang = page.lang.code();
+    let tz = r.venue.tz();
+    let days = r
+        .by_day
+        .iter()
+        .map(|(d, s)| (d.format("%d.%m.%Y").to_string(), s))
+        .collect();
+    let products = r
+        .by_product
+        .iter()
+        .map(|p| {
+            let cat = page.t(&format!("category-{}", p.category.as_str()));
+            (format!("{} ({cat})", p.name.get(lang)), &p.sales)
+        })
+        .collect();
+    let channels = r
+        .by_channel
+        .iter()
+        .map(|(c, s)| (page.t(&format!("channel-{c}")), s))
+        .collect();
+    let methods = r
+        .by_method
+        .iter()
+        .map(|(m, s)| (page.t(&format!("payment-{m}")), s))
+        .collect();
+    let cashiers = r
+        .by_cashier
+        .iter()
+        .map(|(c, s)| (cashier_label(page, c), s))
+        .collect();
+    vec![
+        sales_sheet(page, r, ("by-day", "report-by-day", "report-col-day"), days),
+        sales_sheet(
+            page,
+            r,
+            ("by-product", "report-by-product", "report-col-product"),
+            products,
+        ),
+        sales_sheet(
+            page,
+            r,
+            ("by-channel", "report-by-channel", "report-col-channel"),
+            channels,
+        ),
+        sales_sheet(
+            page,
+            r,
+            ("by-method", "report-by-method", "report-col-method"),
+            methods,
+        ),
+        sales_sheet(
+            page,
+            r,
+            ("by-cashier", "report-by-cashier", "report-col-cashier"),
+            cashiers,
+        ),
+        attendance_sheet(page, r, tz),
+        gates_sheet(page, r),
+    ]
+}
+
+fn attendance_sheet(page: &Page, r: &Report, tz: chrono_tz::Tz) -> Sheet {
+    Sheet {
+        id: "attendance",
+        title: page.t("report-attendance"),
+        header: vec![
+            page.t("report-col-slot"),
+            page.t("report-capacity"),
+            page.t("report-sold"),
+            page.t("report-entered"),
+        ],
+        rows: r
+            .attendance
+            .iter()
+            .map(|a| {
+                let starts = a.starts_at.with_timezone(&tz).format("%d.%m.%Y %H:%M");
+                vec![
+                    Cell::Text(starts.to_string()),
+                    Cell::Count(a.capacity),
+                    Cell::Count(a.sold),
+                    Cell::Count(a.entered),
+                ]
+            })
+            .collect(),
+        total: None,
+        numbers: 3,
+    }
+}
+
+fn gates_sheet(page: &Page, r: &Report) -> Sheet {
+    Sheet {
+        id: "by-gate",
+        title: page.t("report-by-gate"),
+        header: vec![
+            page.t("report-gate"),
+            page.t("report-admitted"),
+            page.t("report-unused"),
+            page.t("report-denied"),
+            page.t("report-reasons"),
+        ],
+        rows: r
+            .by_gate
+            .iter()
+            .map(|(gate, c)| {
+                let reasons: Vec<String> = c
+                    .denied
+                    .iter()
+                    .map(|(reason, n)| format!("{}: {n}", reason_label(page, reason)))
+                    .collect();
+                vec![
+                    Cell::Text(gate.clone()),
+                    Cell::Count(c.admitted),
+                    Cell::Count(c.unused),
+                    Cell::Count(c.denied.values().sum::<u32>()),
+                    Cell::Text(reasons.join(", ")),
+                ]
+            })
+            .collect(),
+        total: None,
+        numbers: 3,
+    }
+}
+
+/// A scanner's refusal reason (a scan result code such as `already_used`) in words.
+fn reason_label(page: &Page, reason: &str) -> String {
+    let key = format!("scan-result-{reason}");
+    let text = page.t(&key);
+    if text == key {
+        page.t("report-reason-other")
+    } else {
+        text
+    }
+}
+
+/// A table as the page shows it: header cells and rows of (text, is a number).
+struct HtmlTable {
+    id: &'static str,
+    title: String,
+    header: Vec<HtmlCell>,
+    rows: Vec<Vec<HtmlCell>>,
+    total: Option<Vec<HtmlCell>>,
+}
+
+struct HtmlCell {
+    text: String,
+    num: bool,
+}
+
+fn html_row(page: &Page, r: &Report, cells: &[Cell]) -> Vec<HtmlCell> {
+    cells
+        .iter()
+        .map(|c| match c {
+            Cell::Text(t) => HtmlCell {
+                text: t.clone(),
+                num: false,
+            },
+            Cell::Count(n) => HtmlCell {
+                text: n.to_string(),
+                num: true,
+            },
+            Cell::Money(m) => HtmlCell {
+                text: page.money(*m, r.venue.currency),
+                num: true,
+            },
+        })
+        .collect()
+}
+
+fn html_table(page: &Page, r: &Report, sheet: &Sheet) -> HtmlTable {
+    let header = sheet
+        .header
+        .iter()
+        .enumerate()
+        .map(|(i, text)| HtmlCell {
+            text: text.clone(),
+            num: sheet.is_numeric(i),
+        })
+        .collect();
+    HtmlTable {
+        id: sheet.id,
+        title: sheet.title.clone(),
+        header,
+        rows: sheet
+            .rows
+            .iter()
+            .map(|row| html_row(page, r, row))
+            .collect(),
+        total: sheet.total.as_ref().map(|row| html_row(page, r, row)),
+    }
+}
+
+/// The reports page: the range form, the headline, the downloads, one table per
+/// breakdown, the attendance chart and the gates.
 #[derive(Template)]
 #[template(path = "reports.html")]
 struct ReportsView<'a> {
@@ -100,72 +327,14 @@ struct ReportsView<'a> {
     venue: String,
     from: NaiveDate,
     to: NaiveDate,
-    /// Net received, tickets and refunds over the range.
+    gross: String,
+    refunds: String,
     net: String,
     tickets: u32,
-    refunds: String,
-    tables: Vec<SalesTable>,
+    /// "Refunds of used tickets: …", when there were any.
+    used_refunds: Option<String>,
+    tables: Vec<HtmlTable>,
     chart: Option<Chart>,
-    attendance: Vec<AttendanceRow>,
-    gates: Vec<GateRow>,
-}
-
-/// One sales table as shown: its id, the key of its heading and its rows.
-struct SalesTable {
-    id: &'static str,
-    title: &'static str,
-    rows: Vec<SalesRow>,
-}
-
-struct SalesRow {
-    label: String,
-    orders: u32,
-    tickets: u32,
-    amount: String,
-    refunds: String,
-}
-
-struct AttendanceRow {
-    starts: String,
-    capacity: u32,
-    sold: u32,
-    entered: u32,
-}
-
-struct GateRow {
-    gate: String,
-    admitted: u32,
-    unused: u32,
-    denied: u32,
-    /// "reason: count, …".
-    reasons: String,
-}
-
-/// The attendance chart: its size and one group of bars per slot.
-struct Chart {
-    width: u32,
-    height: u32,
-    /// The width of one bar.
-    bar: u32,
-    bars: Vec<Bars>,
-}
-
-/// The bars of one slot: capacity (outline), sold (blue) and entered (green), in SVG
-/// coordinates.
-struct Bars {
-    x: u32,
-    capacity_y: u32,
-    capacity_width: u32,
-    capacity_height: u32,
-    sold_y: u32,
-    sold_height: u32,
-    entered_x: u32,
-    entered_y: u32,
-    entered_height: u32,
-    sold: u32,
-    entered: u32,
-    label_y: u32,
-    label: String,
 }
 
 pub async fn page(page: Page, Query(q): Query<RangeQuery>) -> Response {
@@ -177,38 +346,19 @@ pub async fn page(page: Page, Query(q): Query<RangeQuery>) -> Response {
         Err(e) => return page.error(e),
     };
     let cur = report.venue.currency;
-    let tables = tables(&page, &report)
-        .into_iter()
-        .map(|table| SalesTable {
-            id: table.id,
-            title: table.title,
-            rows: table
-                .rows
-                .iter()
-                .map(|(label, s)| SalesRow {
-                    label: label.clone(),
-                    orders: s.orders,
-                    tickets: s.tickets,
-                    amount: page.money(s.amount_minor, cur),
-                    refunds: page.money(s.refunds_minor, cur),
-                })
-                .collect(),
-        })
-        .collect();
-    let tz = report.venue.tz();
-    let attendance = report
-        .attendance
+    let used = &report.used_refunds;
+    let used_refunds = (used.tickets > 0).then(|| {
+        page.t_args(
+            "report-used-refunds",
+            &[
+                ("tickets", used.tickets.into()),
+                ("amount", page.money(used.refunds_minor, cur).into()),
+            ],
+        )
+    });
+    let tables = sheets(&page, &report)
         .iter()
-        .map(|a| AttendanceRow {
-            starts: a
-                .starts_at
-                .with_timezone(&tz)
-                .format("%d.%m %H:%M")
-                .to_string(),
-            capacity: a.capacity,
-            sold: a.sold,
-            entered: a.entered,
-        })
+        .map(|s| html_table(&page, &report, s))
         .collect();
     page.render(&ReportsView {
         page: &page,
@@ -216,265 +366,12 @@ pub async fn page(page: Page, Query(q): Query<RangeQuery>) -> Response {
         venue: report.venue.id.as_str().to_owned(),
         from: report.from,
         to: report.to,
+        gross: page.money(report.total.amount_minor, cur),
+        refunds: page.money(report.total.refunds_minor, cur),
         net: page.money(report.total.net_minor(), cur),
         tickets: report.total.tickets,
-        refunds: page.money(report.total.refunds_minor, cur),
+        used_refunds,
         tables,
-        chart: chart(&report),
-        attendance,
-        gates: gates(&report),
+        chart: chart::chart(&report),
     })
-}
-
-/// Bars per slot, scaled to the largest capacity or sale; none without slots.
-fn chart(r: &Report) -> Option<Chart> {
-    if r.attendance.is_empty() {
-        return None;
-    }
-    let tz = r.venue.tz();
-    let max = r
-        .attendance
-        .iter()
-        .map(|a| a.capacity.max(a.sold))
-        .max()
-        .unwrap_or(1)
-        .max(1);
-    let bar = 14u32;
-    let gap = 10u32;
-    let height = 160u32;
-    let width = (bar * 2 + gap) * u32::try_from(r.attendance.len()).unwrap_or(1) + 40;
-    let bars = r
-        .attendance
-        .iter()
-        .enumerate()
-        .map(|(i, a)| {
-            let x = 20 + u32::try_from(i).unwrap_or(0) * (bar * 2 + gap);
-            let scale = |n: u32| n * height / max;
-            let capacity_height = scale(a.capacity);
-            let sold_height = scale(a.sold);
-            let entered_height = scale(a.entered);
-            Bars {
-                x,
-                capacity_y: height - capacity_height,
-                capacity_width: bar * 2,
-                capacity_height,
-                sold_y: height - sold_height,
-                sold_height,
-                entered_x: x + bar,
-                entered_y: height - entered_height,
-                entered_height,
-                sold: a.sold,
-                entered: a.entered,
-                label_y: height + 14,
-                label: a.starts_at.with_timezone(&tz).format("%H:%M").to_string(),
-            }
-        })
-        .collect();
-    Some(Chart {
-        width,
-        height: height + 40,
-        bar,
-        bars,
-    })
-}
-
-fn gates(r: &Report) -> Vec<GateRow> {
-    r.by_gate
-        .iter()
-        .map(|(gate, c)| {
-            // Plain text ("reason: count"), escaped by the template.
-            let reasons: Vec<String> = c
-                .denied
-                .iter()
-                .map(|(reason, n)| format!("{reason}: {n}"))
-                .collect();
-            GateRow {
-                gate: gate.clone(),
-                admitted: c.admitted,
-                unused: c.unused,
-                denied: c.denied.values().sum::<u32>(),
-                reasons: reasons.join(", "),
-            }
-        })
-        .collect()
-}
-
-/// A text cell a spreadsheet will not run: one that starts like a formula (`=`, `+`, `-`,
-/// `@`, a tab or a carriage return) gets a leading `'`. Gate and device names are chosen
-/// on a phone or a turnstile, so anything may arrive here.
-fn text_cell(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}").into()
-    } else {
-        text.into()
-    }
-}
-
-/// A CSV writer: comma-separated, quoting only what needs it. Cells with a `;` are quoted
-/// too (that is the comment character to csv here), as spreadsheets set to a `;` list
-/// separator split on it.
-fn csv_writer() -> csv::Writer<Vec<u8>> {
-    csv::WriterBuilder::new()
-        .delimiter(b',')
-        .comment(Some(b';'))
-        .from_writer(Vec::new())
-}
-
-/// One table of the report as CSV rows: the header, then (text, numbers…) per row.
-fn write_rows<'a>(
-    header: &[&str],
-    rows: impl Iterator<Item = (Vec<&'a str>, Vec<String>)>,
-) -> Result<Vec<u8>, csv::Error> {
-    let mut out = csv_writer();
-    out.write_record(header)?;
-    for (texts, numbers) in rows {
-        let cells = texts
-            .into_iter()
-            .map(text_cell)
-            .chain(numbers.into_iter().map(Into::into));
-        out.write_record(cells.map(|c| c.into_owned()))?;
-    }
-    out.into_inner().map_err(|e| e.into_error().into())
-}
-
-fn minor_text(minor: i64) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    format!("{sign}{}.{:02}", minor.abs() / 100, minor.abs() % 100)
-}
-
-/// One table of the report as CSV (UTF-8 with BOM, so spreadsheets read Ukrainian right).
-pub async fn csv(page: Page, Path(file): Path<String>, Query(q): Query<RangeQuery>) -> Response {
-    if let Err(refused) = page.require_section("/reports") {
-        return *refused;
-    }
-    let Some(id) = file.strip_suffix(".csv") else {
-        return page.error(aspk_app::AppError::NotFound {
-            what: "report",
-            id: file,
-        });
-    };
-    let report = match load(&page, &q) {
-        Ok(r) => r,
-        Err(e) => return page.error(e),
-    };
-    let tz = report.venue.tz();
-    let written = if id == "by-gate" {
-        write_rows(
-            &["gate", "admitted", "unused", "denied"],
-            report.by_gate.iter().map(|(gate, c)| {
-                (
-                    vec![gate.as_str()],
-                    vec![
-                        c.admitted.to_string(),
-                        c.unused.to_string(),
-                        c.denied.values().sum::<u32>().to_string(),
-                    ],
-                )
-            }),
-        )
-    } else if id == "attendance" {
-        let starts: Vec<String> = report
-            .attendance
-            .iter()
-            .map(|a| {
-                a.starts_at
-                    .with_timezone(&tz)
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string()
-            })
-            .collect();
-        write_rows(
-            &["slot", "starts_at", "capacity", "sold", "entered"],
-            report.attendance.iter().zip(&starts).map(|(a, starts)| {
-                (
-                    vec![a.slot.as_str(), starts.as_str()],
-                    vec![
-                        a.capacity.to_string(),
-                        a.sold.to_string(),
-                        a.entered.to_string(),
-                    ],
-                )
-            }),
-        )
-    } else {
-        let Some(table) = tables(&page, &report).into_iter().find(|t| t.id == id) else {
-            return page.error(aspk_app::AppError::NotFound {
-                what: "report",
-                id: id.to_owned(),
-            });
-        };
-        let currency = report.venue.currency.as_str();
-        write_rows(
-            &[
-                table.id.trim_start_matches("by-"),
-                "orders",
-                "tickets",
-                "amount",
-                "refunds",
-                "currency",
-            ],
-            table.rows.iter().map(|(label, s)| {
-                (
-                    vec![label.as_str()],
-                    vec![
-                        s.orders.to_string(),
-                        s.tickets.to_string(),
-                        minor_text(s.amount_minor),
-                        minor_text(s.refunds_minor),
-                        currency.to_owned(),
-                    ],
-                )
-            }),
-        )
-    };
-    let rows = match written {
-        Ok(rows) => rows,
-        Err(e) => {
-            return page.error(aspk_app::AppError::Internal(anyhow::anyhow!(
-                "writing a CSV report: {e}"
-            )))
-        }
-    };
-    // UTF-8 with a BOM, so spreadsheets read Ukrainian right.
-    let mut out = "\u{feff}".as_bytes().to_vec();
-    out.extend(rows);
-    let name = format!(
-        "attachment; filename=\"{id}-{}-{}.csv\"",
-        report.from, report.to
-    );
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, name),
-        ],
-        out,
-    )
-        .into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn csv_of(label: &str, amount: &str) -> String {
-        let rows = std::iter::once((vec![label], vec![amount.to_owned()]));
-        String::from_utf8(write_rows(&["label", "amount"], rows).unwrap()).unwrap()
-    }
-
-    #[test]
-    fn formula_cells_become_text_and_numbers_stay_numbers() {
-        assert_eq!(csv_of("=1+1", "-5.00"), "label,amount\n'=1+1,-5.00\n");
-        assert_eq!(csv_of("\tcmd", "1"), "label,amount\n'\tcmd,1\n");
-        assert_eq!(csv_of("\rcmd", "1"), "label,amount\n\"'\rcmd\",1\n");
-        assert_eq!(csv_of("-", "1"), "label,amount\n'-,1\n");
-        assert_eq!(
-            csv_of("@A1,\"x\"", "1"),
-            "label,amount\n\"'@A1,\"\"x\"\"\",1\n"
-        );
-        assert_eq!(
-            csv_of("Каса; ранок", "1"),
-            "label,amount\n\"Каса; ранок\",1\n"
-        );
-        assert_eq!(csv_of("main", "1"), "label,amount\nmain,1\n");
-    }
 }

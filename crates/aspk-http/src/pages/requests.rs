@@ -132,7 +132,7 @@ pub async fn thread(page: Page, Path(id): Path<String>) -> Response {
             from: if m.from == "visitor" {
                 r.name.clone()
             } else {
-                m.from.trim_start_matches("user:").to_owned()
+                page.actor_label(&m.from)
             },
             at: page.time(m.at, None),
             lines: m.body.split('\n').map(str::to_owned).collect(),
@@ -161,14 +161,7 @@ pub async fn thread(page: Page, Path(id): Path<String>) -> Response {
         .collect();
     let outbox = outbox
         .iter()
-        .map(|m| {
-            let state = match (&m.sent_at, &m.last_error) {
-                (Some(at), _) => page.t_args("mail-sent", &[("time", page.time(*at, None).into())]),
-                (None, Some(e)) => page.t_args("mail-failed", &[("error", e.as_str().into())]),
-                (None, None) => page.t("mail-queued"),
-            };
-            (m.subject.clone(), state)
-        })
+        .map(|m| (m.subject.clone(), page.mail_state(m)))
         .collect();
     page.render(&ThreadView {
         page: &page,

@@ -179,14 +179,14 @@ fn list_with(page: &Page, form: Option<&CloseForm>, error: Option<aspk_app::AppE
                 .closed_at
                 .map(|c| page.time(c, None))
                 .unwrap_or_else(|| page.t("shift-still-open")),
-            cashier: s.cashier.trim_start_matches("user:").to_owned(),
+            cashier: page.actor_label(&s.cashier),
             float: page.money(s.float_minor, s.currency),
         })
         .collect();
-    let error_field = match &error {
-        Some(aspk_app::AppError::Invalid(v)) if v.field == "note" => "note",
-        Some(aspk_app::AppError::Invalid(_)) => "counted",
-        _ => "",
+    let error_field = match error.as_ref().and_then(super::frame::error_field) {
+        Some("note") => "note",
+        Some(_) => "counted",
+        None => "",
     };
     let error_text = error.as_ref().map(|e| page.error_text(e));
     let status = error.map_or(axum::http::StatusCode::OK, |e| {
@@ -321,7 +321,7 @@ fn z_report_view<'a>(page: &'a Page, r: &ZReport) -> ZReportView<'a> {
         } else {
             "shift-x-title"
         }),
-        cashier: r.shift.cashier.trim_start_matches("user:").to_owned(),
+        cashier: page.actor_label(&r.shift.cashier),
         opened: page.time(r.shift.opened_at, None),
         status,
         products,

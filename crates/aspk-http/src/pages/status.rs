@@ -29,7 +29,7 @@ pub async fn page(page: Page) -> Response {
         "status-store-ok"
     });
     let mut rows = vec![
-        ("status-role", node.role().as_str().to_owned()),
+        ("status-role", page.role_name(node.role().as_str())),
         ("status-ops", health.op_count.to_string()),
         ("status-findings", health.open_findings.to_string()),
         ("status-store", store),

@@ -318,6 +318,8 @@ impl State {
                 }
             }
             OpBody::ShiftClosed { shift_id, .. } => self.check_shift_close(op, shift_id),
+            OpBody::SlotChanged { slot, capacity, .. } => self.check_slot_change(slot, *capacity),
+            OpBody::SlotDeleted { slot } => self.check_slot_delete(slot),
             OpBody::RequestUpdated { id, .. } | OpBody::RequestReplied { id, .. } => {
                 match self.requests.get(id).is_none_or(|r| own(&r.venue)) {
                     true => Allowed,

@@ -86,6 +86,20 @@ pub const CAPABILITIES: &[Capability] = &[
         conditions: "",
     },
     Capability {
+        kind: "slot_changed",
+        authors: CLOUD,
+        staff: Some(Role::Admin),
+        others: &[],
+        conditions: "the capacity never drops below the tickets sold (valid and used)",
+    },
+    Capability {
+        kind: "slot_deleted",
+        authors: CLOUD,
+        staff: Some(Role::Admin),
+        others: &[],
+        conditions: "no ticket was ever issued for the slot and no lease on it is outstanding",
+    },
+    Capability {
         kind: "user_saved",
         authors: CLOUD,
         staff: Some(Role::Admin),

@@ -593,6 +593,12 @@ impl State {
                     user.lang = Some(lang.clone());
                 }
             }
+            OpBody::SlotChanged {
+                slot,
+                capacity,
+                is_closed,
+            } => self.change_slot(slot, *capacity, *is_closed),
+            OpBody::SlotDeleted { slot } => self.delete_slot(slot),
         }
     }
 

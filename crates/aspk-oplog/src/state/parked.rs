@@ -29,9 +29,10 @@ impl State {
         let subject = match &op.body {
             OpBody::OrderCancelled { number, .. } => Subject::Order(*number),
             OpBody::TicketVoided { serial, .. } => Subject::Ticket(*serial),
-            OpBody::LeaseGranted { slot, .. } | OpBody::LeaseReturned { slot, .. } => {
-                Subject::Slot(slot.clone())
-            }
+            OpBody::LeaseGranted { slot, .. }
+            | OpBody::LeaseReturned { slot, .. }
+            | OpBody::SlotChanged { slot, .. }
+            | OpBody::SlotDeleted { slot } => Subject::Slot(slot.clone()),
             OpBody::RequestUpdated { id, .. } | OpBody::RequestReplied { id, .. } => {
                 Subject::Request(id.clone())
             }

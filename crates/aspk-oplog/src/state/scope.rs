@@ -78,7 +78,10 @@ impl State {
             | OpBody::EntryRecorded { serial, .. }
             | OpBody::ScanDenied { serial, .. }
             | OpBody::PassNotUsed { serial, .. } => self.ticket_concerns(*serial, op, venue),
-            OpBody::LeaseGranted { slot, .. } | OpBody::LeaseReturned { slot, .. } => {
+            OpBody::LeaseGranted { slot, .. }
+            | OpBody::LeaseReturned { slot, .. }
+            | OpBody::SlotChanged { slot, .. }
+            | OpBody::SlotDeleted { slot } => {
                 self.slots.get(slot).is_none_or(|s| here(&s.slot.venue))
             }
             OpBody::ShiftOpened { venue: v, .. } | OpBody::RequestReceived { venue: v, .. } => {
@@ -178,6 +181,8 @@ fn shares_with_gate(op: &Op) -> bool {
         OpBody::VenueSaved(_)
         | OpBody::ProductSaved(_)
         | OpBody::SlotCreated(_)
+        | OpBody::SlotChanged { .. }
+        | OpBody::SlotDeleted { .. }
         | OpBody::KeyPublished { .. }
         | OpBody::KeyRevoked { .. }
         | OpBody::NodeEnrolled { .. }

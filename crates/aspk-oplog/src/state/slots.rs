@@ -4,6 +4,9 @@ use std::collections::BTreeMap;
 
 use aspk_domain::Slot;
 
+use super::authority::Verdict;
+use super::State;
+
 /// A slot and the seats taken from it.
 ///
 /// Seats are partitioned: each lease holder (a site node or device that may sell while cut
@@ -20,6 +23,13 @@ pub struct SlotState {
     pub leases: BTreeMap<String, i64>,
     /// Tickets sold beyond capacity on purpose.
     pub overbooked: u32,
+    /// Closed to sales (`slot_changed`); reopening sells again.
+    #[serde(default)]
+    pub is_closed: bool,
+    /// Taken off the schedule (`slot_deleted`): kept as a tombstone so that ops about it
+    /// still find it, but no longer listed by time.
+    #[serde(default)]
+    pub is_deleted: bool,
 }
 
 impl SlotState {
@@ -30,7 +40,14 @@ impl SlotState {
             sold_by: BTreeMap::new(),
             leases: BTreeMap::new(),
             overbooked: 0,
+            is_closed: false,
+            is_deleted: false,
         }
+    }
+
+    /// Whether the slot may be sold now: neither closed nor deleted.
+    pub fn is_on_sale(&self) -> bool {
+        !self.is_closed && !self.is_deleted
     }
 
     /// Seats not sold, counting leased seats as taken.
@@ -82,5 +99,80 @@ impl SlotState {
 
     pub fn is_oversold(&self) -> bool {
         self.sold > self.slot.capacity
+    }
+
+    /// Why changing this slot (to `capacity`, when given) is refused, when it is: the rule
+    /// the fold enforces on every replica, and the app checks first to say so clearly.
+    pub fn change_refusal(&self, capacity: Option<u32>) -> Option<String> {
+        if self.is_deleted {
+            return Some(format!("slot {} was deleted", self.slot.id));
+        }
+        match capacity {
+            Some(0) => Some("a slot's capacity must be at least 1".into()),
+            Some(c) if c > Slot::MAX_CAPACITY => Some("capacity beyond the maximum".into()),
+            Some(c) if c < self.sold => Some(format!(
+                "capacity {c} is below the {} tickets sold for slot {}",
+                self.sold, self.slot.id
+            )),
+            _ => None,
+        }
+    }
+}
+
+impl State {
+    /// Whether any ticket (even a voided one) was ever issued for slot `id`.
+    pub fn slot_has_sales(&self, id: &str) -> bool {
+        self.slots.get(id).is_some_and(|s| s.sold > 0)
+            || self.tickets.briefs().any(|t| t.slot == Some(id))
+    }
+
+    /// Why deleting slot `id` is refused, when it is.
+    pub fn slot_delete_refusal(&self, id: &str) -> Option<String> {
+        let slot = self.slots.get(id)?;
+        if slot.is_deleted {
+            return Some(format!("slot {id} was deleted"));
+        }
+        if self.slot_has_sales(id) {
+            return Some(format!("tickets were issued for slot {id}"));
+        }
+        if slot.leases.values().any(|seats| *seats > 0) {
+            return Some(format!("seats of slot {id} are leased to a site node"));
+        }
+        None
+    }
+
+    /// The fold's check of `slot_changed`.
+    pub(super) fn check_slot_change(&self, id: &str, capacity: Option<u32>) -> Verdict {
+        match self.slots.get(id).and_then(|s| s.change_refusal(capacity)) {
+            Some(reason) => Verdict::Denied(reason),
+            None => Verdict::Allowed,
+        }
+    }
+
+    /// The fold's check of `slot_deleted`.
+    pub(super) fn check_slot_delete(&self, id: &str) -> Verdict {
+        match self.slot_delete_refusal(id) {
+            Some(reason) => Verdict::Denied(reason),
+            None => Verdict::Allowed,
+        }
+    }
+
+    pub(super) fn change_slot(&mut self, id: &str, capacity: Option<u32>, closed: Option<bool>) {
+        if let Some(slot) = self.slots.get_mut(id) {
+            if let Some(capacity) = capacity {
+                slot.slot.capacity = capacity;
+            }
+            if let Some(closed) = closed {
+                slot.is_closed = closed;
+            }
+        }
+    }
+
+    pub(super) fn delete_slot(&mut self, id: &str) {
+        if let Some(slot) = self.slots.get_mut(id) {
+            slot.is_deleted = true;
+            let key = (slot.slot.venue.clone(), slot.slot.starts_at, id.to_owned());
+            self.slots_by_time.remove(&key);
+        }
     }
 }

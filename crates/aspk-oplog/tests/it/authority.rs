@@ -182,6 +182,7 @@ fn base() -> State {
         ("system:demo", OpBody::VenueSaved(venue("demo", 1))),
         ("system:demo", OpBody::ProductSaved(product("adult"))),
         ("system:demo", OpBody::SlotCreated(slot("s1"))),
+        ("system:demo", OpBody::SlotCreated(slot("s3"))),
         (
             "system:enrolment",
             OpBody::KeyPublished {
@@ -306,6 +307,12 @@ fn body_of(kind: &str, author: Author, actor: &str) -> OpBody {
         "venue_saved" => OpBody::VenueSaved(venue("annex", 2)),
         "product_saved" => OpBody::ProductSaved(product("reduced")),
         "slot_created" => OpBody::SlotCreated(slot("s2")),
+        "slot_changed" => OpBody::SlotChanged {
+            slot: "s1".into(),
+            capacity: Some(200),
+            is_closed: Some(true),
+        },
+        "slot_deleted" => OpBody::SlotDeleted { slot: "s3".into() },
         "user_saved" => OpBody::UserSaved(user("newbie", Role::Cashier)),
         "password_set" => OpBody::PasswordSet {
             username: Username::parse("cashier").unwrap(),
@@ -515,7 +522,9 @@ fn kind_is_sampled(body: &OpBody) -> bool {
         | OpBody::SessionEnded { .. }
         | OpBody::KeyRevoked { .. }
         | OpBody::OpHeld { .. }
-        | OpBody::LanguageChosen { .. } => true,
+        | OpBody::LanguageChosen { .. }
+        | OpBody::SlotChanged { .. }
+        | OpBody::SlotDeleted { .. } => true,
     }
 }
 

@@ -3,3 +3,4 @@
 
 mod authority;
 mod fold;
+mod slots;

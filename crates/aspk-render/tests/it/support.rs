@@ -51,6 +51,7 @@ pub fn ticket(code: String, number: &str) -> TicketDoc {
         lines: lines(),
         notice: Some(NOTICE.to_owned()),
         footer: Some(FOOTER.to_owned()),
+        void_mark: None,
     }
 }
 

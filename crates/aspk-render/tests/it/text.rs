@@ -63,3 +63,24 @@ fn missing_glyphs_become_replacement_chars() {
     let text = pdf_text(&write_pdf(dir.path(), "t.pdf", &pdf));
     assert!(text.contains("Квиток \u{FFFD} / Ticket"), "{text}");
 }
+
+/// A cancelled ticket carries its mark in large type; a valid one does not.
+#[test]
+fn a_void_ticket_is_marked_cancelled_and_a_valid_one_is_not() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mark = "СКАСОВАНО / CANCELLED";
+    for paper in [Paper::A4, Paper::Roll80mm] {
+        let mut void = sample_ticket();
+        void.void_mark = Some(mark.into());
+        let pdf = ticket_pdf(&[void], paper).expect("render");
+        let text = pdf_text(&write_pdf(dir.path(), "void.pdf", &pdf));
+        for part in ["СКАСОВАНО", "CANCELLED"] {
+            assert!(text.contains(part), "{paper:?}: {part} missing in\n{text}");
+        }
+        let valid = extracted(paper);
+        assert!(
+            !valid.contains("СКАСОВАНО") && !valid.contains("CANCELLED"),
+            "{paper:?}: a valid ticket is marked: {valid}"
+        );
+    }
+}
