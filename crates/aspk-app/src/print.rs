@@ -173,14 +173,13 @@ fn both(uk: &str, en: &str) -> String {
     }
 }
 
-/// Everything printed on a ticket, in both languages, times in the venue's zone.
-pub fn ticket_doc(ticket: &Ticket, code: &str, venue: &Venue, product: &Product) -> TicketDoc {
-    let tz = venue.tz();
-    let when = match ticket.valid_days {
-        Some((first, last)) if first == last => first.format("%d.%m.%Y").to_string(),
-        Some((first, last)) => {
-            format!("{} – {}", first.format("%d.%m.%Y"), last.format("%d.%m.%Y"))
-        }
+/// When a ticket may be used, in the zone `tz`: its slot (`05.12.2026 10:00–11:00`) or its
+/// days (`05.12.2026 – 07.12.2026`), as the ticket and the receipt print it.
+pub fn ticket_when(ticket: &Ticket, tz: chrono_tz::Tz) -> String {
+    let day = |d: chrono::NaiveDate| d.format("%d.%m.%Y").to_string();
+    match ticket.valid_days {
+        Some((first, last)) if first == last => day(first),
+        Some((first, last)) => format!("{} – {}", day(first), day(last)),
         None => {
             let (from, until) = (
                 ticket.valid_from.with_timezone(&tz),
@@ -193,7 +192,12 @@ pub fn ticket_doc(ticket: &Ticket, code: &str, venue: &Venue, product: &Product)
                 until.format("%H:%M")
             )
         }
-    };
+    }
+}
+
+/// Everything printed on a ticket, in both languages, times in the venue's zone.
+pub fn ticket_doc(ticket: &Ticket, code: &str, venue: &Venue, product: &Product) -> TicketDoc {
+    let when = ticket_when(ticket, venue.tz());
     let time_label = if ticket.valid_days.is_some() {
         "ticket-valid-days"
     } else {

@@ -273,17 +273,11 @@ impl Page {
         }
     }
 
-    /// A scan's result in the catalogue's words (`already_used` → "вже використаний").
-    pub fn scan_result_label(&self, result: aspk_domain::ScanResult) -> String {
-        self.t(&format!("scan-result-{}", result.as_str()))
-    }
-
-    /// A name of a scan result, as in the log (`already_used`), in words; another text as is.
-    pub fn scan_result_name_label(&self, name: &str) -> String {
-        match name.parse::<aspk_domain::ScanResult>() {
-            Ok(result) => self.scan_result_label(result),
-            Err(_) => name.to_owned(),
-        }
+    /// The name of a scan result, as the log has it (`already_used`), in the catalogue's
+    /// words ("вже використаний"); none for a text that names no result.
+    pub fn scan_result_label(&self, name: &str) -> Option<String> {
+        let result = name.parse::<aspk_domain::ScanResult>().ok()?;
+        Some(self.t(&format!("scan-result-{}", result.as_str())))
     }
 
     /// Where an outbox mail stands: sent, failed with the last attempt's error, or waiting,

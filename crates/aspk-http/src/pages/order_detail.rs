@@ -325,7 +325,12 @@ fn history_row(page: &Page, entry: &HistoryEntry, v: Option<&Venue>) -> HistoryR
             &[
                 ("ticket", ticket(serial).into()),
                 ("gate", gate.as_str().into()),
-                ("reason", page.scan_result_name_label(reason).into()),
+                (
+                    "reason",
+                    page.scan_result_label(reason)
+                        .unwrap_or_else(|| reason.clone())
+                        .into(),
+                ),
             ],
         ),
         OrderEvent::Printed {

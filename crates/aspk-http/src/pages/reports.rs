@@ -233,7 +233,12 @@ fn gates_sheet(page: &Page, r: &Report) -> Sheet {
                 let reasons: Vec<String> = c
                     .denied
                     .iter()
-                    .map(|(reason, n)| format!("{}: {n}", reason_label(page, reason)))
+                    .map(|(reason, n)| {
+                        let label = page
+                            .scan_result_label(reason)
+                            .unwrap_or_else(|| page.t("report-reason-other"));
+                        format!("{label}: {n}")
+                    })
                     .collect();
                 vec![
                     Cell::Text(gate.clone()),
@@ -250,16 +255,6 @@ fn gates_sheet(page: &Page, r: &Report) -> Sheet {
 }
 
 /// A scanner's refusal reason (a scan result code such as `already_used`) in words.
-fn reason_label(page: &Page, reason: &str) -> String {
-    let key = format!("scan-result-{reason}");
-    let text = page.t(&key);
-    if text == key {
-        page.t("report-reason-other")
-    } else {
-        text
-    }
-}
-
 /// A table as the page shows it: header cells and rows of (text, is a number).
 struct HtmlTable {
     id: &'static str,

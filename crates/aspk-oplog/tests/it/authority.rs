@@ -18,8 +18,10 @@ use aspk_oplog::{
 use chrono::{DateTime, TimeZone, Utc};
 use proptest::prelude::*;
 
-const ROOT_HEX: &str = "3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29";
-const SITE_KEY_HEX: &str = "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c";
+pub(crate) const ROOT_HEX: &str =
+    "3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29";
+pub(crate) const SITE_KEY_HEX: &str =
+    "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c";
 const OTHER_KEY_HEX: &str = "d759793bbc13a2819a827c76adb6fba8a49aee007f49f2d0992d99b825ad2c48";
 /// The site node's serial block.
 const SITE_BLOCK: (u64, u64) = (20_000_000_000, 21_000_000_000);
@@ -28,15 +30,15 @@ const CLOUD_BLOCK: (u64, u64) = (10_000_000_000, 20_000_000_000);
 const ORDER: u64 = 10_000_000_100;
 const TICKET: u64 = 10_000_000_200;
 
-fn slug(s: &str) -> Slug {
+pub(crate) fn slug(s: &str) -> Slug {
     Slug::parse("id", s).unwrap()
 }
 
-fn at() -> DateTime<Utc> {
+pub(crate) fn at() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2030, 1, 1, 10, 0, 0).unwrap()
 }
 
-fn user(name: &str, role: Role) -> User {
+pub(crate) fn user(name: &str, role: Role) -> User {
     User {
         username: Username::parse(name).unwrap(),
         role,
@@ -48,7 +50,7 @@ fn user(name: &str, role: Role) -> User {
     }
 }
 
-fn venue(id: &str, no: u16) -> Venue {
+pub(crate) fn venue(id: &str, no: u16) -> Venue {
     Venue {
         id: slug(id),
         no,

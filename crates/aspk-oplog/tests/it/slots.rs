@@ -4,34 +4,10 @@
 
 #![allow(clippy::unwrap_used)]
 
-use aspk_domain::{
-    Channel, Currency, Localized, Payment, PaymentMethod, Role, Slot, Slug, User, Username, Venue,
-};
+use aspk_domain::{Channel, Currency, Payment, PaymentMethod, Role, Slot};
 use aspk_oplog::{Hlc, Op, OpBody, OpSig, OrderPlaced, State, TicketIssued};
-use chrono::{DateTime, TimeZone, Utc};
 
-const ROOT_HEX: &str = "3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29";
-const SITE_KEY_HEX: &str = "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c";
-
-fn slug(s: &str) -> Slug {
-    Slug::parse("id", s).unwrap()
-}
-
-fn at() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2030, 1, 1, 10, 0, 0).unwrap()
-}
-
-fn user(name: &str, role: Role) -> User {
-    User {
-        username: Username::parse(name).unwrap(),
-        role,
-        password_hash: String::new(),
-        is_active: true,
-        generation: 1,
-        lang: None,
-        venue: None,
-    }
-}
+use crate::authority::{at, slug, user, venue, ROOT_HEX, SITE_KEY_HEX};
 
 fn slot(id: &str, hour: u32) -> Slot {
     let starts_at = at() + chrono::Duration::hours(i64::from(hour));
@@ -117,14 +93,7 @@ impl Writer {
 fn base(cloud: &mut Writer) -> State {
     let mut state = State::default();
     state.set_anchors([(1, ROOT_HEX.to_owned())]);
-    let venue = Venue {
-        id: slug("demo"),
-        no: 1,
-        name: Localized::new("Музей", ""),
-        time_zone: "Europe/Kyiv".into(),
-        currency: Currency::UAH,
-        early_entry_minutes: 0,
-    };
+    let venue = venue("demo", 1);
     let bodies = vec![
         (
             "system",

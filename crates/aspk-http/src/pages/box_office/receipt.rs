@@ -134,25 +134,7 @@ fn first_live_ticket(record: &OrderRecord) -> Option<&Ticket> {
 
 /// When a ticket is valid, in the venue's time: the slot, or the open-date days.
 fn ticket_when(ticket: &Ticket, venue: Option<&Venue>) -> String {
-    if let Some((first, last)) = ticket.valid_days {
-        let day = |d: NaiveDate| d.format("%d.%m.%Y").to_string();
-        return if first == last {
-            day(first)
-        } else {
-            format!("{} – {}", day(first), day(last))
-        };
-    }
-    let tz = venue.map(Venue::tz).unwrap_or(chrono_tz::Europe::Kyiv);
-    let (from, until) = (
-        ticket.valid_from.with_timezone(&tz),
-        ticket.valid_until.with_timezone(&tz),
-    );
-    format!(
-        "{} {}–{}",
-        from.format("%d.%m.%Y"),
-        from.format("%H:%M"),
-        until.format("%H:%M")
-    )
+    aspk_app::ticket_when(ticket, venue.map_or(chrono_tz::Europe::Kyiv, Venue::tz))
 }
 
 fn payment_label(page: &Page, receipt: &Receipt) -> String {
