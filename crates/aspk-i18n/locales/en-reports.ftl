@@ -11,7 +11,6 @@ report-col-method = Payment method
 report-col-cashier = Cashier
 report-col-slot = Slot (date and time)
 report-total-row = Total
-report-visitor = Online visitor
 report-used-refunds = Refunds of tickets already used: { $tickets } tickets, { $amount }
 report-note-times = Sales count by the time of the order, refunds by the time the money was paid back. In a shift (Z) report a refund counts in the shift of whoever paid it back.
 report-note-tables = Tickets are those sold and not cancelled. Net = gross − refunds; every table's net adds up to the same total.

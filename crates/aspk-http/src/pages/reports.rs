@@ -115,15 +115,6 @@ fn sales_sheet(
     }
 }
 
-/// A cashier's name as shown: the user name, or "visitor" for online orders.
-fn cashier_label(page: &Page, actor: &str) -> String {
-    if actor == Report::VISITOR {
-        page.t("report-visitor")
-    } else {
-        actor.trim_start_matches("user:").to_owned()
-    }
-}
-
 /// All the tables of the report, in the page's language.
 pub(crate) fn sheets(page: &Page, r: &Report) -> Vec<Sheet> {
     let lang = page.lang.code();
@@ -154,7 +145,7 @@ pub(crate) fn sheets(page: &Page, r: &Report) -> Vec<Sheet> {
     let cashiers = r
         .by_cashier
         .iter()
-        .map(|(c, s)| (cashier_label(page, c), s))
+        .map(|(c, s)| (page.actor_label(c), s))
         .collect();
     vec![
         sales_sheet(page, r, ("by-day", "report-by-day", "report-col-day"), days),
