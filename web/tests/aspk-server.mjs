@@ -63,14 +63,20 @@ export async function startSite(upstream, { code, data, port, token } = {}) {
   return { base, api, child, data, port };
 }
 
-/** Starts `aspk serve --demo`; resolves to {base, api, stop}. */
-export async function startAspk() {
+/**
+ * Starts `aspk serve --demo`; resolves to {base, api, stop}. Optional: `port` to listen on
+ * (a free one when not given), `args` added to the command line (or a function of the
+ * server's base URL returning them), `env` added to the environment.
+ */
+export async function startAspk({ port, args = [], env = {} } = {}) {
   const bin = aspkBinary();
   const data = await mkdtemp(join(tmpdir(), 'aspk-scan-test-'));
-  const port = await freePort();
+  port ??= await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn(bin, ['serve', '--demo', '--data', data, '--listen', `127.0.0.1:${port}`], {
+  const extra = typeof args === 'function' ? args(base) : args;
+  const child = spawn(bin, ['serve', '--demo', '--data', data, '--listen', `127.0.0.1:${port}`, ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   });
   let log = '';
   child.stdout.on('data', (d) => (log += d));
@@ -166,4 +172,20 @@ export class Api {
   enrolScanner(venue = 'demo') {
     return this.ok('POST', '/api/v1/enrolments', { role: 'scanner', venue });
   }
+}
+
+/**
+ * Pays a visitor's online order (the API's answer of its hold) on the demo's test provider
+ * page, as the visitor would, and returns the paid order as its visitor reads it.
+ */
+export async function payOnline(base, held, email) {
+  const serial = held.number.slice(0, -1);
+  const res = await fetch(`${base}/pay/test/${serial}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'outcome=pay',
+    redirect: 'manual',
+  });
+  if (res.status !== 303) throw new Error(`paying ${held.number}: ${res.status} ${await res.text()}`);
+  return apiOk(base, 'GET', `/api/v1/orders/${held.number}?email=${encodeURIComponent(email)}`);
 }

@@ -20,14 +20,14 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
 import { CHROMIUM_PATH, REPO_DIR } from './harness.mjs';
-import { apiOk as api, startAspk as startServer } from './aspk-server.mjs';
+import { apiOk as api, payOnline, startAspk as startServer } from './aspk-server.mjs';
 
 const LOCALES = join(REPO_DIR, 'crates', 'aspk-i18n', 'locales');
 const VIEWPORT = { width: 1366, height: 768 };
 const PASSWORD = 'correct horse';
 
 /** Brand and format names a Ukrainian page may show in Latin letters. */
-const LATIN_ALLOWED = new Set(['QR', 'PDF', 'CSV', 'XLSX', 'Excel', 'Alt', 'Enter', 'Esc', 'ESC', 'POS', 'SMTP', 'Ctrl', 'Shift', 'Tab']);
+const LATIN_ALLOWED = new Set(['QR', 'PDF', 'PNG', 'JPEG', 'SVG', 'CSV', 'XLSX', 'Excel', 'Alt', 'Enter', 'Esc', 'ESC', 'POS', 'SMTP', 'Ctrl', 'Shift', 'Tab']);
 /** A reply's subject starts with the mail convention "Re:", whatever the language. */
 const MAIL_PREFIX = /(?<![\p{L}\p{N}])Re:/gu;
 /** The product's brand, which an English page may show in Cyrillic. */
@@ -64,9 +64,10 @@ async function seed(browser, base, failures) {
   const slot = (await api(base, 'POST', '/api/v1/venues/demo/slots', {
     starts_at: new Date(now - 10 * 60e3).toISOString(), ends_at: new Date(now + 60 * 60e3).toISOString(), capacity: 30,
   }, admin)).id;
-  const order = (email) => api(base, 'POST', '/api/v1/orders', {
+  // A visitor's online order, paid through the demo's test provider.
+  const order = async (email) => payOnline(base, await api(base, 'POST', '/api/v1/orders', {
     venue: 'demo', channel: 'online', email, items: [{ product: 'adult', slot, quantity: 2 }], payment: { method: 'card' },
-  });
+  }), email);
   const first = await order('visitor@example.com');
   // Scans: one admitted, then the same ticket again (already used).
   const ticket = first.tickets[0].code;

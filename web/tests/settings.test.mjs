@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 import { CHROMIUM_PATH } from './harness.mjs';
-import { startAspk } from './aspk-server.mjs';
+import { payOnline, startAspk } from './aspk-server.mjs';
 
 /** A Monday far from the demo's own slots, and times on its Tuesday in Kyiv (UTC+2 in March). */
 const WEEK = '2031-03-03';
@@ -46,6 +46,7 @@ test('settings: the week of slots, overlaps, shortcut keys and confirmed saves',
     }, null);
     const placed = await order(sold);
     assert.equal(placed.status, 201, JSON.stringify(placed.body));
+    await payOnline(base, placed.body, 'v@example.com');
 
     const { context, page } = await signIn(browser, base);
     const week = `${base}/settings/schedule?venue=demo&week=${WEEK}`;

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
 import { CHROMIUM_PATH, REPO_DIR } from './harness.mjs';
-import { apiOk as api, startAspk as startServer } from './aspk-server.mjs';
+import { apiOk as api, payOnline, startAspk as startServer } from './aspk-server.mjs';
 
 const ARTIFACTS = join(process.env.ASPK_TEST_ARTIFACTS ?? join(REPO_DIR, 'test-artifacts'), 'screens');
 
@@ -149,10 +149,11 @@ async function flow(browser, lang) {
     const mp = manager.page;
     await mp.goto(`${base}/orders`);
     await mp.waitForSelector('#live-state.connected');
-    const online = await api(base, 'POST', '/api/v1/orders', {
+    // A visitor's online order arrives once it is paid.
+    const online = await payOnline(base, await api(base, 'POST', '/api/v1/orders', {
       venue: 'demo', channel: 'online', email: 'visitor@example.com',
       items: [{ product: 'adult', slot, quantity: 2 }], payment: { method: 'card' },
-    });
+    }), 'visitor@example.com');
     await mp.waitForSelector(`tr[data-number="${online.number_display}"]`, { timeout: 2000 });
     await shot(mp, '05-orders-live');
 

@@ -79,6 +79,7 @@ fn refund_payments(
                 amount_minor: -part,
                 at,
                 shift: shift.map(str::to_owned),
+                reference: None,
             });
             left -= part;
         }

@@ -30,6 +30,7 @@ fn demo_venue() -> Venue {
         time_zone: "Europe/Kyiv".to_owned(),
         currency: Currency::UAH,
         early_entry_minutes: 0,
+        shop: Default::default(),
     }
 }
 

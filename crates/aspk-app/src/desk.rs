@@ -271,9 +271,12 @@ impl Node {
                     OpBody::MailQueued {
                         id: mail_id.clone(),
                         to: request.email,
-                        subject: format!("Re: {}", request.subject),
+                        // The tag lets the visitor's reply find its thread again.
+                        subject: format!("Re: {} [#{}]", request.subject, request.id),
                         body,
                         venue: Some(request.venue),
+                        order: None,
+                        lang: None,
                     },
                 ],
             );
@@ -312,6 +315,8 @@ impl Node {
                     subject,
                     body,
                     venue: Some(venue),
+                    order: None,
+                    lang: None,
                 }],
             );
             Ok(id)
@@ -483,4 +488,65 @@ pub struct RequestThread {
     pub staff: Vec<String>,
     /// The mails sent to the visitor's address.
     pub mails: Vec<aspk_domain::Mail>,
+}
+
+impl Node {
+    /// The e-ticket mails of order `number`, oldest first (for the staff's order page).
+    pub fn order_mails(&self, number: u64) -> Vec<aspk_domain::Mail> {
+        let mut mails: Vec<_> = self.read(|s| {
+            s.outbox()
+                .values()
+                .filter(|m| m.order == Some(number))
+                .cloned()
+                .collect()
+        });
+        mails.sort_by_key(|m| m.queued_at);
+        mails
+    }
+}
+
+/// The request id a reply's subject carries (`… [#0123456789abcdef]`), if any.
+pub fn thread_tag(subject: &str) -> Option<&str> {
+    let start = subject.rfind("[#")? + 2;
+    let len = subject[start..].find(']')?;
+    let id = &subject[start..start + len];
+    (id.len() == 16 && id.chars().all(|c| c.is_ascii_hexdigit())).then_some(id)
+}
+
+impl Node {
+    /// A visitor's e-mail reply (from the mail provider's inbound hook): joins the thread
+    /// its subject's tag names when it comes from that thread's address; anything else is
+    /// refused (404) and changes nothing.
+    pub async fn receive_visitor_reply(
+        &self,
+        from: &str,
+        subject: &str,
+        body: &str,
+    ) -> Result<String, AppError> {
+        let not_found = || AppError::NotFound {
+            what: "request",
+            id: subject.chars().take(80).collect(),
+        };
+        let id = thread_tag(subject).ok_or_else(not_found)?.to_owned();
+        let from = Email::parse(from)?;
+        let body = check_text("body", body, MAX_TEXT)?;
+        let known = self.read(|s| {
+            s.requests()
+                .get(&id)
+                .is_some_and(|r| r.email.eq_ignore_ascii_case(from.as_str()))
+        });
+        if !known {
+            return Err(not_found());
+        }
+        let thread = id.clone();
+        self.submit(move |batch| {
+            batch.record(
+                "system:inbound",
+                vec![OpBody::RequestFollowedUp { id, body }],
+            );
+            Ok(())
+        })
+        .await?;
+        Ok(thread)
+    }
 }

@@ -30,6 +30,7 @@ impl Node {
         }
         let (holder, slot) = (node.0.origin.clone(), slot.to_owned());
         let actor = format!("node:{}", node.0.node_id);
+        let node_now = self.now();
         self.submit(move |batch| {
             let state = batch.state();
             let s = state
@@ -40,7 +41,9 @@ impl Node {
                     what: "slot",
                     id: slot.clone(),
                 })?;
-            let free = u32::try_from(s.unleased_free().max(0)).unwrap_or(0);
+            // Seats held for online orders waiting for payment are not leased away.
+            let held = i64::from(s.held_at(node_now, None));
+            let free = u32::try_from((s.unleased_free() - held).max(0)).unwrap_or(0);
             let granted = seats.min(free);
             if granted > 0 {
                 batch.record(

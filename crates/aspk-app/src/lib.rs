@@ -19,6 +19,7 @@ mod enrol;
 mod error;
 mod findings;
 mod health;
+mod hold;
 mod issuer;
 mod keys;
 mod lease;
@@ -38,7 +39,9 @@ mod session;
 mod settings;
 mod shift;
 mod snapshot;
+mod ticket_mail;
 mod upstream;
+pub mod webhooks;
 mod writer;
 
 pub use access::{grant, Action, Grant, ACCESS};
@@ -58,6 +61,7 @@ pub use device::{
 pub use enrol::{Enrolled, EnrolmentCode, NodeCredential};
 pub use error::AppError;
 pub use health::{Health, HeldLease, LogSummary};
+pub use hold::{HeldOrder, HoldRequest, PayOutcome, ProviderPayment};
 pub use keys::{key_allows, DelegatedKey};
 pub use lookup::OrderView;
 pub use node::{

@@ -70,3 +70,27 @@ impl Node {
         })
     }
 }
+
+impl Node {
+    /// An online order that has not become a paid order (it waits for its payment, or
+    /// expired), for staff, or for whoever gives its e-mail or its access token.
+    pub fn held_view(
+        &self,
+        who: Option<&Principal>,
+        number: &str,
+        email: Option<&str>,
+        token: Option<&str>,
+    ) -> Option<crate::HeldOrder> {
+        let serial = HumanNumber::parse(number).ok()?.serial();
+        if self.read(|s| s.orders().contains_key(&serial)) {
+            return None;
+        }
+        let held = self.held_order(serial)?;
+        let by_email = match (&held.email, email) {
+            (Some(known), Some(given)) => known.as_str().eq_ignore_ascii_case(given.trim()),
+            _ => false,
+        };
+        let by_token = token.is_some_and(|t| self.check_order_access(serial, t));
+        (who.is_some() || by_email || by_token).then_some(held)
+    }
+}

@@ -118,6 +118,8 @@ struct Inner {
     delegated_key_secs: std::sync::atomic::AtomicI64,
     /// A mail sender (an SMTP server) works this node's outbox.
     mail_sender: std::sync::atomic::AtomicBool,
+    /// The webhook deliveries made from this node.
+    deliveries: crate::webhooks::DeliveryLog,
     start: StartInfo,
 }
 
@@ -213,6 +215,7 @@ impl Node {
             scope: Default::default(),
             delegated_key_secs: crate::keys::DEFAULT_LIFETIME_SECS.into(),
             mail_sender: Default::default(),
+            deliveries: Default::default(),
             start,
         };
         let node = Node {
@@ -479,6 +482,10 @@ impl Node {
     /// How far ahead of this node's clock an incoming op may be.
     pub fn max_clock_skew(&self) -> chrono::Duration {
         self.inner.max_clock_skew
+    }
+
+    pub(crate) fn delivery_log(&self) -> &crate::webhooks::DeliveryLog {
+        &self.inner.deliveries
     }
 
     pub(crate) fn token_secret(&self) -> &[u8; 32] {

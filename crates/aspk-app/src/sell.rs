@@ -80,7 +80,7 @@ fn check_idempotency_key(key: &str) -> Result<(), AppError> {
 }
 
 impl NewOrder {
-    fn check_shape(&self) -> Result<Option<Email>, AppError> {
+    pub(crate) fn check_shape(&self) -> Result<Option<Email>, AppError> {
         if self.items.is_empty() || self.items.len() > MAX_ITEMS {
             return Err(AppError::invalid(
                 "items",
@@ -143,9 +143,9 @@ fn check_seller(who: Option<&Principal>, order: &NewOrder) -> Result<(), AppErro
 }
 
 /// One ticket to issue, resolved against the catalog.
-struct Line<'a> {
-    product: &'a Product,
-    slot: Option<&'a aspk_oplog::SlotState>,
+pub(crate) struct Line<'a> {
+    pub(crate) product: &'a Product,
+    pub(crate) slot: Option<&'a aspk_oplog::SlotState>,
 }
 
 impl Node {
@@ -154,7 +154,8 @@ impl Node {
     pub fn seats_for_sale(&self, slot: &aspk_oplog::SlotState) -> u32 {
         match self.role() {
             NodeRole::SiteNode => slot.lease_left(self.origin()).unwrap_or(0),
-            NodeRole::Cloud => slot.available_for(self.origin()),
+            // Seats held for online orders waiting for payment are not for sale.
+            NodeRole::Cloud => slot.available_at(self.origin(), self.now(), None),
             NodeRole::Gate => 0,
         }
     }
@@ -198,6 +199,7 @@ impl Node {
                         number,
                         email,
                         name,
+                        phone: None,
                     });
                 }
                 batch.record(&actor, ops);
@@ -226,7 +228,7 @@ impl Node {
     }
 
     /// An order already placed, as [`Node::place_order`] returns one.
-    async fn placed_order(&self, number: u64) -> Result<PlacedOrder, AppError> {
+    pub(crate) async fn placed_order(&self, number: u64) -> Result<PlacedOrder, AppError> {
         let found = self.read(|s| {
             let order = s.orders().get(&number)?;
             let tickets: Vec<Ticket> = order
@@ -293,11 +295,11 @@ impl Node {
         // One key and serial block for the whole order (a renewal may swap them meanwhile).
         let issuer = self.issuer();
         let range = issuer.serials;
-        let number = fresh_serial(&mut rng, range, |n| state.orders().contains_key(&n));
+        let number = fresh_serial(&mut rng, range, |n| state.order_number_taken(n));
         // An order's tickets take a run of serials from a random start: as hard to guess as
         // one random serial, and the order keeps "first serial and count" instead of a list.
         let first = fresh_run(&mut rng, range, lines.len() as u64, |n| {
-            state.tickets().contains_key(&n)
+            state.serial_taken(n)
         });
         let mut tickets: Vec<TicketIssued> = Vec::with_capacity(lines.len());
         for (serial, line) in (first..).zip(&lines) {
@@ -332,7 +334,7 @@ impl Node {
 }
 
 /// One ticket of an order: its claims, signed with `key` (if the key covers them).
-fn issue_ticket(
+pub(crate) fn issue_ticket(
     state: &State,
     key: &IssuerKey,
     venue: &Venue,
@@ -398,6 +400,7 @@ fn payments_for(
         amount_minor,
         at,
         shift: None,
+        reference: None,
     };
     match new.mixed_cash_minor {
         None => Ok(vec![pay(new.payment, total_minor)]),
@@ -431,7 +434,7 @@ fn check_cash_received(new: &NewOrder, payments: &[Payment]) -> Result<(), AppEr
     Ok(())
 }
 
-fn resolve_line<'a>(
+pub(crate) fn resolve_line<'a>(
     state: &'a State,
     venue: &Venue,
     item: &NewOrderItem,
@@ -512,7 +515,7 @@ impl Clone for Line<'_> {
 
 /// The first of `len` consecutive serials in this node's range `[lo, hi)`, from a random
 /// start, none of which `taken` knows.
-fn fresh_run(
+pub(crate) fn fresh_run(
     rng: &mut impl rand::Rng,
     (lo, hi): (u64, u64),
     len: u64,
@@ -528,7 +531,7 @@ fn fresh_run(
 }
 
 /// A random serial in this node's range `[lo, hi)` that `taken` does not know.
-fn fresh_serial(
+pub(crate) fn fresh_serial(
     rng: &mut impl rand::Rng,
     (lo, hi): (u64, u64),
     taken: impl Fn(u64) -> bool,

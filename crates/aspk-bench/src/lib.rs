@@ -289,8 +289,43 @@ async fn phases(
     )
     .await?;
     report.scan_floor = Some(floor);
+
+    let day = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Kyiv)
+        .date_naive();
+    let page = format!("/shop/demo?date={day}&slot={slot}");
+    progress(&format!(
+        "shop: {SHOP_VISITORS} visitors loading a slot's page for {} s",
+        args.scan_duration
+    ));
+    let shop = load::shop_page(
+        &target,
+        &page,
+        SHOP_VISITORS,
+        Duration::from_secs_f64(args.scan_duration),
+        &probe,
+    )
+    .await?;
+    report.shop_page = Some(shop);
+    progress(&format!(
+        "checkout: {clients} visitors holding seats for {} s",
+        args.duration
+    ));
+    let checkouts = load::checkouts(
+        &target,
+        &slot,
+        clients,
+        Duration::from_secs_f64(args.duration),
+        &probe,
+    )
+    .await?;
+    report.checkouts = Some(checkouts);
+    memory(report, "shop")?;
     Ok(())
 }
+
+/// Visitors loading the shop at once (the shop page target is for 200).
+const SHOP_VISITORS: usize = 200;
 
 #[derive(Deserialize)]
 struct TokenReply {

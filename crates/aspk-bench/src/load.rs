@@ -435,3 +435,71 @@ pub async fn floor(
     .await?;
     Ok(tally.figures(elapsed, false, cpu))
 }
+
+/// Shop phase 1: `clients` visitors load the shop's page of one slot (`page`, a path with
+/// its query) again and again for `duration`; every answer must be 200.
+pub async fn shop_page(
+    target: &Target,
+    page: &str,
+    clients: usize,
+    duration: Duration,
+    probe: &Probe,
+) -> anyhow::Result<Figures> {
+    let uri: hyper::Uri = page.parse().context("the shop page's path")?;
+    let (tally, elapsed, cpu) = run_clients(target, clients, probe, |_, mut client, barrier| {
+        let uri = uri.clone();
+        async move {
+            let mut tally = Tally::new()?;
+            barrier.wait().await;
+            let deadline = Instant::now() + duration;
+            while Instant::now() < deadline && tally.requests < MAX_REQUESTS_PER_CLIENT {
+                let started = Instant::now();
+                let answer = client.send(Method::GET, &uri, None).await;
+                if tally.record(started, answer, StatusCode::OK).is_some() {
+                    tally.items += 1;
+                }
+            }
+            Ok(tally)
+        }
+    })
+    .await?;
+    Ok(tally.figures(elapsed, false, cpu))
+}
+
+/// Shop phase 2: `clients` visitors check out (an anonymous online order of one ticket: a
+/// hold, answered 201) for `duration`.
+pub async fn checkouts(
+    target: &Target,
+    slot: &str,
+    clients: usize,
+    duration: Duration,
+    probe: &Probe,
+) -> anyhow::Result<Figures> {
+    let body = serde_json::json!({
+        "venue": "demo",
+        "channel": "online",
+        "items": [{"product": "adult", "slot": slot, "quantity": 1}],
+        "payment": {"method": "card"},
+        "email": "visitor@example.org",
+    });
+    let body = Bytes::from(serde_json::to_vec(&body).context("serialising a checkout")?);
+    let (tally, elapsed, cpu) = run_clients(target, clients, probe, |_, mut client, barrier| {
+        let body = body.clone();
+        async move {
+            let uri = path(ORDERS);
+            let mut tally = Tally::new()?;
+            barrier.wait().await;
+            let deadline = Instant::now() + duration;
+            while Instant::now() < deadline && tally.requests < MAX_REQUESTS_PER_CLIENT {
+                let started = Instant::now();
+                let answer = client.send(Method::POST, &uri, Some(body.clone())).await;
+                if tally.record(started, answer, StatusCode::CREATED).is_some() {
+                    tally.items += 1;
+                }
+            }
+            Ok(tally)
+        }
+    })
+    .await?;
+    Ok(tally.figures(elapsed, false, cpu))
+}

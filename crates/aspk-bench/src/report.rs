@@ -11,6 +11,8 @@ use crate::BenchArgs;
 
 const COLD_START_MS: f64 = 300.0;
 const ORDERS_PER_S: f64 = 2_000.0;
+const SHOP_PAGE_P99_MS: f64 = 50.0;
+const CHECKOUTS_PER_S: f64 = 1_000.0;
 const SCANS_PER_S: f64 = 10_000.0;
 const SCAN_P99_MS: f64 = 10.0;
 const MEMORY_MB: f64 = 150.0;
@@ -34,6 +36,10 @@ pub struct Report {
     /// Scans of a malformed code: the same path with nothing to write.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scan_floor: Option<Figures>,
+    /// The shop's page of one slot, loaded by many visitors at once.
+    pub shop_page: Option<Figures>,
+    /// Visitors' checkouts (holds of online orders).
+    pub checkouts: Option<Figures>,
     /// Server memory after each phase (spawned server only).
     pub memory: Vec<MemorySample>,
     /// Each target and whether it was met.
@@ -111,6 +117,8 @@ impl Report {
             ticket_prep: None,
             scans: None,
             scan_floor: None,
+            shop_page: None,
+            checkouts: None,
             memory: Vec::new(),
             targets: Vec::new(),
         }
@@ -183,6 +191,20 @@ impl Report {
                     thousands(s.requests as f64)
                 ),
                 s.items == s.requests,
+            );
+        }
+        if let Some(p) = &self.shop_page {
+            add(
+                "shop slot page p99 < 50 ms (200 visitors)",
+                format!("{:.2} ms", p.latency.p99_ms),
+                p.latency.p99_ms < SHOP_PAGE_P99_MS && p.ok == p.requests,
+            );
+        }
+        if let Some(c) = &self.checkouts {
+            add(
+                "checkouts ≥ 1,000/s",
+                format!("{}/s", thousands(c.ok_per_s)),
+                c.ok_per_s >= CHECKOUTS_PER_S && c.ok == c.requests,
             );
         }
         if let Some(peak) = self
@@ -311,6 +333,30 @@ impl Report {
                 );
             }
             figures(&mut s, f);
+        }
+        if let Some(p) = &self.shop_page {
+            let _ = writeln!(s, "\nShop slot page (200 visitors, {:.1} s)", p.elapsed_s);
+            let _ = writeln!(
+                s,
+                "  pages      {} = {}/s",
+                thousands(p.ok as f64),
+                thousands(p.ok_per_s)
+            );
+            figures(&mut s, p);
+        }
+        if let Some(c) = &self.checkouts {
+            let _ = writeln!(
+                s,
+                "\nCheckout (anonymous online orders of one ticket: holds, {:.1} s)",
+                c.elapsed_s
+            );
+            let _ = writeln!(
+                s,
+                "  holds      {} = {}/s",
+                thousands(c.ok as f64),
+                thousands(c.ok_per_s)
+            );
+            figures(&mut s, c);
         }
         if !self.memory.is_empty() {
             let _ = writeln!(

@@ -52,7 +52,10 @@ pub async fn spawn(
         .arg("--data")
         .arg(&data)
         .arg("--listen")
-        .arg(addr.to_string());
+        .arg(addr.to_string())
+        // The checkout phase holds many orders from one address.
+        .arg("--holds-per-client")
+        .arg("1000000");
     if let Some(url) = database {
         cmd.arg("--database").arg(url);
     }

@@ -16,6 +16,89 @@ pub struct Venue {
     /// Minutes before a slot's start from which its tickets already admit.
     #[serde(default)]
     pub early_entry_minutes: u16,
+    /// How the visitors' shop looks and behaves (left out of the JSON while it is the
+    /// default, so venues saved before the shop existed keep their ops' hashes).
+    #[serde(default, skip_serializing_if = "ShopSettings::is_default")]
+    pub shop: ShopSettings,
+}
+
+/// The visitors' shop of a venue: its look and its rules for online orders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ShopSettings {
+    /// The accent colour of buttons and links, `#rrggbb`.
+    pub accent: Option<String>,
+    /// The logo as a `data:` URL (PNG, JPEG or SVG, at most [`ShopSettings::MAX_LOGO`] bytes).
+    pub logo: Option<String>,
+    /// The terms a visitor accepts at checkout.
+    pub terms: Option<Localized>,
+    /// How long seats are held while a visitor pays.
+    pub hold_minutes: u16,
+    /// Up to how many hours before the slot a visitor may cancel online (none: not online).
+    pub cancel_hours: Option<u16>,
+    /// The most tickets one online order may hold.
+    pub max_tickets: u16,
+    /// How long a "pay at the box office" reservation is kept (never past the slot's start).
+    pub box_office_hold_hours: u16,
+}
+
+impl Default for ShopSettings {
+    fn default() -> Self {
+        Self {
+            accent: None,
+            logo: None,
+            terms: None,
+            hold_minutes: 10,
+            cancel_hours: None,
+            max_tickets: 10,
+            box_office_hold_hours: 24,
+        }
+    }
+}
+
+impl ShopSettings {
+    pub const MAX_LOGO: usize = 64 * 1024;
+
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        if let Some(accent) = &self.accent {
+            let hex = accent.strip_prefix('#').unwrap_or("");
+            if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(ValidationError::new(
+                    "accent",
+                    "must be a colour like #1d4ed8",
+                ));
+            }
+        }
+        if let Some(logo) = &self.logo {
+            let kinds = ["data:image/png;", "data:image/jpeg;", "data:image/svg+xml;"];
+            if logo.len() > Self::MAX_LOGO || !kinds.iter().any(|k| logo.starts_with(k)) {
+                return Err(ValidationError::new(
+                    "logo",
+                    "must be a PNG, JPEG or SVG image of at most 64 KB",
+                ));
+            }
+        }
+        if !(5..=60).contains(&self.hold_minutes) {
+            return Err(ValidationError::new("hold_minutes", "must be 5 to 60"));
+        }
+        if !(1..=20).contains(&self.max_tickets) {
+            return Err(ValidationError::new("max_tickets", "must be 1 to 20"));
+        }
+        if !(1..=720).contains(&self.box_office_hold_hours) {
+            return Err(ValidationError::new(
+                "box_office_hold_hours",
+                "must be 1 to 720",
+            ));
+        }
+        if let Some(terms) = &self.terms {
+            terms.validate("terms")?;
+        }
+        Ok(())
+    }
 }
 
 impl Venue {
@@ -34,6 +117,7 @@ impl Venue {
                 "must be at most 240",
             ));
         }
+        self.shop.validate()?;
         Ok(())
     }
 }

@@ -31,6 +31,9 @@ pub enum FindingKind {
     HeldOp,
     /// A device reported admitting a ticket that could not be verified.
     UnverifiedEntry,
+    /// A visitor paid for a hold that could no longer be sold (it expired and its seats
+    /// were sold): no ticket was issued; the money goes back.
+    LatePayment,
 }
 
 /// Why a request conflicts with the state it met (HTTP 409, the problem's `code`).
@@ -74,4 +77,9 @@ pub enum ConflictCode {
     SlotClosed,
     /// Slots of the schedule asked for overlap existing ones: nothing was created.
     SlotsOverlap,
+    /// This client already holds as many unpaid online orders as one may.
+    TooManyHolds,
+    /// The order can no longer be cancelled online (used, past the venue's deadline, or not
+    /// an online order).
+    NotCancellable,
 }

@@ -116,4 +116,10 @@ pub struct Mail {
     /// The venue the mail is about (none for mails queued before mails named one).
     #[serde(default)]
     pub venue: Option<Slug>,
+    /// The order whose e-tickets go with the mail as attachments.
+    #[serde(default)]
+    pub order: Option<u64>,
+    /// The mail's language (`uk` or `en`).
+    #[serde(default)]
+    pub lang: Option<String>,
 }

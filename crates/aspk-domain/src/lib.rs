@@ -15,7 +15,7 @@ mod scan;
 mod text;
 mod user;
 
-pub use catalog::{Category, Product, ProductValidity, Slot, Venue};
+pub use catalog::{Category, Product, ProductValidity, ShopSettings, Slot, Venue};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use code::TicketCode;
 pub use conflicts::{ConflictCode, FindingKind};

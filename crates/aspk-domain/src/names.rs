@@ -132,6 +132,7 @@ names!(FindingKind, "finding kind", {
     UnauthorisedOp => "unauthorised_op",
     HeldOp => "held_op",
     UnverifiedEntry => "unverified_entry",
+    LatePayment => "late_payment",
 });
 
 names!(ScanResult, "scan result", {
@@ -164,6 +165,8 @@ names!(ConflictCode, "conflict code", {
     BelowSold => "below_sold",
     SlotClosed => "slot_closed",
     SlotsOverlap => "slots_overlap",
+    TooManyHolds => "too_many_holds",
+    NotCancellable => "not_cancellable",
 });
 
 #[cfg(test)]

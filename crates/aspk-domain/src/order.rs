@@ -35,6 +35,9 @@ pub struct Payment {
     /// one (left out of the JSON then, so old ops keep their hashes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shift: Option<String>,
+    /// The payment provider's reference (`liqpay:…`, `monobank:…`) of an online payment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
 }
 
 /// Where an order is in its life.

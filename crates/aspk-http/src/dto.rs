@@ -253,11 +253,13 @@ pub struct TicketDto {
     pub number: String,
     /// Grouped for people: `4821 0937 5526`.
     pub number_display: String,
-    /// The exact text of the QR code.
-    pub code: String,
+    /// The exact text of the QR code; absent while the order waits for its payment (no
+    /// valid code exists before it is paid).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
     pub product: String,
     pub slot: Option<String>,
-    pub status: TicketStatus,
+    pub status: TicketStatusDto,
     #[schema(value_type = String, format = DateTime)]
     pub valid_from: DateTime<FixedOffset>,
     #[schema(value_type = String, format = DateTime)]
@@ -271,10 +273,10 @@ impl TicketDto {
         Self {
             number: number(t.serial),
             number_display: number_display(t.serial),
-            code: code.to_owned(),
+            code: Some(code.to_owned()),
             product: t.product.to_string(),
             slot: t.slot.clone(),
-            status: t.status,
+            status: t.status.into(),
             valid_from: local(venue, t.valid_from),
             valid_until: local(venue, t.valid_until),
             price_minor: t.price_minor,
@@ -307,9 +309,16 @@ pub struct OrderResponse {
     pub number_display: String,
     pub venue: String,
     pub channel: Channel,
-    pub status: OrderStatus,
+    pub status: OrderStatusDto,
     pub total_minor: i64,
     pub currency: String,
+    /// Until when the seats of an order waiting for its payment are held.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub hold_expires_at: Option<DateTime<FixedOffset>>,
+    /// Where the visitor pays an order waiting for its payment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_url: Option<String>,
     /// Shown to staff only.
     pub email: Option<String>,
     #[schema(value_type = String, format = DateTime)]
@@ -355,9 +364,11 @@ impl OrderResponse {
             number_display: number_display(o.number),
             venue: o.venue.to_string(),
             channel: o.channel,
-            status: o.status,
+            status: o.status.into(),
             total_minor: o.total_minor,
             currency: o.currency.as_str().to_owned(),
+            hold_expires_at: None,
+            payment_url: None,
             email: o
                 .email
                 .as_ref()
@@ -717,6 +728,124 @@ pub mod whole {
             assert_eq!(parse(r#"{"n": -1}"#), None);
             assert_eq!(parse(r#"{"n": 1e300}"#), None);
             assert_eq!(parse(r#"{"n": "1"}"#), None);
+        }
+    }
+}
+
+/// Where an order is in its life, as the API tells it.
+#[derive(Serialize, ToSchema, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatusDto {
+    Paid,
+    Cancelled,
+    Refunded,
+    /// An online order whose seats are held until `hold_expires_at`, waiting for its payment.
+    PendingPayment,
+    /// An online order that was not paid in time (or was cancelled before it was): its
+    /// seats went back on sale and it has no tickets.
+    Expired,
+    /// A payment came when the seats were gone: no tickets; the money goes back.
+    PaymentRefused,
+}
+
+impl From<OrderStatus> for OrderStatusDto {
+    fn from(s: OrderStatus) -> Self {
+        match s {
+            OrderStatus::Paid => Self::Paid,
+            OrderStatus::Cancelled => Self::Cancelled,
+            OrderStatus::Refunded => Self::Refunded,
+        }
+    }
+}
+
+/// Whether a ticket admits, as the API tells it.
+#[derive(Serialize, ToSchema, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatusDto {
+    Valid,
+    Used,
+    Void,
+    /// Its order waits for the payment: it has a number but no code yet.
+    PendingPayment,
+}
+
+impl From<TicketStatus> for TicketStatusDto {
+    fn from(s: TicketStatus) -> Self {
+        match s {
+            TicketStatus::Valid => Self::Valid,
+            TicketStatus::Used => Self::Used,
+            TicketStatus::Void => Self::Void,
+        }
+    }
+}
+
+/// A slot's start and end.
+pub type SlotWindow = (DateTime<Utc>, DateTime<Utc>);
+
+impl OrderResponse {
+    /// An online order still waiting for (or past) its payment: tickets with numbers and
+    /// no codes.
+    pub fn held(
+        held: &aspk_app::HeldOrder,
+        venue: Option<&Venue>,
+        slots: &dyn Fn(&str) -> Option<SlotWindow>,
+        payment_url: Option<String>,
+        is_staff: bool,
+    ) -> Self {
+        use aspk_oplog::HoldStatus;
+        let status = match held.status {
+            HoldStatus::Pending | HoldStatus::Paid => OrderStatusDto::PendingPayment,
+            HoldStatus::Released => OrderStatusDto::Expired,
+            HoldStatus::Refused => OrderStatusDto::PaymentRefused,
+        };
+        let tickets = held
+            .seats
+            .iter()
+            .map(|seat| {
+                let (from, until) = seat
+                    .slot
+                    .as_deref()
+                    .and_then(slots)
+                    .unwrap_or((held.created_at, held.expires_at));
+                TicketDto {
+                    number: number(seat.serial),
+                    number_display: number_display(seat.serial),
+                    code: None,
+                    product: seat.product.to_string(),
+                    slot: seat.slot.clone(),
+                    status: match status {
+                        OrderStatusDto::PendingPayment => TicketStatusDto::PendingPayment,
+                        _ => TicketStatusDto::Void,
+                    },
+                    valid_from: local(venue, from),
+                    valid_until: local(venue, until),
+                    price_minor: seat.price_minor,
+                    entries: Vec::new(),
+                }
+            })
+            .collect();
+        Self {
+            number: number(held.number),
+            number_display: number_display(held.number),
+            venue: held.venue.to_string(),
+            channel: Channel::Online,
+            status,
+            total_minor: held.total_minor,
+            currency: held.currency.as_str().to_owned(),
+            hold_expires_at: (status == OrderStatusDto::PendingPayment)
+                .then(|| local(venue, held.expires_at)),
+            payment_url: payment_url.filter(|_| status == OrderStatusDto::PendingPayment),
+            email: held
+                .email
+                .as_ref()
+                .filter(|_| is_staff)
+                .map(|e| e.as_str().to_owned()),
+            created_at: local(venue, held.created_at),
+            created_by: None,
+            cancel_reason: held.reason.clone(),
+            tickets,
+            payments: Vec::new(),
+            entries: Vec::new(),
         }
     }
 }

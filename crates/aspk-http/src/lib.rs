@@ -10,6 +10,7 @@ mod headers;
 mod limits;
 mod openapi;
 mod pages;
+pub mod payments;
 mod routes;
 mod scan_app;
 mod serve;
@@ -33,6 +34,11 @@ pub struct AppState {
     pub node: Node,
     /// The link to the upstream, on a site node.
     pub upstream: Option<std::sync::Arc<aspk_app::UpstreamStatus>>,
+    /// The payment providers online orders are paid through.
+    pub payments: std::sync::Arc<payments::Payments>,
+    /// The secret the mail provider's inbound hook (`POST /api/v1/mail/inbound`) must give;
+    /// none: the hook is off.
+    pub inbound_mail_secret: Option<std::sync::Arc<str>>,
 }
 
 /// The whole HTTP surface of a node, with the default rate limits.

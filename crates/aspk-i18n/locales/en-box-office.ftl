@@ -5,3 +5,5 @@ box-print-not-yet = Not printed yet: press "Print".
 box-print-confirmed = Printed.
 box-key-clear = clear
 box-key-sell = sell
+box-email = E-mail to send the tickets to instead of printing (optional)
+box-mailed-to = E-tickets sent to { $email }

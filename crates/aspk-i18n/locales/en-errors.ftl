@@ -19,6 +19,8 @@ conflict-slot_sold = Tickets were sold for this slot: it cannot be deleted
 conflict-below_sold = The capacity cannot be below the tickets sold
 conflict-slot_closed = This time slot is closed to sales
 conflict-slots_overlap = The new slots overlap existing ones: nothing was created
+conflict-too_many_holds = You already have unpaid orders waiting: pay for them or wait until they expire
+conflict-not_cancellable = This order can no longer be cancelled online
 conflict-other = Not done: the state has changed. Reload the page and try again.
 
 ## A field that is not right.
@@ -136,3 +138,4 @@ ticket-void-mark = CANCELLED
 ## Why a print job failed.
 print-error-offline = the printer is off or not connected
 print-error-settings = the printer's settings are wrong (its address)
+invalid-callback = The payment provider's message cannot be read

@@ -5,3 +5,5 @@ box-print-not-yet = Ще не надруковано: натисніть «Др�
 box-print-confirmed = Надруковано.
 box-key-clear = очистити
 box-key-sell = продати
+box-email = E-mail, щоб надіслати квитки замість друку (необов’язково)
+box-mailed-to = Електронні квитки надіслано на { $email }

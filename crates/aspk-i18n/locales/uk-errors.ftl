@@ -19,6 +19,8 @@ conflict-slot_sold = На цей сеанс уже продано квитки: 
 conflict-below_sold = Місткість не може бути меншою за кількість проданих квитків
 conflict-slot_closed = Цей сеанс закрито для продажу
 conflict-slots_overlap = Нові сеанси перетинаються з наявними: нічого не створено
+conflict-too_many_holds = У вас уже є неоплачені замовлення: оплатіть їх або дочекайтеся, доки вони скасуються
+conflict-not_cancellable = Це замовлення вже не можна скасувати онлайн
 conflict-other = Дію не виконано: стан змінився. Оновіть сторінку й спробуйте ще раз.
 
 ## A field that is not right.
@@ -136,3 +138,4 @@ ticket-void-mark = СКАСОВАНО
 ## Why a print job failed.
 print-error-offline = принтер вимкнений або не під’єднаний
 print-error-settings = у налаштуваннях принтера помилка (адреса)
+invalid-callback = Повідомлення платіжного провайдера не вдалося прочитати

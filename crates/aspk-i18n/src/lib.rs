@@ -39,7 +39,7 @@ impl Lang {
 type Bundle = FluentBundle<FluentResource>;
 
 /// The catalogues, one file per area of the product and language; every area has both.
-const SOURCES: [(Lang, &str); 12] = [
+const SOURCES: [(Lang, &str); 18] = [
     (Lang::Uk, include_str!("../locales/uk.ftl")),
     (Lang::En, include_str!("../locales/en.ftl")),
     (Lang::Uk, include_str!("../locales/uk-money.ftl")),
@@ -52,6 +52,12 @@ const SOURCES: [(Lang, &str); 12] = [
     (Lang::En, include_str!("../locales/en-errors.ftl")),
     (Lang::Uk, include_str!("../locales/uk-box-office.ftl")),
     (Lang::En, include_str!("../locales/en-box-office.ftl")),
+    (Lang::Uk, include_str!("../locales/uk-shop.ftl")),
+    (Lang::En, include_str!("../locales/en-shop.ftl")),
+    (Lang::Uk, include_str!("../locales/uk-mail.ftl")),
+    (Lang::En, include_str!("../locales/en-mail.ftl")),
+    (Lang::Uk, include_str!("../locales/uk-pay.ftl")),
+    (Lang::En, include_str!("../locales/en-pay.ftl")),
 ];
 
 /// `lang`'s catalogue files compiled into one bundle, with what was wrong in them (syntax

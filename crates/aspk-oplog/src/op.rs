@@ -273,6 +273,13 @@ pub enum OpBody {
         /// venue's replicas hold it. Absent in mails queued before replication had scopes.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         venue: Option<Slug>,
+        /// The order whose e-tickets go with the mail (a PDF attachment and the QR codes
+        /// inline), rendered when it is sent. Absent: a plain text mail.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        order: Option<u64>,
+        /// The language the mail is written in (`uk` or `en`), for its attachments' labels.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lang: Option<String>,
     },
     /// The mail server took the e-mail, or refused it for now.
     MailAttempted {
@@ -317,6 +324,9 @@ pub enum OpBody {
         email: Option<Email>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         name: Option<String>,
+        /// A phone number the visitor gave the shop (optional).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        phone: Option<String>,
     },
     /// The key a node signs staff sessions with (hex). Bound to the op's origin: what the
     /// origin may vouch for (its venue's staff, or the whole organisation's for the cloud)
@@ -366,6 +376,34 @@ pub enum OpBody {
     SlotDeleted {
         slot: String,
     },
+    /// A visitor's online order waits for its payment: its seats are held until
+    /// `expires_at`, and no ticket code exists yet (the payment places the order, with the
+    /// same number and serials, as an `order_placed`).
+    OrderHeld(OrderHeld),
+    /// A hold's seats went back on sale: it expired unpaid, the visitor or staff cancelled
+    /// it, or the payment failed.
+    HoldReleased {
+        number: u64,
+        reason: String,
+    },
+    /// A payment arrived for a hold that can no longer be sold (it expired and its seats
+    /// were sold meanwhile): no ticket is issued, the money is refunded or a manager sees a
+    /// finding.
+    PaymentRefused {
+        number: u64,
+        provider: String,
+        reference: String,
+        amount_minor: i64,
+        currency: Currency,
+        reason: String,
+        /// Whether the provider took the refund back already.
+        refunded: bool,
+    },
+    /// The visitor answered in a request's thread (an e-mail reply to the staff's answer).
+    RequestFollowedUp {
+        id: String,
+        body: String,
+    },
 }
 
 impl OpBody {
@@ -411,6 +449,10 @@ impl OpBody {
             Self::LanguageChosen { .. } => "language_chosen",
             Self::SlotChanged { .. } => "slot_changed",
             Self::SlotDeleted { .. } => "slot_deleted",
+            Self::OrderHeld(_) => "order_held",
+            Self::HoldReleased { .. } => "hold_released",
+            Self::PaymentRefused { .. } => "payment_refused",
+            Self::RequestFollowedUp { .. } => "request_followed_up",
         }
     }
 }
@@ -454,4 +496,30 @@ pub struct TicketIssued {
     pub price_minor: i64,
     /// The signed, digits-only QR text.
     pub code: String,
+}
+
+/// An online order waiting for its payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderHeld {
+    pub number: u64,
+    pub venue: Slug,
+    pub seats: Vec<HeldSeat>,
+    pub total_minor: i64,
+    pub currency: Currency,
+    pub expires_at: DateTime<Utc>,
+    /// The payment provider the visitor pays through (`liqpay`, `monobank`, `box_office`,
+    /// `test`).
+    pub provider: String,
+    /// The visitor's language (`uk` or `en`), for the mail that follows the payment.
+    pub lang: String,
+}
+
+/// One ticket of a hold: its serial is fixed (so its number can be shown), its code is
+/// signed only when the payment arrives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldSeat {
+    pub serial: u64,
+    pub product: Slug,
+    pub slot: Option<String>,
+    pub price_minor: i64,
 }

@@ -36,6 +36,16 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../../../web/staff/orders.js"),
     ),
     (
+        "shop.css",
+        "text/css; charset=utf-8",
+        include_str!("../../../../web/shop/shop.css"),
+    ),
+    (
+        "shop-pay.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../../web/shop/shop-pay.js"),
+    ),
+    (
         "icon.svg",
         "image/svg+xml",
         include_str!("../../../../web/scan/icon.svg"),

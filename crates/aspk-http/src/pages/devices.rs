@@ -2,7 +2,7 @@
 //! code shown as a QR (a phone opens the scanner app's pairing link), and revocation.
 
 use askama::Template;
-use aspk_render::{text_qr_matrix, QrMatrix, QUIET_ZONE};
+use aspk_render::{text_qr_matrix, QrMatrix};
 use axum::extract::{Form, Path};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -125,21 +125,10 @@ struct QrImage {
 
 impl QrImage {
     fn new(matrix: &QrMatrix, size: u32) -> QrImage {
-        let mut path = String::new();
-        for y in 0..matrix.width() {
-            for (x, len) in matrix.dark_runs(y) {
-                // SVG path data, not markup.
-                path.push_str(&format!(
-                    "M{} {}h{len}v1h-{len}z",
-                    x + QUIET_ZONE,
-                    y + QUIET_ZONE
-                ));
-            }
-        }
         QrImage {
             side: matrix.width_with_quiet_zone(),
             size,
-            path,
+            path: super::shop::svg_path(matrix),
         }
     }
 }

@@ -16,6 +16,7 @@ mod reports;
 mod requests;
 mod settings;
 mod shifts;
+mod shop;
 mod sign_in;
 mod status;
 
@@ -80,9 +81,15 @@ pub fn routes(limits: &Limiters) -> Router<AppState> {
             get(settings::schedule_page).post(settings::schedule),
         )
         .route("/settings/slots/{id}", post(settings::change_slot))
+        .route(
+            "/settings/shop",
+            get(settings::shop_page).post(settings::save_shop).layer(
+                axum::extract::DefaultBodyLimit::max(settings::MAX_SHOP_FORM),
+            ),
+        )
         .route("/settings/devices", get(devices::list).post(devices::add))
         .route("/settings/devices/{node_id}/revoke", post(devices::revoke));
-    crate::headers::for_browsers(pages, crate::headers::STAFF_CSP)
+    crate::headers::for_browsers(pages, crate::headers::STAFF_CSP).merge(shop::routes(limits))
 }
 
 #[cfg(test)]

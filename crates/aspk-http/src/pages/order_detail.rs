@@ -105,6 +105,8 @@ struct OrderView<'a> {
     error: Option<String>,
     /// The order has an e-mail address to send the tickets to again.
     resend: bool,
+    /// The e-ticket mails of the order and where each stands (sent, failed, waiting).
+    mails: Vec<(String, String)>,
     history: Vec<HistoryRow>,
 }
 
@@ -249,6 +251,13 @@ async fn show(page: &Page, number: u64, problem: Option<Problem>) -> Response {
         error: order_error,
         // A cancelled order's tickets are void: nothing to send again.
         resend: order.email.is_some() && paid,
+        mails: page
+            .state
+            .node
+            .order_mails(number)
+            .iter()
+            .map(|m| (m.to.clone(), page.mail_state(m)))
+            .collect(),
         history,
     };
     page.render_with(status, &view)
@@ -592,13 +601,8 @@ pub async fn print(
     redirect(&back)
 }
 
-/// Queues the e-ticket e-mail again (links to the tickets' PDFs).
-pub async fn resend(
-    page: Page,
-    headers: HeaderMap,
-    Path(number): Path<String>,
-    Form(f): Form<CsrfForm>,
-) -> Response {
+/// Queues the e-ticket e-mail again (the tickets' PDF attached, their QR codes inline).
+pub async fn resend(page: Page, Path(number): Path<String>, Form(f): Form<CsrfForm>) -> Response {
     if let Err(refused) = page.check_post(&f.csrf, "/orders") {
         return *refused;
     }
@@ -606,8 +610,7 @@ pub async fn resend(
         Ok(n) => n,
         Err(e) => return page.error(e),
     };
-    let base = crate::extract::base_url(&headers);
-    let (order, _, tickets, _) = match load(&page, number) {
+    let (order, _, _, _) = match load(&page, number) {
         Ok(loaded) => loaded,
         Err(e) => return page.error(e),
     };
@@ -617,36 +620,26 @@ pub async fn resend(
             detail: "a cancelled order's tickets are void: there is nothing to send".into(),
         });
     }
-    let Some(email) = order.email.as_ref().map(|e| e.as_str().to_owned()) else {
-        return page.error(AppError::invalid(
-            "email",
-            "the order has no e-mail address",
-        ));
-    };
-    let links: String = tickets
-        .iter()
-        .filter(|(t, _)| t.status != TicketStatus::Void)
-        .map(|(t, name)| {
-            format!(
-                "{name}: {base}/api/v1/tickets/{}/pdf\n",
-                HumanNumber::from_serial(t.serial).digits()
-            )
-        })
-        .collect();
-    let num = HumanNumber::from_serial(number).to_string();
-    let subject = aspk_i18n::bilingual("mail-tickets-subject");
-    let body = format!(
-        "{}\n\n{links}\n{}",
-        page.t_args("mail-tickets-body", &[("number", num.as_str().into())]),
-        aspk_i18n::t(aspk_i18n::Lang::En, "mail-tickets-footer")
-    );
-    match page
+    if let Err(refused) = page.who.require_to(aspk_app::Action::EmailVisitors) {
+        return page.error(refused);
+    }
+    // In the visitor's language when they ordered online, else the page's.
+    let lang = page
         .state
         .node
-        .queue_mail(&page.who, number, &email, &subject, &body)
-        .await
-    {
-        Ok(_) => redirect(&format!("/orders/{number}")),
+        .held_order(number)
+        .map_or_else(|| page.lang.code().to_owned(), |h| h.lang);
+    let sent = page
+        .state
+        .node
+        .queue_tickets_mail(number, None, &lang, &page.who.actor())
+        .await;
+    match sent {
+        Ok(Some(_)) => redirect(&format!("/orders/{number}")),
+        Ok(None) => page.error(AppError::invalid(
+            "email",
+            "the order has no e-mail address",
+        )),
         Err(e) => page.error(e),
     }
 }

@@ -80,13 +80,21 @@ pub async fn save_venue(
     Staff(who): Staff,
     ApiJson(req): ApiJson<VenueRequest>,
 ) -> Result<(StatusCode, Json<VenueDto>), ApiError> {
+    let id = Slug::parse("id", &req.id)?;
+    // The shop's settings are kept: this call does not carry them.
+    let shop = state
+        .node
+        .venue(id.as_str())
+        .map(|v| v.shop)
+        .unwrap_or_default();
     let venue = Venue {
-        id: Slug::parse("id", &req.id)?,
+        id,
         no: 0,
         name: req.name.into(),
         time_zone: req.time_zone,
         currency: Currency::parse(&req.currency)?,
         early_entry_minutes: req.early_entry_minutes,
+        shop,
     };
     let saved = state.node.save_venue(&who, venue).await?;
     Ok((

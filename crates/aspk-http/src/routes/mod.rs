@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod devices;
 pub mod nodes;
 pub mod orders;
+mod payments;
 pub mod requests;
 pub mod scans;
 pub mod sync;
@@ -31,9 +32,12 @@ pub fn api(limits: &Limiters) -> OpenApiRouter<AppState> {
         .routes(routes!(catalog::save_product))
         .routes(routes!(catalog::create_slot))
         .routes(routes!(orders::place))
+        .routes(routes!(payments::callback))
+        .routes(routes!(payments::deliveries))
         .routes(limited(routes!(orders::get), &limits.order))
         .routes(routes!(orders::cancel))
         .routes(limited(routes!(requests::create), &limits.contact))
+        .routes(limited(routes!(requests::inbound_mail), &limits.contact))
         .routes(routes!(scans::scan))
         .routes(limited(routes!(tickets::pdf), &limits.ticket_pdf))
         .routes(limited(routes!(system::status), &limits.status))

@@ -9,7 +9,10 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery, MaybeStaff, Staff};
 use crate::{ApiError, AppState};
 
 /// Place an order. All items are issued or none: 409 `sold_out` when a slot is short.
-/// Box-office orders need a cashier, manager or admin; online orders need no sign-in.
+/// Box-office orders need a cashier, manager or admin, and are paid at once. A caller
+/// without a staff credential may only place an online order, which is a hold: `status`
+/// `pending_payment`, `hold_expires_at`, `payment_url`, and tickets without `code` until the
+/// payment provider confirms the payment.
 /// With an `Idempotency-Key` header, the same request again (a retry after a lost answer,
 /// or at another node after a failover) answers 200 with the order the first one made.
 #[utoipa::path(post, path = "/api/v1/orders", tag = "orders", request_body = OrderRequest,
@@ -26,6 +29,7 @@ use crate::{ApiError, AppState};
 pub async fn place(
     State(state): State<AppState>,
     MaybeStaff(who): MaybeStaff,
+    extensions: axum::http::Extensions,
     headers: axum::http::HeaderMap,
     ApiJson(req): ApiJson<OrderRequest>,
 ) -> Result<(StatusCode, Json<OrderResponse>), ApiError> {
@@ -58,7 +62,26 @@ pub async fn place(
         name: req.name.filter(|n| !n.trim().is_empty()),
         idempotency_key,
     };
+    if who.is_none() && new.channel == aspk_domain::Channel::Online {
+        let client = crate::payments::client_of(&extensions);
+        return hold(&state, client, &headers, new).await;
+    }
     let placed = state.node.place_order(who.as_ref(), new).await?;
+    if placed.order.email.is_some() && !placed.is_replay {
+        // A paid order with an e-mail gets its e-tickets by e-mail.
+        let actor = who
+            .as_ref()
+            .map_or_else(|| "system".to_owned(), |w| w.actor());
+        let lang = accept_lang(&headers);
+        let number = placed.order.number;
+        if let Err(e) = state
+            .node
+            .queue_tickets_mail(number, None, lang, &actor)
+            .await
+        {
+            tracing::error!(order = number, error = %e, "e-tickets not queued");
+        }
+    }
     let venue = state.node.venue(placed.order.venue.as_str());
     let body = OrderResponse::new(
         &placed.order,
@@ -74,13 +97,72 @@ pub async fn place(
     Ok((status, Json(body)))
 }
 
-/// The order as `who` may see it (see [`aspk_app::Node::order_view`]).
+/// A visitor's online order: seats held until it is paid through the payment provider.
+async fn hold(
+    state: &AppState,
+    client: Option<std::net::IpAddr>,
+    headers: &axum::http::HeaderMap,
+    new: NewOrder,
+) -> Result<(StatusCode, Json<OrderResponse>), ApiError> {
+    let lang = accept_lang(headers);
+    let request = aspk_app::HoldRequest {
+        order: new,
+        provider: state.payments.default_provider().to_owned(),
+        lang: lang.to_owned(),
+        phone: None,
+    };
+    let held = crate::payments::hold_for_client(state, client, request).await?;
+    let venue = state.node.venue(held.venue.as_str());
+    let url = format!(
+        "{}{}",
+        state.payments.base_url(headers),
+        crate::payments::order_page(state, held.venue.as_str(), held.number)
+    );
+    let body = OrderResponse::held(&held, venue.as_ref(), &slot_window(state), Some(url), false);
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// `en` when the caller's `Accept-Language` prefers English, else `uk`.
+fn accept_lang(headers: &axum::http::HeaderMap) -> &'static str {
+    let first = headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .unwrap_or("");
+    match first.trim().to_ascii_lowercase().starts_with("en") {
+        true => "en",
+        false => "uk",
+    }
+}
+
+/// A slot's window by id, for the tickets of a hold.
+fn slot_window(state: &AppState) -> impl Fn(&str) -> Option<crate::dto::SlotWindow> + '_ {
+    |id| {
+        state
+            .node
+            .slot(id)
+            .map(|s| (s.slot.starts_at, s.slot.ends_at))
+    }
+}
+
+/// The order as `who` may see it (see [`aspk_app::Node::order_view`]); an online order
+/// waiting for its payment as a hold.
 async fn order_view(
     state: &AppState,
     who: Option<&aspk_app::Principal>,
     number: &str,
     email: Option<&str>,
 ) -> Result<OrderResponse, ApiError> {
+    if let Some(held) = state.node.held_view(who, number, email, None) {
+        let venue = state.node.venue(held.venue.as_str());
+        return Ok(OrderResponse::held(
+            &held,
+            venue.as_ref(),
+            &slot_window(state),
+            None,
+            who.is_some(),
+        ));
+    }
     let view = state.node.order_view(who, number, email).await?;
     Ok(OrderResponse::new(
         &view.order,

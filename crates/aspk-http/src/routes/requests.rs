@@ -55,3 +55,56 @@ pub async fn create(
         .await?;
     Ok((StatusCode::CREATED, Json(RequestCreated { id })))
 }
+
+/// A visitor's e-mail reply, as the mail provider's inbound hook posts it (the fields most
+/// providers' parsed-mail hooks have, or map to).
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct InboundMail {
+    /// The sender's address (`Name <a@b>` or `a@b`).
+    #[schema(max_length = 320)]
+    pub from: String,
+    #[schema(max_length = 998)]
+    pub subject: String,
+    /// The plain-text body.
+    #[schema(max_length = 20000)]
+    pub text: String,
+}
+
+/// The mail provider posts a visitor's reply here (with `Authorization: Bearer` and the
+/// secret from `ASPK_INBOUND_MAIL_SECRET`): it joins the request whose tag `[#id]` is in the
+/// subject, when it comes from that request's address; 404 otherwise, and nothing changes.
+#[utoipa::path(post, path = "/api/v1/mail/inbound", tag = "requests", request_body = InboundMail,
+    security(("bearer" = [])),
+    responses((status = 200, description = "joined its thread"),
+        (status = 401, description = "no hook here, or the wrong secret", body = Problem),
+        (status = 404, description = "no thread for it", body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn inbound_mail(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    ApiJson(mail): ApiJson<InboundMail>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    use subtle::ConstantTimeEq;
+    let given = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    let allowed = state
+        .inbound_mail_secret
+        .as_deref()
+        .is_some_and(|secret| bool::from(secret.as_bytes().ct_eq(given.as_bytes())));
+    if !allowed {
+        return Err(aspk_app::AppError::Unauthenticated.into());
+    }
+    let from = mail
+        .from
+        .rsplit_once('<')
+        .map_or(mail.from.as_str(), |(_, rest)| rest.trim_end_matches('>'))
+        .trim();
+    state
+        .node
+        .receive_visitor_reply(from, &mail.subject, &mail.text)
+        .await?;
+    Ok(axum::http::StatusCode::OK)
+}

@@ -281,6 +281,25 @@ impl State {
                 }
             }
             OpBody::OrderPlaced(placed) => self.check_sale(op, placed, author),
+            OpBody::OrderHeld(held) => self.check_hold(held),
+            OpBody::FindingResolved { id, .. } if op.actor == "system:payments" => {
+                match id.starts_with("late_payment:") {
+                    true => Allowed,
+                    false => denied("system:payments resolves only late payments"),
+                }
+            }
+            OpBody::RequestFollowedUp { id, .. } => match self.requests.contains_key(id) {
+                true => Allowed,
+                false => denied("no such request"),
+            },
+            OpBody::HoldReleased { number, .. } => match self.holds.contains_key(number) {
+                true => Allowed,
+                false => denied("no such hold"),
+            },
+            OpBody::PaymentRefused { number, .. } => match self.holds.get(number) {
+                Some(h) if h.status != crate::state::HoldStatus::Paid => Allowed,
+                _ => denied("no unpaid hold of that number"),
+            },
             OpBody::OrderContact { number, .. } | OpBody::OrderPrinted { number, .. } => {
                 match self.orders.venue_of(number).is_none_or(own_str) {
                     true => Allowed,
@@ -369,10 +388,8 @@ impl State {
     }
 
     fn check_sale(&self, op: &Op, placed: &crate::OrderPlaced, author: &Author) -> Verdict {
-        if op.actor == "visitor"
-            && (author.role != Cloud || placed.channel != aspk_domain::Channel::Online)
-        {
-            return denied("visitors order online, at the cloud");
+        if op.actor == "system:payments" {
+            return self.check_paid_hold(placed, author);
         }
         if author.role != SiteNode {
             return Allowed;
@@ -426,6 +443,18 @@ impl State {
         };
         if author.venue.as_ref().is_some_and(|v| v != &order.venue) {
             return denied("the order is another venue's");
+        }
+        if op.actor == "visitor" {
+            let unused = order.tickets.iter().all(|serial| {
+                self.tickets
+                    .get(serial)
+                    .is_some_and(|t| t.entries.is_empty())
+            });
+            let online = order.channel == aspk_domain::Channel::Online;
+            return match author.role == Cloud && online && unused {
+                true => Allowed,
+                false => denied("a visitor cancels only an unused online order, at the cloud"),
+            };
         }
         let Some(name) = op.actor.strip_prefix("user:") else {
             return Allowed;
@@ -617,4 +646,42 @@ impl State {
 
 fn unauthorised_id(origin: &str, seq: u64) -> String {
     format!("unauthorised_op:{origin}:{seq}")
+}
+
+impl State {
+    /// A hold takes a number and serials nobody has used.
+    fn check_hold(&self, held: &crate::OrderHeld) -> Verdict {
+        let taken = self.order_number_taken(held.number)
+            || held.seats.iter().any(|s| self.serial_taken(s.serial));
+        match taken {
+            true => denied("a hold takes a number and serials nobody has used"),
+            false => Allowed,
+        }
+    }
+
+    /// A confirmed payment places exactly the order its hold described: the same venue,
+    /// serials, products, slots and total, online, at the cloud.
+    fn check_paid_hold(&self, placed: &crate::OrderPlaced, author: &Author) -> Verdict {
+        let Some(hold) = self.holds.get(&placed.number) else {
+            return denied("a payment places only a held order");
+        };
+        let same_tickets = hold.seats.len() == placed.tickets.len()
+            && hold.seats.iter().zip(&placed.tickets).all(|(s, t)| {
+                s.serial == t.serial
+                    && s.product == t.product
+                    && s.slot == t.slot
+                    && s.price_minor == t.price_minor
+            });
+        let ok = author.role == Cloud
+            && placed.channel == aspk_domain::Channel::Online
+            && !placed.is_overbooking
+            && placed.venue == hold.venue
+            && placed.total_minor == hold.total_minor
+            && placed.currency == hold.currency
+            && same_tickets;
+        match ok {
+            true => Allowed,
+            false => denied("a payment places exactly the order its hold described"),
+        }
+    }
 }

@@ -116,6 +116,19 @@ impl State {
                     }
                 }
             }
+            OpBody::RequestFollowedUp { id, body } => {
+                if let Some(request) = self.requests.get_mut(id) {
+                    let message = RequestMessage {
+                        at,
+                        from: "visitor".into(),
+                        body: body.clone(),
+                    };
+                    let pos = request.messages.partition_point(|m| m.at <= at);
+                    request.messages.insert(pos, message);
+                    // The visitor wrote again: it needs an answer.
+                    request.status = RequestStatus::New;
+                }
+            }
             OpBody::RequestReplied { id, body, .. } => {
                 if let Some(request) = self.requests.get_mut(id) {
                     let message = RequestMessage {
@@ -136,6 +149,8 @@ impl State {
                 subject,
                 body,
                 venue,
+                order,
+                lang,
             } => {
                 let mail = Mail {
                     id: id.clone(),
@@ -147,6 +162,8 @@ impl State {
                     attempts: 0,
                     last_error: None,
                     venue: venue.clone(),
+                    order: *order,
+                    lang: lang.clone(),
                 };
                 self.outbox.entry(id.clone()).or_insert(mail);
             }

@@ -6,6 +6,7 @@ mod authority;
 mod capabilities;
 mod desk;
 mod findings;
+mod holds;
 mod names;
 mod orders;
 mod paged;
@@ -30,6 +31,7 @@ pub use authority::{
 };
 pub use desk::PrintRecord;
 pub use findings::{Finding, Resolution, KINDS as FINDING_KINDS};
+pub use holds::{Hold, HoldStatus};
 pub use orders::{OrderTable, Placement};
 pub use paged::PagedMap;
 pub use scope::{Audience, AudienceKind};
@@ -128,6 +130,12 @@ pub struct State {
     pub(crate) prints: HashMap<u64, Vec<PrintRecord>>,
     pub(crate) requests: BTreeMap<String, VisitorRequest>,
     pub(crate) outbox: BTreeMap<String, Mail>,
+    /// Online orders waiting for (or past) their payment, by order number.
+    #[serde(default)]
+    pub(crate) holds: BTreeMap<u64, Hold>,
+    /// Every serial a hold ever took: never issued to another order.
+    #[serde(default)]
+    pub(crate) held_serials: std::collections::HashSet<u64>,
     /// Ops that arrived before the order, ticket, slot or request they are about.
     parked: HashMap<parked::Subject, Vec<Op>>,
     resolutions: BTreeMap<String, Resolution>,
@@ -544,6 +552,7 @@ impl State {
             | OpBody::RequestReceived { .. }
             | OpBody::RequestUpdated { .. }
             | OpBody::RequestReplied { .. }
+            | OpBody::RequestFollowedUp { .. }
             | OpBody::MailQueued { .. }
             | OpBody::MailAttempted { .. }
             | OpBody::Elided { .. } => {}
@@ -559,7 +568,13 @@ impl State {
                 number,
                 email,
                 name,
+                phone,
             } => {
+                if let Some(hold) = self.holds.get_mut(number) {
+                    hold.email = email.clone();
+                    hold.name = name.clone();
+                    hold.phone = phone.clone();
+                }
                 self.orders.update(*number, |order| {
                     order.email = email.clone();
                     order.name = name.clone();
@@ -599,6 +614,41 @@ impl State {
                 is_closed,
             } => self.change_slot(slot, *capacity, *is_closed),
             OpBody::SlotDeleted { slot } => self.delete_slot(slot),
+            OpBody::OrderHeld(held) => self.hold_order(held, at),
+            OpBody::HoldReleased { number, reason } => {
+                self.end_hold(*number, HoldStatus::Released, Some(reason));
+            }
+            OpBody::PaymentRefused {
+                number,
+                provider,
+                reference,
+                amount_minor,
+                currency,
+                reason,
+                refunded,
+            } => {
+                let slot = self
+                    .holds
+                    .get(number)
+                    .and_then(|h| h.seats.iter().find_map(|s| s.slot.clone()));
+                self.end_hold(*number, HoldStatus::Refused, Some(reason));
+                self.upsert(Finding {
+                    id: format!("late_payment:{number}"),
+                    kind: aspk_domain::FindingKind::LatePayment,
+                    ticket: None,
+                    slot,
+                    facts: serde_json::json!({
+                        "order": number,
+                        "provider": provider,
+                        "reference": reference,
+                        "amount_minor": amount_minor,
+                        "currency": currency,
+                        "reason": reason,
+                        "refunded": refunded,
+                    }),
+                    resolution: None,
+                });
+            }
         }
     }
 
@@ -613,6 +663,8 @@ impl State {
     }
 
     fn place_order(&mut self, placed: &OrderPlaced, at: DateTime<Utc>, op: &Op) {
+        // Paying a hold: its seats stop counting as held as they are sold.
+        self.end_hold(placed.number, HoldStatus::Paid, None);
         let mut touched = Vec::new();
         for issued in &placed.tickets {
             if self.tickets.contains_key(&issued.serial) {
@@ -640,11 +692,21 @@ impl State {
                 self.insert_pending_entry(issued, placed.venue.as_str(), entry, seq);
             }
         }
+        // A paid hold's contact came with the hold.
+        let hold = self.holds.get(&placed.number);
+        let email = placed
+            .email
+            .clone()
+            .or_else(|| hold.and_then(|h| h.email.clone()));
+        let name = placed
+            .name
+            .clone()
+            .or_else(|| hold.and_then(|h| h.name.clone()));
         let order = Order {
             number: placed.number,
             venue: placed.venue.clone(),
             channel: placed.channel,
-            email: placed.email.clone(),
+            email,
             tickets: placed.tickets.iter().map(|t| t.serial).collect(),
             payments: placed.payments.clone(),
             total_minor: placed.total_minor,
@@ -655,7 +717,7 @@ impl State {
             cancel_reason: None,
             cancelled_by: None,
             shift: placed.shift.clone(),
-            name: placed.name.clone(),
+            name,
         };
         if !self.orders.contains_key(&placed.number) {
             self.orders_by_time.insert(at, placed.number);

@@ -207,6 +207,7 @@ impl OrderTable {
                 amount_minor: rec.total_minor,
                 at: from_micros(rec.created_at + i64::from(rec.pay_delta)),
                 shift: None,
+                reference: None,
             })
             .into_iter()
             .collect();
@@ -249,7 +250,11 @@ impl OrderTable {
         };
         let created_at = micros(order.created_at);
         let inline = match order.payments.as_slice() {
-            [only] if only.amount_minor == order.total_minor => {
+            [only]
+                if only.amount_minor == order.total_minor
+                    && only.shift.is_none()
+                    && only.reference.is_none() =>
+            {
                 i32::try_from(micros(only.at) - created_at)
                     .ok()
                     .map(|delta| (method_byte(only.method), delta))

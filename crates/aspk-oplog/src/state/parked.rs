@@ -41,7 +41,7 @@ impl State {
             _ => return None,
         };
         let known = match &subject {
-            Subject::Order(n) => self.orders.contains_key(n),
+            Subject::Order(n) => self.orders.contains_key(n) || self.holds.contains_key(n),
             Subject::Ticket(s) => self.tickets.contains_key(s),
             Subject::Slot(id) => self.slots.contains_key(id),
             Subject::Request(id) => self.requests.contains_key(id),

@@ -90,7 +90,9 @@ impl State {
             OpBody::ShiftClosed { shift_id, .. } => {
                 self.shifts.get(shift_id).is_none_or(|s| here(&s.venue))
             }
-            OpBody::RequestUpdated { id, .. } | OpBody::RequestReplied { id, .. } => {
+            OpBody::RequestUpdated { id, .. }
+            | OpBody::RequestReplied { id, .. }
+            | OpBody::RequestFollowedUp { id, .. } => {
                 self.requests.get(id).is_none_or(|r| here(&r.venue))
             }
             // A mail from before mails named their venue goes to no venue's replica.
@@ -105,6 +107,11 @@ impl State {
                 .is_none_or(|f| self.finding_concerns(f, venue)),
             OpBody::OrderContact { number, .. } => {
                 self.orders.venue_of(number).is_none_or(|v| v == venue)
+                    && self.holds.get(number).is_none_or(|h| here(&h.venue))
+            }
+            OpBody::OrderHeld(held) => here(&held.venue),
+            OpBody::HoldReleased { number, .. } | OpBody::PaymentRefused { number, .. } => {
+                self.holds.get(number).is_none_or(|h| here(&h.venue))
             }
             OpBody::UserSaved(_)
             | OpBody::PasswordSet { .. }
@@ -214,6 +221,10 @@ fn shares_with_gate(op: &Op) -> bool {
         | OpBody::RequestUpdated { .. }
         | OpBody::RequestReplied { .. }
         | OpBody::MailQueued { .. }
-        | OpBody::MailAttempted { .. } => false,
+        | OpBody::MailAttempted { .. }
+        | OpBody::OrderHeld(_)
+        | OpBody::HoldReleased { .. }
+        | OpBody::PaymentRefused { .. }
+        | OpBody::RequestFollowedUp { .. } => false,
     }
 }

@@ -30,6 +30,10 @@ pub struct SlotState {
     /// still find it, but no longer listed by time.
     #[serde(default)]
     pub is_deleted: bool,
+    /// Seats held for online orders waiting for their payment: order number → (seats,
+    /// expiry). Held seats come out of what no lease covers.
+    #[serde(default)]
+    pub held: BTreeMap<u64, (u32, chrono::DateTime<chrono::Utc>)>,
 }
 
 impl SlotState {
@@ -42,6 +46,7 @@ impl SlotState {
             overbooked: 0,
             is_closed: false,
             is_deleted: false,
+            held: BTreeMap::new(),
         }
     }
 
@@ -78,6 +83,32 @@ impl SlotState {
             taken += (*lease).max(sold);
         }
         i64::from(self.slot.capacity) - taken
+    }
+
+    /// Seats held at `now` for online orders waiting for payment, leaving out `except`'s
+    /// own hold (the order being paid).
+    pub fn held_at(&self, now: chrono::DateTime<chrono::Utc>, except: Option<u64>) -> u32 {
+        self.held
+            .iter()
+            .filter(|(number, (_, until))| Some(**number) != except && *until > now)
+            .map(|(_, (seats, _))| *seats)
+            .sum()
+    }
+
+    /// Seats `origin` may sell at `now`: [`SlotState::available_for`], less the seats live
+    /// holds keep (holds come out of what no lease covers, so a lease holder is not
+    /// affected).
+    pub fn available_at(
+        &self,
+        origin: &str,
+        now: chrono::DateTime<chrono::Utc>,
+        except: Option<u64>,
+    ) -> u32 {
+        let free = self.available_for(origin);
+        if self.leases.contains_key(origin) {
+            return free;
+        }
+        free.saturating_sub(self.held_at(now, except))
     }
 
     /// Seats of `holder`'s lease not yet sold.

@@ -43,6 +43,7 @@ fn base_ops() -> Vec<Op> {
         time_zone: "Europe/Kyiv".into(),
         currency: Currency::UAH,
         early_entry_minutes: 0,
+        shop: Default::default(),
     };
     let slot = |venue: &str, id: &str| Slot {
         venue: slug(venue),
@@ -197,6 +198,7 @@ fn to_ops(actions: &[Action]) -> Vec<Op> {
                             amount_minor: 100,
                             at,
                             shift: None,
+                            reference: None,
                         }],
                         total_minor: 100,
                         currency: Currency::UAH,

@@ -46,6 +46,7 @@ fn sale(number: u64, serials: &[u64]) -> OpBody {
             amount_minor: total,
             at: at(),
             shift: None,
+            reference: None,
         }],
         total_minor: total,
         currency: Currency::UAH,

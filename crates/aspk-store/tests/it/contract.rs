@@ -17,6 +17,7 @@ fn venue_op(origin: &str, seq: u64, name: &str) -> Op {
             time_zone: "Europe/Kyiv".to_owned(),
             currency: Currency::UAH,
             early_entry_minutes: 0,
+            shop: Default::default(),
         }),
         sig: None,
     }

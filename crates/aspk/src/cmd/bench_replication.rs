@@ -96,6 +96,7 @@ fn synthetic_ops(
                 amount_minor: 50_000,
                 at: now,
                 shift: None,
+                reference: None,
             }],
             total_minor: 50_000,
             currency: Currency::UAH,
@@ -278,6 +279,8 @@ async fn serve_cloud(data: &DataDir) -> anyhow::Result<(Node, String)> {
     let router = aspk_http::router(aspk_http::AppState {
         node: cloud.clone(),
         upstream: None,
+        payments: Default::default(),
+        inbound_mail_secret: None,
     });
     let server = aspk_http::serve(listener, router, aspk_http::ServeLimits::default());
     tokio::spawn(async move { server.await });

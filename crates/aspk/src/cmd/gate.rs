@@ -250,6 +250,8 @@ pub async fn run(args: GateArgs) -> anyhow::Result<()> {
             AppState {
                 node: node.clone(),
                 upstream: Some(status.clone()),
+                payments: Default::default(),
+                inbound_mail_secret: None,
             },
             args.http.rate_limits(),
         );

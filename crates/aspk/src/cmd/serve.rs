@@ -45,6 +45,21 @@ pub struct ServeArgs {
     /// SMTP server (`host:port`) that sends the outbox: answers to visitors, e-tickets.
     #[arg(long, env = "ASPK_SMTP")]
     smtp: Option<String>,
+    /// How the SMTP connection is protected: `none`, `starttls` or `implicit` (TLS from the
+    /// first byte, port 465). Default: `starttls` with `--smtp-user`, else `none`.
+    #[arg(long, env = "ASPK_SMTP_TLS", value_parser = ["none", "starttls", "implicit"])]
+    smtp_tls: Option<String>,
+    /// The SMTP account to sign in with; its password comes from `ASPK_SMTP_PASSWORD` or
+    /// `--smtp-password-file`.
+    #[arg(long, env = "ASPK_SMTP_USER")]
+    smtp_user: Option<String>,
+    /// File holding the SMTP password (default: `smtp-password` in the data folder, when it
+    /// exists).
+    #[arg(long, env = "ASPK_SMTP_PASSWORD_FILE")]
+    smtp_password_file: Option<PathBuf>,
+    /// An extra root certificate (PEM) to trust for the SMTP server, e.g. a relay's own CA.
+    #[arg(long, env = "ASPK_SMTP_CA")]
+    smtp_ca: Option<PathBuf>,
     /// Serve HTTPS with this certificate chain (PEM). Phones need HTTPS for the camera,
     /// offline start and signature checks; use a certificate they trust.
     #[arg(long, env = "ASPK_TLS_CERT", requires = "tls_key")]
@@ -59,8 +74,86 @@ pub struct ServeArgs {
         default_value = "aspk <tickets@localhost>"
     )]
     mail_from: String,
+    /// The payment provider of online orders: `liqpay`, `monobank` (their keys from
+    /// `ASPK_LIQPAY_PUBLIC_KEY`/`ASPK_LIQPAY_PRIVATE_KEY`, `ASPK_MONOBANK_TOKEN`), `box_office`
+    /// (reserve online, pay at the till), or `test` (no money moves: the demo and tests; needs
+    /// `ASPK_PAY_TEST_SECRET` outside the demo). Default: `test` with `--demo`, else
+    /// `box_office`.
+    #[arg(long, env = "ASPK_PAYMENT_PROVIDER")]
+    payment_provider: Option<String>,
+    /// The address visitors and payment providers reach this server at (e.g.
+    /// `https://tickets.museum.ua`), for callbacks and return links. Default: the address
+    /// each request came to.
+    #[arg(long, env = "ASPK_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Where integrations receive webhooks (`order.paid`, `order.cancelled`,
+    /// `ticket.entered`), comma-separated. Each body is signed with HMAC-SHA256 of the secret
+    /// in `ASPK_WEBHOOK_SECRET` or the file `<data>/webhook-secret`.
+    #[arg(long = "webhook", env = "ASPK_WEBHOOKS", value_delimiter = ',')]
+    webhooks: Vec<String>,
+    /// Unpaid online orders one client address may hold at once.
+    #[arg(long, env = "ASPK_HOLDS_PER_CLIENT", default_value_t = aspk_http::payments::HOLDS_PER_CLIENT as u64, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    holds_per_client: u64,
     #[command(flatten)]
     http: HttpLimitArgs,
+}
+
+/// The secret of the mail provider's inbound hook: `ASPK_INBOUND_MAIL_SECRET` or the file
+/// `<data>/inbound-mail-secret` (none: the hook is off).
+fn inbound_mail_secret(args: &ServeArgs) -> Option<std::sync::Arc<str>> {
+    let secret = std::env::var("ASPK_INBOUND_MAIL_SECRET")
+        .ok()
+        .or_else(|| std::fs::read_to_string(args.data.join("inbound-mail-secret")).ok())?;
+    let secret = secret.trim();
+    (secret.len() >= 16).then(|| std::sync::Arc::from(secret))
+}
+
+/// The webhook sender, when URLs are given (the secret from the environment or the data
+/// folder, never from the command line).
+fn webhooks_of(
+    args: &ServeArgs,
+    node: &aspk_app::Node,
+) -> anyhow::Result<Option<aspk_hooks::WebhookSender>> {
+    if args.webhooks.is_empty() {
+        return Ok(None);
+    }
+    let secret = match std::env::var("ASPK_WEBHOOK_SECRET") {
+        Ok(secret) if !secret.trim().is_empty() => secret,
+        _ => std::fs::read_to_string(args.data.join("webhook-secret")).map_err(|e| {
+            anyhow::anyhow!(
+                "webhooks need a secret: set ASPK_WEBHOOK_SECRET or write {} ({e})",
+                args.data.join("webhook-secret").display()
+            )
+        })?,
+    };
+    let config = aspk_hooks::WebhookConfig {
+        urls: args.webhooks.clone(),
+        secret: secret.trim().to_owned(),
+        cursor_file: args.data.join("webhooks.cursor"),
+    };
+    Ok(Some(aspk_hooks::WebhookSender::new(node.clone(), config)?))
+}
+
+/// The payment providers from the options and the environment (secrets only from there).
+fn payments_of(args: &ServeArgs) -> anyhow::Result<aspk_http::payments::Payments> {
+    let default = args
+        .payment_provider
+        .clone()
+        .unwrap_or_else(|| if args.demo { "test" } else { "box_office" }.to_owned());
+    let mut config = aspk_pay::config_from_env(&default, aspk_http::payments::TEST_PAGE)?;
+    if args.demo && config.test_secret.is_none() {
+        // The demo's "bank" page pays without money: a secret of this run only.
+        config.test_secret = Some(hex::encode(rand::random::<[u8; 16]>()));
+    }
+    if config.test_secret.is_some() {
+        eprintln!(
+            "warning: the test payment provider is on: online orders can be paid without money"
+        );
+    }
+    Ok(
+        aspk_http::payments::Payments::from_config(&config, args.public_url.clone())?
+            .with_holds_per_client(usize::try_from(args.holds_per_client).unwrap_or(1)),
+    )
 }
 
 /// How much each client may ask of the HTTP server (shared by `serve` and `gate --listen`).
@@ -142,10 +235,25 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
                 server: server.clone(),
                 from: args.mail_from.clone(),
             };
-            Some(aspk_mail::Mailer::new(opened.node.clone(), &config)?.spawn())
+            let password_file = args
+                .smtp_password_file
+                .clone()
+                .or_else(|| Some(args.data.join("smtp-password")).filter(|f| f.is_file()));
+            let security = aspk_mail::SmtpSecurity::from_options(
+                args.smtp_tls.as_deref(),
+                args.smtp_user.as_deref(),
+                std::env::var("ASPK_SMTP_PASSWORD").ok(),
+                password_file.as_deref(),
+                args.smtp_ca.as_deref(),
+            )?;
+            let mailer = aspk_mail::Mailer::with_security(opened.node.clone(), &config, &security)?;
+            Some(mailer.spawn())
         }
         None => None,
     };
+    let _webhooks = webhooks_of(&args, &opened.node)?.map(aspk_hooks::WebhookSender::spawn);
+    let payments = std::sync::Arc::new(payments_of(&args)?);
+    payments.prepare().await;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
@@ -153,9 +261,17 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         AppState {
             node: opened.node.clone(),
             upstream,
+            payments: payments.clone(),
+            inbound_mail_secret: inbound_mail_secret(&args),
         },
         args.http.rate_limits(),
     );
+    let _sweeper = aspk_http::payments::spawn_hold_sweeper(AppState {
+        node: opened.node.clone(),
+        upstream: None,
+        payments,
+        inbound_mail_secret: None,
+    });
     let local = listener.local_addr().unwrap_or(addr);
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(tls_config(cert, key)?),

@@ -147,7 +147,7 @@ async fn an_order_issues_signed_tickets_and_can_be_read_back() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn online_orders_need_no_sign_in_but_the_box_office_does() {
+async fn online_orders_without_sign_in_are_holds_and_the_box_office_needs_staff() {
     for app in TestApp::each().await {
         let admin = app.admin().await;
         let slot = app.open_slot(&admin, 10).await;
@@ -160,6 +160,9 @@ async fn online_orders_need_no_sign_in_but_the_box_office_does() {
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         assert_eq!(body["channel"], "online");
+        // Not a paid order: a hold, without a ticket code, until the payment is confirmed.
+        assert_eq!(body["status"], "pending_payment", "{body}");
+        assert!(body["tickets"][0].get("code").is_none(), "{body}");
         let (status, _) = app
             .post(
                 "/api/v1/orders",

@@ -725,6 +725,8 @@ async fn anonymous_callers_see_only_the_public_part_of_the_status() {
     let router = aspk_http::router(aspk_http::AppState {
         node: app.node.clone(),
         upstream: Some(link),
+        payments: Default::default(),
+        inbound_mail_secret: None,
     });
     let server = tokio::spawn(async move {
         let _ = aspk_http::serve(listener, router, ServeLimits::default()).await;
@@ -806,8 +808,9 @@ async fn an_order_number_alone_shows_a_stranger_nothing() {
     let mut online = crate::kit::order_body("adult", Some(&slot), 2, "online");
     online["email"] = json!("Visitor@Example.com");
     online["payment"] = json!({"method": "card"});
-    let (status, order) = app.post("/api/v1/orders", None, online).await;
-    assert_eq!(status, 201, "{order}");
+    let (status, held) = app.post("/api/v1/orders", None, online).await;
+    assert_eq!(status, 201, "{held}");
+    let order = app.pay_online(&held, "visitor@example.com").await;
     let number = order["number"].as_str().unwrap().to_owned();
     let (_, at_desk) = app.sell(&cashier, "adult", &slot, 1).await;
     let desk_number = at_desk["number"].as_str().unwrap().to_owned();

@@ -15,6 +15,9 @@ pub struct TestApp {
     pub backend: &'static str,
     pub client: reqwest::Client,
     pub node: Node,
+    /// What the server's handlers share (for driving background passes, e.g. the hold
+    /// sweeper, from a test).
+    pub state: aspk_http::AppState,
     /// The demo admin's token for reading the status (signed in once, in-process: the
     /// status's op count is for staff).
     staff_token: tokio::sync::OnceCell<String>,
@@ -106,13 +109,16 @@ impl TestApp {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let router = aspk_http::router_with(
-            aspk_http::AppState {
-                node: node.clone(),
-                upstream: None,
-            },
-            rate_limits,
-        );
+        // Every test client comes from 127.0.0.1: no limit of holds per address here.
+        let payments = aspk_http::payments::Payments::test_only(TEST_PAY_SECRET)
+            .with_holds_per_client(100_000);
+        let state = aspk_http::AppState {
+            node: node.clone(),
+            upstream: None,
+            payments: std::sync::Arc::new(payments),
+            inbound_mail_secret: Some(std::sync::Arc::from(INBOUND_MAIL_SECRET)),
+        };
+        let router = aspk_http::router_with(state.clone(), rate_limits);
         let server = tokio::spawn(async move {
             let _ = aspk_http::serve(listener, router, limits).await;
         });
@@ -125,6 +131,7 @@ impl TestApp {
             backend: name,
             client,
             node,
+            state,
             staff_token: tokio::sync::OnceCell::new(),
             _data: data,
             _dir: dir,
@@ -312,9 +319,45 @@ impl TestApp {
             .await
     }
 
+    /// Pays an online order (the API's answer of its hold) through the test provider's
+    /// signed callback, and returns the paid order as its visitor reads it (`email` is the
+    /// order's).
+    pub async fn pay_online(&self, held: &Value, email: &str) -> Value {
+        let number = held["number"].as_str().expect("number");
+        let serial = aspk_ticket::HumanNumber::parse(number)
+            .expect("a valid number")
+            .serial();
+        let body = json!({
+            "number": serial,
+            "amount_minor": held["total_minor"],
+            "currency": held["currency"],
+            "status": "paid",
+            "reference": format!("kit-{number}"),
+        })
+        .to_string();
+        let signature = aspk_pay::sign_test_callback(TEST_PAY_SECRET, body.as_bytes());
+        let paid = self
+            .client
+            .post(format!("{}/api/v1/payments/test/callback", self.base))
+            .header("x-test-signature", signature)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("callback");
+        assert_eq!(paid.status(), StatusCode::OK);
+        let (status, order) = self
+            .get(&format!("/api/v1/orders/{number}?email={email}"), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{order}");
+        assert_eq!(order["status"], "paid", "{order}");
+        order
+    }
+
+    /// Seats of `slot` for sale now (less the seats unpaid online orders hold).
     pub async fn available(&self, slot: &str) -> u64 {
-        self.node
-            .inspect(|s| u64::from(s.slots()[slot].available()))
+        let slot = self.node.slot(slot).expect("slot");
+        u64::from(self.node.seats_for_sale(&slot))
     }
 }
 
@@ -528,3 +571,9 @@ pub async fn sign_in_form(
         .await
         .expect("sign-in form")
 }
+
+/// The secret of the test payment provider of [`TestApp`] servers.
+pub const TEST_PAY_SECRET: &str = "kit-test-pay-secret";
+
+/// The secret of the inbound mail hook of [`TestApp`] servers.
+pub const INBOUND_MAIL_SECRET: &str = "kit-inbound-mail-secret";

@@ -623,8 +623,10 @@ async fn a_new_order_streams_in_and_is_found_with_a_typo() {
     body["email"] = json!("visitor@example.com");
     body["name"] = json!("Оксана Петренко");
     body["payment"] = json!({"method": "card"});
-    let (status, order) = app.post("/api/v1/orders", None, body).await;
-    assert_eq!(status, 201, "{order}");
+    let (status, held) = app.post("/api/v1/orders", None, body).await;
+    assert_eq!(status, 201, "{held}");
+    // An online order arrives once it is paid.
+    let order = app.pay_online(&held, "visitor@example.com").await;
     let number = order["number_display"].as_str().unwrap().to_owned();
     let mut seen = String::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
@@ -742,6 +744,53 @@ async fn reports_requests_and_schedules() {
     assert_eq!(queued, 1);
     let closed = app.node.inspect(|s| s.requests()[id].status);
     assert_eq!(closed, aspk_domain::RequestStatus::Closed);
+
+    // The visitor answers that mail: the mail provider's inbound hook brings the answer
+    // back into the thread (the subject carries its tag), and it needs an answer again.
+    let subject = app.node.inspect(|s| {
+        s.outbox()
+            .values()
+            .find(|m| m.to == "oksana@example.com")
+            .map(|m| m.subject.clone())
+            .unwrap_or_default()
+    });
+    assert!(subject.contains(&format!("[#{id}]")), "{subject}");
+    let reply = |secret: &str, from: &str| {
+        app.client
+            .post(format!("{}/api/v1/mail/inbound", app.base))
+            .bearer_auth(secret)
+            .json(
+                &json!({"from": from, "subject": format!("Re: {subject}"), "text": "А в неділю?"}),
+            )
+            .send()
+    };
+    let ops = app.ops_in_log().await;
+    let wrong_secret = reply("guess", "oksana@example.com").await.unwrap();
+    assert_eq!(wrong_secret.status(), 401);
+    let stranger = reply(crate::kit::INBOUND_MAIL_SECRET, "mallory@example.com")
+        .await
+        .unwrap();
+    assert_eq!(
+        stranger.status(),
+        404,
+        "only the thread's own address joins it"
+    );
+    assert_eq!(
+        app.ops_in_log().await,
+        ops,
+        "refused replies change nothing"
+    );
+    let joined = reply(
+        crate::kit::INBOUND_MAIL_SECRET,
+        "Оксана <Oksana@Example.com>",
+    )
+    .await
+    .unwrap();
+    assert_eq!(joined.status(), 200);
+    let (_, thread) = maria.get(&format!("/requests/{id}")).await;
+    assert!(thread.contains("А в неділю?"), "the reply is in the thread");
+    let reopened = app.node.inspect(|s| s.requests()[id].status);
+    assert_eq!(reopened, aspk_domain::RequestStatus::New);
 
     // A weekly pattern creates slots, skipping closed days and existing ones.
     let admin_s = Session::sign_in(&app, "admin", "demo").await;
@@ -1137,8 +1186,9 @@ async fn markup_from_visitors_and_devices_is_shown_as_text_on_every_staff_page()
     let mut order = order_body("adult", Some(&slot), 1, "online");
     order["name"] = json!(payload("order-name"));
     order["email"] = json!("visitor@example.com");
-    let (status, placed) = app.post("/api/v1/orders", None, order).await;
-    assert_eq!(status, StatusCode::CREATED, "{placed}");
+    let (status, held) = app.post("/api/v1/orders", None, order).await;
+    assert_eq!(status, StatusCode::CREATED, "{held}");
+    let placed = app.pay_online(&held, "visitor@example.com").await;
     let number = placed["number"].as_str().unwrap().to_owned();
     // A phone names itself when it pairs; a gate name comes with every scan.
     let phone = app

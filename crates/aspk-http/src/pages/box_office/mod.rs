@@ -58,6 +58,8 @@ pub(crate) struct Attempt {
     payment: String,
     tendered: String,
     mixed_cash: String,
+    /// The visitor's e-mail, to send the tickets to instead of printing them.
+    email: String,
     errors: FieldErrors,
 }
 
@@ -88,6 +90,7 @@ pub(crate) struct FieldErrors {
     payment: Option<String>,
     tendered: Option<String>,
     mixed_cash: Option<String>,
+    email: Option<String>,
     /// About no one field (shown above the form).
     general: Option<String>,
 }

@@ -41,6 +41,8 @@ struct SaleView<'a> {
     tendered: Option<String>,
     change: Option<String>,
     tickets: Vec<SoldTicket>,
+    /// The address the e-tickets were sent to instead of the printer.
+    mailed_to: Option<String>,
     print: PrintStatus,
     /// Where "new sale" goes: the same venue, day and slot.
     new_sale: String,
@@ -119,6 +121,10 @@ pub async fn sale(
         tendered: q.tendered.map(|t| page.money(t, currency)),
         change: q.tendered.map(|t| page.money(t - cash, currency)),
         tickets,
+        mailed_to: order.email.as_ref().map(|e| {
+            let to = aspk_i18n::Arg::Str(e.as_str().to_owned());
+            page.t_args("box-mailed-to", &[("email", to)])
+        }),
         print: print_status(&page, &headers, &receipt),
         new_sale: new_sale_url(&record, first, &q),
     })

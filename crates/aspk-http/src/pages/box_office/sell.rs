@@ -20,6 +20,7 @@ enum Place {
     Payment,
     Tendered,
     MixedCash,
+    Email,
     Other,
 }
 
@@ -53,6 +54,7 @@ fn place_of(error: &AppError) -> Place {
         "tendered" => Place::Tendered,
         // `cash` is the use case's name for the cash part of a mixed payment.
         "mixed_cash" | "cash" => Place::MixedCash,
+        "email" => Place::Email,
         _ => Place::Other,
     }
 }
@@ -79,6 +81,22 @@ pub async fn sell(
         Err(refusal) => Err(refusal),
     };
     match placed {
+        Ok(placed) if placed.order.email.is_some() => {
+            // An address given: the e-tickets go by e-mail instead of the printer (e.g.
+            // while it is down).
+            let number = placed.order.number;
+            let lang = page.lang.code();
+            let actor = page.who.actor();
+            if let Err(e) = page
+                .state
+                .node
+                .queue_tickets_mail(number, None, lang, &actor)
+                .await
+            {
+                tracing::error!(order = number, error = %e, "e-tickets not queued");
+            }
+            redirect(&format!("{}#mailed", receipt_url(number, &field)))
+        }
         Ok(placed) => {
             let printer = chosen_printer(&page, &headers);
             page.state
@@ -134,6 +152,7 @@ fn refused(
         Place::Payment => &mut errors.payment,
         Place::Tendered => &mut errors.tendered,
         Place::MixedCash => &mut errors.mixed_cash,
+        Place::Email => &mut errors.email,
         Place::Other => &mut errors.general,
     };
     *slot = Some(text);
@@ -148,6 +167,7 @@ fn refused(
         payment: field("payment"),
         tendered: field("tendered"),
         mixed_cash: field("mixed_cash"),
+        email: field("email"),
         errors,
     };
     let status = crate::ApiError::from(refusal.error).status;
@@ -212,7 +232,7 @@ fn sale_from_form(
         channel: Channel::BoxOffice,
         items,
         payment,
-        email: None,
+        email: Some(field("email").trim().to_owned()).filter(|e| !e.is_empty()),
         is_overbooking: false,
         mixed_cash_minor,
         cash_received_minor: tendered,
@@ -287,6 +307,7 @@ mod tests {
         assert_eq!(at("mixed_cash"), Place::MixedCash);
         assert_eq!(at("items"), Place::Quantity);
         assert_eq!(at("slot"), Place::Slot);
-        assert_eq!(at("email"), Place::Other);
+        assert_eq!(at("email"), Place::Email);
+        assert_eq!(at("name"), Place::Other);
     }
 }

@@ -20,8 +20,10 @@ use super::frame::{form_field, redirect};
 use super::Page;
 
 mod schedule;
+mod shop;
 
 pub use schedule::{change_slot, schedule, schedule_page};
+pub use shop::{save_shop, shop_page, MAX_FORM as MAX_SHOP_FORM};
 
 const WEEKDAYS: [(Weekday, &str); 7] = [
     (Weekday::Mon, "mon"),
@@ -510,9 +512,12 @@ fn venue_from(page: &Page, field: &dyn Fn(&str) -> String) -> Result<Venue, AppE
         },
         time_zone: field("time_zone").trim().to_owned(),
         currency: existing
+            .as_ref()
             .map(|v| v.currency)
             .unwrap_or(aspk_domain::Currency::UAH),
         early_entry_minutes: early,
+        // The shop's settings have their own page: saving the venue keeps them.
+        shop: existing.map(|v| v.shop).unwrap_or_default(),
     })
 }
 

@@ -1,0 +1,1 @@
+# uk catalogue: pay
