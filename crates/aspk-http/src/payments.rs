@@ -55,12 +55,14 @@ impl HoldLimiter {
         let now = node.now();
         let mut live = self.live.lock();
         let list = live.entry(client).or_default();
-        list.retain(|(number, until)| {
-            *until > now
-                && node
-                    .held_order(*number)
+        list.retain(|(_, until)| *until > now);
+        if list.len() >= self.max {
+            // Only at the limit is it worth asking which of them were paid or released.
+            list.retain(|(number, _)| {
+                node.held_order(*number)
                     .is_none_or(|h| h.status == aspk_oplog::HoldStatus::Pending)
-        });
+            });
+        }
         if list.len() >= self.max {
             return Err(aspk_app::AppError::Conflict {
                 code: aspk_domain::ConflictCode::TooManyHolds,

@@ -44,12 +44,16 @@ pub fn routes(limits: &Limiters) -> Router<AppState> {
         &limits.contact,
         Answer::Page,
     );
+    // Checkouts and the order page count against the same budget as order lookups (each
+    // client may also hold only a few unpaid orders at once, see `payments`).
+    let checkout = limited(post(checkout::submit), &limits.order, Answer::Page);
+    let order = limited(get(order::page), &limits.order, Answer::Page);
     let shop = Router::new()
         .route("/shop/{venue}", get(day::page))
         .route("/shop/{venue}/theme.css", get(theme::css))
         .route("/shop/{venue}/logo", get(theme::logo))
-        .route("/shop/{venue}/checkout", post(checkout::submit))
-        .route("/shop/{venue}/order/{number}", get(order::page))
+        .route("/shop/{venue}/checkout", checkout)
+        .route("/shop/{venue}/order/{number}", order)
         .route("/shop/{venue}/order/{number}/pay", post(order::pay_again))
         .route("/shop/{venue}/order/{number}/cancel", post(order::cancel))
         .route("/shop/{venue}/lookup", lookup)
