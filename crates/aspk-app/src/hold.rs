@@ -343,7 +343,7 @@ impl Node {
     }
 
     /// Why a payment cannot place its hold's order, if it cannot.
-    fn payment_refusal(
+    pub(crate) fn payment_refusal(
         &self,
         state: &State,
         hold: &Hold,
@@ -383,7 +383,7 @@ impl Node {
     }
 
     /// The order a paid hold becomes: the hold's numbers, signed now.
-    fn order_of_hold(
+    pub(crate) fn order_of_hold(
         &self,
         state: &State,
         hold: &Hold,

@@ -31,6 +31,7 @@ mod printer;
 mod receipt;
 mod replicate;
 mod report;
+mod reservation;
 mod roots;
 mod schedule;
 mod search;

@@ -154,3 +154,5 @@ shop-thu = Thursday
 shop-fri = Friday
 shop-sat = Saturday
 shop-sun = Sunday
+shop-pay-at-till = Your tickets are reserved. Pay for them at the museum's box office, giving the order number.
+shop-pay-at-till-until = The reservation holds until

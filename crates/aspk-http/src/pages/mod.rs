@@ -43,6 +43,11 @@ pub fn routes(limits: &Limiters) -> Router<AppState> {
         .route("/box-office", get(box_office::page))
         .route("/box-office/sell", post(box_office::sell))
         .route("/box-office/sale/{number}", get(box_office::sale))
+        .route("/box-office/reservation", get(box_office::find_reservation))
+        .route(
+            "/box-office/reservation/{serial}/pay",
+            post(box_office::pay_reservation),
+        )
         .route(
             "/box-office/sale/{number}/printed",
             post(box_office::confirm_printed),

@@ -1240,3 +1240,110 @@ async fn markup_from_visitors_and_devices_is_shown_as_text_on_every_staff_page()
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reservation_to_pay_at_the_box_office_is_paid_at_the_till_in_the_cashiers_shift() {
+    let (app, admin) = demo_with_staff().await;
+    let slot = app.open_slot(&admin, 10).await;
+    let order = aspk_app::NewOrder {
+        venue: "demo".into(),
+        channel: aspk_domain::Channel::Online,
+        items: vec![aspk_app::NewOrderItem {
+            product: "adult".into(),
+            slot: Some(slot.clone()),
+            quantity: 2,
+        }],
+        payment: aspk_domain::PaymentMethod::Card,
+        email: Some("visitor@example.com".into()),
+        is_overbooking: false,
+        mixed_cash_minor: None,
+        cash_received_minor: None,
+        name: Some("Оксана".into()),
+        idempotency_key: None,
+    };
+    let held = app
+        .node
+        .hold_order(
+            None,
+            aspk_app::HoldRequest {
+                order,
+                provider: "box_office".into(),
+                lang: "uk".into(),
+                phone: None,
+            },
+        )
+        .await
+        .unwrap();
+    let number = aspk_ticket::HumanNumber::from_serial(held.number).to_string();
+    // The visitor's page says to pay at the till, by when.
+    let token = app.node.order_access_token(held.number);
+    let visitor = app
+        .client
+        .get(format!(
+            "{}/shop/demo/order/{}?k={token}",
+            app.base, held.number
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(visitor.contains("Оплатіть їх у касі музею"), "{visitor}");
+    assert!(visitor.contains("id=\"held-until\""));
+    assert!(
+        !visitor.contains("id=\"pay-again\""),
+        "nothing to pay online"
+    );
+    let olena = Session::sign_in(&app, "olena", "correct horse").await;
+    // Without a shift the money has nowhere to go: refused, nothing changes.
+    let (_, page) = olena
+        .get(&format!(
+            "/box-office/reservation?number={}",
+            number.replace(' ', "")
+        ))
+        .await;
+    assert!(page.contains("id=\"pay-cash\""), "{page}");
+    let ops = app.ops_in_log().await;
+    let pay = format!("/box-office/reservation/{}/pay", held.number);
+    let (status, refused) = olena.post(&pay, &[("payment", "card")]).await;
+    assert_eq!(status, 200, "shown again with the reason");
+    assert!(refused.contains("reservation-error"), "{refused}");
+    assert_eq!(app.ops_in_log().await, ops);
+
+    let (status, _) = olena
+        .post("/shifts/open", &[("venue", "demo"), ("float", "100")])
+        .await;
+    assert_eq!(status, 303);
+    let (status, receipt) = olena.post(&pay, &[("payment", "card")]).await;
+    assert_eq!(status, 303);
+    assert_eq!(receipt, format!("/box-office/sale/{}", held.number));
+    let (shift, paid) = app.node.inspect(|s| {
+        let shift = s.open_shift("user:olena").map(|sh| sh.id.clone());
+        (shift, s.orders().get(&held.number))
+    });
+    let paid = paid.expect("the reservation is an order now");
+    assert_eq!(paid.status, aspk_domain::OrderStatus::Paid);
+    assert_eq!(
+        paid.shift, shift,
+        "in the cashier's shift (and its Z report)"
+    );
+    assert_eq!(paid.payments[0].method, aspk_domain::PaymentMethod::Card);
+    assert_eq!(paid.payments[0].amount_minor, held.total_minor);
+    assert_eq!(paid.tickets.len(), 2);
+    // Paid once: the page no longer offers to pay, and paying again is refused.
+    let (_, page) = olena
+        .get(&format!(
+            "/box-office/reservation?number={}",
+            number.replace(' ', "")
+        ))
+        .await;
+    assert!(!page.contains("id=\"pay-cash\""));
+    let (status, _) = olena.post(&pay, &[("payment", "cash")]).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        app.node
+            .inspect(|s| s.orders().get(&held.number).map(|o| o.payments.len())),
+        Some(1)
+    );
+}

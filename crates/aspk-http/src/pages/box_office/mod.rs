@@ -5,6 +5,7 @@
 //! error next to its field); `receipt` is the page after a sale and its print confirmation.
 
 mod receipt;
+mod reservation;
 mod sell;
 
 use std::collections::HashMap;
@@ -21,6 +22,7 @@ use chrono::{Days, NaiveDate};
 use serde::Deserialize;
 
 pub use receipt::{confirm_printed, sale};
+pub use reservation::{find as find_reservation, pay as pay_reservation};
 pub use sell::sell;
 
 use super::frame::redirect;

@@ -39,6 +39,10 @@ enum Stage {
     Pending {
         until: String,
     },
+    /// Reserved, to be paid at the museum's box office by `until` (day and time).
+    AtTheTill {
+        until: String,
+    },
     Paid {
         tickets: Vec<TicketView>,
     },
@@ -105,6 +109,15 @@ pub async fn page(
     let human = HumanNumber::from_serial(held.number).to_string();
     let mut first_start: Option<DateTime<Utc>> = None;
     let stage = match held.status {
+        HoldStatus::Pending if held.is_live_at(now) && held.provider == "box_office" => {
+            Stage::AtTheTill {
+                until: held
+                    .expires_at
+                    .with_timezone(&venue.tz())
+                    .format("%d.%m.%Y %H:%M")
+                    .to_string(),
+            }
+        }
         HoldStatus::Pending if held.is_live_at(now) => Stage::Pending {
             until: v.clock(held.expires_at, &venue),
         },
@@ -165,7 +178,7 @@ fn cancel_policy(
 ) -> (bool, Option<String>) {
     match stage {
         // A hold not paid yet may always be let go.
-        Stage::Pending { .. } => return (true, None),
+        Stage::Pending { .. } | Stage::AtTheTill { .. } => return (true, None),
         Stage::Paid { .. } => {}
         _ => return (false, None),
     }
