@@ -327,3 +327,74 @@ async fn one_client_cannot_hold_a_whole_slot() {
     let problem: Value = refused.json().await.expect("problem");
     assert_eq!(problem["code"], "too_many_holds", "{problem}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_visitor_cancels_online_within_the_venues_rule_and_the_money_goes_back() {
+    let app = TestApp::spawn(crate::kit::Backend::Sqlite).await;
+    let admin = app.admin().await;
+    let who = app.node.authenticate(&admin).expect("the admin's session");
+    let mut venue = app.node.venue("demo").expect("demo venue");
+    venue.shop.cancel_hours = Some(2);
+    app.node.save_venue(&who, venue).await.expect("venue saved");
+    let now = chrono::Utc::now();
+    let hour = chrono::Duration::hours(1);
+    let later = app.slot(&admin, now + hour * 5, now + hour * 6, 10).await;
+    let soon = app.slot(&admin, now + hour, now + hour * 2, 10).await;
+    let cancel = |order: &Value| {
+        let serial = serial(&order["number"]);
+        let token = app.node.order_access_token(serial);
+        app.client
+            .post(format!("{}/shop/demo/order/{serial}/cancel", app.base))
+            .form(&[("k", token.as_str())])
+            .send()
+    };
+
+    // Five hours ahead, two allowed: cancelled, the tickets void, the refund recorded
+    // against the provider's payment.
+    let (_, held) = app
+        .post("/api/v1/orders", None, online_order(&later, 2))
+        .await;
+    let paid = app.pay_online(&held, "visitor@example.org").await;
+    let answer = cancel(&paid).await.expect("cancel");
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    let order = order_as_visitor(&app, &held).await;
+    assert_eq!(order["status"], "refunded", "{order}");
+    assert!(order["tickets"]
+        .as_array()
+        .expect("tickets")
+        .iter()
+        .all(|t| t["status"] == "void"));
+    let refunded: i64 = order["payments"]
+        .as_array()
+        .expect("payments")
+        .iter()
+        .map(|p| p["amount_minor"].as_i64().unwrap_or(0))
+        .sum();
+    assert_eq!(refunded, 0, "paid and refunded in full: {order}");
+    assert_eq!(
+        app.available(&later).await,
+        10,
+        "the seats are for sale again"
+    );
+
+    // One hour ahead: too late by the venue's rule; nothing changes.
+    let (_, held) = app
+        .post("/api/v1/orders", None, online_order(&soon, 1))
+        .await;
+    let paid = app.pay_online(&held, "visitor@example.org").await;
+    let ops = app.ops_in_log().await;
+    let _ = cancel(&paid).await.expect("cancel");
+    assert_eq!(app.ops_in_log().await, ops);
+    assert_eq!(order_as_visitor(&app, &held).await["status"], "paid");
+    // Nor with a wrong token.
+    let serial = serial(&paid["number"]);
+    let forged = app
+        .client
+        .post(format!("{}/shop/demo/order/{serial}/cancel", app.base))
+        .form(&[("k", "0123456789abcdef0123456789abcdef")])
+        .send()
+        .await
+        .expect("cancel");
+    assert_eq!(forged.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.ops_in_log().await, ops);
+}
