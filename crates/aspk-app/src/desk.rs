@@ -550,3 +550,45 @@ impl Node {
         Ok(thread)
     }
 }
+
+impl Node {
+    /// A bounce the mail provider reports (a delivery status notification): the latest
+    /// mail to an address the report names is marked as returned, with the report's first
+    /// line as the reason. Refused (404, nothing changes) when it names no mail we sent.
+    pub async fn receive_bounce(&self, report: &str) -> Result<String, AppError> {
+        let report = check_text("text", report, MAX_TEXT * 4)?;
+        let lower = report.to_lowercase();
+        let reason: String = report
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("returned")
+            .chars()
+            .take(200)
+            .collect();
+        let found = self.read(|s| {
+            s.outbox()
+                .values()
+                .filter(|m| lower.contains(&m.to.to_lowercase()))
+                .max_by_key(|m| m.queued_at)
+                .map(|m| m.id.clone())
+        });
+        let id = found.ok_or_else(|| AppError::NotFound {
+            what: "mail",
+            id: reason.clone(),
+        })?;
+        let mail = id.clone();
+        self.submit(move |batch| {
+            batch.record(
+                "system:inbound",
+                vec![OpBody::MailAttempted {
+                    id,
+                    error: Some(format!("bounced: {reason}")),
+                }],
+            );
+            Ok(())
+        })
+        .await?;
+        Ok(mail)
+    }
+}

@@ -122,4 +122,7 @@ pub struct Mail {
     /// The mail's language (`uk` or `en`).
     #[serde(default)]
     pub lang: Option<String>,
+    /// The receiving side returned it (a bounce reported by the mail provider): why.
+    #[serde(default)]
+    pub bounced: Option<String>,
 }

@@ -94,6 +94,7 @@ not-found-order = Order not found
 not-found-product = Ticket type not found
 not-found-report = Report not found
 not-found-request = Request not found
+not-found-mail = No mail of ours is named in it
 not-found-reservation = Reservation not found
 not-found-shift = Shift not found
 not-found-slot = Time slot not found

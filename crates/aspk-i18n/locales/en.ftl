@@ -165,6 +165,7 @@ mail-tickets-footer = Show the QR code at the entrance, on paper or on your phon
 mail-queued = waiting to be sent
 mail-sent = sent { $time }
 mail-failed = not sent yet: { $error }
+mail-bounced = returned: { $error }
 report-from = From
 report-to = To
 report-show = Show

@@ -94,6 +94,7 @@ not-found-order = Замовлення не знайдено
 not-found-product = Вид квитка не знайдено
 not-found-report = Звіт не знайдено
 not-found-request = Звернення не знайдено
+not-found-mail = У ньому не названо жодного нашого листа
 not-found-reservation = Бронювання не знайдено
 not-found-shift = Зміну не знайдено
 not-found-slot = Сеанс не знайдено

@@ -166,6 +166,7 @@ mail-tickets-footer = Покажіть QR-код на вході, на папе�
 mail-queued = чекає на надсилання
 mail-sent = надіслано { $time }
 mail-failed = ще не надіслано: { $error }
+mail-bounced = повернулося: { $error }
 report-from = З
 report-to = По
 report-show = Показати

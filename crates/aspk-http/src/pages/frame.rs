@@ -284,6 +284,9 @@ impl Page {
     /// and then why (no mail server configured, or the central server sends it).
     pub fn mail_state(&self, mail: &aspk_domain::Mail) -> String {
         let node = &self.state.node;
+        if let Some(why) = &mail.bounced {
+            return self.t_args("mail-bounced", &[("error", why.as_str().into())]);
+        }
         match (&mail.sent_at, &mail.last_error) {
             (Some(at), _) => self.t_args("mail-sent", &[("time", self.time(*at, None).into())]),
             (None, Some(e)) => self.t_args("mail-failed", &[("error", e.as_str().into())]),

@@ -68,6 +68,10 @@ pub struct InboundMail {
     /// The plain-text body.
     #[schema(max_length = 20000)]
     pub text: String,
+    /// A delivery status notification (a bounce) rather than a visitor's reply; also taken
+    /// as one when it comes from `mailer-daemon@` or `postmaster@`.
+    #[serde(default)]
+    pub bounce: bool,
 }
 
 /// The mail provider posts a visitor's reply here (with `Authorization: Bearer` and the
@@ -102,6 +106,11 @@ pub async fn inbound_mail(
         .rsplit_once('<')
         .map_or(mail.from.as_str(), |(_, rest)| rest.trim_end_matches('>'))
         .trim();
+    let sender = from.to_ascii_lowercase();
+    if mail.bounce || sender.starts_with("mailer-daemon@") || sender.starts_with("postmaster@") {
+        state.node.receive_bounce(&mail.text).await?;
+        return Ok(axum::http::StatusCode::OK);
+    }
     state
         .node
         .receive_visitor_reply(from, &mail.subject, &mail.text)

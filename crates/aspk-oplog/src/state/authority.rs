@@ -288,6 +288,12 @@ impl State {
                     false => denied("system:payments resolves only late payments"),
                 }
             }
+            OpBody::MailAttempted { .. } if op.actor == "system:inbound" => {
+                match author.role == Cloud {
+                    true => Allowed,
+                    false => denied("bounces are taken in at the cloud"),
+                }
+            }
             OpBody::RequestFollowedUp { id, .. } => match self.requests.contains_key(id) {
                 true => Allowed,
                 false => denied("no such request"),

@@ -320,8 +320,8 @@ pub const CAPABILITIES: &[Capability] = &[
         kind: "mail_attempted",
         authors: VENUE_NODES,
         staff: None,
-        others: &["system:mailer"],
-        conditions: "",
+        others: &["system:mailer", "system:inbound"],
+        conditions: "system:inbound (a bounce) only at the cloud",
     },
     Capability {
         kind: "finding_resolved",

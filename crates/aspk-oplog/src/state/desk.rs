@@ -164,8 +164,15 @@ impl State {
                     venue: venue.clone(),
                     order: *order,
                     lang: lang.clone(),
+                    bounced: None,
                 };
                 self.outbox.entry(id.clone()).or_insert(mail);
+            }
+            OpBody::MailAttempted { id, error } if op.actor == "system:inbound" => {
+                // A bounce the mail provider reported: the mail did not reach its reader.
+                if let Some(mail) = self.outbox.get_mut(id) {
+                    mail.bounced = Some(error.clone().unwrap_or_default());
+                }
             }
             OpBody::MailAttempted { id, error } => {
                 if let Some(mail) = self.outbox.get_mut(id) {

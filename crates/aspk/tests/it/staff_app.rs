@@ -1347,3 +1347,41 @@ async fn a_reservation_to_pay_at_the_box_office_is_paid_at_the_till_in_the_cashi
         Some(1)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bounce_shows_on_the_order_and_one_naming_no_mail_changes_nothing() {
+    let (app, admin) = demo_with_staff().await;
+    let slot = app.open_slot(&admin, 10).await;
+    let mut body = order_body("adult", Some(&slot), 1, "box_office");
+    body["email"] = json!("gone@example.com");
+    let (status, order) = app.post("/api/v1/orders", Some(&admin), body).await;
+    assert_eq!(status, 201, "{order}");
+    let serial = order["number"].as_str().unwrap().parse::<u64>().unwrap() / 10;
+    let bounce = |text: &str| {
+        app.client
+            .post(format!("{}/api/v1/mail/inbound", app.base))
+            .bearer_auth(crate::kit::INBOUND_MAIL_SECRET)
+            .json(&json!({"from": "MAILER-DAEMON@mail.example", "subject": "Undelivered Mail Returned to Sender", "text": text}))
+            .send()
+    };
+    let ops = app.ops_in_log().await;
+    let stray = bounce("550 5.1.1 <someone-else@example.com>: user unknown")
+        .await
+        .unwrap();
+    assert_eq!(stray.status(), 404);
+    assert_eq!(
+        app.ops_in_log().await,
+        ops,
+        "a bounce naming no mail changes nothing"
+    );
+    let ok = bounce("550 5.1.1 <gone@example.com>: user unknown\n\nthe original follows")
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let maria = Session::sign_in(&app, "maria", "correct horse").await;
+    let (_, page) = maria.get(&format!("/orders/{serial}")).await;
+    assert!(
+        page.contains("повернулося: bounced: 550 5.1.1"),
+        "the order page shows the bounce: {page}"
+    );
+}
