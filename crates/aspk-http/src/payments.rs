@@ -76,13 +76,9 @@ impl HoldLimiter {
     }
 
     fn note(&self, client: IpAddr, number: u64, until: DateTime<Utc>) {
-        self.live
-            .lock()
-            .entry(client)
-            .or_default()
-            .push((number, until));
-        // Forget clients with nothing live now and then, so the map stays small.
         let mut live = self.live.lock();
+        live.entry(client).or_default().push((number, until));
+        // Forget clients with nothing live now and then, so the map stays small.
         if live.len() > 10_000 {
             live.retain(|_, list| {
                 list.iter()

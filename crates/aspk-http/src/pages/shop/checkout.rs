@@ -53,12 +53,23 @@ pub async fn submit(
             return refused(&v, &venue, &query, form, errors);
         }
     };
-    let start = crate::payments::start_payment(&v.state, &held, &v.base_url).await;
+    go_to_payment(&v, &venue, &held).await
+}
+
+/// Sends the visitor to the provider for `held` (a redirect, or the provider's form). When
+/// the payment cannot start, the seats stay held until the hold expires and the order page
+/// offers to pay again.
+pub(super) async fn go_to_payment(
+    v: &Visitor,
+    venue: &Venue,
+    held: &aspk_app::HeldOrder,
+) -> Response {
+    let start = crate::payments::start_payment(&v.state, held, &v.base_url).await;
     match start {
         Ok(aspk_pay::Start::Redirect(url)) => redirect(&url),
         Ok(aspk_pay::Start::PostForm { action, fields }) => pay_form(
-            &v,
-            &venue,
+            v,
+            venue,
             action,
             fields,
             v.money(held.total_minor, held.currency),
@@ -69,7 +80,6 @@ pub async fn submit(
                 ?err,
                 "shop: the payment did not start"
             );
-            // The seats stay held until the hold expires; the order page offers to pay again.
             let token = v.state.node.order_access_token(held.number);
             redirect(&format!(
                 "/shop/{}/order/{}?k={token}&failed=1",

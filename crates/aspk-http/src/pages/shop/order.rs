@@ -231,41 +231,35 @@ fn tickets(v: &Visitor, venue: &Venue, view: &aspk_app::OrderView) -> Vec<Ticket
         .collect()
 }
 
+/// The venue and hold an order page's form is about (its token must open it).
+fn opened_form(
+    v: &Visitor,
+    venue: &str,
+    number: &str,
+    token: &str,
+) -> Result<(Venue, HeldOrder), Box<Response>> {
+    let venue = v.venue(venue)?;
+    match opened(v, &venue, number, token) {
+        Some(held) => Ok((venue, held)),
+        None => Err(Box::new(v.not_found())),
+    }
+}
+
 /// `POST /shop/{venue}/order/{number}/pay`: start the payment again (while still held).
 pub async fn pay_again(
     v: Visitor,
     Path((venue, number)): Path<(String, String)>,
     Form(f): Form<TokenForm>,
 ) -> Response {
-    let venue = match v.venue(&venue) {
-        Ok(venue) => venue,
+    let (venue, held) = match opened_form(&v, &venue, &number, &f.k) {
+        Ok(found) => found,
         Err(refused) => return *refused,
     };
-    let Some(held) = opened(&v, &venue, &number, &f.k) else {
-        return v.not_found();
-    };
-    let back = format!("/shop/{}/order/{}?k={}", venue.id, held.number, f.k);
     if !held.is_live_at(v.state.node.now()) {
+        let back = format!("/shop/{}/order/{}?k={}", venue.id, held.number, f.k);
         return redirect(&back);
     }
-    match crate::payments::start_payment(&v.state, &held, &v.base_url).await {
-        Ok(aspk_pay::Start::Redirect(url)) => redirect(&url),
-        Ok(aspk_pay::Start::PostForm { action, fields }) => super::checkout::pay_form(
-            &v,
-            &venue,
-            action,
-            fields,
-            v.money(held.total_minor, held.currency),
-        ),
-        Err(err) => {
-            tracing::error!(
-                number = held.number,
-                ?err,
-                "shop: the payment did not start"
-            );
-            redirect(&format!("{back}&failed=1"))
-        }
-    }
+    super::checkout::go_to_payment(&v, &venue, &held).await
 }
 
 /// `POST /shop/{venue}/order/{number}/cancel`: the visitor cancels (the policy decides).
@@ -274,12 +268,9 @@ pub async fn cancel(
     Path((venue, number)): Path<(String, String)>,
     Form(f): Form<TokenForm>,
 ) -> Response {
-    let venue = match v.venue(&venue) {
-        Ok(venue) => venue,
+    let (venue, held) = match opened_form(&v, &venue, &number, &f.k) {
+        Ok(found) => found,
         Err(refused) => return *refused,
-    };
-    let Some(held) = opened(&v, &venue, &number, &f.k) else {
-        return v.not_found();
     };
     let back = format!("/shop/{}/order/{}?k={}", venue.id, held.number, f.k);
     match crate::payments::cancel_by_visitor(&v.state, held.number, &f.k).await {
