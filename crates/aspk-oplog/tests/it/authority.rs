@@ -625,11 +625,13 @@ fn table_allows(kind: &str, author: Author, actor: &str) -> bool {
         }),
     };
     // The conditions of rows that depend on the actor alone: a confirmed payment places
-    // its hold's order at the cloud; a visitor cancels only an online order (the sample
+    // its hold's order at the cloud, and bounces are taken in there; a visitor cancels only an online order (the sample
     // cancels a box-office sale); system:payments resolves only late payments (the sample
     // is another finding).
     let actor_condition = match (kind, actor) {
-        ("order_placed", "system:payments") => matches!(author, Author::Cloud),
+        ("order_placed", "system:payments") | ("mail_attempted", "system:inbound") => {
+            matches!(author, Author::Cloud)
+        }
         ("order_cancelled", "visitor") | ("finding_resolved", "system:payments") => false,
         _ => true,
     };
