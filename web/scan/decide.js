@@ -11,17 +11,18 @@ import * as store from './store.js';
 
 const hexToBytes = (hex) => Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
 
-let ringCache = { sig: null, ring: new Map(), ranges: new Map(), ends: new Map() };
+let ringCache = { sig: null, ring: new Map(), ranges: new Map(), ends: new Map(), voided: new Map() };
 
 /** The key ring for verifyCode, rebuilt only when the stored keys change. */
 function ring(keys) {
-  const sig = keys.map((k) => `${k.key_id}:${k.public_key}:${k.valid_until ?? ''}`).join(',');
+  const sig = keys.map((k) => `${k.key_id}:${k.public_key}:${k.valid_until ?? ''}:${JSON.stringify(k.voided ?? [])}`).join(',');
   if (ringCache.sig !== sig) {
     ringCache = {
       sig,
       ring: new Map(keys.map((k) => [k.key_id, hexToBytes(k.public_key)])),
       ranges: new Map(keys.filter((k) => k.serials).map((k) => [k.key_id, k.serials])),
       ends: new Map(keys.filter((k) => k.valid_until).map((k) => [k.key_id, Date.parse(k.valid_until) / 1000])),
+      voided: new Map(keys.filter((k) => k.voided?.length).map((k) => [k.key_id, k.voided])),
     };
   }
   return ringCache;
@@ -75,7 +76,7 @@ export async function decide(text) {
     throw e;
   }
   const { ticket, scans: local, venue, products, keys } = await store.lookup(serial);
-  const { ring: keyring, ranges, ends } = ring(keys);
+  const { ring: keyring, ranges, ends, voided } = ring(keys);
   let verified;
   try {
     verified = await verifyCode(code, keyring);
@@ -87,10 +88,12 @@ export async function decide(text) {
   const range = ranges.get(keyId);
   if (range && !(serial >= range[0] && serial < range[1])) return { result: 'invalid' };
   if (!withinKey(claims.validity, ends.get(keyId) ?? null)) return { result: 'invalid' };
-  if (ticket && ticket.code !== code) return { result: 'invalid' };
+  // A paper stock ticket keeps no code of its own: its printed code is checked by signature.
+  if (ticket && ticket.code && ticket.code !== code) return { result: 'invalid' };
   const product = (products ?? []).find((p) => p.no === claims.product) ?? null;
   const base = { serial, ticket: ticket ?? null, product, claims, code };
-  if (ticket?.state === 'void') return { ...base, result: 'void' };
+  const isVoidedStock = (voided.get(keyId) ?? []).some(([first, last]) => serial >= first && serial <= last);
+  if (ticket?.state === 'void' || isVoidedStock) return { ...base, result: 'void' };
   const localEntry = local.find((s) => s.result === 'admit');
   if (localEntry || (ticket && ticket.entries > 0)) {
     const first = ticket?.first_entry ?? (localEntry ? { at: new Date(localEntry.at_ms).toISOString(), gate: null } : null);

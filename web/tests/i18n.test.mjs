@@ -42,7 +42,7 @@ const TYPED = [
 ];
 
 /** Links never followed: downloads, sign-out, live streams, other sites. */
-const SKIP = [/^\/sign-out/, /\/pdf(?:\?|$)/, /^\/reports\/[^/?]+/, /^\/static\//, /^\/api\//, /^\/orders\/events/, /^\/scan/, /^\/handoff/];
+const SKIP = [/^\/sign-out/, /\/pdf(?:\?|$)/, /^\/reports\/[^/?]+/, /^\/static\//, /^\/api\//, /^\/orders\/events/, /^\/scan/, /^\/handoff/, /\.csv(?:\?|$)/];
 
 /** Every message key of every catalogue file. */
 async function catalogueKeys() {

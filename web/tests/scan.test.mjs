@@ -290,6 +290,23 @@ test('the language switch is remembered', async () => {
   assert.equal(await page.textContent('#camera'), 'Камера');
 });
 
+test('paper stock: a printed code admits offline, a voided number is refused', async () => {
+  const { api } = server;
+  const batch = await api.ok('POST', '/api/v1/stock/batches', { venue: 'demo', series: 'П', first: '001', last: '010', product: 'adult' });
+  const codes = await api.ok('GET', `/api/v1/stock/batches/${batch.id}/codes`);
+  await api.ok('POST', `/api/v1/stock/batches/${batch.id}/moves`, { numbers: '008-010', kind: 'voided', note: 'stolen from the desk' });
+  await page.evaluate(() => self.aspkScan.sync());
+  await browser.setOffline(true);
+  await page.waitForFunction(() => document.getElementById('net').dataset.state === 'offline');
+  const stock = await typeScan(codes[0].code);
+  assert.equal(stock.result, 'admit', JSON.stringify(stock));
+  const voided = await typeScan(codes[8].code);
+  assert.equal(voided.result, 'void', JSON.stringify(voided));
+  assert.equal(voided.kind, 'deny');
+  await browser.setOffline(false);
+  await page.waitForFunction(() => document.getElementById('net').dataset.state !== 'offline');
+});
+
 test('a revoked phone is refused and wipes its data', async () => {
   const device = await page.evaluate(async () => (await import('/scan/store.js')).getMeta('device'));
   await server.api.ok('POST', `/api/v1/nodes/${device.node_id}/revoke`, { reason: 'lost' });

@@ -37,6 +37,9 @@ pub enum Action {
     RevokeDevices,
     ReadFindings,
     ResolveFindings,
+    ManageStock,
+    EnterPaperSales,
+    ImportEntries,
 }
 
 /// One row of the table.
@@ -86,6 +89,9 @@ pub static ACCESS: &[Grant] = &[
     Grant { action: Action::RevokeDevices, roles: ADMINS, words: "revoke devices", ops: &["node_revoked"] },
     Grant { action: Action::ReadFindings, roles: MANAGERS, words: "see findings", ops: &[] },
     Grant { action: Action::ResolveFindings, roles: MANAGERS, words: "resolve findings", ops: &["finding_resolved"] },
+    Grant { action: Action::ManageStock, roles: MANAGERS, words: "manage paper stock", ops: &["stock_batch_created", "stock_moved"] },
+    Grant { action: Action::EnterPaperSales, roles: TILL, words: "enter paper sales", ops: &["order_placed"] },
+    Grant { action: Action::ImportEntries, roles: MANAGERS, words: "import hand-recorded entries", ops: &["entry_recorded", "entries_imported"] },
 ];
 
 /// The row of `action`.

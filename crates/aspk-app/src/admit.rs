@@ -31,6 +31,8 @@ pub struct ScanOutcome {
     pub product: Option<Product>,
     /// For `already_used`: when and where the ticket was first used.
     pub first_entry: Option<Entry>,
+    /// A paper stock ticket whose sale has not been entered yet: `Some(false)`.
+    pub sale_entered: Option<bool>,
 }
 
 impl ScanOutcome {
@@ -40,6 +42,7 @@ impl ScanOutcome {
             ticket: None,
             product: None,
             first_entry: None,
+            sale_entered: None,
         }
     }
 }
@@ -200,10 +203,15 @@ fn decide_code(
     {
         return ScanOutcome::bare(ScanResult::Invalid);
     }
+    // Lost or stolen paper stock is refused from the moment it is voided.
+    if state.stock().voided_at(claims.serial).is_some() {
+        return ScanOutcome::bare(ScanResult::Void);
+    }
     let delegated = meta.is_some_and(|m| m.holder.is_some());
     if state.tickets().contains_key(&claims.serial) || !delegated {
         return decide(state, claims.serial, Some(code), gate_venue, now);
     }
+    let is_stock = state.stock().of_serial(claims.serial).is_some();
     // Not known here: the code alone speaks for it, unless its key was withdrawn.
     if state.revoked_keys().contains_key(&verified.key_id) {
         return ScanOutcome::bare(ScanResult::Invalid);
@@ -220,6 +228,7 @@ fn decide_code(
             ticket: None,
             product: None,
             first_entry,
+            sale_entered: is_stock.then_some(false),
         };
     }
     let result = match time_verdict(&claims.validity, now.timestamp(), local_day, early) {
@@ -239,6 +248,7 @@ fn decide_code(
         ticket: None,
         product,
         first_entry: None,
+        sale_entered: is_stock.then_some(false),
     }
 }
 
@@ -253,7 +263,8 @@ fn decide(
     let Some(ticket) = state.tickets().get(&serial) else {
         return ScanOutcome::bare(ScanResult::Unknown);
     };
-    if code.is_some_and(|c| !state.tickets().code_matches(&serial, c)) {
+    let has_code = state.tickets().has_code(&serial);
+    if code.is_some_and(|c| has_code && !state.tickets().code_matches(&serial, c)) {
         // Genuinely signed, but not the code this ticket was issued with.
         return ScanOutcome::bare(ScanResult::Invalid);
     }
@@ -262,8 +273,10 @@ fn decide(
         .get(&(ticket.venue.clone(), ticket.product.clone()))
         .cloned();
     let venue = state.venues().get(&ticket.venue);
+    let voided_stock = state.stock().voided_at(serial).is_some();
     let result = match ticket.status {
         TicketStatus::Void => ScanResult::Void,
+        _ if voided_stock => ScanResult::Void,
         TicketStatus::Used => ScanResult::AlreadyUsed,
         TicketStatus::Valid => match venue.map(|v| time_check(&ticket, v, now)) {
             Some(TimeVerdict::NotYetValid) => ScanResult::NotValidYet,
@@ -280,6 +293,7 @@ fn decide(
         ticket: Some(ticket.clone()),
         product,
         first_entry,
+        sale_entered: None,
     }
 }
 

@@ -103,6 +103,8 @@ pub struct FeedKey {
     pub serials: Option<(u64, u64)>,
     /// No ticket the key signs may be usable after this (a delegated key's end).
     pub valid_until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Serials of it that are voided (lost or stolen paper stock), `(first, last)`.
+    pub voided: Vec<(u64, u64)>,
 }
 
 /// One page of the feed.
@@ -393,6 +395,14 @@ impl Node {
                     public_key: pk.clone(),
                     serials: s.key_meta().get(id).and_then(|m| m.serials),
                     valid_until: s.key_meta().get(id).and_then(|m| m.valid_until),
+                    voided: match s.key_meta().get(id).and_then(|m| m.serials) {
+                        Some((lo, hi)) => s
+                            .stock()
+                            .voided_ranges()
+                            .filter(|(first, _)| (lo..hi).contains(first))
+                            .collect(),
+                        None => Vec::new(),
+                    },
                 })
                 .collect();
             (

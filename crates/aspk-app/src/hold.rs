@@ -428,6 +428,7 @@ impl Node {
             shift: None,
             name: None,
             idempotency_key: None,
+            paper: None,
         })
     }
 

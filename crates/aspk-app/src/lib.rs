@@ -11,6 +11,7 @@ mod auth;
 mod cancel;
 mod catalog;
 mod codes;
+mod continuity;
 mod datadir;
 mod demo;
 mod desk;
@@ -20,12 +21,14 @@ mod error;
 mod findings;
 mod health;
 mod hold;
+mod import;
 mod issuer;
 mod keys;
 mod lease;
 pub mod lockout;
 mod lookup;
 mod node;
+mod paper;
 mod print;
 mod printer;
 mod receipt;
@@ -40,6 +43,7 @@ mod session;
 mod settings;
 mod shift;
 mod snapshot;
+mod stock;
 mod ticket_mail;
 mod upstream;
 pub mod webhooks;
@@ -50,6 +54,10 @@ pub use admit::{ScanInput, ScanOutcome, ScanResult};
 pub use auth::{hash_password, Principal};
 pub use cancel::{CancelRequest, CancelRights};
 pub use catalog::{local_day_bounds, local_today, shortcuts, CatalogView, NewSlot};
+pub use continuity::{
+    seeded_steps, typed_steps, Contacts, Continuity, Failure, Part, PartKind, PartState,
+    PendingOps, PowerReading, Runbook, Watch, ONLINE_WITHIN_SECS,
+};
 pub use datadir::{
     parse_hex32, store_ticket_key, ticket_key_path, to_hex, write_private, DataDir, DataDirError,
     RootKeys,
@@ -63,12 +71,16 @@ pub use enrol::{Enrolled, EnrolmentCode, NodeCredential};
 pub use error::AppError;
 pub use health::{Health, HeldLease, LogSummary};
 pub use hold::{HeldOrder, HoldRequest, PayOutcome, ProviderPayment};
+pub use import::{
+    parse_lines, ImportSource, ImportSummary, PhotoFile, PhotoRead, RecordedEntry, MAX_IMPORT_LINES,
+};
 pub use keys::{key_allows, DelegatedKey};
 pub use lookup::OrderView;
 pub use node::{
     delegated_serials, Issuer, Node, NodeOptions, NodeRole, StartInfo, CLOUD_SERIALS,
     DEFAULT_MAX_CLOCK_SKEW_MINUTES,
 };
+pub use paper::{PaperEntered, PaperEntry};
 pub use print::{browser_printer, ticket_doc, ticket_when};
 pub use printer::{send_to_printer, PrintError, DEFAULT_PRINTER_PORT, PRINTER_OFFLINE};
 pub use receipt::{OrderRecord, Receipt, ReceiptLine};
@@ -81,5 +93,6 @@ pub use session::{Endpoint, HandedOff, Session, TokenIssued, MAX_SESSION_HOURS, 
 pub use settings::Settings;
 pub use shift::{z_report, ProductLine, RefundLine, ZReport};
 pub use snapshot::SnapshotOptions;
+pub use stock::{BatchSummary, CashierStock, NewBatch, StockCounts, StockTicket};
 pub use upstream::{UpstreamStatus, UpstreamView};
 pub use writer::{Batch, Ingested};

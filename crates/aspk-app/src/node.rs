@@ -120,6 +120,8 @@ struct Inner {
     mail_sender: std::sync::atomic::AtomicBool,
     /// The webhook deliveries made from this node.
     deliveries: crate::webhooks::DeliveryLog,
+    /// When enrolled nodes last called, and what the UPS said (the continuity console).
+    watch: crate::continuity::Watch,
     start: StartInfo,
 }
 
@@ -216,6 +218,7 @@ impl Node {
             delegated_key_secs: crate::keys::DEFAULT_LIFETIME_SECS.into(),
             mail_sender: Default::default(),
             deliveries: Default::default(),
+            watch: Default::default(),
             start,
         };
         let node = Node {
@@ -486,6 +489,10 @@ impl Node {
 
     pub(crate) fn delivery_log(&self) -> &crate::webhooks::DeliveryLog {
         &self.inner.deliveries
+    }
+
+    pub(crate) fn watch(&self) -> &crate::continuity::Watch {
+        &self.inner.watch
     }
 
     pub(crate) fn token_secret(&self) -> &[u8; 32] {

@@ -165,7 +165,7 @@ async fn send_escpos(
         .map_err(|e| e.to_string())
 }
 
-fn both(uk: &str, en: &str) -> String {
+pub(crate) fn both(uk: &str, en: &str) -> String {
     if en.is_empty() || uk == en {
         uk.to_owned()
     } else {

@@ -329,6 +329,7 @@ impl Node {
             shift,
             name,
             idempotency_key: None,
+            paper: None,
         })
     }
 }

@@ -40,6 +40,11 @@ pub struct ShopSettings {
     pub max_tickets: u16,
     /// How long a "pay at the box office" reservation is kept (never past the slot's start).
     pub box_office_hold_hours: u16,
+    /// The museum's own steps for each failure of its continuity plan (none: the seeded
+    /// steps). Kept with the venue's settings; left out of the JSON while unset, so venues
+    /// saved before it existed keep their ops' hashes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continuity: Option<ContinuityPlan>,
 }
 
 impl Default for ShopSettings {
@@ -52,6 +57,7 @@ impl Default for ShopSettings {
             cancel_hours: None,
             max_tickets: 10,
             box_office_hold_hours: 24,
+            continuity: None,
         }
     }
 }
@@ -97,7 +103,123 @@ impl ShopSettings {
         if let Some(terms) = &self.terms {
             terms.validate("terms")?;
         }
+        if let Some(plan) = &self.continuity {
+            plan.validate()?;
+        }
         Ok(())
+    }
+}
+
+/// A failure the museum's continuity plan has steps for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// The power is out (the site node runs on its UPS).
+    Power,
+    /// The venue's internet link is down (the site node cannot reach its upstream).
+    Internet,
+    /// A gate or phone has gone silent while the others work.
+    Validator,
+    /// The cloud, where the ticketing system runs, fails.
+    Cloud,
+}
+
+impl FailureKind {
+    /// In the order the plan lists them.
+    pub const ALL: [FailureKind; 4] = [Self::Power, Self::Internet, Self::Validator, Self::Cloud];
+
+    /// The name used in the API, message keys and form fields.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Power => "power",
+            Self::Internet => "internet",
+            Self::Validator => "validator",
+            Self::Cloud => "cloud",
+        }
+    }
+}
+
+/// The museum's own steps per failure, in Ukrainian and English, one step a line. A failure
+/// without steps here shows the steps aspk is seeded with.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ContinuityPlan {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power: Option<Localized>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internet: Option<Localized>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validator: Option<Localized>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud: Option<Localized>,
+}
+
+impl ContinuityPlan {
+    /// The most characters of one failure's steps in one language.
+    pub const MAX_LEN: usize = 4_000;
+
+    /// The museum's steps for `kind`, when it wrote some.
+    pub fn steps(&self, kind: FailureKind) -> Option<&Localized> {
+        match kind {
+            FailureKind::Power => self.power.as_ref(),
+            FailureKind::Internet => self.internet.as_ref(),
+            FailureKind::Validator => self.validator.as_ref(),
+            FailureKind::Cloud => self.cloud.as_ref(),
+        }
+    }
+
+    /// Sets (or, with `None`, clears) the steps for `kind`.
+    pub fn set_steps(&mut self, kind: FailureKind, steps: Option<Localized>) {
+        let slot = match kind {
+            FailureKind::Power => &mut self.power,
+            FailureKind::Internet => &mut self.internet,
+            FailureKind::Validator => &mut self.validator,
+            FailureKind::Cloud => &mut self.cloud,
+        };
+        *slot = steps;
+    }
+
+    /// Whether no failure has steps of the museum's own.
+    pub fn is_empty(&self) -> bool {
+        FailureKind::ALL.iter().all(|k| self.steps(*k).is_none())
+    }
+
+    /// Each failure's steps: Ukrainian required, at most [`Self::MAX_LEN`] characters a
+    /// language, no control characters but line breaks.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        for kind in FailureKind::ALL {
+            let Some(steps) = self.steps(kind) else {
+                continue;
+            };
+            let fits = |text: &str| {
+                text.chars().count() <= Self::MAX_LEN
+                    && !text.chars().any(|c| c.is_control() && c != '\n')
+            };
+            let field = steps_field(kind);
+            if steps.uk.trim().is_empty() {
+                return Err(ValidationError::new(field, "needs the steps in Ukrainian"));
+            }
+            if !fits(&steps.uk) || !fits(&steps.en) {
+                return Err(ValidationError::new(
+                    field,
+                    format!(
+                        "must be at most {} characters, without control characters",
+                        Self::MAX_LEN
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The form field of `kind`'s steps (what a refusal is about).
+fn steps_field(kind: FailureKind) -> &'static str {
+    match kind {
+        FailureKind::Power => "steps_power",
+        FailureKind::Internet => "steps_internet",
+        FailureKind::Validator => "steps_validator",
+        FailureKind::Cloud => "steps_cloud",
     }
 }
 
@@ -247,5 +369,44 @@ impl Slot {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shop_settings_without_a_plan_serialise_as_before() {
+        let json = serde_json::to_value(ShopSettings::default()).expect("json");
+        assert!(json.get("continuity").is_none(), "{json}");
+        let read: ShopSettings = serde_json::from_value(json).expect("read back");
+        assert_eq!(read.continuity, None);
+    }
+
+    #[test]
+    fn a_plan_keeps_the_steps_of_each_failure_and_checks_them() {
+        let mut plan = ContinuityPlan::default();
+        assert!(plan.is_empty());
+        plan.set_steps(
+            FailureKind::Internet,
+            Some(Localized::new("Крок 1\nКрок 2", "Step 1\nStep 2")),
+        );
+        assert!(!plan.is_empty());
+        assert_eq!(
+            plan.steps(FailureKind::Internet).map(|s| s.get("en")),
+            Some("Step 1\nStep 2")
+        );
+        assert_eq!(plan.steps(FailureKind::Power), None);
+        assert!(plan.validate().is_ok());
+
+        plan.set_steps(FailureKind::Power, Some(Localized::new(" ", "Step")));
+        let refused = plan.validate().expect_err("Ukrainian is required");
+        assert_eq!(refused.field, "steps_power");
+        plan.set_steps(FailureKind::Power, Some(Localized::new("a\u{7}b", "")));
+        assert!(plan.validate().is_err(), "a control character");
+        let long = "я".repeat(ContinuityPlan::MAX_LEN + 1);
+        plan.set_steps(FailureKind::Power, Some(Localized::new(long, "")));
+        assert!(plan.validate().is_err(), "too long");
     }
 }

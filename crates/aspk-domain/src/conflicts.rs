@@ -34,6 +34,19 @@ pub enum FindingKind {
     /// A visitor paid for a hold that could no longer be sold (it expired and its seats
     /// were sold): no ticket was issued; the money goes back.
     LatePayment,
+    /// A paper stock ticket was admitted but its sale was never entered.
+    StockNotEntered,
+    /// The sale of one paper stock number was entered twice (at places that could not
+    /// know of each other).
+    StockEnteredTwice,
+    /// A voided (lost or stolen) paper stock ticket was presented and admitted.
+    VoidedStockPresented,
+    /// A photo staff took during an outage could not be read.
+    UnreadablePhoto,
+    /// A hand-recorded entry names no ticket aspk knows.
+    ImportedUnknown,
+    /// A hand-recorded entry is for a ticket of another day, or one that was cancelled.
+    ImportedMismatch,
 }
 
 /// Why a request conflicts with the state it met (HTTP 409, the problem's `code`).
@@ -82,4 +95,10 @@ pub enum ConflictCode {
     /// The order can no longer be cancelled online (used, past the venue's deadline, or not
     /// an online order).
     NotCancellable,
+    /// The number range overlaps another batch of the same series.
+    StockOverlap,
+    /// Some of the numbers were entered (sold) before.
+    StockEntered,
+    /// Some of the numbers are voided, spoilt or not in any batch.
+    StockUnavailable,
 }

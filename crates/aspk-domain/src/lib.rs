@@ -12,10 +12,13 @@ mod money;
 mod names;
 mod order;
 mod scan;
+mod stock;
 mod text;
 mod user;
 
-pub use catalog::{Category, Product, ProductValidity, ShopSettings, Slot, Venue};
+pub use catalog::{
+    Category, ContinuityPlan, FailureKind, Product, ProductValidity, ShopSettings, Slot, Venue,
+};
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use code::TicketCode;
 pub use conflicts::{ConflictCode, FindingKind};
@@ -24,5 +27,9 @@ pub use money::{parse_amount_minor, Currency, Money};
 pub use names::UnknownName;
 pub use order::{Channel, Entry, Order, OrderStatus, Payment, PaymentMethod, Ticket, TicketStatus};
 pub use scan::ScanResult;
+pub use stock::{
+    format_ranges, parse_numbers, parse_series, StockBatch, StockMove, StockMoveKind, MAX_BATCH,
+    MAX_NUMBERS,
+};
 pub use text::{Email, Localized, Slug, ValidationError};
 pub use user::{Role, User, Username};

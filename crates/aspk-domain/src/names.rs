@@ -133,6 +133,12 @@ names!(FindingKind, "finding kind", {
     HeldOp => "held_op",
     UnverifiedEntry => "unverified_entry",
     LatePayment => "late_payment",
+    StockNotEntered => "stock_not_entered",
+    StockEnteredTwice => "stock_entered_twice",
+    VoidedStockPresented => "voided_stock_presented",
+    UnreadablePhoto => "unreadable_photo",
+    ImportedUnknown => "imported_unknown",
+    ImportedMismatch => "imported_mismatch",
 });
 
 names!(ScanResult, "scan result", {
@@ -167,6 +173,9 @@ names!(ConflictCode, "conflict code", {
     SlotsOverlap => "slots_overlap",
     TooManyHolds => "too_many_holds",
     NotCancellable => "not_cancellable",
+    StockOverlap => "stock_overlap",
+    StockEntered => "stock_entered",
+    StockUnavailable => "stock_unavailable",
 });
 
 #[cfg(test)]

@@ -53,6 +53,8 @@ pub struct Decision {
     pub needs_document_check: bool,
     /// For `already_used`: when and where the ticket was first used.
     pub first_entry: Option<FirstEntry>,
+    /// A paper stock ticket whose sale is not entered yet: `Some(false)`.
+    pub sale_entered: Option<bool>,
 }
 
 /// An earlier entry of the ticket.
@@ -208,6 +210,9 @@ impl<D: Decider> Agent<D> {
         });
         if let (Some(passed), true) = (passed, self.confirm.has_sensor()) {
             extra["passed"] = json!(passed);
+        }
+        if let Some(entered) = decision.sale_entered {
+            extra["sale_entered"] = json!(entered);
         }
         decision_line(&decision.result, ticket.as_deref(), offline, extra)
     }

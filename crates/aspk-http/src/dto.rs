@@ -447,6 +447,9 @@ pub struct ScanResponse {
     pub ticket: Option<ScanTicketDto>,
     /// For `already_used`: the first admission.
     pub first_entry: Option<EntryDto>,
+    /// A paper stock ticket whose sale has not been entered yet: `false`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sale_entered: Option<bool>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -474,6 +477,8 @@ pub struct LeaseDto {
 pub struct StatusQuery {
     /// Report the digest of what a replica of this venue holds (staff only).
     pub venue: Option<String>,
+    /// The language of the failures' titles and steps: `uk` (the default) or `en`.
+    pub lang: Option<String>,
 }
 
 /// What a node is: the cloud, a site node at a venue, or a turnstile agent.
@@ -503,6 +508,10 @@ pub struct StatusResponse {
     pub role: NodeRoleName,
     pub upstream: Option<UpstreamDto>,
     pub pending_ops: u64,
+    /// When the oldest op waiting to go up was made (by its hybrid logical clock); absent
+    /// when nothing waits, and on a node without an upstream.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oldest_pending_at: Option<DateTime<Utc>>,
     pub findings_open: u64,
     pub version: String,
     /// Staff only: the origin this process writes ops under.
@@ -536,6 +545,127 @@ pub struct StatusResponse {
     /// Staff only: the key this node signs tickets and its ops with.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signing_key: Option<SigningKeyDto>,
+    /// Staff only: every part of the installation as this node sees it: itself, its
+    /// upstream, its UPS, and the site nodes, gates and phones enrolled for its venues.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parts: Option<Vec<PartDto>>,
+    /// Staff only: the continuity plan's failures happening now, each with what to do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failures: Option<Vec<FailureDto>>,
+}
+
+/// What a part of the installation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PartKindName {
+    Cloud,
+    SiteNode,
+    Gate,
+    /// A paired phone with the scanner app.
+    Scanner,
+    /// The node this one replicates with.
+    Upstream,
+    /// This node's uninterruptible power supply (`serve --ups-command`).
+    Ups,
+}
+
+impl From<aspk_app::PartKind> for PartKindName {
+    fn from(kind: aspk_app::PartKind) -> Self {
+        use aspk_app::PartKind as K;
+        match kind {
+            K::Cloud => Self::Cloud,
+            K::SiteNode => Self::SiteNode,
+            K::Gate => Self::Gate,
+            K::Scanner => Self::Scanner,
+            K::Upstream => Self::Upstream,
+            K::Ups => Self::Ups,
+        }
+    }
+}
+
+/// How a part is doing, as this node sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PartStateName {
+    /// Heard from within the last two minutes (this node: answering; the upstream:
+    /// reachable; the UPS: on mains).
+    Online,
+    /// Heard from since this node started, but not lately; the upstream: unreachable.
+    Offline,
+    /// Not heard from since this node started (it may work with another node).
+    NotSeen,
+    Revoked,
+    /// The UPS runs on battery: the power is out.
+    OnBattery,
+    /// This node's store refuses writes (they are retried).
+    Failing,
+}
+
+impl From<aspk_app::PartState> for PartStateName {
+    fn from(state: aspk_app::PartState) -> Self {
+        use aspk_app::PartState as S;
+        match state {
+            S::Online => Self::Online,
+            S::Offline => Self::Offline,
+            S::NotSeen => Self::NotSeen,
+            S::Revoked => Self::Revoked,
+            S::OnBattery => Self::OnBattery,
+            S::Failing => Self::Failing,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PartDto {
+    pub kind: PartKindName,
+    /// The node answering this call.
+    pub is_this_node: bool,
+    /// A node id; the upstream's URL; `ups`.
+    pub id: String,
+    /// The name given at enrolment (empty for this node when it has none).
+    pub name: String,
+    pub venue: Option<String>,
+    pub state: PartStateName,
+    /// When this node last heard from it (the upstream: its last good round; the UPS: the
+    /// last reading).
+    pub last_contact: Option<DateTime<Utc>>,
+    /// The upstream's last error; what the UPS command said.
+    pub detail: Option<String>,
+}
+
+impl From<aspk_app::Part> for PartDto {
+    fn from(p: aspk_app::Part) -> Self {
+        Self {
+            kind: p.kind.into(),
+            is_this_node: p.is_this_node,
+            id: p.id,
+            name: p.name,
+            venue: p.venue,
+            state: p.state.into(),
+            last_contact: p.last_contact,
+            detail: p.detail,
+        }
+    }
+}
+
+/// A failure of the continuity plan happening now, and what to do.
+#[derive(Serialize, ToSchema)]
+pub struct FailureDto {
+    /// `power`, `internet` (the upstream cannot be reached), `validator` (a gate or phone
+    /// silent for two minutes while another works), `cloud` (the upstream answers with
+    /// errors).
+    pub kind: aspk_domain::FailureKind,
+    /// What happened, in the asked language.
+    pub title: String,
+    pub venue: Option<String>,
+    /// Since when, as far as this node knows.
+    pub since: Option<DateTime<Utc>>,
+    /// The names of the parts concerned.
+    pub parts: Vec<String>,
+    /// What to do now, in order: the museum's own steps, else the seeded ones.
+    pub steps: Vec<String>,
+    /// The steps are the museum's own (edited at `/settings/continuity`).
+    pub is_museums_own: bool,
 }
 
 #[derive(Serialize, ToSchema)]

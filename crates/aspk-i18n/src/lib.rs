@@ -39,7 +39,7 @@ impl Lang {
 type Bundle = FluentBundle<FluentResource>;
 
 /// The catalogues, one file per area of the product and language; every area has both.
-const SOURCES: [(Lang, &str); 18] = [
+const SOURCES: [(Lang, &str); 22] = [
     (Lang::Uk, include_str!("../locales/uk.ftl")),
     (Lang::En, include_str!("../locales/en.ftl")),
     (Lang::Uk, include_str!("../locales/uk-money.ftl")),
@@ -58,6 +58,10 @@ const SOURCES: [(Lang, &str); 18] = [
     (Lang::En, include_str!("../locales/en-mail.ftl")),
     (Lang::Uk, include_str!("../locales/uk-pay.ftl")),
     (Lang::En, include_str!("../locales/en-pay.ftl")),
+    (Lang::Uk, include_str!("../locales/uk-paper.ftl")),
+    (Lang::En, include_str!("../locales/en-paper.ftl")),
+    (Lang::Uk, include_str!("../locales/uk-continuity.ftl")),
+    (Lang::En, include_str!("../locales/en-continuity.ftl")),
 ];
 
 /// `lang`'s catalogue files compiled into one bundle, with what was wrong in them (syntax

@@ -11,11 +11,15 @@ pub mod sig;
 mod state;
 
 pub use hlc::{Hlc, HlcClock};
-pub use op::{HeldSeat, Op, OpBody, OpId, OrderHeld, OrderPlaced, TicketIssued};
+pub use op::{
+    EntriesImported, HeldSeat, Op, OpBody, OpId, OrderHeld, OrderPlaced, PaperSale, TicketIssued,
+};
 pub use sig::{OpSig, SigVerdict, Verifier};
 pub use state::{
     capability, code_hash, session_key_id, Audience, AudienceKind, Author, AuthorRole, Capability,
     Enrolment, Finding, GateCount, Hold, HoldStatus, KeyMeta, NodeRecord, OrderTable, PagedMap,
     Placement, PrintRecord, Resolution, SessionKey, SlotState, SnapshotError, State, TicketBrief,
-    TicketTable, TimeIndex, CAPABILITIES, ENTRY_MARGIN_MINUTES, FINDING_KINDS, UNVERIFIED_ENTRY,
+    TicketTable, TimeIndex, CAPABILITIES, ENTRY_MARGIN_MINUTES, FINDING_KINDS, STOCK_HOLDER,
+    UNVERIFIED_ENTRY,
 };
+pub use state::{BatchReport, LedgerLine, NumberState, StockBook};

@@ -1,6 +1,6 @@
 use aspk_domain::{
-    Channel, Currency, Email, Payment, Printer, Product, RequestStatus, Slot, Slug, User, Username,
-    Venue,
+    Channel, Currency, Email, Payment, Printer, Product, RequestStatus, Slot, Slug, StockBatch,
+    StockMove, User, Username, Venue,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -404,6 +404,14 @@ pub enum OpBody {
         id: String,
         body: String,
     },
+    /// A batch of paper stock was numbered and signed (its codes are signed with a stock
+    /// key only the cloud holds; gates and phones verify them with its public key).
+    StockBatchCreated(StockBatch),
+    /// Numbers of a batch were issued to a cashier, returned, spoilt or voided.
+    StockMoved(StockMove),
+    /// Entries recorded by hand during an outage were imported (the entries themselves are
+    /// `entry_recorded` ops of the same batch): what could not be matched.
+    EntriesImported(EntriesImported),
 }
 
 impl OpBody {
@@ -453,6 +461,9 @@ impl OpBody {
             Self::HoldReleased { .. } => "hold_released",
             Self::PaymentRefused { .. } => "payment_refused",
             Self::RequestFollowedUp { .. } => "request_followed_up",
+            Self::StockBatchCreated(_) => "stock_batch_created",
+            Self::StockMoved(_) => "stock_moved",
+            Self::EntriesImported(_) => "entries_imported",
         }
     }
 }
@@ -482,6 +493,42 @@ pub struct OrderPlaced {
     /// selling again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idempotency_key: Option<String>,
+    /// A sale of pre-printed paper stock, entered after the fact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paper: Option<PaperSale>,
+}
+
+/// What a cashier entered for paper stock sold during an outage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaperSale {
+    /// The batches the numbers are from.
+    pub batches: Vec<String>,
+    pub series: String,
+    /// The numbers as entered, normalised ("0120–0187, 0190").
+    pub numbers: String,
+    /// When the tickets were really sold: the order takes this time, not the entry's.
+    pub sold_at: DateTime<Utc>,
+}
+
+/// The parts of a hand-recorded import that matched no usable ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntriesImported {
+    /// Content hash of what was imported: the same import again is recognised.
+    pub id: String,
+    pub venue: Slug,
+    /// `list`, `csv` or `photos`.
+    pub source: String,
+    pub imported: u32,
+    pub already_used: u32,
+    /// Lines or numbers that name no ticket.
+    #[serde(default)]
+    pub unknown: Vec<String>,
+    /// Files or lines that could not be read.
+    #[serde(default)]
+    pub unreadable: Vec<String>,
+    /// Tickets that were not marked used: cancelled, or for another day (serial, why).
+    #[serde(default)]
+    pub mismatched: Vec<(u64, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -66,23 +66,24 @@ pub(crate) struct PageLayout {
     pub(crate) ops: Vec<Op>,
 }
 
+/// Horizontal alignment of text within its column.
 #[derive(Clone, Copy)]
-enum Align {
+pub(crate) enum Align {
     Left,
     Center,
 }
 
 /// A text style: face, size, colour and line height factor.
 #[derive(Clone, Copy)]
-struct TextStyle {
-    weight: Weight,
-    size: f32,
-    gray: f32,
-    leading: f32,
+pub(crate) struct TextStyle {
+    pub(crate) weight: Weight,
+    pub(crate) size: f32,
+    pub(crate) gray: f32,
+    pub(crate) leading: f32,
 }
 
 impl TextStyle {
-    const fn new(weight: Weight, size: f32, gray: f32) -> Self {
+    pub(crate) const fn new(weight: Weight, size: f32, gray: f32) -> Self {
         TextStyle {
             weight,
             size,
@@ -364,18 +365,18 @@ fn layout_with(
 }
 
 /// A downward-flowing column of content.
-struct Flow<'a> {
-    fonts: &'a Fonts,
-    ops: Vec<Op>,
+pub(crate) struct Flow<'a> {
+    pub(crate) fonts: &'a Fonts,
+    pub(crate) ops: Vec<Op>,
     /// Top of the next block, from the page top.
-    y: f32,
-    left: f32,
-    width: f32,
+    pub(crate) y: f32,
+    pub(crate) left: f32,
+    pub(crate) width: f32,
 }
 
 impl Flow<'_> {
     /// Wraps `text` to the column and places it.
-    fn paragraph(&mut self, text: &str, style: TextStyle, align: Align) {
+    pub(crate) fn paragraph(&mut self, text: &str, style: TextStyle, align: Align) {
         let lines = wrap(self.fonts.get(style.weight), text, style.size, self.width);
         self.lines(&lines, style, align);
     }
@@ -387,7 +388,7 @@ impl Flow<'_> {
     }
 
     /// Places already-wrapped lines in the column `[left, left + width]`.
-    fn lines_in(
+    pub(crate) fn lines_in(
         &mut self,
         lines: &[String],
         style: TextStyle,
@@ -424,7 +425,7 @@ impl Flow<'_> {
         (style.line_height() - extent) / 2.0 + font.ascent() * style.size
     }
 
-    fn rule(&mut self, line: f32, gray: f32) {
+    pub(crate) fn rule(&mut self, line: f32, gray: f32) {
         self.y += line / 2.0;
         self.ops.push(Op::Rule {
             x: self.left,

@@ -2,8 +2,9 @@
 //!
 //! Turns tickets into printable documents. This crate owns the *look* of a
 //! ticket: PDF on A4 (the e-ticket a visitor prints or shows on a phone) and
-//! on an 80 mm thermal roll, and ESC/POS bytes for network receipt printers
-//! ([`escpos`]; `aspk_app::send_to_printer` sends them).
+//! on an 80 mm thermal roll, ESC/POS bytes for network receipt printers
+//! ([`escpos`]; `aspk_app::send_to_printer` sends them), and print-ready sheets
+//! of pre-printed paper ticket stock for a printing house ([`stock_pdf`]).
 //!
 //! The crate is pure: bytes in, bytes out. No network, no filesystem, no clock and no
 //! randomness at run time — the DejaVu Sans fonts are compiled in
@@ -41,6 +42,7 @@ mod objects;
 mod paper;
 mod pdf;
 mod qr;
+mod stock;
 mod text;
 mod ticket;
 
@@ -48,6 +50,7 @@ pub use error::RenderError;
 pub use escpos::{ticket_escpos, EscPosOptions, TextMode};
 pub use paper::Paper;
 pub use qr::{qr_matrix, qr_svg, text_qr_matrix, QrLevel, QrMatrix, QUIET_ZONE};
+pub use stock::{stock_pdf, StockLayout, StockTicketDoc};
 pub use ticket::TicketDoc;
 
 /// Renders `tickets` as one PDF with one page per ticket, in order.

@@ -52,6 +52,22 @@ struct Cursors {
     /// everything is offered again, so the ops after it go up too.
     #[serde(default)]
     waiting: BTreeMap<String, u64>,
+    /// What the upstream is known to hold, per origin: what it acknowledged at the last
+    /// push, and every op pulled from it since. What this node holds beyond it is waiting
+    /// to go up (`None` in a file from before: then what it acknowledged).
+    #[serde(default)]
+    holds: Option<BTreeMap<String, u64>>,
+}
+
+impl Cursors {
+    /// Notes that the upstream holds the ops up to `pulled` (per origin: they came from it).
+    fn upstream_has(&mut self, pulled: BTreeMap<String, u64>) {
+        let holds = self.holds.get_or_insert_with(|| self.acked.clone());
+        for (origin, seq) in pulled {
+            let held = holds.entry(origin).or_insert(0);
+            *held = (*held).max(seq);
+        }
+    }
 }
 
 pub struct SyncWorker {
@@ -92,12 +108,20 @@ impl SyncWorker {
         file: &std::path::Path,
     ) -> Self {
         let file = file.to_owned();
-        let cursors = std::fs::read(&file)
+        let cursors: Cursors = std::fs::read(&file)
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default();
         let client = Client::new(&config.token);
-        status.update(|s| s.urls = config.urls.clone());
+        // What waits to go up is known from the saved cursors before the first round.
+        let holds = cursors
+            .holds
+            .clone()
+            .unwrap_or_else(|| cursors.acked.clone());
+        status.update(|s| {
+            s.urls = config.urls.clone();
+            s.upstream_holds = Some(holds);
+        });
         Self {
             node,
             config,
@@ -160,9 +184,11 @@ impl SyncWorker {
     fn fail(&mut self, e: &SyncError) {
         tracing::warn!(error = %e, "replication round failed");
         let detail = e.to_string();
+        let answered = matches!(e, SyncError::Refused { .. });
         self.status.update(|s| {
             s.is_reachable = false;
             s.last_error = Some(detail);
+            s.upstream_answers = answered;
         });
         if e.is_transient() && self.config.urls.len() > 1 {
             self.current = (self.current + 1) % self.config.urls.len();
@@ -218,6 +244,7 @@ impl SyncWorker {
             s.last_pull = Some(now);
             s.pending_ops = pending;
             s.last_error = None;
+            s.upstream_answers = false;
         });
         self.save();
         Ok(())
@@ -285,6 +312,8 @@ impl SyncWorker {
         }
         self.cursors.waiting = offer.waiting;
         self.cursors.acked = remote.clone();
+        self.cursors.holds = Some(remote.clone());
+        self.publish_holds();
         Ok(remote)
     }
 
@@ -302,6 +331,11 @@ impl SyncWorker {
                     false => None,
                 }
             };
+            let mut pulled = BTreeMap::<String, u64>::new();
+            for op in &page.ops {
+                let seq = pulled.entry(op.origin.clone()).or_insert(0);
+                *seq = (*seq).max(op.seq);
+            }
             let ingest = async {
                 if page.ops.is_empty() {
                     return Ok(0);
@@ -316,7 +350,12 @@ impl SyncWorker {
                     })
             };
             let (ahead, ingested) = tokio::join!(ahead, ingest);
-            if ingested? > 0 {
+            let ingested = ingested?;
+            if !pulled.is_empty() {
+                self.cursors.upstream_has(pulled);
+                self.publish_holds();
+            }
+            if ingested > 0 {
                 // Some ops could not be checked yet (a clock ahead): pull them again later.
                 tracing::warn!(%url, "held back pulled ops; pulling them again next round");
                 return Ok(());
@@ -346,6 +385,12 @@ impl SyncWorker {
             }
         }
         Ok(())
+    }
+
+    /// Tells the status what the upstream holds (what waits to go up is counted from it).
+    fn publish_holds(&self) {
+        let holds = self.cursors.holds.clone();
+        self.status.update(|s| s.upstream_holds = holds);
     }
 
     fn save(&self) {

@@ -37,6 +37,10 @@ enum Command {
     Keys(cmd::keys::KeysCommand),
     /// Load a server (one it starts, or --url) and report against the speed targets.
     Bench(cmd::bench::BenchArgs),
+    /// The continuity console: every part, ops waiting to sync, open findings and what to
+    /// do now. Exit code 0: all is well; 1: a failure is detected; 2: the node cannot be
+    /// reached or asked.
+    Status(cmd::status::StatusArgs),
 }
 
 fn main() -> ExitCode {
@@ -67,13 +71,18 @@ fn main() -> ExitCode {
             #[cfg(feature = "bench-replication")]
             Command::BenchReplication(args) => cmd::bench_replication::run(args).await,
             Command::Bench(args) => cmd::bench::run(args).await,
+            Command::Status(args) => cmd::status::run(args).await,
         }
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
+        Err(e) => match e.downcast_ref::<cmd::status::Exit>() {
+            // What to say was said: only the exit code is left.
+            Some(exit) => ExitCode::from(exit.0),
+            None => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }

@@ -82,6 +82,7 @@ fn admit(needs_document_check: bool) -> Decision {
         serial: Some(SERIAL),
         needs_document_check,
         first_entry: None,
+        sale_entered: None,
     }
 }
 
@@ -238,6 +239,7 @@ async fn a_refused_ticket_gets_red_and_the_gate_stays_shut() {
             at: "2026-05-01T09:30:00Z".into(),
             gate: "south".into(),
         }),
+        sale_entered: None,
     };
     let (agent, hw) = gate(Ok(used), Some((Duration::from_secs(10), true))).await;
     let line = agent.handle("5".repeat(40).as_str()).await;

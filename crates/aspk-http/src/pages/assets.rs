@@ -31,6 +31,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../../../web/staff/page.js"),
     ),
     (
+        "paper.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../../web/staff/paper.js"),
+    ),
+    (
         "orders.js",
         "text/javascript; charset=utf-8",
         include_str!("../../../../web/staff/orders.js"),

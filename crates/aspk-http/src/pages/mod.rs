@@ -6,11 +6,14 @@
 mod assets;
 mod box_office;
 mod confirm;
+mod continuity_plan;
 mod devices;
+mod findings;
 mod frame;
 mod handoff;
 mod order_detail;
 mod orders;
+mod paper;
 mod printing;
 mod reports;
 mod requests;
@@ -68,6 +71,23 @@ pub fn routes(limits: &Limiters) -> Router<AppState> {
             "/tickets/{number}/cancel",
             post(order_detail::cancel_ticket),
         )
+        .route("/paper", get(paper::page))
+        .route("/paper/sales", post(paper::enter))
+        .route("/paper/batches", post(paper::create_batch))
+        .route("/paper/batches/{id}/moves", post(paper::move_numbers))
+        .route("/paper/batches/{id}/pdf", get(paper::pdf))
+        .route("/paper/stock.csv", get(paper::stock_csv))
+        .route(
+            "/paper/entries",
+            post(paper::entries).layer(axum::extract::DefaultBodyLimit::max(paper::MAX_UPLOAD)),
+        )
+        .route(
+            "/paper/photos",
+            post(paper::photos).layer(axum::extract::DefaultBodyLimit::max(paper::MAX_UPLOAD)),
+        )
+        .route("/findings", get(findings::page))
+        .route("/findings.csv", get(findings::csv))
+        .route("/findings/{id}/resolve", post(findings::resolve))
         .route("/reports", get(reports::page))
         .route("/reports/{table}", get(reports::csv))
         .route("/requests", get(requests::list))
@@ -91,6 +111,14 @@ pub fn routes(limits: &Limiters) -> Router<AppState> {
             get(settings::shop_page).post(settings::save_shop).layer(
                 axum::extract::DefaultBodyLimit::max(settings::MAX_SHOP_FORM),
             ),
+        )
+        .route(
+            "/settings/continuity",
+            get(continuity_plan::plan_page)
+                .post(continuity_plan::save_plan)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    continuity_plan::MAX_FORM,
+                )),
         )
         .route("/settings/devices", get(devices::list).post(devices::add))
         .route("/settings/devices/{node_id}/revoke", post(devices::revoke));

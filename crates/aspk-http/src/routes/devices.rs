@@ -117,6 +117,10 @@ pub struct FeedKeyDto {
     pub serials: Option<(u64, u64)>,
     /// A delegated key's end: no ticket it signs may be usable after that day (UTC).
     pub valid_until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Serials it signed that are voided (lost or stolen paper stock), `[first, last]`:
+    /// refused from then on.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub voided: Vec<(u64, u64)>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -178,6 +182,7 @@ impl From<DeviceFeed> for FeedResponse {
                     public_key: k.public_key,
                     serials: k.serials,
                     valid_until: k.valid_until,
+                    voided: k.voided,
                 })
                 .collect(),
             tickets: f.tickets.into_iter().map(Into::into).collect(),

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod devices;
 pub mod nodes;
 pub mod orders;
+pub mod paper;
 mod payments;
 pub mod requests;
 pub mod scans;
@@ -47,7 +48,22 @@ pub fn api(limits: &Limiters) -> OpenApiRouter<AppState> {
         .routes(limited(routes!(nodes::redeem), &limits.redeem))
         .routes(routes!(nodes::list))
         .routes(routes!(nodes::revoke))
+        .routes(routes!(paper::create_batch, paper::list_batches))
+        .routes(routes!(paper::batch_pdf))
+        .routes(routes!(paper::batch_codes))
+        .routes(routes!(paper::move_stock))
+        .routes(routes!(paper::enter_sales))
+        .routes(upload(routes!(paper::import_entries)))
+        .routes(upload(routes!(paper::import_photos)))
         .routes(routes!(system::healthz))
+}
+
+/// A route that takes uploads (photos, CSV): a larger body limit than the rest of the API.
+fn upload((schemas, paths, method): UtoipaMethodRouter<AppState>) -> UtoipaMethodRouter<AppState> {
+    let method = method.layer(axum::extract::DefaultBodyLimit::max(
+        paper::MAX_UPLOAD_BYTES,
+    ));
+    (schemas, paths, method)
 }
 
 /// A documented route under a rate limit: the limit's layer on the route, and its 429

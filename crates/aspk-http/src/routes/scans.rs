@@ -80,5 +80,6 @@ fn response(state: &AppState, outcome: ScanOutcome) -> ScanResponse {
             .first_entry
             .as_ref()
             .map(|e| EntryDto::new(e, venue.as_ref())),
+        sale_entered: outcome.sale_entered,
     }
 }

@@ -38,7 +38,9 @@ impl FromRequestParts<AppState> for NodeAuth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = node_token(parts)?;
-        Ok(Self(state.node.node_credential(token).await?))
+        let node = state.node.node_credential(token).await?;
+        state.node.note_contact(&node.0.node_id);
+        Ok(Self(node))
     }
 }
 

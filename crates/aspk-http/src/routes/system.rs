@@ -3,16 +3,17 @@ use axum::http::StatusCode;
 use axum::Json;
 
 use crate::dto::{
-    number, FindingDto, FindingStatus, FindingsQuery, LeaseDto, SigningKeyDto, StartedDto,
-    StatusQuery, StatusResponse, UpstreamDto,
+    number, FailureDto, FindingDto, FindingStatus, FindingsQuery, LeaseDto, SigningKeyDto,
+    StartedDto, StatusQuery, StatusResponse, UpstreamDto,
 };
 use crate::error::{Problem, ProblemCode};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, MaybeStaff, Staff};
 use crate::{ApiError, AppState};
 
 /// The node's role, replication health and open findings. Anyone may ask; the origin, op
-/// count, digest, scope, leases, keys and start-up figures are for staff (any role), and
-/// `?venue=` needs a staff credential too (computing a digest holds the state).
+/// count, digest, scope, leases, keys, start-up figures, parts and failures (with the steps
+/// of the continuity plan, in `?lang=`) are for staff (any role), and `?venue=` needs a
+/// staff credential too (computing a digest holds the state).
 #[utoipa::path(get, path = "/api/v1/status", tag = "system", params(StatusQuery), security((), ("bearer" = [])),
     responses((status = 200, body = StatusResponse),
         (status = 401, description = "`?venue=` without a staff credential, or a credential that is not valid", body = Problem)))]
@@ -26,9 +27,19 @@ pub async fn status(
         return Err(aspk_app::AppError::Unauthenticated.into());
     }
     let upstream = state.upstream.as_ref().map(|u| u.get());
+    let picture = match &who {
+        Some(who) => Some(state.node.continuity(who, upstream.as_ref()).await?),
+        None => None,
+    };
+    let pending = match (&picture, &upstream) {
+        (Some(picture), _) => picture.pending,
+        (None, Some(link)) => Some(state.node.pending_ops(link).await),
+        (None, None) => None,
+    };
     let mut response = StatusResponse {
         role: state.node.role().into(),
-        pending_ops: upstream.as_ref().map(|u| u.pending_ops).unwrap_or(0),
+        pending_ops: pending.map_or(0, |p| p.count),
+        oldest_pending_at: pending.and_then(|p| p.oldest_at),
         upstream: upstream.map(|u| UpstreamDto {
             url: u.url,
             reachable: u.is_reachable,
@@ -47,10 +58,32 @@ pub async fn status(
         started: None,
         trust_anchors: None,
         signing_key: None,
+        parts: None,
+        failures: None,
     };
-    if !is_staff {
+    let Some(picture) = picture else {
         return Ok(Json(response));
-    }
+    };
+    let lang = aspk_i18n::Lang::parse(q.lang.as_deref().unwrap_or_default());
+    response.failures = Some(
+        picture
+            .failures
+            .into_iter()
+            .map(|f| {
+                let runbook = state.node.runbook(f.kind, f.venue.as_deref(), lang);
+                FailureDto {
+                    kind: f.kind,
+                    title: runbook.title,
+                    venue: f.venue,
+                    since: f.since,
+                    parts: f.parts,
+                    steps: runbook.steps,
+                    is_museums_own: runbook.is_museums_own,
+                }
+            })
+            .collect(),
+    );
+    response.parts = Some(picture.parts.into_iter().map(Into::into).collect());
     let (_, is_store_stalled) = state.node.writer_stats();
     let origin = state.node.origin().to_owned();
     let scope = state.node.scope();

@@ -32,6 +32,9 @@ use crate::{Op, OpBody};
 /// entry may lie and still count: clocks of devices that were offline drift.
 pub const ENTRY_MARGIN_MINUTES: i64 = 30;
 
+/// The holder a stock key is published for: it signs paper stock codes, never ops.
+pub const STOCK_HOLDER: &str = "stock";
+
 /// The fold's verdict on an op.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Verdict {
@@ -282,6 +285,19 @@ impl State {
             }
             OpBody::OrderPlaced(placed) => self.check_sale(op, placed, author),
             OpBody::OrderHeld(held) => self.check_hold(held),
+            OpBody::StockBatchCreated(batch) => self.check_stock_batch(batch),
+            OpBody::StockMoved(movement) => match self.stock.batch(&movement.batch) {
+                Some(b) if own(&b.venue) => Allowed,
+                Some(_) => denied("the batch is another venue's"),
+                None => Wait(
+                    Subject::Stock(movement.batch.clone()),
+                    "no such stock batch yet".into(),
+                ),
+            },
+            OpBody::EntriesImported(import) => match own(&import.venue) {
+                true => Allowed,
+                false => denied("another venue's"),
+            },
             OpBody::FindingResolved { id, .. } if op.actor == "system:payments" => {
                 match id.starts_with("late_payment:") {
                     true => Allowed,
@@ -397,6 +413,16 @@ impl State {
         if op.actor == "system:payments" {
             return self.check_paid_hold(placed, author);
         }
+        if let Some(paper) = &placed.paper {
+            return self.check_paper_sale(op, placed, paper, author);
+        }
+        if placed
+            .tickets
+            .iter()
+            .any(|t| self.stock.of_serial(t.serial).is_some())
+        {
+            return denied("paper stock numbers are sold only as paper sales");
+        }
         if author.role != SiteNode {
             return Allowed;
         }
@@ -441,6 +467,75 @@ impl State {
             }
         }
         Allowed
+    }
+
+    /// A paper sale: every number is of a listed batch of the order's venue, of the batch's
+    /// product when it has one; a site node sells for its venue under its own order numbers.
+    fn check_paper_sale(
+        &self,
+        op: &Op,
+        placed: &crate::OrderPlaced,
+        paper: &crate::PaperSale,
+        author: &Author,
+    ) -> Verdict {
+        if placed.channel != aspk_domain::Channel::Paper || op.actor == "visitor" {
+            return denied("a paper sale is entered by staff, on the paper channel");
+        }
+        if author.venue.as_ref().is_some_and(|v| v != &placed.venue) {
+            return denied("a site node sells only for its venue");
+        }
+        for id in &paper.batches {
+            if self.stock.batch(id).is_none() {
+                return Wait(
+                    Subject::Stock(id.clone()),
+                    format!("stock batch {id} has not arrived"),
+                );
+            }
+        }
+        let fits = |t: &crate::TicketIssued| {
+            self.stock.of_serial(t.serial).is_some_and(|(b, _)| {
+                paper.batches.contains(&b.id)
+                    && b.venue == placed.venue
+                    && b.product.as_ref().is_none_or(|p| p == &t.product)
+            })
+        };
+        match placed.tickets.iter().all(fits) {
+            true => Allowed,
+            false => denied("a number outside the listed batches, or of another product"),
+        }
+    }
+
+    /// A new batch: numbers that overlap no other batch of its series at its venue, serials
+    /// inside its stock key's block that overlap no other batch's.
+    fn check_stock_batch(&self, batch: &aspk_domain::StockBatch) -> Verdict {
+        if self.stock.batch(&batch.id).is_some() || batch.first > batch.last {
+            return denied("a batch id that exists, or an empty range");
+        }
+        let overlaps = self
+            .stock
+            .of_series(batch.venue.as_str(), &batch.series)
+            .any(|b| b.first <= batch.last && batch.first <= b.last);
+        if overlaps {
+            return denied("the numbers overlap another batch of the series");
+        }
+        let (lo, hi) = (
+            batch.serial_from,
+            batch.serial_from + u64::from(batch.count()),
+        );
+        let in_block = self
+            .key_meta
+            .get(&batch.key_id)
+            .filter(|m| m.holder.as_deref() == Some(STOCK_HOLDER))
+            .and_then(|m| m.serials)
+            .is_some_and(|(from, to)| from <= lo && hi <= to);
+        let clashes = self.stock.batches().any(|b| {
+            let (blo, bhi) = (b.serial_from, b.serial_from + u64::from(b.count()));
+            blo < hi && lo < bhi
+        });
+        match in_block && !clashes {
+            true => Allowed,
+            false => denied("serials outside a stock key's block or taken by another batch"),
+        }
     }
 
     fn check_cancel(&self, op: &Op, number: u64, author: &Author) -> Verdict {

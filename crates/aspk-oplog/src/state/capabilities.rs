@@ -117,7 +117,13 @@ pub const CAPABILITIES: &[Capability] = &[
         kind: "key_published",
         authors: CLOUD,
         staff: Some(Role::Admin),
-        others: &["system", "system:enrolment", "system:key-renewal", "system:cli"],
+        others: &[
+            "system",
+            "system:enrolment",
+            "system:key-renewal",
+            "system:cli",
+            "system:stock",
+        ],
         conditions: "a root key may not change the bytes of a trust anchor or of a key id already published",
     },
     Capability {
@@ -174,7 +180,7 @@ pub const CAPABILITIES: &[Capability] = &[
         authors: VENUE_NODES,
         staff: Some(Role::Cashier),
         others: &["system:payments"],
-        conditions: "overbooking needs a manager; a confirmed payment (system:payments) places only the online order of a hold of the same number, venue, tickets and total, at the cloud; a site node sells for its venue, within its lease and its key's serial block",
+        conditions: "overbooking needs a manager; a paper sale names only numbers of the venue's stock batches it lists (of the batch's product when it has one); a confirmed payment (system:payments) places only the online order of a hold of the same number, venue, tickets and total, at the cloud; a site node sells for its venue, within its lease and its key's serial block",
     },
     Capability {
         kind: "order_held",
@@ -329,6 +335,27 @@ pub const CAPABILITIES: &[Capability] = &[
         staff: Some(Role::Manager),
         others: &["system:payments"],
         conditions: "system:payments only a late_payment finding, once the provider refunded it",
+    },
+    Capability {
+        kind: "stock_batch_created",
+        authors: CLOUD,
+        staff: Some(Role::Manager),
+        others: &[],
+        conditions: "at the cloud only; a new batch whose numbers overlap no other batch of its series at the venue, and whose serials lie in the block of a stock key and overlap no other batch's",
+    },
+    Capability {
+        kind: "stock_moved",
+        authors: VENUE_NODES,
+        staff: Some(Role::Manager),
+        others: &[],
+        conditions: "a batch that exists; a site node only its venue's",
+    },
+    Capability {
+        kind: "entries_imported",
+        authors: VENUE_NODES,
+        staff: Some(Role::Manager),
+        others: &[],
+        conditions: "a site node only for its venue",
     },
     Capability {
         kind: "equivocation_detected",

@@ -14,6 +14,7 @@ mod parked;
 mod scope;
 mod slots;
 mod snapshot;
+mod stock;
 mod tickets;
 mod time_index;
 mod trust;
@@ -27,7 +28,7 @@ use aspk_domain::{
 use chrono::{DateTime, Utc};
 
 pub use authority::{
-    capability, Author, AuthorRole, Capability, CAPABILITIES, ENTRY_MARGIN_MINUTES,
+    capability, Author, AuthorRole, Capability, CAPABILITIES, ENTRY_MARGIN_MINUTES, STOCK_HOLDER,
 };
 pub use desk::PrintRecord;
 pub use findings::{Finding, Resolution, KINDS as FINDING_KINDS};
@@ -37,6 +38,7 @@ pub use paged::PagedMap;
 pub use scope::{Audience, AudienceKind};
 pub use slots::SlotState;
 pub use snapshot::SnapshotError;
+pub use stock::{BatchReport, LedgerLine, NumberState, StockBook};
 pub use tickets::{code_hash, TicketBrief, TicketTable};
 pub use time_index::TimeIndex;
 pub use trust::{session_key_id, SessionKey};
@@ -181,6 +183,9 @@ pub struct State {
     /// finding stands until this replica holds that very op).
     #[serde(default)]
     held: HashMap<(String, u64), String>,
+    /// Paper stock: batches, their ledger, voided ranges, imports of hand-recorded entries.
+    #[serde(default)]
+    pub(crate) stock: stock::StockBook,
     #[serde(skip)]
     digest_cache: DigestCache,
 }
@@ -615,6 +620,9 @@ impl State {
             } => self.change_slot(slot, *capacity, *is_closed),
             OpBody::SlotDeleted { slot } => self.delete_slot(slot),
             OpBody::OrderHeld(held) => self.hold_order(held, at),
+            OpBody::StockBatchCreated(batch) => self.add_stock_batch(batch),
+            OpBody::StockMoved(movement) => self.move_stock(movement, op),
+            OpBody::EntriesImported(import) => self.note_import(import),
             OpBody::HoldReleased { number, reason } => {
                 self.end_hold(*number, HoldStatus::Released, Some(reason));
             }
@@ -666,9 +674,16 @@ impl State {
         // Paying a hold: its seats stop counting as held as they are sold.
         self.end_hold(placed.number, HoldStatus::Paid, None);
         let mut touched = Vec::new();
+        let at = placed.paper.as_ref().map_or(at, |p| p.sold_at);
+        if let Some(paper) = &placed.paper {
+            self.note_paper_sale(placed.number, paper);
+        }
         for issued in &placed.tickets {
             if self.tickets.contains_key(&issued.serial) {
                 // A serial is issued once; a second claim to it never takes a seat.
+                if placed.paper.is_some() {
+                    self.note_stock_entered_twice(issued.serial, placed.number);
+                }
                 continue;
             }
             if let Some(slot) = issued.slot.as_ref().and_then(|id| self.slots.get_mut(id)) {
@@ -690,6 +705,9 @@ impl State {
                 .unwrap_or_default()
             {
                 self.insert_pending_entry(issued, placed.venue.as_str(), entry, seq);
+            }
+            if placed.paper.is_some() {
+                self.check_stock(issued.serial);
             }
         }
         // A paid hold's contact came with the hold.
@@ -809,6 +827,12 @@ impl State {
             let pending = self.pending_entries.entry(serial).or_default();
             pending.push((entry, op.seq));
         }
+        self.check_stock(serial);
+    }
+
+    /// Serials with entries waiting for their sale.
+    pub(super) fn pending_entry_serials(&self) -> impl Iterator<Item = u64> + '_ {
+        self.pending_entries.keys().copied()
     }
 
     /// Entries of a ticket sold offline elsewhere that this replica has not seen sold yet.
@@ -888,6 +912,7 @@ impl State {
         if let Some(pending) = self.pending_entries.get_mut(&serial) {
             pending.retain(|(e, _)| !is_it(e));
         }
+        self.check_stock(serial);
         let Some(status) = self.tickets.status(&serial) else {
             return;
         };

@@ -21,6 +21,8 @@ pub(super) enum Subject {
     Certificate(String),
     /// A lease of `(holder, slot)` the sale was made from.
     Lease(String, String),
+    /// A paper stock batch a paper sale names.
+    Stock(String),
 }
 
 impl State {
@@ -38,6 +40,7 @@ impl State {
             }
             OpBody::ShiftClosed { shift_id, .. } => Subject::Shift(shift_id.clone()),
             OpBody::OrderContact { number, .. } => Subject::Order(*number),
+            OpBody::StockMoved(movement) => Subject::Stock(movement.batch.clone()),
             _ => return None,
         };
         let known = match &subject {
@@ -46,6 +49,7 @@ impl State {
             Subject::Slot(id) => self.slots.contains_key(id),
             Subject::Request(id) => self.requests.contains_key(id),
             Subject::Shift(id) => self.shifts.contains_key(id),
+            Subject::Stock(id) => self.stock.batch(id).is_some(),
             // Only the authority check parks under these.
             Subject::User(_) | Subject::Certificate(_) | Subject::Lease(..) => true,
         };
@@ -66,6 +70,7 @@ impl State {
                 .chain(placed.tickets.iter().map(|t| Subject::Ticket(t.serial)))
                 .collect(),
             OpBody::SlotCreated(slot) => vec![Subject::Slot(slot.id.clone())],
+            OpBody::StockBatchCreated(batch) => vec![Subject::Stock(batch.id.clone())],
             OpBody::RequestReceived { id, .. } => vec![Subject::Request(id.clone())],
             OpBody::ShiftOpened { shift_id, .. } => vec![Subject::Shift(shift_id.clone())],
             OpBody::UserSaved(user) => vec![Subject::User(user.username.as_str().to_owned())],

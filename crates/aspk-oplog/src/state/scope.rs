@@ -110,6 +110,12 @@ impl State {
                     && self.holds.get(number).is_none_or(|h| here(&h.venue))
             }
             OpBody::OrderHeld(held) => here(&held.venue),
+            OpBody::StockBatchCreated(batch) => here(&batch.venue),
+            OpBody::StockMoved(movement) => self
+                .stock
+                .batch(&movement.batch)
+                .is_none_or(|b| here(&b.venue)),
+            OpBody::EntriesImported(import) => here(&import.venue),
             OpBody::HoldReleased { number, .. } | OpBody::PaymentRefused { number, .. } => {
                 self.holds.get(number).is_none_or(|h| here(&h.venue))
             }
@@ -153,6 +159,9 @@ impl State {
     fn ticket_concerns(&self, serial: u64, op: &Op, venue: &str) -> bool {
         if let Some(v) = self.tickets.venue_of(&serial) {
             return v == venue;
+        }
+        if let Some((batch, _)) = self.stock.of_serial(serial) {
+            return batch.venue.as_str() == venue;
         }
         let writer = self.venue_of_origin(&op.origin);
         let issuer = self
@@ -206,6 +215,8 @@ fn shares_with_gate(op: &Op) -> bool {
         | OpBody::RevokedPushRefused { .. }
         | OpBody::OpHeld { .. }
         | OpBody::FindingResolved { .. }
+        | OpBody::StockBatchCreated(_)
+        | OpBody::StockMoved(_)
         | OpBody::Elided { .. } => true,
         OpBody::PasswordSet { .. }
         | OpBody::OrderContact { .. }
@@ -225,6 +236,7 @@ fn shares_with_gate(op: &Op) -> bool {
         | OpBody::OrderHeld(_)
         | OpBody::HoldReleased { .. }
         | OpBody::PaymentRefused { .. }
-        | OpBody::RequestFollowedUp { .. } => false,
+        | OpBody::RequestFollowedUp { .. }
+        | OpBody::EntriesImported(_) => false,
     }
 }

@@ -15,7 +15,7 @@ use super::State;
 
 const MAGIC: &[u8; 8] = b"ASPKSNAP";
 /// Bump when the meaning of a state field changes (added fields need a serde default).
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 
 #[derive(Debug, thiserror::Error)]
 #[error("state snapshot: {0}")]

@@ -160,6 +160,14 @@ impl TicketTable {
             .is_some_and(|r| r.code_hash == code_hash(code))
     }
 
+    /// Whether the ticket was issued with a code of its own (a paper ticket's code is the
+    /// one printed on it, checked by its stock key's signature instead).
+    pub fn has_code(&self, serial: &u64) -> bool {
+        self.recs
+            .get(*serial)
+            .is_some_and(|r| r.code_hash != code_hash(""))
+    }
+
     /// Every ticket, in serial order.
     pub fn values(&self) -> impl Iterator<Item = Ticket> + '_ {
         self.recs

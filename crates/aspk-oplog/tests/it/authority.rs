@@ -10,10 +10,11 @@
 
 use aspk_domain::{
     Category, Channel, Currency, Localized, Payment, PaymentMethod, Printer, PrinterKind, Product,
-    ProductValidity, Role, Slot, Slug, User, Username, Venue,
+    ProductValidity, Role, Slot, Slug, StockBatch, StockMove, StockMoveKind, User, Username, Venue,
 };
 use aspk_oplog::{
-    capability, Hlc, Op, OpBody, OpSig, OrderPlaced, State, TicketIssued, CAPABILITIES,
+    capability, EntriesImported, Hlc, Op, OpBody, OpSig, OrderPlaced, State, TicketIssued,
+    CAPABILITIES,
 };
 use chrono::{DateTime, TimeZone, Utc};
 use proptest::prelude::*;
@@ -25,6 +26,7 @@ pub(crate) const SITE_KEY_HEX: &str =
 const OTHER_KEY_HEX: &str = "d759793bbc13a2819a827c76adb6fba8a49aee007f49f2d0992d99b825ad2c48";
 /// The site node's serial block.
 const SITE_BLOCK: (u64, u64) = (20_000_000_000, 21_000_000_000);
+const STOCK_BLOCK: (u64, u64) = (30_000_000_000, 31_000_000_000);
 const CLOUD_BLOCK: (u64, u64) = (10_000_000_000, 20_000_000_000);
 /// A ticket the cloud sold (for venue `demo`, slot `s1`) to a cashier's order.
 const ORDER: u64 = 10_000_000_100;
@@ -164,6 +166,7 @@ fn sale(number: u64, serial: u64, actor_is_visitor: bool) -> OrderPlaced {
         shift: None,
         name: None,
         idempotency_key: None,
+        paper: None,
     }
 }
 
@@ -228,6 +231,21 @@ fn base() -> State {
             },
         ),
         ("system:enrolment", enrolled(1, "site_node", "site", None)),
+        (
+            "system:stock",
+            OpBody::KeyPublished {
+                key_id: 3,
+                public_key: OTHER_KEY_HEX.into(),
+                holder: Some("stock".into()),
+                serials: Some(STOCK_BLOCK),
+                valid_from: None,
+                valid_until: None,
+            },
+        ),
+        (
+            "user:manager",
+            OpBody::StockBatchCreated(stock_batch("b0", "А", STOCK_BLOCK.0)),
+        ),
         (
             "system:enrolment",
             enrolled(2, "gate", "gate", Some(OTHER_KEY_HEX)),
@@ -322,6 +340,7 @@ const ACTORS: &[&str] = &[
     "system:key-renewal",
     "system:replication",
     "system:mailer",
+    "system:stock",
     "system:lease",
     "system:payments",
     "system:holds",
@@ -394,6 +413,27 @@ fn body_of(kind: &str, author: Author, actor: &str) -> OpBody {
         "order_placed" if actor == "system:payments" => OpBody::OrderPlaced(paid_hold()),
         "order_placed" => OpBody::OrderPlaced(sale(serials + 50, serials + 60, actor == "visitor")),
         "order_held" => OpBody::OrderHeld(hold(serials + 70, serials + 80)),
+        "stock_batch_created" => {
+            OpBody::StockBatchCreated(stock_batch("b1", "Я", STOCK_BLOCK.0 + 1_000))
+        }
+        "stock_moved" => OpBody::StockMoved(StockMove {
+            batch: "b0".into(),
+            first: 1,
+            last: 2,
+            kind: StockMoveKind::Spoilt,
+            cashier: None,
+            note: String::new(),
+        }),
+        "entries_imported" => OpBody::EntriesImported(EntriesImported {
+            id: "i1".into(),
+            venue: slug("demo"),
+            source: "list".into(),
+            imported: 0,
+            already_used: 0,
+            unknown: vec!["123".into()],
+            unreadable: Vec::new(),
+            mismatched: Vec::new(),
+        }),
         "request_followed_up" => OpBody::RequestFollowedUp {
             id: "r1".into(),
             body: "and one more thing".into(),
@@ -587,7 +627,27 @@ fn kind_is_sampled(body: &OpBody) -> bool {
         | OpBody::OrderHeld(_)
         | OpBody::HoldReleased { .. }
         | OpBody::PaymentRefused { .. }
-        | OpBody::RequestFollowedUp { .. } => true,
+        | OpBody::RequestFollowedUp { .. }
+        | OpBody::StockBatchCreated(_)
+        | OpBody::StockMoved(_)
+        | OpBody::EntriesImported(_) => true,
+    }
+}
+
+/// A batch of ten numbers of `series` at the demo venue, from serial `from`.
+fn stock_batch(id: &str, series: &str, from: u64) -> StockBatch {
+    StockBatch {
+        id: id.into(),
+        venue: slug("demo"),
+        series: series.into(),
+        first: 1,
+        last: 10,
+        width: 4,
+        serial_from: from,
+        product: None,
+        valid_from: None,
+        valid_until: None,
+        key_id: 3,
     }
 }
 
@@ -861,6 +921,82 @@ fn a_payment_places_only_exactly_the_order_its_hold_described() {
     ));
     assert!(state.orders().contains_key(&HOLD));
     assert_eq!(state.holds()[&HOLD].status, aspk_oplog::HoldStatus::Paid);
+}
+
+/// A paper sale of `serial` (number 1 of batch b0 is `STOCK_BLOCK.0`) listing `batches`.
+fn paper_sale(serial: u64, batches: &[&str]) -> OpBody {
+    let mut placed = sale(CLOUD_BLOCK.0 + 700, serial, false);
+    placed.channel = Channel::Paper;
+    placed.paper = Some(aspk_oplog::PaperSale {
+        batches: batches.iter().map(|b| (*b).to_owned()).collect(),
+        series: "А".into(),
+        numbers: "А 0001".into(),
+        sold_at: at(),
+    });
+    OpBody::OrderPlaced(placed)
+}
+
+#[test]
+fn paper_is_sold_only_from_the_stock_it_names() {
+    // A number outside the batches the sale lists, or outside any batch: refused.
+    let mut state = base();
+    assert!(refused_at_cloud(
+        &mut state,
+        "user:cashier",
+        paper_sale(STOCK_BLOCK.0 + 50, &["b0"])
+    ));
+    assert!(refused_at_cloud(
+        &mut state,
+        "user:cashier",
+        paper_sale(CLOUD_BLOCK.0 + 800, &["b0"])
+    ));
+    // Stock sold as if it were a box-office sale (no paper entry): refused.
+    let mut as_box_office = sale(CLOUD_BLOCK.0 + 701, STOCK_BLOCK.0 + 1, false);
+    as_box_office.paper = None;
+    assert!(refused_at_cloud(
+        &mut state,
+        "user:cashier",
+        OpBody::OrderPlaced(as_box_office)
+    ));
+    // A visitor may not enter paper; a cashier may, from the batch it names.
+    assert!(refused_at_cloud(
+        &mut state,
+        "visitor",
+        paper_sale(STOCK_BLOCK.0, &["b0"])
+    ));
+    assert!(!refused_at_cloud(
+        &mut state,
+        "user:cashier",
+        paper_sale(STOCK_BLOCK.0, &["b0"])
+    ));
+    assert!(state.tickets().contains_key(&STOCK_BLOCK.0));
+}
+
+#[test]
+fn a_stock_batch_takes_only_free_numbers_and_serials_of_a_stock_key() {
+    let mut state = base();
+    // The numbers of batch b0's series again, serials of another batch, serials of no
+    // stock key: each refused.
+    assert!(refused_at_cloud(
+        &mut state,
+        "user:manager",
+        OpBody::StockBatchCreated(stock_batch("x1", "А", STOCK_BLOCK.0 + 5_000))
+    ));
+    assert!(refused_at_cloud(
+        &mut state,
+        "user:manager",
+        OpBody::StockBatchCreated(stock_batch("x2", "Б", STOCK_BLOCK.0 + 5))
+    ));
+    assert!(refused_at_cloud(
+        &mut state,
+        "user:manager",
+        OpBody::StockBatchCreated(stock_batch("x3", "В", SITE_BLOCK.0))
+    ));
+    assert!(!refused_at_cloud(
+        &mut state,
+        "user:manager",
+        OpBody::StockBatchCreated(stock_batch("x4", "Г", STOCK_BLOCK.0 + 10))
+    ));
 }
 
 #[test]

@@ -206,6 +206,7 @@ fn to_ops(actions: &[Action]) -> Vec<Op> {
                         shift: None,
                         name: None,
                         idempotency_key: None,
+                        paper: None,
                     }),
                 ),
                 Action::Cancel { origin, serial } => (

@@ -54,6 +54,7 @@ fn sale(number: u64, serials: &[u64]) -> OpBody {
         shift: None,
         name: None,
         idempotency_key: None,
+        paper: None,
     })
 }
 

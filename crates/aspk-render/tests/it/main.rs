@@ -5,6 +5,7 @@ mod api;
 mod escpos;
 mod qr_decode;
 mod samples;
+mod stock;
 mod structure;
 mod support;
 mod text;

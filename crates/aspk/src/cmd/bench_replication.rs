@@ -104,6 +104,7 @@ fn synthetic_ops(
             shift: None,
             name: None,
             idempotency_key: None,
+            paper: None,
         });
         ops.push(Op {
             origin: origin.to_owned(),

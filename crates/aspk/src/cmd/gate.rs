@@ -154,6 +154,7 @@ impl Decider for NodeDecider {
                     at: e.at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
                     gate: e.gate,
                 }),
+                sale_entered: outcome.sale_entered,
             }),
             Err(AppError::Invalid(e)) => Err(ScanError::Invalid(e.to_string())),
             Err(e) => Err(ScanError::Failed(e.to_string())),

@@ -6,4 +6,6 @@ pub mod gate;
 pub mod keys;
 pub mod node;
 pub mod serve;
+pub mod status;
+pub mod ups;
 pub mod user;

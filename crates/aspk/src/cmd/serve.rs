@@ -94,6 +94,11 @@ pub struct ServeArgs {
     /// Unpaid online orders one client address may hold at once.
     #[arg(long, env = "ASPK_HOLDS_PER_CLIENT", default_value_t = aspk_http::payments::HOLDS_PER_CLIENT as u64, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     holds_per_client: u64,
+    /// A command telling the state of this machine's UPS, run every 10 s (e.g. `upsc
+    /// myups@localhost ups.status`): output containing `OB` (on battery), or a non-zero
+    /// exit, means the power is out; the status shows it, with what to do.
+    #[arg(long, env = "ASPK_UPS_COMMAND")]
+    ups_command: Option<String>,
     #[command(flatten)]
     http: HttpLimitArgs,
 }
@@ -252,6 +257,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         None => None,
     };
     let _webhooks = webhooks_of(&args, &opened.node)?.map(aspk_hooks::WebhookSender::spawn);
+    let _ups = args
+        .ups_command
+        .clone()
+        .map(|command| super::ups::spawn(opened.node.clone(), command));
     let payments = std::sync::Arc::new(payments_of(&args)?);
     payments.prepare().await;
     let listener = tokio::net::TcpListener::bind(addr)

@@ -15,14 +15,14 @@ use tokio::net::{TcpListener, TcpStream};
 use crate::kit::{admin_token, binary, order_body, Process};
 
 /// A TCP link to `target` that can be cut (all connections dropped, new ones refused) and restored.
-struct Link {
+pub(crate) struct Link {
     port: u16,
     is_cut: Arc<AtomicBool>,
     conns: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
 }
 
 impl Link {
-    async fn to(target: u16) -> Link {
+    pub(crate) async fn to(target: u16) -> Link {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let is_cut = Arc::new(AtomicBool::new(false));
@@ -48,18 +48,18 @@ impl Link {
         }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    fn cut(&self) {
+    pub(crate) fn cut(&self) {
         self.is_cut.store(true, Ordering::SeqCst);
         for c in self.conns.lock().unwrap().drain(..) {
             c.abort();
         }
     }
 
-    fn restore(&self) {
+    pub(crate) fn restore(&self) {
         self.is_cut.store(false, Ordering::SeqCst);
     }
 }

@@ -262,6 +262,8 @@ fn settings_from(
         },
         max_tickets: number("max_tickets", &typed.max_tickets)?,
         box_office_hold_hours: number("box_office_hold_hours", &typed.box_office_hold_hours)?,
+        // The continuity plan has its own page: saving the shop keeps it.
+        continuity: stored.continuity.clone(),
     };
     settings.validate()?;
     Ok(settings)

@@ -1,0 +1,351 @@
+//! Entering paper sales after an outage: "series А, 0120–0187, adult, cash" becomes one
+//! paper order with the tickets' real time, in the cashier's shift. The visitors are inside
+//! already, so capacity never refuses it (a slot pushed over becomes an `oversell` finding);
+//! a number entered before is refused, naming the earlier entry.
+
+use aspk_domain::{
+    format_ranges, parse_numbers, parse_series, Channel, ConflictCode, Payment, PaymentMethod,
+    ProductValidity, Slug, StockBatch,
+};
+use aspk_oplog::{OpBody, OrderPlaced, PaperSale, State, TicketIssued};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+
+use crate::access::Action;
+use crate::catalog::local_day_bounds;
+use crate::sell::fresh_serial;
+use crate::{AppError, Node, NodeRole, Principal};
+
+/// What the cashier typed.
+#[derive(Debug, Clone)]
+pub struct PaperEntry {
+    /// Needed only when the series exists at several venues.
+    pub venue: Option<String>,
+    pub series: String,
+    pub numbers: String,
+    pub product: Option<String>,
+    pub slot: Option<String>,
+    /// The day the tickets were for, when no slot is given (default: the day sold).
+    pub day: Option<NaiveDate>,
+    pub payment: PaymentMethod,
+    /// When they were sold (default: when the numbers were issued to the cashier, or now).
+    pub sold_at: Option<DateTime<Utc>>,
+}
+
+/// What was entered.
+#[derive(Debug, Clone)]
+pub struct PaperEntered {
+    pub order: u64,
+    pub entered: u32,
+    pub total_minor: i64,
+    pub currency: aspk_domain::Currency,
+    pub numbers: String,
+    /// The slot and its figures after the entry (capacity, sold), when there is one.
+    pub slot: Option<(String, u32, u32)>,
+}
+
+/// How far ahead of this node's clock a sale time may lie (clocks drift).
+const FUTURE_MARGIN_MINUTES: i64 = 5;
+
+impl Node {
+    /// Enters a paper sale. All or nothing: a number outside the series' batches, voided,
+    /// spoilt or entered before refuses the whole entry.
+    pub async fn enter_paper_sale(
+        &self,
+        who: &Principal,
+        entry: PaperEntry,
+    ) -> Result<PaperEntered, AppError> {
+        who.require_to(Action::EnterPaperSales)?;
+        if self.role() == NodeRole::Gate {
+            return Err(AppError::Forbidden("sell at a gate"));
+        }
+        self.require_certificate()?;
+        let series = parse_series(&entry.series)?;
+        let ranges = parse_numbers(&entry.numbers)?;
+        let now = self.now();
+        if entry
+            .sold_at
+            .is_some_and(|t| t > now + Duration::minutes(FUTURE_MARGIN_MINUTES))
+        {
+            return Err(AppError::invalid("sold_at", "lies in the future"));
+        }
+        let actor = who.actor();
+        let node = self.clone();
+        self.submit(move |batch| {
+            let placed = node.decide_paper(batch.state(), &entry, &series, &ranges, &actor, now)?;
+            let entered = PaperEntered {
+                order: placed.number,
+                entered: placed.tickets.len() as u32,
+                total_minor: placed.total_minor,
+                currency: placed.currency,
+                numbers: placed
+                    .paper
+                    .as_ref()
+                    .map(|p| p.numbers.clone())
+                    .unwrap_or_default(),
+                slot: None,
+            };
+            let slot_id = placed.tickets.first().and_then(|t| t.slot.clone());
+            batch.record(&actor, vec![OpBody::OrderPlaced(placed)]);
+            let slot = slot_id.and_then(|id| {
+                let s = batch.state().slots().get(&id)?;
+                Some((id, s.slot.capacity, s.sold))
+            });
+            Ok(PaperEntered { slot, ..entered })
+        })
+        .await
+    }
+
+    fn decide_paper(
+        &self,
+        state: &State,
+        entry: &PaperEntry,
+        series: &str,
+        ranges: &[(u32, u32)],
+        seller: &str,
+        now: DateTime<Utc>,
+    ) -> Result<OrderPlaced, AppError> {
+        let batches = series_batches(state, entry.venue.as_deref(), series)?;
+        let venue_id = batches[0].venue.clone();
+        let venue = state
+            .venues()
+            .get(&venue_id)
+            .ok_or_else(|| AppError::NotFound {
+                what: "venue",
+                id: venue_id.to_string(),
+            })?;
+        // Every number: its batch, unsold, not voided or spoilt.
+        let mut numbered: Vec<(&StockBatch, u32)> = Vec::new();
+        for &(lo, hi) in ranges {
+            for n in lo..=hi {
+                let batch =
+                    batches
+                        .iter()
+                        .find(|b| b.contains(n))
+                        .ok_or_else(|| AppError::Conflict {
+                            code: ConflictCode::StockUnavailable,
+                            detail: format!("{series} {n} is in no batch of series {series}"),
+                        })?;
+                numbered.push((batch, n));
+            }
+        }
+        check_unsold(state, &numbered)?;
+        let product = paper_product(state, &venue_id, entry, &numbered)?;
+        let sold_at = entry
+            .sold_at
+            .or_else(|| issued_at(state, &numbered))
+            .unwrap_or(now);
+        let (slot, valid_from, valid_until, valid_days) = match (&product.validity, &entry.slot) {
+            (_, Some(id)) => {
+                let slot = state
+                    .slots()
+                    .get(id)
+                    .filter(|s| s.slot.venue == venue_id)
+                    .ok_or_else(|| AppError::UnknownReference {
+                        field: "slot",
+                        what: "slot",
+                        id: id.clone(),
+                    })?;
+                (
+                    Some(id.clone()),
+                    slot.slot.starts_at,
+                    slot.slot.ends_at,
+                    None,
+                )
+            }
+            (ProductValidity::OpenDate { first, last }, None) => {
+                let (from, _) = local_day_bounds(venue, *first);
+                let (_, until) = local_day_bounds(venue, *last);
+                (None, from, until, Some((*first, *last)))
+            }
+            (ProductValidity::Timed, None) => {
+                let day = entry
+                    .day
+                    .unwrap_or_else(|| sold_at.with_timezone(&venue.tz()).date_naive());
+                let (from, until) = local_day_bounds(venue, day);
+                (None, from, until, Some((day, day)))
+            }
+        };
+        let tickets: Vec<TicketIssued> = numbered
+            .iter()
+            .map(|(batch, n)| TicketIssued {
+                serial: batch.serial_of(*n),
+                product: product.id.clone(),
+                slot: slot.clone(),
+                valid_from,
+                valid_until,
+                valid_days,
+                price_minor: product.price_minor,
+                // Paper tickets carry the code printed on them (signed with the stock key);
+                // gates check it by its signature.
+                code: String::new(),
+            })
+            .collect();
+        let total_minor = product.price_minor * tickets.len() as i64;
+        let shift = state.open_shift(seller).map(|s| s.id.clone());
+        let mut rng = rand::thread_rng();
+        let number = fresh_serial(&mut rng, self.issuer().serials, |n| {
+            state.order_number_taken(n)
+        });
+        let mut ids: Vec<String> = numbered.iter().map(|(b, _)| b.id.clone()).collect();
+        ids.dedup();
+        let width = numbered.first().map_or(4, |(b, _)| b.width);
+        Ok(OrderPlaced {
+            number,
+            venue: venue_id.clone(),
+            channel: Channel::Paper,
+            email: None,
+            tickets,
+            payments: vec![Payment {
+                method: entry.payment,
+                amount_minor: total_minor,
+                at: sold_at,
+                shift: None,
+                reference: None,
+            }],
+            total_minor,
+            currency: venue.currency,
+            is_overbooking: false,
+            shift,
+            name: None,
+            idempotency_key: None,
+            paper: Some(PaperSale {
+                batches: ids,
+                series: series.to_owned(),
+                numbers: format!("{series} {}", format_ranges(ranges, width)),
+                sold_at,
+            }),
+        })
+    }
+}
+
+/// The batches of `series`, at `venue` when given; the series must be at one venue.
+fn series_batches<'a>(
+    state: &'a State,
+    venue: Option<&str>,
+    series: &str,
+) -> Result<Vec<&'a StockBatch>, AppError> {
+    let all: Vec<&StockBatch> = state
+        .stock()
+        .batches()
+        .filter(|b| b.series == series && venue.is_none_or(|v| b.venue.as_str() == v))
+        .collect();
+    let Some(first) = all.first() else {
+        return Err(AppError::Conflict {
+            code: ConflictCode::StockUnavailable,
+            detail: format!("there is no paper stock of series {series}"),
+        });
+    };
+    if all.iter().any(|b| b.venue != first.venue) {
+        return Err(AppError::invalid(
+            "venue",
+            format!("series {series} is stocked at several venues: name the venue"),
+        ));
+    }
+    Ok(all)
+}
+
+/// Refuses numbers sold before (naming the earlier entry), voided or spoilt.
+fn check_unsold(state: &State, numbered: &[(&StockBatch, u32)]) -> Result<(), AppError> {
+    let mut reports = std::collections::HashMap::new();
+    for (batch, n) in numbered {
+        let serial = batch.serial_of(*n);
+        if let Some(order) = state.tickets().order_of(&serial) {
+            let earlier = state.orders().get(&order);
+            let (what, when, by) = earlier
+                .map(|o| {
+                    let what = state
+                        .paper_sale_of(order)
+                        .map_or_else(|| order.to_string(), |p| p.numbers);
+                    (what, o.created_at, o.created_by.unwrap_or_default())
+                })
+                .unwrap_or_default();
+            return Err(AppError::Conflict {
+                code: ConflictCode::StockEntered,
+                detail: format!(
+                    "{} was entered before: order {} ({what}), sold {} by {}",
+                    batch.label(*n),
+                    aspk_ticket::HumanNumber::from_serial(order).digits(),
+                    when.format("%d.%m.%Y %H:%M UTC"),
+                    by.trim_start_matches("user:"),
+                ),
+            });
+        }
+        let report = reports
+            .entry(batch.id.clone())
+            .or_insert_with(|| state.stock_report(&batch.id));
+        let st = report
+            .as_ref()
+            .map(|r| r.states[(*n - batch.first) as usize]);
+        let why = match st {
+            Some(aspk_oplog::NumberState::Voided) => Some("is voided (lost or stolen)"),
+            Some(aspk_oplog::NumberState::Spoilt) => Some("is spoilt"),
+            _ => None,
+        };
+        if let Some(why) = why {
+            return Err(AppError::Conflict {
+                code: ConflictCode::StockUnavailable,
+                detail: format!("{} {why}: it cannot be sold", batch.label(*n)),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The product sold: the batch's own, or the one the cashier chose (any category).
+fn paper_product<'a>(
+    state: &'a State,
+    venue: &Slug,
+    entry: &PaperEntry,
+    numbered: &[(&StockBatch, u32)],
+) -> Result<&'a aspk_domain::Product, AppError> {
+    let fixed = numbered.iter().find_map(|(b, _)| b.product.clone());
+    let asked = entry
+        .product
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty());
+    let id = match (asked, &fixed) {
+        (Some(a), Some(f)) if a != f.as_str() => {
+            return Err(AppError::invalid(
+                "product",
+                format!("these numbers admit '{f}' only"),
+            ))
+        }
+        (Some(a), _) => a.to_owned(),
+        (None, Some(f)) => f.to_string(),
+        (None, None) => return Err(AppError::invalid("product", "choose the category sold")),
+    };
+    let slug = Slug::parse("product", &id)?;
+    if numbered
+        .iter()
+        .any(|(b, _)| b.product.as_ref().is_some_and(|p| p != &slug))
+    {
+        return Err(AppError::invalid(
+            "numbers",
+            "the numbers are of batches for different products: enter them apart",
+        ));
+    }
+    state
+        .products()
+        .get(&(venue.clone(), slug))
+        .ok_or_else(|| AppError::UnknownReference {
+            field: "product",
+            what: "product",
+            id,
+        })
+}
+
+/// When the first number was issued to a cashier (the sale cannot be earlier).
+fn issued_at(state: &State, numbered: &[(&StockBatch, u32)]) -> Option<DateTime<Utc>> {
+    let (batch, n) = numbered.first()?;
+    state
+        .stock()
+        .ledger(&batch.id)
+        .iter()
+        .filter(|l| {
+            l.movement.kind == aspk_domain::StockMoveKind::Issued
+                && (l.movement.first..=l.movement.last).contains(n)
+        })
+        .map(|l| aspk_oplog::Hlc(l.hlc).to_datetime())
+        .max()
+}
