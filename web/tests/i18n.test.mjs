@@ -143,6 +143,8 @@ function shown() {
   for (const shownData of data) text = text.split(shownData).join(' ');
   const attrs = [document.title];
   for (const el of document.querySelectorAll('[title], [placeholder], [aria-label]')) {
+    // Text in a language of its own on purpose (the plan's steps in both languages).
+    if (el.closest('.lang')) continue;
     for (const name of ['title', 'placeholder', 'aria-label']) if (el.getAttribute(name)) attrs.push(el.getAttribute(name));
   }
   for (const el of document.querySelectorAll('input[type=submit], input[type=button]')) {

@@ -31,6 +31,7 @@
 mod cpu;
 mod http;
 mod load;
+mod paper;
 mod report;
 mod server;
 
@@ -276,6 +277,14 @@ async fn phases(
     .await?;
     report.scans = Some(scans);
     memory(report, "admission")?;
+
+    progress(&format!(
+        "paper: entering ranges of {} tickets, importing {} recorded entries",
+        paper::RANGE,
+        paper::IMPORT
+    ));
+    report.paper = Some(paper::paper(&staff, &slot, &codes).await?);
+    memory(report, "paper")?;
 
     progress(&format!(
         "no-write floor: {clients} clients scanning a malformed code for {} s",

@@ -40,6 +40,9 @@ pub struct Report {
     pub shop_page: Option<Figures>,
     /// Visitors' checkouts (holds of online orders).
     pub checkouts: Option<Figures>,
+    /// Paper: ranges entered and recorded entries imported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paper: Option<crate::paper::PaperFigures>,
     /// Server memory after each phase (spawned server only).
     pub memory: Vec<MemorySample>,
     /// Each target and whether it was met.
@@ -119,6 +122,7 @@ impl Report {
             scan_floor: None,
             shop_page: None,
             checkouts: None,
+            paper: None,
             memory: Vec::new(),
             targets: Vec::new(),
         }
@@ -205,6 +209,19 @@ impl Report {
                 "checkouts ≥ 1,000/s",
                 format!("{}/s", thousands(c.ok_per_s)),
                 c.ok_per_s >= CHECKOUTS_PER_S && c.ok == c.requests,
+            );
+        }
+        if let Some(p) = &self.paper {
+            let slowest = p.range_ms.iter().copied().fold(0.0, f64::max);
+            add(
+                "a range of 1,000 paper tickets entered < 1 s",
+                format!("{slowest:.0} ms (slowest of {})", p.range_ms.len()),
+                slowest < 1000.0,
+            );
+            add(
+                "10,000 recorded entries imported < 2 s",
+                format!("{:.0} ms for {}", p.import_ms, thousands(p.imported as f64)),
+                p.import_ms < 2000.0 && p.imported >= 10_000,
             );
         }
         if let Some(peak) = self
