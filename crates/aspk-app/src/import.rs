@@ -134,6 +134,7 @@ pub fn parse_lines(
             })?),
             None => None,
         };
+        check_number_or_code(first, i + 1)?;
         out.push(RecordedEntry {
             text: first.to_owned(),
             at,
@@ -151,6 +152,23 @@ pub fn parse_lines(
         return Err(AppError::invalid("lines", "there is nothing to import"));
     }
     Ok(out)
+}
+
+/// A ticket or order number (12 digits, spaces and dashes allowed) or a code (digits only,
+/// longer): anything else is not something staff wrote down from a ticket.
+fn check_number_or_code(text: &str, line: usize) -> Result<(), AppError> {
+    let digits = text.chars().filter(char::is_ascii_digit).count();
+    let only_digits = text
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == ' ' || c == '-');
+    if only_digits && digits >= 12 {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            "lines",
+            format!("line {line}: '{text}' is not a ticket or order number (12 digits) or a code"),
+        ))
+    }
 }
 
 fn check_header(cols: &[&str]) -> Result<(), AppError> {

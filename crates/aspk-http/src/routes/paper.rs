@@ -128,7 +128,18 @@ pub async fn list_batches(
 #[into_params(parameter_in = Query)]
 pub struct StockPdfQuery {
     /// `sheet` (8 per A4 with cut marks, the default) or `page` (one per A4).
-    pub layout: Option<String>,
+    pub layout: Option<StockLayoutName>,
+}
+
+/// How the paper tickets are laid out on A4.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StockLayoutName {
+    /// 8 per sheet, with cut marks.
+    #[default]
+    Sheet,
+    /// One per page.
+    Page,
 }
 
 /// The print-ready sheets of a batch: one signed QR code per paper ticket (manager or admin,
@@ -141,10 +152,9 @@ pub async fn batch_pdf(
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<StockPdfQuery>,
 ) -> Result<Response, ApiError> {
-    let layout = match q.layout.as_deref().unwrap_or("sheet") {
-        "sheet" => aspk_render::StockLayout::Sheet,
-        "page" => aspk_render::StockLayout::OnePerPage,
-        _ => return Err(aspk_app::AppError::invalid("layout", "must be sheet or page").into()),
+    let layout = match q.layout.unwrap_or_default() {
+        StockLayoutName::Sheet => aspk_render::StockLayout::Sheet,
+        StockLayoutName::Page => aspk_render::StockLayout::OnePerPage,
     };
     let bytes = state.node.stock_pdf(&who, &id, layout).await?;
     let name = format!(
@@ -394,7 +404,7 @@ pub struct ImportQuery {
 /// changes nothing.
 #[utoipa::path(post, path = "/api/v1/entries/import", tag = "paper", params(ImportQuery), request_body(content(
         (ImportRequest = "application/json"), (String = "text/csv"))), security(("bearer" = [])),
-    responses((status = 200, body = ImportResponse), (status = 401, body = Problem), (status = 403, body = Problem), (status = 413, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = ImportResponse), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, description = "no such venue", body = Problem), (status = 413, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
 pub async fn import_entries(
     State(state): State<AppState>,
     Staff(who): Staff,
@@ -448,13 +458,19 @@ pub async fn import_entries(
 /// with none is reported (and becomes an `unreadable_photo` finding).
 #[utoipa::path(post, path = "/api/v1/entries/photos", tag = "paper", params(ImportQuery), request_body(content_type = "multipart/form-data", content = String),
     security(("bearer" = [])),
-    responses((status = 200, body = ImportResponse), (status = 401, body = Problem), (status = 403, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = ImportResponse), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, description = "no such venue", body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
 pub async fn import_photos(
     State(state): State<AppState>,
     Staff(who): Staff,
     ApiQuery(q): ApiQuery<ImportQuery>,
-    multipart: Multipart,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Json<ImportResponse>, ApiError> {
+    let multipart = multipart.map_err(|e| {
+        ApiError::bad_request(
+            crate::error::ProblemCode::InvalidInput,
+            format!("send the photos as multipart/form-data: {}", e.body_text()),
+        )
+    })?;
     let files = read_files(multipart).await?;
     let (summary, reads) = state
         .node
