@@ -254,7 +254,7 @@ impl Node {
                     ));
                 }
                 let made = StockBatch {
-                    id: uuid::Uuid::now_v7().simple().to_string()[..16].to_owned(),
+                    id: uuid::Uuid::now_v7().simple().to_string(),
                     venue,
                     series: series.clone(),
                     first,

@@ -24,9 +24,10 @@ pub struct PaperFigures {
     pub imported: u64,
 }
 
-/// Three batches of [`RANGE`] numbers, each entered as one sale for `slot`; then the first
-/// [`IMPORT`] of `codes` (used at the gates already: each becomes a second entry and a
-/// `double_entry` finding, the import's worst case) imported as one list.
+/// Three batches of [`RANGE`] numbers, each entered as one sale for `slot`; then the last
+/// [`IMPORT`] of `codes` (the admission phase scans from the front, so these were not
+/// admitted yet: the usual recovery, where what was written down was not scanned) imported
+/// as one list.
 pub async fn paper(staff: &Target, slot: &str, codes: &[String]) -> anyhow::Result<PaperFigures> {
     let mut client = Client::new(staff.clone());
     let last = format!("{RANGE:04}");
@@ -53,7 +54,7 @@ pub async fn paper(staff: &Target, slot: &str, codes: &[String]) -> anyhow::Resu
             "a paper sale: {status} {body:?}"
         );
     }
-    let lines: Vec<&String> = codes.iter().take(IMPORT).collect();
+    let lines: Vec<&String> = codes.iter().rev().take(IMPORT).collect();
     let import = serde_json::json!({"venue": "demo", "lines": lines});
     let started = Instant::now();
     let (status, body) = client

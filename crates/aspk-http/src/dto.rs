@@ -701,6 +701,31 @@ pub struct FindingDto {
     pub facts: serde_json::Value,
     pub status: FindingStatus,
     pub resolution: Option<String>,
+    /// Who resolved it (`user:NAME`), when resolved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved_by: Option<String>,
+    /// When it was resolved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+impl FindingDto {
+    pub fn of(f: &aspk_oplog::Finding) -> Self {
+        FindingDto {
+            id: f.id.clone(),
+            kind: f.kind,
+            ticket: f.ticket.map(number),
+            facts: f.facts.clone(),
+            status: if f.is_open() {
+                FindingStatus::Open
+            } else {
+                FindingStatus::Resolved
+            },
+            resolution: f.resolution.as_ref().map(|r| r.note.clone()),
+            resolved_by: f.resolution.as_ref().map(|r| r.by.clone()),
+            resolved_at: f.resolution.as_ref().and_then(|r| r.at),
+        }
+    }
 }
 
 #[derive(Deserialize, IntoParams)]

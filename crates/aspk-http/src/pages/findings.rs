@@ -349,6 +349,7 @@ mod tests {
             resolution: Some(aspk_oplog::Resolution {
                 note: "accept: blurred".into(),
                 by: "user:maria".into(),
+                at: None,
             }),
         };
         let bytes = csv_bytes(&[finding]).expect("written");

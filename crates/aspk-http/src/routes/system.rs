@@ -3,8 +3,8 @@ use axum::http::StatusCode;
 use axum::Json;
 
 use crate::dto::{
-    number, FailureDto, FindingDto, FindingStatus, FindingsQuery, LeaseDto, SigningKeyDto,
-    StartedDto, StatusQuery, StatusResponse, UpstreamDto,
+    FailureDto, FindingDto, FindingStatus, FindingsQuery, LeaseDto, SigningKeyDto, StartedDto,
+    StatusQuery, StatusResponse, UpstreamDto,
 };
 use crate::error::{Problem, ProblemCode};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, MaybeStaff, Staff};
@@ -132,43 +132,71 @@ pub async fn findings(
         .node
         .findings(&who, want_open)?
         .into_iter()
-        .map(|f| FindingDto {
-            id: f.id.clone(),
-            kind: f.kind,
-            ticket: f.ticket.map(number),
-            facts: f.facts.clone(),
-            status: if f.is_open() {
-                FindingStatus::Open
-            } else {
-                FindingStatus::Resolved
-            },
-            resolution: f.resolution.as_ref().map(|r| r.note.clone()),
-        })
+        .map(|f| FindingDto::of(&f))
         .collect::<Vec<_>>();
     Ok(Json(list))
 }
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 pub struct ResolveRequest {
-    /// What was done: not blank, at most 1000 characters.
+    pub action: ResolveAction,
+    /// Why: not blank, at most 980 characters.
     #[schema(
-        max_length = 1000,
+        max_length = 980,
         pattern = r"[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
     )]
-    pub note: String,
+    pub reason: String,
 }
 
-/// Record what was done about a finding (manager or admin).
+/// What was done about a finding.
+#[derive(Debug, Clone, Copy, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResolveAction {
+    Accept,
+    Refund,
+    Charge,
+    WriteOff,
+}
+
+impl ResolveAction {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Accept => "accept",
+            Self::Refund => "refund",
+            Self::Charge => "charge",
+            Self::WriteOff => "write_off",
+        }
+    }
+}
+
+/// Record what was done about a finding, with the reason (manager or admin): the finding,
+/// resolved, with who and when.
 #[utoipa::path(post, path = "/api/v1/findings/{id}/resolve", tag = "system", request_body = ResolveRequest, params(("id" = String, Path)),
-    security(("bearer" = [])), responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    security(("bearer" = [])), responses((status = 200, body = FindingDto), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn resolve(
     State(state): State<AppState>,
     Staff(who): Staff,
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<ResolveRequest>,
-) -> Result<StatusCode, ApiError> {
-    state.node.resolve_finding(&who, &id, &req.note).await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> Result<Json<FindingDto>, ApiError> {
+    let reason = req.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 980 {
+        return Err(
+            aspk_app::AppError::invalid("reason", "say why, in at most 980 characters").into(),
+        );
+    }
+    let note = format!("{}: {reason}", req.action.as_str());
+    state.node.resolve_finding(&who, &id, &note).await?;
+    let resolved = state
+        .node
+        .findings(&who, None)?
+        .into_iter()
+        .find(|f| f.id == id)
+        .ok_or_else(|| aspk_app::AppError::NotFound {
+            what: "finding",
+            id: id.clone(),
+        })?;
+    Ok(Json(FindingDto::of(&resolved)))
 }
 
 /// 200 when the store answers.

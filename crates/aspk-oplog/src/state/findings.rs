@@ -27,6 +27,10 @@ pub struct Finding {
 pub struct Resolution {
     pub note: String,
     pub by: String,
+    /// When it was resolved (the resolving op's clock reading); absent in snapshots from
+    /// before resolutions kept it.
+    #[serde(default)]
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Finding {

@@ -536,6 +536,7 @@ impl State {
                 let resolution = Resolution {
                     note: note.clone(),
                     by: op.actor.clone(),
+                    at: Some(at),
                 };
                 self.resolutions.insert(id.clone(), resolution.clone());
                 if let Some(f) = self.findings.get_mut(id) {

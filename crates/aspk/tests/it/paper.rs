@@ -176,7 +176,7 @@ async fn paper_sales_are_entered_once_in_the_shift_and_overcapacity_becomes_a_fi
         .await;
     assert_eq!(status, StatusCode::OK);
     // A stock ticket admitted at the gate before its sale is entered: a finding.
-    let codes = stock_codes(&app, &admin, &id).await;
+    let codes = stock_codes(&app, &id);
     let early = app.scan_code(&admin, &codes[5], "G1").await;
     assert_eq!(
         (early["result"].as_str(), early["sale_entered"].as_bool()),
@@ -184,6 +184,9 @@ async fn paper_sales_are_entered_once_in_the_shift_and_overcapacity_becomes_a_fi
     );
     assert_eq!(findings(&app, &admin, "stock_not_entered").await.len(), 1);
 
+    // The cashier's drawer: the paper sale lands in her open shift and its Z report.
+    let cashier = admin_principal();
+    let shift = app.node.open_shift(&cashier, "demo", 10_000).await.unwrap();
     let sold_at = (chrono::Utc::now() - chrono::Duration::minutes(30)).to_rfc3339();
     let (status, entered) = app
         .post(
@@ -195,7 +198,8 @@ async fn paper_sales_are_entered_once_in_the_shift_and_overcapacity_becomes_a_fi
         .await;
     assert_eq!(status, StatusCode::CREATED, "{entered}");
     assert_eq!(entered["entered"], 6);
-    let price = entered["total_minor"].as_i64().unwrap() / 6;
+    let total = entered["total_minor"].as_i64().unwrap();
+    let price = total / 6;
     assert!(price > 0);
     // Six visitors are inside a slot of three: an oversell finding, not a refusal.
     assert_eq!(findings(&app, &admin, "oversell").await.len(), 1);
@@ -262,16 +266,29 @@ async fn paper_sales_are_entered_once_in_the_shift_and_overcapacity_becomes_a_fi
         (Some(6), Some(44)),
         "{list}"
     );
+    // Closing the shift with the float and the paper cash counted: it adds up to the kopiyka.
+    let z = app
+        .node
+        .close_shift(&cashier, 10_000 + total, "")
+        .await
+        .unwrap();
+    assert_eq!(z.shift.id, shift.id);
+    assert_eq!(z.orders, 1);
+    assert_eq!(z.by_method.get("cash").copied(), Some(total));
+    assert_eq!(z.expected_cash_minor, 10_000 + total);
+    assert_eq!(z.difference_minor(), Some(0));
 }
 
-async fn stock_codes(app: &TestApp, token: &str, id: &str) -> Vec<String> {
-    let admin = aspk_app::Principal {
+fn admin_principal() -> aspk_app::Principal {
+    aspk_app::Principal {
         username: aspk_domain::Username::parse("admin").unwrap(),
         role: aspk_domain::Role::Admin,
-    };
-    let _ = token;
+    }
+}
+
+fn stock_codes(app: &TestApp, id: &str) -> Vec<String> {
     app.node
-        .stock_tickets(&admin, id)
+        .stock_tickets(&admin_principal(), id)
         .unwrap()
         .into_iter()
         .map(|t| t.code)
@@ -404,7 +421,32 @@ async fn photos_of_e_tickets_are_decoded_and_mark_the_tickets_used() {
     assert_eq!(summary["imported"], 2, "{summary}");
     assert_eq!(summary["unreadable"], 1);
     assert_eq!(summary["files"][2]["problem"], "not_an_image");
-    assert_eq!(findings(&app, &admin, "unreadable_photo").await.len(), 1);
+    let unreadable = findings(&app, &admin, "unreadable_photo").await;
+    assert_eq!(unreadable.len(), 1);
+    // A manager resolves it with an action and a reason: the finding comes back resolved,
+    // with who and when; without a reason nothing changes.
+    let id = unreadable[0]["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/findings/{id}/resolve");
+    let (status, _) = app
+        .post(
+            &path,
+            Some(&admin),
+            json!({"action": "write_off", "reason": "  "}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, resolved) = app
+        .post(
+            &path,
+            Some(&admin),
+            json!({"action": "write_off", "reason": "a photo of the floor"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{resolved}");
+    assert_eq!(resolved["status"], "resolved");
+    assert_eq!(resolved["resolution"], "write_off: a photo of the floor");
+    assert_eq!(resolved["resolved_by"], "user:admin");
+    assert!(resolved["resolved_at"].is_string(), "{resolved}");
     let scanned = app.scan_code(&admin, codes[1], "G1").await;
     assert_eq!(scanned["result"], "already_used", "{scanned}");
 
