@@ -80,7 +80,7 @@ pub use node::{
     delegated_serials, Issuer, Node, NodeOptions, NodeRole, StartInfo, CLOUD_SERIALS,
     DEFAULT_MAX_CLOCK_SKEW_MINUTES,
 };
-pub use paper::{PaperEntered, PaperEntry};
+pub use paper::{EarlierEntry, PaperEntered, PaperEntry};
 pub use print::{browser_printer, ticket_doc, ticket_when};
 pub use printer::{send_to_printer, PrintError, DEFAULT_PRINTER_PORT, PRINTER_OFFLINE};
 pub use receipt::{OrderRecord, Receipt, ReceiptLine};

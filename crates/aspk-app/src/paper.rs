@@ -43,6 +43,36 @@ pub struct PaperEntered {
     pub slot: Option<(String, u32, u32)>,
 }
 
+/// A paper sale that took a number before: what a refusal names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EarlierEntry {
+    /// The number asked for again, as printed ("А 0005").
+    pub label: String,
+    pub order: u64,
+    /// What that entry named ("А 0001–0010").
+    pub numbers: String,
+    pub sold_at: DateTime<Utc>,
+    /// Who entered it (`user:NAME`).
+    pub by: String,
+}
+
+impl EarlierEntry {
+    /// The sale that took number `n` of `batch`, if one did.
+    fn of(state: &State, batch: &StockBatch, n: u32) -> Option<EarlierEntry> {
+        let order = state.tickets().order_of(&batch.serial_of(n))?;
+        let o = state.orders().get(&order)?;
+        Some(EarlierEntry {
+            label: batch.label(n),
+            order,
+            numbers: state
+                .paper_sale_of(order)
+                .map_or_else(|| order.to_string(), |p| p.numbers),
+            sold_at: o.created_at,
+            by: o.created_by.unwrap_or_default(),
+        })
+    }
+}
+
 /// How far ahead of this node's clock a sale time may lie (clocks drift).
 const FUTURE_MARGIN_MINUTES: i64 = 5;
 
@@ -93,6 +123,24 @@ impl Node {
             Ok(PaperEntered { slot, ..entered })
         })
         .await
+    }
+
+    /// The first of `numbers` of `series` a sale took before (for a refusal to name it).
+    pub fn earlier_paper_entry(
+        &self,
+        venue: Option<&str>,
+        series: &str,
+        numbers: &str,
+    ) -> Option<EarlierEntry> {
+        let series = parse_series(series).ok()?;
+        let ranges = parse_numbers(numbers).ok()?;
+        self.read(|state| {
+            let batches = series_batches(state, venue, &series).ok()?;
+            ranges.iter().flat_map(|&(lo, hi)| lo..=hi).find_map(|n| {
+                let batch = batches.iter().find(|b| b.contains(n))?;
+                EarlierEntry::of(state, batch, n)
+            })
+        })
     }
 
     fn decide_paper(
@@ -248,25 +296,16 @@ fn series_batches<'a>(
 fn check_unsold(state: &State, numbered: &[(&StockBatch, u32)]) -> Result<(), AppError> {
     let mut reports = std::collections::HashMap::new();
     for (batch, n) in numbered {
-        let serial = batch.serial_of(*n);
-        if let Some(order) = state.tickets().order_of(&serial) {
-            let earlier = state.orders().get(&order);
-            let (what, when, by) = earlier
-                .map(|o| {
-                    let what = state
-                        .paper_sale_of(order)
-                        .map_or_else(|| order.to_string(), |p| p.numbers);
-                    (what, o.created_at, o.created_by.unwrap_or_default())
-                })
-                .unwrap_or_default();
+        if let Some(e) = EarlierEntry::of(state, batch, *n) {
             return Err(AppError::Conflict {
                 code: ConflictCode::StockEntered,
                 detail: format!(
-                    "{} was entered before: order {} ({what}), sold {} by {}",
-                    batch.label(*n),
-                    aspk_ticket::HumanNumber::from_serial(order).digits(),
-                    when.format("%d.%m.%Y %H:%M UTC"),
-                    by.trim_start_matches("user:"),
+                    "{} was entered before: order {} ({}), sold {} by {}",
+                    e.label,
+                    aspk_ticket::HumanNumber::from_serial(e.order).digits(),
+                    e.numbers,
+                    e.sold_at.format("%d.%m.%Y %H:%M UTC"),
+                    e.by.trim_start_matches("user:"),
                 ),
             });
         }

@@ -109,7 +109,6 @@ invalid-kind = Choose a movement
 invalid-action = Choose what was done
 invalid-lines = The list could not be read: check the lines (number, time, door, count)
 invalid-files = Choose at least one photo
-invalid-layout = Choose a layout: sheet or one per page
 invalid-valid_from = Give a date
 
 ## /findings

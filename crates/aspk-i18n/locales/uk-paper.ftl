@@ -109,7 +109,6 @@ invalid-kind = Виберіть рух
 invalid-action = Виберіть, що зроблено
 invalid-lines = Список не прочитано: перевірте рядки (номер, час, вхід, кількість)
 invalid-files = Виберіть хоча б одне фото
-invalid-layout = Виберіть розкладку: аркуш або по одному
 invalid-valid_from = Вкажіть дату
 
 ## /findings

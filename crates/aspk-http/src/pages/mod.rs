@@ -11,6 +11,7 @@ mod devices;
 mod findings;
 mod frame;
 mod handoff;
+mod multipart;
 mod order_detail;
 mod orders;
 mod paper;

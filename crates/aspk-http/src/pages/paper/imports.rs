@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::super::Page;
-use super::multipart::{self, Part};
 use super::{chosen_venue, render, sales::SaleForm, Notes};
+use crate::pages::multipart::{self, Part};
 
 /// The largest body `/paper/entries` and `/paper/photos` take.
 pub const MAX_UPLOAD: usize = 40 * 1024 * 1024;

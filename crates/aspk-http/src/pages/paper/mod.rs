@@ -4,7 +4,6 @@
 //! (a pasted list, a CSV, photos of e-tickets).
 
 mod imports;
-mod multipart;
 mod sales;
 mod stock;
 

@@ -158,7 +158,7 @@ pub async fn enter(page: Page, Form(fields): Form<Vec<(String, String)>>) -> Res
         Err(e @ (AppError::Forbidden(_) | AppError::Unauthenticated)) => page.error(e),
         Err(e) => {
             let notes = Notes {
-                sale_error: Some(refusal_text(&page, &e, &venue)),
+                sale_error: Some(refusal_text(&page, &e, &venue, &form)),
                 ..Notes::default()
             };
             let status = crate::ApiError::from(e).status;
@@ -216,77 +216,43 @@ fn local_time(raw: &str, venue: &aspk_domain::Venue) -> Option<DateTime<Utc>> {
 
 /// Why an entry was refused, in the page's language; a number entered before names the
 /// earlier entry (its order, numbers, time in the venue's zone and who entered it).
-fn refusal_text(page: &Page, err: &AppError, venue: &aspk_domain::Venue) -> String {
+fn refusal_text(
+    page: &Page,
+    err: &AppError,
+    venue: &aspk_domain::Venue,
+    form: &SaleForm,
+) -> String {
     let general = page.error_text(err);
-    let AppError::Conflict {
-        code: ConflictCode::StockEntered,
-        detail,
-    } = err
-    else {
+    let is_entered = matches!(
+        err,
+        AppError::Conflict {
+            code: ConflictCode::StockEntered,
+            ..
+        }
+    );
+    let earlier = is_entered
+        .then(|| {
+            page.state.node.earlier_paper_entry(
+                Some(venue.id.as_str()),
+                &form.series,
+                &form.numbers,
+            )
+        })
+        .flatten();
+    let Some(e) = earlier else {
         return general;
     };
-    match EarlierEntry::read(detail) {
-        Some(e) => {
-            let time =
-                e.at.map(|at| page.time(at, Some(venue)))
-                    .unwrap_or_default();
-            let args = [
-                ("number", e.number.into()),
-                ("order", e.order.into()),
-                ("numbers", e.numbers.into()),
-                ("time", time.into()),
-                ("by", page.actor_label(&format!("user:{}", e.by)).into()),
-            ];
-            format!("{general}: {}", page.t_args("paper-entered-before", &args))
-        }
-        None => general,
-    }
-}
-
-/// The earlier entry a refusal names, read from the use case's detail:
-/// "А 0005 was entered before: order 123 (А 0001–0010), sold 01.05.2026 10:00 UTC by olena".
-#[derive(Debug, PartialEq)]
-struct EarlierEntry {
-    number: String,
-    order: String,
-    numbers: String,
-    at: Option<DateTime<Utc>>,
-    by: String,
-}
-
-impl EarlierEntry {
-    fn read(detail: &str) -> Option<EarlierEntry> {
-        let (number, rest) = detail.split_once(" was entered before: order ")?;
-        let (order, rest) = rest.split_once(" (")?;
-        let (numbers, rest) = rest.rsplit_once("), sold ")?;
-        let (when, by) = rest.rsplit_once(" by ")?;
-        let at = NaiveDateTime::parse_from_str(when.trim_end_matches(" UTC"), "%d.%m.%Y %H:%M")
-            .ok()
-            .map(|t| t.and_utc());
-        Some(EarlierEntry {
-            number: number.to_owned(),
-            order: order.to_owned(),
-            numbers: numbers.to_owned(),
-            at,
-            by: by.to_owned(),
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_the_earlier_entry_a_refusal_names() {
-        let detail = "А 0005 was entered before: order 1234567 (А 0001–0010), sold 01.05.2026 10:00 UTC by olena";
-        let e = EarlierEntry::read(detail).expect("read");
-        assert_eq!(e.number, "А 0005");
-        assert_eq!(e.order, "1234567");
-        assert_eq!(e.numbers, "А 0001–0010");
-        assert_eq!(e.by, "olena");
-        let at = Utc.with_ymd_and_hms(2026, 5, 1, 10, 0, 0).single();
-        assert_eq!(e.at, at);
-        assert_eq!(EarlierEntry::read("something else"), None);
-    }
+    let args = [
+        ("number", e.label.into()),
+        (
+            "order",
+            aspk_ticket::HumanNumber::from_serial(e.order)
+                .digits()
+                .into(),
+        ),
+        ("numbers", e.numbers.into()),
+        ("time", page.time(e.sold_at, Some(venue)).into()),
+        ("by", page.actor_label(&e.by).into()),
+    ];
+    format!("{general}: {}", page.t_args("paper-entered-before", &args))
 }

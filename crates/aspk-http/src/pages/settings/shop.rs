@@ -16,6 +16,7 @@ use base64::Engine;
 use serde::Deserialize;
 
 use super::super::frame::{error_field, redirect};
+use super::super::multipart;
 use super::super::Page;
 
 /// The largest form accepted: the logo and the texts (the logo is checked on its own).
@@ -288,79 +289,4 @@ fn data_url(part: &multipart::Part) -> Result<String, AppError> {
         return Err(bad());
     }
     Ok(url)
-}
-
-/// Just enough of `multipart/form-data` (RFC 7578) for this one form.
-mod multipart {
-    pub struct Part {
-        pub name: String,
-        pub filename: Option<String>,
-        pub data: Vec<u8>,
-    }
-
-    /// The parts of a body whose `Content-Type` is `content_type`; none when it is not
-    /// a well-formed multipart form.
-    pub fn parse(content_type: &str, body: &[u8]) -> Option<Vec<Part>> {
-        let boundary = content_type
-            .split(';')
-            .map(str::trim)
-            .find_map(|p| p.strip_prefix("boundary="))?
-            .trim_matches('"');
-        if !content_type.trim_start().starts_with("multipart/form-data") || boundary.is_empty() {
-            return None;
-        }
-        let delimiter = format!("--{boundary}");
-        let mut parts = Vec::new();
-        let mut rest = &body[find(body, delimiter.as_bytes())? + delimiter.len()..];
-        loop {
-            if rest.starts_with(b"--") {
-                return Some(parts);
-            }
-            rest = rest.strip_prefix(b"\r\n")?;
-            let head_end = find(rest, b"\r\n\r\n")?;
-            let head = std::str::from_utf8(&rest[..head_end]).ok()?;
-            let content = &rest[head_end + 4..];
-            let end = find(content, format!("\r\n{delimiter}").as_bytes())?;
-            parts.push(part(head, &content[..end])?);
-            rest = &content[end + 2 + delimiter.len()..];
-        }
-    }
-
-    fn part(head: &str, data: &[u8]) -> Option<Part> {
-        let disposition = head
-            .lines()
-            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"))?;
-        let param = |key: &str| {
-            disposition.split(';').map(str::trim).find_map(|p| {
-                p.strip_prefix(key)
-                    .and_then(|v| v.strip_prefix('='))
-                    .map(|v| v.trim_matches('"').to_owned())
-            })
-        };
-        Some(Part {
-            name: param("name")?,
-            filename: param("filename"),
-            data: data.to_vec(),
-        })
-    }
-
-    fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-        haystack.windows(needle.len()).position(|w| w == needle)
-    }
-
-    #[cfg(test)]
-    mod tests {
-        #[test]
-        fn reads_the_fields_and_the_file() {
-            let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nabc\r\n\
---XyZ\r\nContent-Disposition: form-data; name=\"logo\"; filename=\"l.png\"\r\nContent-Type: image/png\r\n\r\n\x89PNG\r\n\x1a\n\r\n--XyZ--\r\n";
-            let parts = super::parse("multipart/form-data; boundary=XyZ", body).expect("parsed");
-            assert_eq!(parts.len(), 2);
-            assert_eq!(parts[0].name, "csrf");
-            assert_eq!(parts[0].data, b"abc");
-            assert_eq!(parts[1].filename.as_deref(), Some("l.png"));
-            assert_eq!(parts[1].data, b"\x89PNG\r\n\x1a\n");
-            assert!(super::parse("application/x-www-form-urlencoded", body).is_none());
-        }
-    }
 }

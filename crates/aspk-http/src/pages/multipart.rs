@@ -1,5 +1,7 @@
-//! Just enough of `multipart/form-data` (RFC 7578) for the paper forms: text fields and
-//! uploaded files, read from a body already in memory (at most the upload limit).
+//! Just enough of `multipart/form-data` (RFC 7578) for the staff forms that carry files (the
+//! shop's logo, the paper imports): text fields and uploaded files, read from a body already
+//! in memory (at most the route's body limit), so the form's anti-forgery token is checked
+//! before anything is done.
 
 /// One part of a form: a field, or a file when it has a file name.
 pub struct Part {
@@ -96,6 +98,19 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_a_field_and_a_binary_file_with_line_breaks_in_it() {
+        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nabc\r\n\
+--XyZ\r\nContent-Disposition: form-data; name=\"logo\"; filename=\"l.png\"\r\nContent-Type: image/png\r\n\r\n\x89PNG\r\n\x1a\n\r\n--XyZ--\r\n";
+        let parts = parse("multipart/form-data; boundary=XyZ", body).expect("parsed");
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0].name, "csrf");
+        assert_eq!(parts[0].data, b"abc");
+        assert_eq!(parts[1].filename.as_deref(), Some("l.png"));
+        assert_eq!(parts[1].data, b"\x89PNG\r\n\x1a\n");
+        assert!(parse("application/x-www-form-urlencoded", body).is_none());
+    }
 
     #[test]
     fn reads_fields_and_several_files() {
