@@ -9,14 +9,14 @@ use aspk_domain::{FindingKind, Venue};
 use aspk_oplog::Finding;
 use aspk_ticket::HumanNumber;
 use axum::extract::{Path, Query};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Form;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::frame::{form_field, redirect};
+use super::reports::{attachment, text_cell};
 use super::Page;
 
 /// What a manager did about a finding.
@@ -257,28 +257,14 @@ pub async fn csv(page: Page, Query(q): Query<FindingsQuery>) -> Response {
         Err(e) => return page.error(e),
     };
     match csv_bytes(&findings) {
-        Ok(bytes) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (
-                    header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"findings.csv\"",
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
+        Ok(bytes) => attachment("text/csv; charset=utf-8", "findings.csv", bytes),
         Err(e) => page.error(AppError::Internal(anyhow::anyhow!("writing CSV: {e}"))),
     }
 }
 
 /// A text cell a spreadsheet will not run as a formula.
 fn cell(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    }
+    text_cell(text).into_owned()
 }
 
 fn csv_bytes(findings: &[Finding]) -> Result<Vec<u8>, csv::Error> {

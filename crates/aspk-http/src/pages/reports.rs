@@ -18,6 +18,7 @@ use serde::Deserialize;
 use super::Page;
 use chart::Chart;
 pub use export::download as csv;
+pub(crate) use export::{attachment, text_cell};
 
 #[derive(Deserialize, Default)]
 pub struct RangeQuery {

@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::super::frame::{form_field, redirect};
+use super::super::reports::{attachment, text_cell};
 use super::super::Page;
 use super::{chosen_venue, render, sales::SaleForm, Notes};
 
@@ -180,28 +181,14 @@ pub async fn stock_csv(page: Page, Query(q): Query<CsvQuery>) -> Response {
         b';'
     };
     match stock_table(&page, &batches, delimiter) {
-        Ok(bytes) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"paper-stock.csv\"".to_owned(),
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
+        Ok(bytes) => attachment("text/csv; charset=utf-8", "paper-stock.csv", bytes),
         Err(e) => page.error(AppError::Internal(anyhow::anyhow!("writing CSV: {e}"))),
     }
 }
 
 /// A text cell a spreadsheet will not run as a formula.
 fn cell(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    }
+    text_cell(text).into_owned()
 }
 
 fn stock_table(

@@ -82,7 +82,8 @@ pub async fn download(
     }
 }
 
-fn attachment(content_type: &str, name: &str, bytes: Vec<u8>) -> Response {
+/// A file to download: its type, its name and its bytes.
+pub(crate) fn attachment(content_type: &str, name: &str, bytes: Vec<u8>) -> Response {
     (
         [
             (header::CONTENT_TYPE, content_type.to_owned()),
@@ -99,7 +100,7 @@ fn attachment(content_type: &str, name: &str, bytes: Vec<u8>) -> Response {
 /// A text cell a spreadsheet will not run: one that starts like a formula (`=`, `+`, `-`,
 /// `@`, a tab or a carriage return) gets a leading `'`. Gate and device names are chosen
 /// on a phone or a turnstile, so anything may arrive here.
-fn text_cell(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn text_cell(text: &str) -> std::borrow::Cow<'_, str> {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}").into()
     } else {
