@@ -17,6 +17,7 @@ import { chromium } from 'playwright-core';
 
 import { CHROMIUM_PATH } from './harness.mjs';
 import { startAspk } from './aspk-server.mjs';
+import { signIn as signInWith } from './staff-session.mjs';
 
 /** Money as the page shows it. */
 const money = (lang, minor) => {
@@ -28,20 +29,9 @@ const money = (lang, minor) => {
 
 /** What the pages' Content-Security-Policy refused or scripts threw. */
 const problems = [];
+const signIn = (browser, base, lang, username, password) =>
+  signInWith(browser, base, lang, username, password, problems);
 
-async function signIn(browser, base, lang, username, password) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (/Content Security Policy/i.test(m.text())) problems.push(`${page.url()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`${page.url()}: ${e}`));
-  await page.goto(`${base}/?lang=${lang}`);
-  await page.fill('#username', username);
-  await page.fill('#password', password);
-  await Promise.all([page.waitForNavigation(), page.press('#password', 'Enter')]);
-  return { context, page };
-}
 
 async function flow(browser, lang) {
   const server = await startAspk();

@@ -40,6 +40,7 @@ pub enum Action {
     ManageStock,
     EnterPaperSales,
     ImportEntries,
+    RunDrills,
 }
 
 /// One row of the table.
@@ -92,6 +93,7 @@ pub static ACCESS: &[Grant] = &[
     Grant { action: Action::ManageStock, roles: MANAGERS, words: "manage paper stock", ops: &["stock_batch_created", "stock_moved"] },
     Grant { action: Action::EnterPaperSales, roles: TILL, words: "enter paper sales", ops: &["order_placed"] },
     Grant { action: Action::ImportEntries, roles: MANAGERS, words: "import hand-recorded entries", ops: &["entry_recorded", "entries_imported"] },
+    Grant { action: Action::RunDrills, roles: MANAGERS, words: "run drills", ops: &["drill_started", "drill_ended"] },
 ];
 
 /// The row of `action`.

@@ -80,7 +80,8 @@ impl Node {
         self.read(|s| s.open_findings())
     }
 
-    /// The findings, all or only the open (or resolved) ones, for managers.
+    /// The findings, all or only the open (or resolved) ones, for managers: real ones
+    /// (a drill's are in its review).
     pub fn findings(
         &self,
         who: &Principal,
@@ -91,6 +92,7 @@ impl Node {
             s.findings()
                 .values()
                 .filter(|f| open.is_none_or(|open| f.is_open() == open))
+                .filter(|f| s.drills().of_finding(&f.id).is_none())
                 .cloned()
                 .collect()
         }))

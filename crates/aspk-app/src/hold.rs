@@ -429,6 +429,7 @@ impl Node {
             name: None,
             idempotency_key: None,
             paper: None,
+            drill: None,
         })
     }
 

@@ -294,9 +294,14 @@ impl Node {
                 });
             }
             let state = batch.state();
-            let findings_before = state.open_findings();
+            let findings_before = state.open_findings_all();
             let v = crate::catalog::venue_of(state, &venue)?.clone();
-            let mut plan = Plan::default();
+            // While a drill runs, an import is the drill's: it marks only the drill's tickets.
+            let drill = state.drills().running(v.id.as_str()).map(|d| d.id.clone());
+            let mut plan = Plan {
+                drill: drill.clone(),
+                ..Plan::default()
+            };
             for (entry, code_serial) in entries.iter().zip(&code_serials) {
                 plan.add(state, &v, entry, *code_serial, source, now);
             }
@@ -309,11 +314,12 @@ impl Node {
                 unknown: plan.unknown.clone(),
                 unreadable: unreadable.clone(),
                 mismatched: plan.mismatched.clone(),
+                drill,
             };
             let mut ops = plan.ops;
             ops.push(OpBody::EntriesImported(import));
             batch.record(&actor, ops);
-            let findings_after = batch.state().open_findings();
+            let findings_after = batch.state().open_findings_all();
             Ok(ImportSummary {
                 id,
                 imported: plan.imported,
@@ -356,6 +362,8 @@ struct Plan {
     mismatched: Vec<(u64, String)>,
     /// Serials this import marks (a number twice in one import counts once).
     seen: std::collections::HashSet<u64>,
+    /// The drill it is made in.
+    drill: Option<String>,
 }
 
 impl Plan {
@@ -384,6 +392,14 @@ impl Plan {
             if ticket.as_ref().is_some_and(|t| t.venue != venue.id) {
                 self.mismatched
                     .push((serial, "another venue's ticket".into()));
+                continue;
+            }
+            if state.drills().of_serial(serial) != self.drill.as_deref() {
+                let why = match &self.drill {
+                    Some(_) => "a real ticket: a drill marks only its own",
+                    None => "a drill's ticket: not marked for real",
+                };
+                self.mismatched.push((serial, why.into()));
                 continue;
             }
             // Recorded by an earlier import already (the same door, the same ticket).

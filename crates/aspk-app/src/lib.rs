@@ -16,6 +16,7 @@ mod datadir;
 mod demo;
 mod desk;
 mod device;
+mod drill;
 mod enrol;
 mod error;
 mod findings;
@@ -67,6 +68,7 @@ pub use desk::{HistoryEntry, OrderEvent, RequestThread};
 pub use device::{
     DeviceFeed, DeviceScan, FeedKey, FeedTicket, UploadReport, FEED_DAYS, MAX_UPLOAD,
 };
+pub use drill::DrillReview;
 pub use enrol::{Enrolled, EnrolmentCode, NodeCredential};
 pub use error::AppError;
 pub use health::{Health, HeldLease, LogSummary};

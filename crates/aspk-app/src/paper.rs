@@ -176,6 +176,11 @@ impl Node {
                 numbered.push((batch, n));
             }
         }
+        let drill = state
+            .drills()
+            .running(venue_id.as_str())
+            .map(|d| d.id.clone());
+        check_drill_stock(&numbered, drill.as_deref())?;
         check_unsold(state, &numbered)?;
         let product = paper_product(state, &venue_id, entry, &numbered)?;
         let sold_at = entry
@@ -262,7 +267,28 @@ impl Node {
                 numbers: format!("{series} {}", format_ranges(ranges, width)),
                 sold_at,
             }),
+            drill,
         })
+    }
+}
+
+/// In a drill only the drill's stock is sold, and outside one no drill's stock.
+fn check_drill_stock(numbered: &[(&StockBatch, u32)], drill: Option<&str>) -> Result<(), AppError> {
+    match numbered.iter().find(|(b, _)| b.drill.as_deref() != drill) {
+        None => Ok(()),
+        Some((batch, n)) => Err(AppError::Conflict {
+            code: ConflictCode::DrillStock,
+            detail: match drill {
+                Some(_) => format!(
+                    "{} is real stock: a drill sells only its own",
+                    batch.label(*n)
+                ),
+                None => format!(
+                    "{} is a drill's stock: it is not sold for real",
+                    batch.label(*n)
+                ),
+            },
+        }),
     }
 }
 

@@ -171,7 +171,11 @@ fn build(state: &State, venue: Venue, from: NaiveDate, to: NaiveDate) -> Report 
         start,
         end,
     };
-    for order in state.orders().values().filter(|o| o.venue == venue.id) {
+    for order in state
+        .orders()
+        .values()
+        .filter(|o| o.venue == venue.id && crate::drill::is_real(o))
+    {
         tally.add_order(&order);
     }
     let mut report = tally.report;
@@ -479,22 +483,29 @@ fn attendance(
         .filter_map(|((_, _, id), _)| state.slots().get(id))
         .collect();
     let mut entered: HashMap<&str, u32> = HashMap::new();
+    // Seats a drill holds (until it is undone): taken, but no real sale.
+    let mut rehearsed: HashMap<&str, u32> = HashMap::new();
     if !slots.is_empty() {
         for ticket in state.tickets().briefs() {
-            let has_entry = || state.tickets().entry_count(ticket.serial) > 0;
-            if let Some(slot) = ticket.slot.filter(|_| has_entry()) {
+            let Some(slot) = ticket.slot else { continue };
+            if state.drills().of_serial(ticket.serial).is_some() {
+                if ticket.status != TicketStatus::Void {
+                    *rehearsed.entry(slot).or_default() += 1;
+                }
+            } else if state.tickets().entry_count(ticket.serial) > 0 {
                 *entered.entry(slot).or_default() += 1;
             }
         }
     }
+    let count = |map: &HashMap<&str, u32>, slot: &str| map.get(slot).copied().unwrap_or(0);
     slots
         .into_iter()
         .map(|s| SlotAttendance {
             slot: s.slot.id.clone(),
             starts_at: s.slot.starts_at,
             capacity: s.slot.capacity,
-            sold: s.sold,
-            entered: entered.get(s.slot.id.as_str()).copied().unwrap_or(0),
+            sold: s.sold.saturating_sub(count(&rehearsed, &s.slot.id)),
+            entered: count(&entered, &s.slot.id),
         })
         .collect()
 }

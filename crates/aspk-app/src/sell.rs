@@ -316,6 +316,11 @@ impl Node {
             .then(|| state.open_shift(seller))
             .flatten()
             .map(|s| s.id.clone());
+        // While a drill runs at the venue, the box office sells in it.
+        let drill = (new.channel == Channel::BoxOffice)
+            .then(|| state.drills().running(venue.id.as_str()))
+            .flatten()
+            .map(|d| d.id.clone());
         Ok(OrderPlaced {
             number,
             venue: venue.id.clone(),
@@ -330,6 +335,7 @@ impl Node {
             name,
             idempotency_key: None,
             paper: None,
+            drill,
         })
     }
 }

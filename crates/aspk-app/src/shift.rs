@@ -109,7 +109,8 @@ pub fn z_report(state: &State, shift: &Shift) -> ZReport {
         expected_cash_minor: shift.float_minor,
     };
     let mut lines: BTreeMap<String, ProductLine> = BTreeMap::new();
-    for order in state.orders().values() {
+    // A drill's sales are rehearsal: no cash changed hands, so no shift counts them.
+    for order in state.orders().values().filter(crate::drill::is_real) {
         let sold_here = order.shift.as_deref() == Some(shift.id.as_str())
             && while_open(shift, order.created_at);
         if sold_here {

@@ -233,6 +233,8 @@ impl Node {
                     });
                 }
                 let count = last - first + 1;
+                // While a drill runs, new stock is the drill's (printed as such).
+                let drill = state.drills().running(venue.as_str()).map(|d| d.id.clone());
                 let Placement {
                     key_id,
                     serial_from,
@@ -265,6 +267,7 @@ impl Node {
                     valid_from: new.valid_from,
                     valid_until: new.valid_until,
                     key_id,
+                    drill,
                 };
                 ops.push((actor.clone(), OpBody::StockBatchCreated(made.clone())));
                 for (by, op) in ops {
@@ -415,7 +418,9 @@ impl Node {
         .await
     }
 
-    /// Every batch of `venue` (all venues: `None`) with its figures.
+    /// Every batch of `venue` (all venues: `None`) with its figures: the real ones, and
+    /// those of a drill while it runs (marked by `batch.drill`; an ended drill's are in its
+    /// review).
     pub fn stock_batches(
         &self,
         who: &Principal,
@@ -427,6 +432,10 @@ impl Node {
                 .stock()
                 .batches()
                 .filter(|b| venue.is_none_or(|v| b.venue.as_str() == v))
+                .filter(|b| {
+                    let drill = b.drill.as_deref().and_then(|d| s.drills().get(d));
+                    b.drill.is_none() || drill.is_some_and(|d| d.is_running())
+                })
                 .filter_map(|b| s.stock_report(&b.id))
                 .map(|r| summarise(&r))
                 .collect();
@@ -441,7 +450,7 @@ impl Node {
     pub fn paper_left_per_cashier(&self) -> Vec<(String, u64)> {
         self.read(|s| {
             let mut per: std::collections::BTreeMap<String, u64> = Default::default();
-            for b in s.stock().batches() {
+            for b in s.stock().batches().filter(|b| b.drill.is_none()) {
                 if let Some(r) = s.stock_report(&b.id) {
                     for c in summarise(&r).cashiers {
                         *per.entry(c.cashier).or_default() += u64::from(c.in_hand_count);

@@ -27,8 +27,13 @@ pub struct WebhookEvent {
 }
 
 /// The event `op` stands for, if any (read against the state it was folded into).
+/// A drill's sales and entries are rehearsal: integrations never hear of them.
 pub fn event_of(op: &Op, state: &State) -> Option<WebhookEvent> {
     let (kind, data) = match &op.body {
+        OpBody::OrderPlaced(placed) if placed.drill.is_some() => return None,
+        OpBody::EntryRecorded { serial, .. } if state.drills().of_serial(*serial).is_some() => {
+            return None
+        }
         OpBody::OrderPlaced(placed) => (
             "order.paid",
             serde_json::json!({

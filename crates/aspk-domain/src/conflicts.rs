@@ -101,4 +101,10 @@ pub enum ConflictCode {
     StockEntered,
     /// Some of the numbers are voided, spoilt or not in any batch.
     StockUnavailable,
+    /// A drill runs at the venue already.
+    DrillRunning,
+    /// The drill has ended (or been undone) already.
+    DrillOver,
+    /// In a drill only the drill's paper stock is used, and outside one no drill's.
+    DrillStock,
 }

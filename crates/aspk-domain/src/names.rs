@@ -176,6 +176,9 @@ names!(ConflictCode, "conflict code", {
     StockOverlap => "stock_overlap",
     StockEntered => "stock_entered",
     StockUnavailable => "stock_unavailable",
+    DrillRunning => "drill_running",
+    DrillOver => "drill_over",
+    DrillStock => "drill_stock",
 });
 
 #[cfg(test)]

@@ -124,4 +124,8 @@ pub struct Order {
     /// The visitor's name, when given.
     #[serde(default)]
     pub name: Option<String>,
+    /// The drill (a rehearsed outage) it was sold in: it counts in no report, and undoing
+    /// the drill cancels it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drill: Option<String>,
 }

@@ -34,6 +34,10 @@ pub struct StockBatch {
     pub valid_until: Option<NaiveDate>,
     /// The stock key its codes are signed with.
     pub key_id: u16,
+    /// The drill it was made for: its tickets say so, only that drill's sales may use it,
+    /// and undoing the drill voids it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drill: Option<String>,
 }
 
 impl StockBatch {
@@ -225,6 +229,7 @@ mod tests {
             valid_from: None,
             valid_until: None,
             key_id: 9,
+            drill: None,
         };
         assert_eq!(batch.serial_of(120), 20_000_000_019);
         assert_eq!(batch.number_of(20_000_000_019), Some(120));

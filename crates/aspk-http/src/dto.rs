@@ -329,6 +329,9 @@ pub struct OrderResponse {
     pub payments: Vec<PaymentDto>,
     /// Every entry of every ticket, in time order.
     pub entries: Vec<TicketEntryDto>,
+    /// The drill it was sold in (staff only): it counts in no report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drill: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -390,6 +393,7 @@ impl OrderResponse {
                 .map(|p| PaymentDto::new(p, venue))
                 .collect(),
             entries,
+            drill: o.drill.clone().filter(|_| is_staff),
         }
     }
 }
@@ -1001,6 +1005,7 @@ impl OrderResponse {
             tickets,
             payments: Vec::new(),
             entries: Vec::new(),
+            drill: None,
         }
     }
 }

@@ -39,7 +39,7 @@ impl Lang {
 type Bundle = FluentBundle<FluentResource>;
 
 /// The catalogues, one file per area of the product and language; every area has both.
-const SOURCES: [(Lang, &str); 22] = [
+const SOURCES: [(Lang, &str); 24] = [
     (Lang::Uk, include_str!("../locales/uk.ftl")),
     (Lang::En, include_str!("../locales/en.ftl")),
     (Lang::Uk, include_str!("../locales/uk-money.ftl")),
@@ -62,6 +62,8 @@ const SOURCES: [(Lang, &str); 22] = [
     (Lang::En, include_str!("../locales/en-paper.ftl")),
     (Lang::Uk, include_str!("../locales/uk-continuity.ftl")),
     (Lang::En, include_str!("../locales/en-continuity.ftl")),
+    (Lang::Uk, include_str!("../locales/uk-drills.ftl")),
+    (Lang::En, include_str!("../locales/en-drills.ftl")),
 ];
 
 /// `lang`'s catalogue files compiled into one bundle, with what was wrong in them (syntax

@@ -17,9 +17,9 @@ pub use op::{
 pub use sig::{OpSig, SigVerdict, Verifier};
 pub use state::{
     capability, code_hash, session_key_id, Audience, AudienceKind, Author, AuthorRole, Capability,
-    Enrolment, Finding, GateCount, Hold, HoldStatus, KeyMeta, NodeRecord, OrderTable, PagedMap,
-    Placement, PrintRecord, Resolution, SessionKey, SlotState, SnapshotError, State, TicketBrief,
-    TicketTable, TimeIndex, CAPABILITIES, ENTRY_MARGIN_MINUTES, FINDING_KINDS, STOCK_HOLDER,
-    UNVERIFIED_ENTRY,
+    Drill, DrillBook, Enrolment, Finding, GateCount, Hold, HoldStatus, KeyMeta, NodeRecord,
+    OrderTable, PagedMap, Placement, PrintRecord, Resolution, SessionKey, SlotState, SnapshotError,
+    State, TicketBrief, TicketTable, TimeIndex, CAPABILITIES, DRILL_UNDONE, ENTRY_MARGIN_MINUTES,
+    FINDING_KINDS, STOCK_HOLDER, UNVERIFIED_ENTRY,
 };
 pub use state::{BatchReport, LedgerLine, NumberState, StockBook};

@@ -412,6 +412,20 @@ pub enum OpBody {
     /// Entries recorded by hand during an outage were imported (the entries themselves are
     /// `entry_recorded` ops of the same batch): what could not be matched.
     EntriesImported(EntriesImported),
+    /// Staff began rehearsing an outage at a venue. Box-office and paper sales, stock
+    /// batches and imports made while it runs carry its id; they count in no report.
+    DrillStarted {
+        id: String,
+        venue: Slug,
+        name: String,
+    },
+    /// A drill ended. `undo`: everything done in it is taken back as a whole (its orders
+    /// cancelled, so their tickets are refused; its stock voided). A drill ended without
+    /// undoing may be undone later by another `drill_ended`.
+    DrillEnded {
+        id: String,
+        undo: bool,
+    },
 }
 
 impl OpBody {
@@ -464,6 +478,8 @@ impl OpBody {
             Self::StockBatchCreated(_) => "stock_batch_created",
             Self::StockMoved(_) => "stock_moved",
             Self::EntriesImported(_) => "entries_imported",
+            Self::DrillStarted { .. } => "drill_started",
+            Self::DrillEnded { .. } => "drill_ended",
         }
     }
 }
@@ -496,6 +512,9 @@ pub struct OrderPlaced {
     /// A sale of pre-printed paper stock, entered after the fact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paper: Option<PaperSale>,
+    /// The drill it was made in (see [`OpBody::DrillStarted`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drill: Option<String>,
 }
 
 /// What a cashier entered for paper stock sold during an outage.
@@ -529,6 +548,9 @@ pub struct EntriesImported {
     /// Tickets that were not marked used: cancelled, or for another day (serial, why).
     #[serde(default)]
     pub mismatched: Vec<(u64, String)>,
+    /// The drill it was made in: it marks only that drill's tickets used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drill: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -30,15 +30,15 @@ pub struct FindingsQuery {
     resolved: Option<String>,
 }
 
-/// One finding, for the page.
+/// One finding, for the page (and a drill's review).
 pub struct Row {
-    id: String,
-    kind: String,
-    ticket: Option<String>,
+    pub(super) id: String,
+    pub(super) kind: String,
+    pub(super) ticket: Option<String>,
     /// The facts in words: (what, value).
-    facts: Vec<(String, String)>,
+    pub(super) facts: Vec<(String, String)>,
     /// The note and who wrote it, once resolved.
-    resolution: Option<(String, String)>,
+    pub(super) resolution: Option<(String, String)>,
 }
 
 #[derive(Template)]
@@ -85,7 +85,7 @@ pub async fn page(page: Page, Query(q): Query<FindingsQuery>) -> Response {
     let venue = first_venue(&page);
     let rows = findings
         .iter()
-        .map(|f| row(&page, f, venue.as_ref()))
+        .map(|f| finding_row(&page, f, venue.as_ref()))
         .collect();
     let kind = q.kind.clone().unwrap_or_default();
     let kinds = FindingKind::ALL
@@ -136,7 +136,7 @@ fn kind_label(page: &Page, kind: FindingKind) -> String {
     page.t(&format!("finding-kind-{}", kind.as_str()))
 }
 
-fn row(page: &Page, f: &Finding, venue: Option<&Venue>) -> Row {
+pub(super) fn finding_row(page: &Page, f: &Finding, venue: Option<&Venue>) -> Row {
     let mut facts = Vec::new();
     if let Some(slot) = &f.slot {
         facts.push((page.t("finding-fact-slot"), slot.clone()));

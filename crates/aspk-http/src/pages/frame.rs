@@ -133,6 +133,7 @@ const SECTIONS: &[(&str, &str, Action)] = &[
     ("/paper", "nav-paper", Action::EnterPaperSales),
     ("/reports", "nav-reports", Action::ReadReports),
     ("/findings", "nav-findings", Action::ReadFindings),
+    ("/drills", "nav-drills", Action::RunDrills),
     ("/settings", "nav-settings", Action::OpenSettings),
     ("/scan", "nav-scan", Action::ScanTickets),
     ("/status", "nav-status", Action::ReadStatus),
@@ -325,6 +326,18 @@ impl Page {
             .iter()
             .filter(|(_, _, action)| self.who.may(*action))
             .map(|(href, key, _)| (*href, self.t(key)))
+            .collect()
+    }
+
+    /// The drills running now, for the banner on every page: (link to the drill, when this
+    /// member of staff may open it; its name).
+    pub fn running_drills(&self) -> Vec<(Option<String>, String)> {
+        let may = self.who.may(Action::RunDrills);
+        self.state
+            .node
+            .running_drills()
+            .into_iter()
+            .map(|d| (may.then(|| format!("/drills/{}", d.id)), d.name))
             .collect()
     }
 

@@ -8,6 +8,7 @@ mod box_office;
 mod confirm;
 mod continuity_plan;
 mod devices;
+mod drills;
 mod findings;
 mod frame;
 mod handoff;
@@ -86,6 +87,9 @@ pub fn routes(limits: &Limiters) -> Router<AppState> {
             "/paper/photos",
             post(paper::photos).layer(axum::extract::DefaultBodyLimit::max(paper::MAX_UPLOAD)),
         )
+        .route("/drills", get(drills::list).post(drills::start))
+        .route("/drills/{id}", get(drills::review))
+        .route("/drills/{id}/end", post(drills::end))
         .route("/findings", get(findings::page))
         .route("/findings.csv", get(findings::csv))
         .route("/findings/{id}/resolve", post(findings::resolve))

@@ -88,6 +88,8 @@ struct OrderView<'a> {
     number: String,
     status: String,
     channel: String,
+    /// Sold in a drill: in no report.
+    drill: bool,
     created: String,
     by: String,
     name: String,
@@ -233,6 +235,7 @@ async fn show(page: &Page, number: u64, problem: Option<Problem>) -> Response {
         number: human,
         status: page.t(&format!("order-status-{}", order.status.as_str())),
         channel: page.t(&format!("channel-{}", order.channel.as_str())),
+        drill: order.drill.is_some(),
         created: page.time(order.created_at, v),
         by: order
             .created_by

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod catalog;
 pub mod devices;
+pub mod drills;
 pub mod nodes;
 pub mod orders;
 pub mod paper;
@@ -55,6 +56,9 @@ pub fn api(limits: &Limiters) -> OpenApiRouter<AppState> {
         .routes(routes!(paper::enter_sales))
         .routes(upload(routes!(paper::import_entries)))
         .routes(upload(routes!(paper::import_photos)))
+        .routes(routes!(drills::start_drill, drills::list_drills))
+        .routes(routes!(drills::drill_review))
+        .routes(routes!(drills::end_drill))
         .routes(routes!(system::healthz))
 }
 

@@ -51,6 +51,9 @@ pub struct BatchResponse {
     pub sold: u32,
     pub spoilt: u32,
     pub voided: u32,
+    /// The drill the batch was made for (its tickets say so; no report counts it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drill: Option<String>,
 }
 
 fn batch_response(s: &aspk_app::BatchSummary) -> BatchResponse {
@@ -69,6 +72,7 @@ fn batch_response(s: &aspk_app::BatchSummary) -> BatchResponse {
         sold: s.counts.sold,
         spoilt: s.counts.spoilt,
         voided: s.counts.voided,
+        drill: b.drill.clone(),
     }
 }
 

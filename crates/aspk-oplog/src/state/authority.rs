@@ -295,8 +295,20 @@ impl State {
                 ),
             },
             OpBody::EntriesImported(import) => match own(&import.venue) {
-                true => Allowed,
+                true => self.check_drill_of(import.drill.as_deref(), &import.venue, false),
                 false => denied("another venue's"),
+            },
+            OpBody::DrillStarted { id, venue, .. } => {
+                match own(venue) && self.venues.contains_key(venue) {
+                    true if self.drills.get(id).is_none() => Allowed,
+                    true => denied("a drill of that id exists"),
+                    false => denied("no such venue, or another venue's"),
+                }
+            }
+            OpBody::DrillEnded { id, .. } => match self.drills.get(id) {
+                Some(d) if own(&d.venue) => Allowed,
+                Some(_) => denied("another venue's drill"),
+                None => Wait(Subject::Drill(id.clone()), "no such drill yet".into()),
             },
             OpBody::FindingResolved { id, .. } if op.actor == "system:payments" => {
                 match id.starts_with("late_payment:") {
@@ -413,6 +425,17 @@ impl State {
         if op.actor == "system:payments" {
             return self.check_paid_hold(placed, author);
         }
+        if let Some(id) = &placed.drill {
+            let staff = op.actor.starts_with("user:");
+            if !staff || placed.channel == aspk_domain::Channel::Online {
+                return denied("a drill's sale is a staff sale at the box office or on paper");
+            }
+            if let verdict @ (Denied(_) | Wait(..)) =
+                self.check_drill_of(Some(id), &placed.venue, false)
+            {
+                return verdict;
+            }
+        }
         if let Some(paper) = &placed.paper {
             return self.check_paper_sale(op, placed, paper, author);
         }
@@ -496,6 +519,7 @@ impl State {
             self.stock.of_serial(t.serial).is_some_and(|(b, _)| {
                 paper.batches.contains(&b.id)
                     && b.venue == placed.venue
+                    && b.drill == placed.drill
                     && b.product.as_ref().is_none_or(|p| p == &t.product)
             })
         };
@@ -505,11 +529,27 @@ impl State {
         }
     }
 
+    /// That `drill` (if any) is one at `venue` (and, if `running`, not ended).
+    fn check_drill_of(&self, drill: Option<&str>, venue: &Slug, running: bool) -> Verdict {
+        let Some(id) = drill else { return Allowed };
+        match self.drills.get(id) {
+            Some(d) if &d.venue != venue => denied("the drill is another venue's"),
+            Some(d) if running && !d.is_running() => denied("the drill has ended"),
+            Some(_) => Allowed,
+            None => Wait(Subject::Drill(id.to_owned()), "no such drill yet".into()),
+        }
+    }
+
     /// A new batch: numbers that overlap no other batch of its series at its venue, serials
     /// inside its stock key's block that overlap no other batch's.
     fn check_stock_batch(&self, batch: &aspk_domain::StockBatch) -> Verdict {
         if self.stock.batch(&batch.id).is_some() || batch.first > batch.last {
             return denied("a batch id that exists, or an empty range");
+        }
+        if let verdict @ (Denied(_) | Wait(..)) =
+            self.check_drill_of(batch.drill.as_deref(), &batch.venue, true)
+        {
+            return verdict;
         }
         let overlaps = self
             .stock

@@ -180,7 +180,7 @@ pub const CAPABILITIES: &[Capability] = &[
         authors: VENUE_NODES,
         staff: Some(Role::Cashier),
         others: &["system:payments"],
-        conditions: "overbooking needs a manager; a paper sale names only numbers of the venue's stock batches it lists (of the batch's product when it has one); a confirmed payment (system:payments) places only the online order of a hold of the same number, venue, tickets and total, at the cloud; a site node sells for its venue, within its lease and its key's serial block",
+        conditions: "overbooking needs a manager; a sale in a drill is a staff sale at the drill's venue, and a paper sale in one uses only that drill's stock (and a real one no drill's); a paper sale names only numbers of the venue's stock batches it lists (of the batch's product when it has one); a confirmed payment (system:payments) places only the online order of a hold of the same number, venue, tickets and total, at the cloud; a site node sells for its venue, within its lease and its key's serial block",
     },
     Capability {
         kind: "order_held",
@@ -341,7 +341,7 @@ pub const CAPABILITIES: &[Capability] = &[
         authors: CLOUD,
         staff: Some(Role::Manager),
         others: &[],
-        conditions: "at the cloud only; a new batch whose numbers overlap no other batch of its series at the venue, and whose serials lie in the block of a stock key and overlap no other batch's",
+        conditions: "at the cloud only; a drill's batch only while that drill runs at the batch's venue; a new batch whose numbers overlap no other batch of its series at the venue, and whose serials lie in the block of a stock key and overlap no other batch's",
     },
     Capability {
         kind: "stock_moved",
@@ -355,7 +355,21 @@ pub const CAPABILITIES: &[Capability] = &[
         authors: VENUE_NODES,
         staff: Some(Role::Manager),
         others: &[],
-        conditions: "a site node only for its venue",
+        conditions: "a site node only for its venue; a drill's import only for that drill's venue",
+    },
+    Capability {
+        kind: "drill_started",
+        authors: VENUE_NODES,
+        staff: Some(Role::Manager),
+        others: &[],
+        conditions: "a venue that exists (a site node only its own) and an id not used before",
+    },
+    Capability {
+        kind: "drill_ended",
+        authors: VENUE_NODES,
+        staff: Some(Role::Manager),
+        others: &[],
+        conditions: "a drill that exists; a site node only its venue's",
     },
     Capability {
         kind: "equivocation_detected",

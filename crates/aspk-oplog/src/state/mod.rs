@@ -5,6 +5,7 @@
 mod authority;
 mod capabilities;
 mod desk;
+mod drills;
 mod findings;
 mod holds;
 mod names;
@@ -31,6 +32,7 @@ pub use authority::{
     capability, Author, AuthorRole, Capability, CAPABILITIES, ENTRY_MARGIN_MINUTES, STOCK_HOLDER,
 };
 pub use desk::PrintRecord;
+pub use drills::{Drill, DrillBook, DRILL_UNDONE};
 pub use findings::{Finding, Resolution, KINDS as FINDING_KINDS};
 pub use holds::{Hold, HoldStatus};
 pub use orders::{OrderTable, Placement};
@@ -186,6 +188,9 @@ pub struct State {
     /// Paper stock: batches, their ledger, voided ranges, imports of hand-recorded entries.
     #[serde(default)]
     pub(crate) stock: stock::StockBook,
+    /// Rehearsed outages, and what was done in each.
+    #[serde(default)]
+    pub(crate) drills: drills::DrillBook,
     #[serde(skip)]
     digest_cache: DigestCache,
 }
@@ -439,10 +444,13 @@ impl State {
                 }
             }
             OpBody::EntryRecorded { serial, gate, at } => {
-                self.gate_counts
-                    .entry((gate.clone(), hour_of(*at)))
-                    .or_default()
-                    .admitted += 1;
+                // A drill's admissions are not counted at the gates either.
+                if self.drills.of_serial(*serial).is_none() {
+                    self.gate_counts
+                        .entry((gate.clone(), hour_of(*at)))
+                        .or_default()
+                        .admitted += 1;
+                }
                 self.record_entry(*serial, gate, *at, op);
             }
             OpBody::PassNotUsed {
@@ -454,11 +462,13 @@ impl State {
                 at,
                 reason,
             } => {
-                let count = self
-                    .gate_counts
-                    .entry((gate.clone(), hour_of(*at)))
-                    .or_default();
-                *count.denied.entry(reason.clone()).or_default() += 1;
+                if self.drills.of_serial(*serial).is_none() {
+                    let count = self
+                        .gate_counts
+                        .entry((gate.clone(), hour_of(*at)))
+                        .or_default();
+                    *count.denied.entry(reason.clone()).or_default() += 1;
+                }
                 if reason == UNVERIFIED_ENTRY {
                     self.note_unverified_entry(op, *serial, gate, *at);
                 }
@@ -621,9 +631,17 @@ impl State {
             } => self.change_slot(slot, *capacity, *is_closed),
             OpBody::SlotDeleted { slot } => self.delete_slot(slot),
             OpBody::OrderHeld(held) => self.hold_order(held, at),
-            OpBody::StockBatchCreated(batch) => self.add_stock_batch(batch),
+            OpBody::StockBatchCreated(batch) => {
+                self.add_stock_batch(batch);
+                self.note_drill_batch(batch, op);
+            }
             OpBody::StockMoved(movement) => self.move_stock(movement, op),
-            OpBody::EntriesImported(import) => self.note_import(import),
+            OpBody::EntriesImported(import) => {
+                self.note_drill_import(import);
+                self.note_import(import);
+            }
+            OpBody::DrillStarted { id, venue, name } => self.start_drill(id, venue, name, op),
+            OpBody::DrillEnded { id, undo } => self.end_drill(id, *undo, op),
             OpBody::HoldReleased { number, reason } => {
                 self.end_hold(*number, HoldStatus::Released, Some(reason));
             }
@@ -675,6 +693,10 @@ impl State {
         // Paying a hold: its seats stop counting as held as they are sold.
         self.end_hold(placed.number, HoldStatus::Paid, None);
         let mut touched = Vec::new();
+        if let Some(drill) = &placed.drill {
+            // Before the tickets go in: findings their entries bring are the drill's.
+            self.mark_drill_serials(drill, placed.tickets.iter().map(|t| t.serial));
+        }
         let at = placed.paper.as_ref().map_or(at, |p| p.sold_at);
         if let Some(paper) = &placed.paper {
             self.note_paper_sale(placed.number, paper);
@@ -737,12 +759,16 @@ impl State {
             cancelled_by: None,
             shift: placed.shift.clone(),
             name,
+            drill: placed.drill.clone(),
         };
         if !self.orders.contains_key(&placed.number) {
             self.orders_by_time.insert(at, placed.number);
             self.orders.put(&order, (&op.origin, op.seq));
             if let Some(key) = &placed.idempotency_key {
                 self.note_sale_key(key, placed.number);
+            }
+            if let Some(drill) = &placed.drill {
+                self.note_drill_order(drill, placed.number, op);
             }
         }
         touched.dedup();
@@ -1096,6 +1122,7 @@ impl State {
 
     fn upsert(&mut self, mut finding: Finding) {
         finding.resolution = self.resolutions.get(&finding.id).cloned();
+        self.note_drill_finding(&finding);
         self.findings.insert(finding.id.clone(), finding);
     }
 
@@ -1134,7 +1161,16 @@ impl State {
         self.venues.values().find(|v| v.no == no)
     }
 
+    /// Open findings about real business (a drill's are the drill's to review).
     pub fn open_findings(&self) -> usize {
+        self.findings
+            .values()
+            .filter(|f| f.is_open() && self.drills.of_finding(&f.id).is_none())
+            .count()
+    }
+
+    /// Open findings, a drill's included.
+    pub fn open_findings_all(&self) -> usize {
         self.findings.values().filter(|f| f.is_open()).count()
     }
 

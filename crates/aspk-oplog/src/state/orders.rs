@@ -47,6 +47,8 @@ struct OrderExtra {
     payments: Vec<Payment>,
     /// Serials when they are not one run.
     tickets: Option<Vec<u64>>,
+    #[serde(default)]
+    drill: Option<String>,
 }
 
 impl OrderExtra {
@@ -57,6 +59,7 @@ impl OrderExtra {
             && self.cancelled_by.is_none()
             && self.payments.is_empty()
             && self.tickets.is_none()
+            && self.drill.is_none()
     }
 }
 
@@ -228,6 +231,7 @@ impl OrderTable {
             cancelled_by: extra.and_then(|e| e.cancelled_by.clone()),
             shift: self.names.opt(rec.shift).map(str::to_owned),
             name: extra.and_then(|e| e.name.clone()),
+            drill: extra.and_then(|e| e.drill.clone()),
         }
     }
 
@@ -238,6 +242,7 @@ impl OrderTable {
             name: order.name.clone(),
             cancel_reason: order.cancel_reason.clone(),
             cancelled_by: order.cancelled_by.clone(),
+            drill: order.drill.clone(),
             ..OrderExtra::default()
         };
         let count = u16::try_from(order.tickets.len()).ok();

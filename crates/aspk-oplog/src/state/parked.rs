@@ -23,6 +23,8 @@ pub(super) enum Subject {
     Lease(String, String),
     /// A paper stock batch a paper sale names.
     Stock(String),
+    /// The drill a sale, batch or end names.
+    Drill(String),
 }
 
 impl State {
@@ -41,6 +43,13 @@ impl State {
             OpBody::ShiftClosed { shift_id, .. } => Subject::Shift(shift_id.clone()),
             OpBody::OrderContact { number, .. } => Subject::Order(*number),
             OpBody::StockMoved(movement) => Subject::Stock(movement.batch.clone()),
+            OpBody::DrillEnded { id, .. } => Subject::Drill(id.clone()),
+            OpBody::OrderPlaced(crate::OrderPlaced {
+                drill: Some(id), ..
+            })
+            | OpBody::StockBatchCreated(aspk_domain::StockBatch {
+                drill: Some(id), ..
+            }) => Subject::Drill(id.clone()),
             _ => return None,
         };
         let known = match &subject {
@@ -50,6 +59,7 @@ impl State {
             Subject::Request(id) => self.requests.contains_key(id),
             Subject::Shift(id) => self.shifts.contains_key(id),
             Subject::Stock(id) => self.stock.batch(id).is_some(),
+            Subject::Drill(id) => self.drills.get(id).is_some(),
             // Only the authority check parks under these.
             Subject::User(_) | Subject::Certificate(_) | Subject::Lease(..) => true,
         };
@@ -71,6 +81,7 @@ impl State {
                 .collect(),
             OpBody::SlotCreated(slot) => vec![Subject::Slot(slot.id.clone())],
             OpBody::StockBatchCreated(batch) => vec![Subject::Stock(batch.id.clone())],
+            OpBody::DrillStarted { id, .. } => vec![Subject::Drill(id.clone())],
             OpBody::RequestReceived { id, .. } => vec![Subject::Request(id.clone())],
             OpBody::ShiftOpened { shift_id, .. } => vec![Subject::Shift(shift_id.clone())],
             OpBody::UserSaved(user) => vec![Subject::User(user.username.as_str().to_owned())],

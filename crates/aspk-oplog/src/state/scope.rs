@@ -116,6 +116,8 @@ impl State {
                 .batch(&movement.batch)
                 .is_none_or(|b| here(&b.venue)),
             OpBody::EntriesImported(import) => here(&import.venue),
+            OpBody::DrillStarted { venue, .. } => here(venue),
+            OpBody::DrillEnded { id, .. } => self.drills.get(id).is_none_or(|d| here(&d.venue)),
             OpBody::HoldReleased { number, .. } | OpBody::PaymentRefused { number, .. } => {
                 self.holds.get(number).is_none_or(|h| here(&h.venue))
             }
@@ -217,6 +219,8 @@ fn shares_with_gate(op: &Op) -> bool {
         | OpBody::FindingResolved { .. }
         | OpBody::StockBatchCreated(_)
         | OpBody::StockMoved(_)
+        | OpBody::DrillStarted { .. }
+        | OpBody::DrillEnded { .. }
         | OpBody::Elided { .. } => true,
         OpBody::PasswordSet { .. }
         | OpBody::OrderContact { .. }

@@ -167,6 +167,7 @@ fn sale(number: u64, serial: u64, actor_is_visitor: bool) -> OrderPlaced {
         name: None,
         idempotency_key: None,
         paper: None,
+        drill: None,
     }
 }
 
@@ -245,6 +246,14 @@ fn base() -> State {
         (
             "user:manager",
             OpBody::StockBatchCreated(stock_batch("b0", "А", STOCK_BLOCK.0)),
+        ),
+        (
+            "user:manager",
+            OpBody::DrillStarted {
+                id: "d0".into(),
+                venue: slug("demo"),
+                name: "rehearsal".into(),
+            },
         ),
         (
             "system:enrolment",
@@ -433,7 +442,17 @@ fn body_of(kind: &str, author: Author, actor: &str) -> OpBody {
             unknown: vec!["123".into()],
             unreadable: Vec::new(),
             mismatched: Vec::new(),
+            drill: None,
         }),
+        "drill_started" => OpBody::DrillStarted {
+            id: "d1".into(),
+            venue: slug("demo"),
+            name: "another".into(),
+        },
+        "drill_ended" => OpBody::DrillEnded {
+            id: "d0".into(),
+            undo: false,
+        },
         "request_followed_up" => OpBody::RequestFollowedUp {
             id: "r1".into(),
             body: "and one more thing".into(),
@@ -630,7 +649,9 @@ fn kind_is_sampled(body: &OpBody) -> bool {
         | OpBody::RequestFollowedUp { .. }
         | OpBody::StockBatchCreated(_)
         | OpBody::StockMoved(_)
-        | OpBody::EntriesImported(_) => true,
+        | OpBody::EntriesImported(_)
+        | OpBody::DrillStarted { .. }
+        | OpBody::DrillEnded { .. } => true,
     }
 }
 
@@ -648,6 +669,7 @@ fn stock_batch(id: &str, series: &str, from: u64) -> StockBatch {
         valid_from: None,
         valid_until: None,
         key_id: 3,
+        drill: None,
     }
 }
 
@@ -1017,4 +1039,77 @@ fn a_hold_cannot_take_a_number_or_serial_already_used() {
         "visitor",
         OpBody::OrderHeld(hold(CLOUD_BLOCK.0 + 902, HOLD_TICKET))
     ));
+}
+
+fn in_drill(body: OpBody, drill: &str) -> OpBody {
+    match body {
+        OpBody::OrderPlaced(mut placed) => {
+            placed.drill = Some(drill.into());
+            OpBody::OrderPlaced(placed)
+        }
+        other => other,
+    }
+}
+
+fn drill_batch(id: &str, from: u64) -> StockBatch {
+    StockBatch {
+        drill: Some("d0".into()),
+        ..stock_batch(id, "Н", from)
+    }
+}
+
+#[test]
+fn a_drill_stays_inside_its_drill_and_goes_as_a_whole() {
+    let mut state = base();
+    // A visitor's online order cannot claim to be a drill's.
+    let online = sale(CLOUD_BLOCK.0 + 710, CLOUD_BLOCK.0 + 720, true);
+    let online = in_drill(OpBody::OrderPlaced(online), "d0");
+    assert!(refused_at_cloud(&mut state, "visitor", online));
+    // A drill names a drill that exists: a sale in an unknown one waits, and is no order.
+    let unknown = in_drill(
+        OpBody::OrderPlaced(sale(CLOUD_BLOCK.0 + 711, CLOUD_BLOCK.0 + 721, false)),
+        "nope",
+    );
+    refused_at_cloud(&mut state, "user:cashier", unknown);
+    assert!(!state.orders().contains_key(&(CLOUD_BLOCK.0 + 711)));
+    // A drill's paper sale of real stock, and a real paper sale of a drill's stock: refused.
+    let real_stock = in_drill(paper_sale(STOCK_BLOCK.0 + 2, &["b0"]), "d0");
+    assert!(refused_at_cloud(&mut state, "user:cashier", real_stock));
+    let batch = drill_batch("dr", STOCK_BLOCK.0 + 2_000);
+    let body = OpBody::StockBatchCreated(batch);
+    assert!(!refused_at_cloud(&mut state, "user:manager", body));
+    let real_sale = paper_sale(STOCK_BLOCK.0 + 2_000, &["dr"]);
+    assert!(refused_at_cloud(&mut state, "user:cashier", real_sale));
+    let drill_sale = in_drill(paper_sale(STOCK_BLOCK.0 + 2_000, &["dr"]), "d0");
+    assert!(!refused_at_cloud(&mut state, "user:cashier", drill_sale));
+    let drill_order = CLOUD_BLOCK.0 + 700;
+    assert_eq!(state.drills().orders_of("d0"), [drill_order]);
+    assert_eq!(state.drills().of_serial(STOCK_BLOCK.0 + 2_000), Some("d0"));
+    // A cashier cannot end a drill; a manager can, and undo it.
+    let end = |undo| OpBody::DrillEnded {
+        id: "d0".into(),
+        undo,
+    };
+    assert!(refused_at_cloud(&mut state, "user:cashier", end(true)));
+    assert!(!refused_at_cloud(&mut state, "user:manager", end(false)));
+    // A batch for a drill that has ended: refused.
+    let late = OpBody::StockBatchCreated(drill_batch("late", STOCK_BLOCK.0 + 3_000));
+    assert!(refused_at_cloud(&mut state, "user:manager", late));
+    assert_eq!(
+        state.orders().get(&drill_order).unwrap().status,
+        aspk_domain::OrderStatus::Paid
+    );
+    assert!(!refused_at_cloud(&mut state, "user:manager", end(true)));
+    let drill = state.drills().get("d0").unwrap();
+    assert!(drill.is_undone() && !drill.is_running());
+    let order = state.orders().get(&drill_order).unwrap();
+    assert_eq!(order.status, aspk_domain::OrderStatus::Cancelled);
+    assert_eq!(
+        order.cancel_reason.as_deref(),
+        Some(aspk_oplog::DRILL_UNDONE)
+    );
+    // Its stock is void, sold or not; the real batch is untouched.
+    assert!(state.stock().voided_at(STOCK_BLOCK.0 + 2_000).is_some());
+    assert!(state.stock().voided_at(STOCK_BLOCK.0 + 2_009).is_some());
+    assert!(state.stock().voided_at(STOCK_BLOCK.0).is_none());
 }

@@ -207,6 +207,7 @@ fn to_ops(actions: &[Action]) -> Vec<Op> {
                         name: None,
                         idempotency_key: None,
                         paper: None,
+                        drill: None,
                     }),
                 ),
                 Action::Cancel { origin, serial } => (

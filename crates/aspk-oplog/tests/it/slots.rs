@@ -55,6 +55,7 @@ fn sale(number: u64, serials: &[u64]) -> OpBody {
         name: None,
         idempotency_key: None,
         paper: None,
+        drill: None,
     })
 }
 

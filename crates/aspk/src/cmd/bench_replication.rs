@@ -105,6 +105,7 @@ fn synthetic_ops(
             name: None,
             idempotency_key: None,
             paper: None,
+            drill: None,
         });
         ops.push(Op {
             origin: origin.to_owned(),

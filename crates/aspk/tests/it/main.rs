@@ -24,6 +24,7 @@ mod openapi;
 mod pages;
 mod paper;
 mod pdf;
+mod rehearsal;
 mod scope;
 mod security;
 mod session_time;

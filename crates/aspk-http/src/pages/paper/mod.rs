@@ -68,6 +68,8 @@ pub struct BatchRow {
     voided: u32,
     /// Per cashier: name, numbers in hand, how many.
     cashiers: Vec<(String, String, u32)>,
+    /// A running drill's stock.
+    drill: bool,
 }
 
 /// What the page shows around its forms.
@@ -283,6 +285,7 @@ fn batch_rows(page: &Page, venue: &Venue) -> Vec<BatchRow> {
                         (c.cashier.clone(), ranges, c.in_hand_count)
                     })
                     .collect(),
+                drill: b.drill.is_some(),
             }
         })
         .collect()

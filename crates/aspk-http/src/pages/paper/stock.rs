@@ -171,8 +171,12 @@ pub async fn stock_csv(page: Page, Query(q): Query<CsvQuery>) -> Response {
         return *refused;
     }
     let venue = q.venue.as_deref().filter(|v| !v.is_empty());
+    // The accountant's file: real stock only (a running drill's is on the page, marked).
     let batches = match page.state.node.stock_batches(&page.who, venue) {
-        Ok(b) => b,
+        Ok(b) => b
+            .into_iter()
+            .filter(|b| b.batch.drill.is_none())
+            .collect::<Vec<_>>(),
         Err(e) => return page.error(e),
     };
     let delimiter = if q.sep.as_deref() == Some("comma") {
