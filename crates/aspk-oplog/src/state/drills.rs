@@ -222,17 +222,20 @@ impl State {
         self.move_stock(&void, op);
     }
 
-    /// The drill a finding is about: that of its ticket, or else of an order, import or
-    /// stock number its facts name.
+    /// The drill a finding is about: that of the import it came from, or of its ticket, or
+    /// of an order its facts name.
     pub(super) fn note_drill_finding(&mut self, finding: &Finding) {
         if self.drills.drills.is_empty() {
             return;
         }
-        let drill = match finding.ticket {
-            // Every ticket of a drill's order or stock is marked: no need to look further.
-            Some(serial) => self.drills.of_serial(serial),
-            None => {
-                let facts = &finding.facts;
+        let facts = &finding.facts;
+        // A finding of an import is the import's (a real ticket named in a drill's import is
+        // the drill's to look at); else its ticket's, whose drill every ticket carries.
+        let of_import = facts["import"].as_str().map(|i| self.drills.of_import(i));
+        let drill = match (of_import, finding.ticket) {
+            (Some(drill), _) => drill,
+            (None, Some(serial)) => self.drills.of_serial(serial),
+            (None, None) => {
                 let order_drill = |n: Option<u64>| {
                     let order = n.and_then(|n| self.orders.get(&n))?;
                     self.drills.of_serial(*order.tickets.first()?)
@@ -240,11 +243,6 @@ impl State {
                 let orders = facts["orders"].as_array().into_iter().flatten();
                 order_drill(facts["order"].as_u64())
                     .or_else(|| orders.filter_map(|o| order_drill(o.as_u64())).next())
-                    .or_else(|| {
-                        facts["import"]
-                            .as_str()
-                            .and_then(|i| self.drills.of_import(i))
-                    })
             }
         }
         .map(str::to_owned);
