@@ -603,8 +603,13 @@ fn stock_docs(
         (bilingual("ticket-category"), category),
         (bilingual("stock-valid"), validity),
     ];
+    // A drill's stock says so on every ticket: it is never taken for a real one.
+    let title_key = match batch.drill {
+        Some(_) => "stock-drill-title",
+        None => "ticket-title",
+    };
     let (title, venue_name, stamp) = (
-        bilingual("ticket-title"),
+        bilingual(title_key),
         both(&venue.name.uk, &venue.name.en),
         bilingual("stock-stamp"),
     );

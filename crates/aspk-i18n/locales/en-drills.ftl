@@ -39,3 +39,4 @@ conflict-drill_over = The drill has ended already
 conflict-drill_stock = In a drill only drill stock is sold, and outside one only real stock
 not-found-drill = No such drill
 invalid-drill_name = Name the drill (up to 120 characters)
+stock-drill-title = DRILL — not for sale

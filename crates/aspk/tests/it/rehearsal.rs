@@ -7,7 +7,28 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::kit::{Backend, TestApp};
+use crate::kit::{tool, Backend, TestApp};
+
+/// The text of a stock batch's PDF, as pdftotext reads it.
+async fn pdf_text(app: &TestApp, token: &str, batch: &str) -> String {
+    let answer = app
+        .client
+        .get(format!("{}/api/v1/stock/batches/{batch}/pdf", app.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stock.pdf");
+    std::fs::write(&path, answer.bytes().await.unwrap()).unwrap();
+    let out = std::process::Command::new(tool("pdftotext", "poppler-utils"))
+        .arg(&path)
+        .arg("-")
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
 
 fn admin() -> aspk_app::Principal {
     aspk_app::Principal {
@@ -98,6 +119,14 @@ async fn a_drill_is_marked_kept_out_of_every_report_and_undone_as_a_whole() {
     assert_eq!(status, StatusCode::CREATED, "{stock}");
     assert_eq!(stock["drill"], id.as_str());
     let stock_id = stock["id"].as_str().unwrap().to_owned();
+    // Every printed drill ticket says it is one; real stock does not.
+    let printed = pdf_text(&app, &token, &stock_id).await;
+    assert!(
+        printed.contains("НАВЧАННЯ") && printed.contains("DRILL"),
+        "{printed}"
+    );
+    let real_printed = pdf_text(&app, &token, real_stock["id"].as_str().unwrap()).await;
+    assert!(!real_printed.contains("НАВЧАННЯ"), "{real_printed}");
     // Real stock is not sold in a drill: refused, with a clear code.
     let (status, refused) = app
         .post(
