@@ -9,7 +9,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use aspk_domain::FailureKind;
+use aspk_domain::{FailureKind, PrinterKind};
+use aspk_oplog::PrintRecord;
 use chrono::{DateTime, Duration, Utc};
 use parking_lot::Mutex;
 
@@ -76,6 +77,8 @@ pub enum PartKind {
     Upstream,
     /// This node's uninterruptible power supply.
     Ups,
+    /// A network ticket printer (ESC/POS over TCP), known by its last print job.
+    Printer,
 }
 
 impl PartKind {
@@ -87,6 +90,7 @@ impl PartKind {
             Self::Scanner => "scanner",
             Self::Upstream => "upstream",
             Self::Ups => "ups",
+            Self::Printer => "printer",
         }
     }
 
@@ -262,6 +266,7 @@ impl Node {
         parts.extend(link.map(upstream_part));
         parts.extend(power.as_ref().map(power_part));
         parts.extend(self.enrolled_parts(now));
+        parts.extend(self.printer_parts());
         let failures = failures(&parts, link, power.as_ref());
         let pending = match link {
             Some(link) => Some(self.pending_ops(link).await),
@@ -333,6 +338,49 @@ impl Node {
     }
 }
 
+impl Node {
+    /// The network ticket printers, each by its last print job this node knows of: online
+    /// when that job was taken, offline (with the printer's error) when it failed, not seen
+    /// before the first job. Printers are never polled: a probe could print on some models.
+    fn printer_parts(&self) -> Vec<Part> {
+        self.read(|s| {
+            let mut last: HashMap<&str, &PrintRecord> = HashMap::new();
+            let mut last_ok: HashMap<&str, DateTime<Utc>> = HashMap::new();
+            for job in s.prints().values().flatten() {
+                let id = job.printer.as_str();
+                if last.get(id).is_none_or(|l| l.at < job.at) {
+                    last.insert(id, job);
+                }
+                if job.error.is_empty() && last_ok.get(id).is_none_or(|at| *at < job.at) {
+                    last_ok.insert(id, job.at);
+                }
+            }
+            s.printers()
+                .values()
+                .filter(|p| matches!(p.kind, PrinterKind::EscPos { .. }))
+                .map(|p| {
+                    let job = last.get(p.id.as_str());
+                    let state = match job {
+                        None => PartState::NotSeen,
+                        Some(j) if j.error.is_empty() => PartState::Online,
+                        Some(_) => PartState::Offline,
+                    };
+                    Part {
+                        kind: PartKind::Printer,
+                        is_this_node: false,
+                        id: p.id.as_str().to_owned(),
+                        name: p.name.clone(),
+                        venue: None,
+                        state,
+                        last_contact: last_ok.get(p.id.as_str()).copied(),
+                        detail: job.map(|j| j.error.clone()).filter(|e| !e.is_empty()),
+                    }
+                })
+                .collect()
+        })
+    }
+}
+
 fn kind_order(kind: PartKind) -> u8 {
     match kind {
         PartKind::Cloud | PartKind::Upstream => 0,
@@ -340,6 +388,7 @@ fn kind_order(kind: PartKind) -> u8 {
         PartKind::SiteNode => 2,
         PartKind::Gate => 3,
         PartKind::Scanner => 4,
+        PartKind::Printer => 5,
     }
 }
 

@@ -571,6 +571,8 @@ pub enum PartKindName {
     Upstream,
     /// This node's uninterruptible power supply (`serve --ups-command`).
     Ups,
+    /// A network ticket printer, by its last print job (online: taken; offline: failed).
+    Printer,
 }
 
 impl From<aspk_app::PartKind> for PartKindName {
@@ -583,6 +585,7 @@ impl From<aspk_app::PartKind> for PartKindName {
             K::Scanner => Self::Scanner,
             K::Upstream => Self::Upstream,
             K::Ups => Self::Ups,
+            K::Printer => Self::Printer,
         }
     }
 }

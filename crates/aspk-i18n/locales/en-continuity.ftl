@@ -48,6 +48,7 @@ part-kind-gate = turnstile gate
 part-kind-scanner = phone scanner
 part-kind-upstream = upstream node
 part-kind-ups = uninterruptible power supply
+part-kind-printer = ticket printer
 part-state-online = working
 part-state-offline = out of contact
 part-state-not_seen = not heard from yet

@@ -49,6 +49,7 @@ part-kind-gate = турнікет
 part-kind-scanner = телефон-сканер
 part-kind-upstream = вищий вузол
 part-kind-ups = джерело безперебійного живлення
+part-kind-printer = принтер квитків
 part-state-online = працює
 part-state-offline = не на зв’язку
 part-state-not_seen = не виходив на зв’язок

@@ -449,3 +449,66 @@ async fn aspk_status_exits_2_when_the_node_cannot_be_reached_and_1_on_a_power_cu
     let (code, text) = aspk_status(&["--url", &server.base, "--token", "not-a-token"]).await;
     assert_eq!(code, 2, "credentials refused: {text}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_network_printer_is_a_part_known_by_its_last_job() {
+    let app = TestApp::spawn(crate::kit::Backend::Sqlite).await;
+    let admin = app.admin().await;
+    let staff = aspk_app::Principal {
+        username: aspk_domain::Username::parse("admin").unwrap(),
+        role: aspk_domain::Role::Admin,
+    };
+    // A real TCP socket takes the jobs, as a printer on port 9100 would.
+    let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = socket.local_addr().unwrap().to_string();
+    let taken = std::thread::spawn(move || {
+        let (mut job, _) = socket.accept().unwrap();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut job, &mut bytes).unwrap();
+        bytes.len()
+    });
+    let printer = aspk_domain::Printer {
+        id: aspk_domain::Slug::parse("printer", "desk-1").unwrap(),
+        name: "Каса 1".into(),
+        kind: aspk_domain::PrinterKind::EscPos {
+            address,
+            cp1125: false,
+            codepage: 17,
+        },
+    };
+    app.node
+        .save_printer(&staff, printer.clone())
+        .await
+        .unwrap();
+    let status = status_as(&app.client, &app.base, &admin, "uk").await;
+    let part = part_of_kind(&status, "printer");
+    assert_eq!(
+        (part["name"].as_str(), part["state"].as_str()),
+        (Some("Каса 1"), Some("not_seen"))
+    );
+
+    let slot = app.open_slot(&admin, 10).await;
+    let (_, sold) = app.sell(&admin, "adult", &slot, 1).await;
+    let number = aspk_ticket::HumanNumber::parse(sold["number"].as_str().unwrap())
+        .unwrap()
+        .serial();
+    assert_eq!(app.node.print_order(&staff, number, &printer).await, None);
+    assert!(taken.join().unwrap() > 0, "the job reached the socket");
+    let status = status_as(&app.client, &app.base, &admin, "uk").await;
+    let part = part_of_kind(&status, "printer");
+    assert_eq!(part["state"], "online", "{part}");
+    let took = part["last_contact"].clone();
+    assert!(took.is_string(), "{part}");
+
+    // The socket is gone: the next job fails, and the part says so, with the error.
+    let error = app.node.print_order(&staff, number, &printer).await;
+    assert!(error.is_some());
+    let status = status_as(&app.client, &app.base, &admin, "uk").await;
+    let part = part_of_kind(&status, "printer");
+    assert_eq!(part["state"], "offline", "{part}");
+    assert!(
+        !part["detail"].as_str().unwrap_or_default().is_empty(),
+        "{part}"
+    );
+    assert_eq!(part["last_contact"], took, "the last job it took");
+}
