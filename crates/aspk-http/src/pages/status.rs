@@ -4,7 +4,7 @@
 //! ops waiting to go up, leases and findings.
 
 use askama::Template;
-use aspk_app::{Continuity, Failure, Part, PartState};
+use aspk_app::{Continuity, Failure, Part, PartKind, PartState};
 use aspk_domain::Venue;
 use axum::response::Response;
 
@@ -123,7 +123,11 @@ fn part_view(page: &Page, part: &Part, venue: Option<&Venue>) -> PartView {
             .last_contact
             .map(|at| page.time(at, venue))
             .unwrap_or_else(|| "—".into()),
-        detail: part.detail.clone().unwrap_or_default(),
+        detail: match (&part.detail, part.kind) {
+            // A printer's error in the page's language (it is logged in English).
+            (Some(error), PartKind::Printer) => page.print_error_label(error),
+            (detail, _) => detail.clone().unwrap_or_default(),
+        },
     }
 }
 
