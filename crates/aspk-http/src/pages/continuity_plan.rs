@@ -67,15 +67,9 @@ impl PlanView<'_> {
     }
 }
 
-/// Admins write the plan (it is part of the venue, which only admins change).
-fn allowed(page: &Page) -> Result<(), Box<Response>> {
-    page.who
-        .require_to(Action::ChangeVenues)
-        .map_err(|e| Box::new(page.error(e)))
-}
-
 pub async fn plan_page(page: Page, Query(q): Query<PlanQuery>) -> Response {
-    if let Err(refused) = allowed(&page) {
+    // Admins write the plan (it is part of the venue, which only admins change).
+    if let Err(refused) = page.require(Action::ChangeVenues) {
         return *refused;
     }
     let node = &page.state.node;
@@ -97,7 +91,7 @@ pub async fn plan_page(page: Page, Query(q): Query<PlanQuery>) -> Response {
 }
 
 pub async fn save_plan(page: Page, Form(form): Form<Vec<(String, String)>>) -> Response {
-    if let Err(refused) = allowed(&page) {
+    if let Err(refused) = page.require(Action::ChangeVenues) {
         return *refused;
     }
     if let Err(refused) = page.check_csrf(&form_field(&form, "csrf")) {

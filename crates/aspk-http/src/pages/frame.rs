@@ -160,8 +160,13 @@ impl Page {
 
     /// Refuses (403 page) unless the member of staff may use the section at `path`.
     pub fn require_section(&self, path: &str) -> Result<(), Box<Response>> {
+        self.require(section_action(path))
+    }
+
+    /// Refuses (403 page) unless the member of staff may do `action`.
+    pub fn require(&self, action: Action) -> Result<(), Box<Response>> {
         self.who
-            .require_to(section_action(path))
+            .require_to(action)
             .map_err(|refused| Box::new(self.error(refused)))
     }
 

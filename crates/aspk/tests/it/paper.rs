@@ -27,6 +27,21 @@ async fn findings(app: &TestApp, token: &str, kind: &str) -> Vec<Value> {
         .collect()
 }
 
+/// Uploads photos of recorded entries (`files` parts of `form`).
+async fn upload_photos(
+    app: &TestApp,
+    token: &str,
+    form: reqwest::multipart::Form,
+) -> reqwest::Response {
+    app.client
+        .post(format!("{}/api/v1/entries/photos", app.base))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Every distinct QR code on every page of a PDF, as zbarimg reads it. Each page is read at
 /// two resolutions: zbar now and then misses one symbol of a sheet at one resolution (the
 /// codes differ every run), and a symbol read at either is one an independent decoder reads.
@@ -410,14 +425,7 @@ async fn photos_of_e_tickets_are_decoded_and_mark_the_tickets_used() {
             "files",
             reqwest::multipart::Part::bytes(b"not an image".to_vec()).file_name("notes.txt"),
         );
-    let response = app
-        .client
-        .post(format!("{}/api/v1/entries/photos", app.base))
-        .bearer_auth(&admin)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = upload_photos(&app, &admin, form).await;
     assert_eq!(response.status(), 200);
     let summary: Value = response.json().await.unwrap();
     assert_eq!(summary["imported"], 2, "{summary}");
@@ -459,14 +467,7 @@ async fn photos_of_e_tickets_are_decoded_and_mark_the_tickets_used() {
         "files",
         reqwest::multipart::Part::bytes(big).file_name("huge.jpg"),
     );
-    let response = app
-        .client
-        .post(format!("{}/api/v1/entries/photos", app.base))
-        .bearer_auth(&admin)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = upload_photos(&app, &admin, form).await;
     assert_eq!(response.status(), 413);
     let body: Value = response.json().await.unwrap();
     assert!(body["detail"].as_str().unwrap().contains("MB"), "{body}");

@@ -149,9 +149,7 @@ fn show(page: &Page, venue: &Venue, imported: Result<Imported, AppError>) -> Res
 
 fn import_allowed(page: &Page) -> Result<(), Box<Response>> {
     page.require_section("/paper")?;
-    page.who
-        .require_to(aspk_app::Action::ImportEntries)
-        .map_err(|e| Box::new(page.error(e)))
+    page.require(aspk_app::Action::ImportEntries)
 }
 
 /// `POST /paper/entries`: a pasted list (`lines`) and/or a CSV file (`csv`).

@@ -19,9 +19,7 @@ use super::{chosen_venue, render, sales::SaleForm, Notes};
 /// Stock actions need the manager's right as well as the section.
 fn check(page: &Page, fields: &[(String, String)]) -> Result<(), Box<Response>> {
     page.check_post(&form_field(fields, "csrf"), "/paper")?;
-    page.who
-        .require_to(aspk_app::Action::ManageStock)
-        .map_err(|e| Box::new(page.error(e)))
+    page.require(aspk_app::Action::ManageStock)
 }
 
 /// The page again with a stock action's refusal.

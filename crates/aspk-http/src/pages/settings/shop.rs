@@ -100,15 +100,9 @@ impl ShopSettingsView<'_> {
     }
 }
 
-/// Admins set up the shop (it is part of the venue, which only admins change).
-fn allowed(page: &Page) -> Result<(), Box<Response>> {
-    page.who
-        .require_to(Action::ChangeVenues)
-        .map_err(|e| Box::new(page.error(e)))
-}
-
 pub async fn shop_page(page: Page, Query(q): Query<ShopQuery>) -> Response {
-    if let Err(refused) = allowed(&page) {
+    // Admins set up the shop (it is part of the venue, which only admins change).
+    if let Err(refused) = page.require(Action::ChangeVenues) {
         return *refused;
     }
     let venue = page
@@ -165,7 +159,7 @@ fn render(
 }
 
 pub async fn save_shop(page: Page, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(refused) = allowed(&page) {
+    if let Err(refused) = page.require(Action::ChangeVenues) {
         return *refused;
     }
     let content_type = headers
