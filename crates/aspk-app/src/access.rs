@@ -84,7 +84,7 @@ pub static ACCESS: &[Grant] = &[
     Grant { action: Action::ChangeSlots, roles: ADMINS, words: "change, close and delete slots", ops: &["slot_changed", "slot_deleted"] },
     Grant { action: Action::ChangeStaff, roles: ADMINS, words: "change staff accounts", ops: &["user_saved", "password_set"] },
     Grant { action: Action::ListDevices, roles: MANAGERS, words: "see devices", ops: &[] },
-    Grant { action: Action::PairPhones, roles: MANAGERS, words: "pair phones", ops: &["enrolment_created"] },
+    Grant { action: Action::PairPhones, roles: MANAGERS, words: "pair phones and box-office devices", ops: &["enrolment_created"] },
     Grant { action: Action::EnrolDevices, roles: ADMINS, words: "enrol site nodes and gates", ops: &["enrolment_created"] },
     Grant { action: Action::RevokePhones, roles: MANAGERS, words: "revoke phones", ops: &["node_revoked"] },
     Grant { action: Action::RevokeDevices, roles: ADMINS, words: "revoke devices", ops: &["node_revoked"] },

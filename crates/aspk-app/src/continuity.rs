@@ -73,6 +73,8 @@ pub enum PartKind {
     Gate,
     /// A paired phone with the scanner app.
     Scanner,
+    /// A paired box-office device (the offline box-office app).
+    BoxOffice,
     /// The node this one replicates with.
     Upstream,
     /// This node's uninterruptible power supply.
@@ -88,6 +90,7 @@ impl PartKind {
             Self::SiteNode => "site_node",
             Self::Gate => "gate",
             Self::Scanner => "scanner",
+            Self::BoxOffice => "box_office",
             Self::Upstream => "upstream",
             Self::Ups => "ups",
             Self::Printer => "printer",
@@ -108,6 +111,7 @@ impl PartKind {
             "site_node" => Some(Self::SiteNode),
             "gate" => Some(Self::Gate),
             "scanner" => Some(Self::Scanner),
+            "box_office" => Some(Self::BoxOffice),
             _ => None,
         }
     }
@@ -385,7 +389,7 @@ fn kind_order(kind: PartKind) -> u8 {
     match kind {
         PartKind::Cloud | PartKind::Upstream => 0,
         PartKind::Ups => 1,
-        PartKind::SiteNode => 2,
+        PartKind::SiteNode | PartKind::BoxOffice => 2,
         PartKind::Gate => 3,
         PartKind::Scanner => 4,
         PartKind::Printer => 5,

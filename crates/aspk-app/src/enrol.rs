@@ -1,6 +1,7 @@
-//! Enrolment of site nodes, gates and phones: an admin (a manager, for a phone) makes a
-//! one-time code, the new node presents it (with its origin and the public half of its own
-//! key) and gets a node token; a site node also gets its key delegated with a serial block.
+//! Enrolment of site nodes, gates, phones and box-office devices: an admin (a manager, for
+//! a phone or a box office) makes a one-time code, the new node presents it (with its origin
+//! and the public half of its own key) and gets a node token; a site node and a box-office
+//! device also get their key delegated with a serial block.
 //! The enrolment (`node_enrolled`, signed by the node that took the code) is the new node's
 //! certificate: its role, venue and key.
 //!
@@ -24,7 +25,7 @@ const CODE_HOURS: i64 = 24;
 /// Digits of a code for a node with a key of its own, and of a phone's.
 const LONG_CODE_DIGITS: usize = 16;
 const PHONE_CODE_DIGITS: usize = 10;
-pub const NODE_ROLES: [&str; 3] = ["site_node", "gate", "scanner"];
+pub const NODE_ROLES: [&str; 4] = ["site_node", "gate", "scanner", "box_office"];
 
 #[derive(Debug, Clone)]
 pub struct EnrolmentCode {
@@ -107,14 +108,15 @@ impl Node {
         if !NODE_ROLES.contains(&role) {
             return Err(AppError::invalid(
                 "role",
-                "must be 'site_node', 'gate' or 'scanner'",
+                "must be 'site_node', 'gate', 'scanner' or 'box_office'",
             ));
         }
         match role {
-            "scanner" => who.require_to(Action::PairPhones)?,
+            "scanner" | "box_office" => who.require_to(Action::PairPhones)?,
             _ => who.require_to(Action::EnrolDevices)?,
         }
-        if role == "site_node" {
+        // Keys are delegated at the cloud.
+        if matches!(role, "site_node" | "box_office") {
             self.require_authority("enrol site nodes")?;
         }
         let digits = match role {
@@ -234,15 +236,15 @@ impl Node {
             }
             let mut ops = Vec::new();
             let (mut key_id, mut serials) = (None, None);
-            if role == "site_node" {
+            if matches!(role.as_str(), "site_node" | "box_office") {
                 if !is_cloud {
                     return Err(AppError::Conflict {
                         code: ConflictCode::NotAuthority,
-                        detail: "site nodes enrol at the cloud".into(),
+                        detail: "site nodes and box offices enrol at the cloud".into(),
                     });
                 }
                 let public_key = public_key.ok_or_else(|| {
-                    AppError::invalid("public_key", "a site node must send its ticket key")
+                    AppError::invalid("public_key", "a site node or box office must send its key")
                 })?;
                 let id = state.keys().keys().max().copied().unwrap_or(1).max(1) + 1;
                 let block = free_serial_block(state).ok_or_else(|| AppError::Conflict {
@@ -337,11 +339,16 @@ impl Node {
         node_id: &str,
         reason: &str,
     ) -> Result<(), AppError> {
-        let is_phone = self.read(|s| s.nodes().get(node_id).is_some_and(|n| n.role == "scanner"));
-        match is_phone {
-            true => who.require_to(Action::RevokePhones)?,
-            false => who.require_to(Action::RevokeDevices)?,
+        let role = self.read(|s| s.nodes().get(node_id).map(|n| n.role.clone()));
+        match role.as_deref() {
+            Some("scanner") => who.require_to(Action::RevokePhones)?,
+            _ => who.require_to(Action::RevokeDevices)?,
         }
+        // A box office's key is withdrawn with it, and keys are withdrawn at the cloud.
+        if role.as_deref() == Some("box_office") {
+            self.require_authority("revoke box-office devices")?;
+        }
+        let now = self.now();
         let (node_id, reason, actor) = (
             node_id.to_owned(),
             reason.chars().take(500).collect::<String>(),
@@ -358,7 +365,32 @@ impl Node {
                 Some(n) if n.revoked.is_some() => return Ok(()),
                 Some(_) => {}
             }
-            batch.record(&actor, vec![OpBody::NodeRevoked { node_id, reason }]);
+            let state = batch.state();
+            let origin = state.nodes().get(&node_id).map(|n| n.origin.clone());
+            // The device's keys sign nothing from now on: gates refuse its tickets they do
+            // not know of, and nodes refuse its ops written from now on. Tickets it sold
+            // before stay valid (the log holds them).
+            let keys: Vec<u16> = state
+                .key_meta()
+                .iter()
+                .filter(|(id, m)| {
+                    role.as_deref() == Some("box_office")
+                        && m.holder.is_some()
+                        && m.holder == origin
+                        && !state.revoked_keys().contains_key(id)
+                })
+                .map(|(id, _)| *id)
+                .collect();
+            let mut ops = vec![OpBody::NodeRevoked {
+                node_id,
+                reason: reason.clone(),
+            }];
+            ops.extend(keys.into_iter().map(|key_id| OpBody::KeyRevoked {
+                key_id,
+                since: now,
+                reason: reason.clone(),
+            }));
+            batch.record(&actor, ops);
             Ok(())
         })
         .await

@@ -28,6 +28,17 @@ impl Node {
                 format!("must be 1 to {MAX_LEASE_REQUEST}"),
             ));
         }
+        self.grant_free_seats(node, slot, seats).await
+    }
+
+    /// Grants `node` up to `seats` of `slot`, as many as are free (not sold, leased or held
+    /// for a payment); returns how many.
+    pub(crate) async fn grant_free_seats(
+        &self,
+        node: &NodeCredential,
+        slot: &str,
+        seats: u32,
+    ) -> Result<u32, AppError> {
         let (holder, slot) = (node.0.origin.clone(), slot.to_owned());
         let actor = format!("node:{}", node.0.node_id);
         let node_now = self.now();

@@ -8,6 +8,7 @@
 mod access;
 mod admit;
 mod auth;
+mod box_device;
 mod cancel;
 mod catalog;
 mod codes;
@@ -53,6 +54,7 @@ mod writer;
 pub use access::{grant, Action, Grant, ACCESS};
 pub use admit::{ScanInput, ScanOutcome, ScanResult};
 pub use auth::{hash_password, Principal};
+pub use box_device::{DeviceKey, DeviceSlot, DeviceSync, MAX_DEVICE_OPS};
 pub use cancel::{CancelRequest, CancelRights};
 pub use catalog::{local_day_bounds, local_today, shortcuts, CatalogView, NewSlot};
 pub use continuity::{

@@ -45,6 +45,30 @@ pub struct ShopSettings {
     /// saved before it existed keep their ops' hashes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub continuity: Option<ContinuityPlan>,
+    /// The seats a box-office device holds of each coming slot to sell with no server, and
+    /// how many days ahead (none: [`DeviceLease::default`]). Left out of the JSON while
+    /// unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_lease: Option<DeviceLease>,
+}
+
+/// What a box-office device keeps of the coming slots while it is connected: a lease of
+/// `seats` per slot for the slots of the next `days` days (today is day 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceLease {
+    pub seats: u16,
+    pub days: u16,
+}
+
+impl Default for DeviceLease {
+    fn default() -> Self {
+        Self { seats: 20, days: 3 }
+    }
+}
+
+impl DeviceLease {
+    pub const MAX_SEATS: u16 = 500;
+    pub const MAX_DAYS: u16 = 14;
 }
 
 impl Default for ShopSettings {
@@ -58,6 +82,7 @@ impl Default for ShopSettings {
             max_tickets: 10,
             box_office_hold_hours: 24,
             continuity: None,
+            device_lease: None,
         }
     }
 }
@@ -99,6 +124,17 @@ impl ShopSettings {
                 "box_office_hold_hours",
                 "must be 1 to 720",
             ));
+        }
+        if let Some(lease) = &self.device_lease {
+            if !(1..=DeviceLease::MAX_SEATS).contains(&lease.seats) {
+                return Err(ValidationError::new(
+                    "device_lease_seats",
+                    "must be 1 to 500",
+                ));
+            }
+            if !(1..=DeviceLease::MAX_DAYS).contains(&lease.days) {
+                return Err(ValidationError::new("device_lease_days", "must be 1 to 14"));
+            }
         }
         if let Some(terms) = &self.terms {
             terms.validate("terms")?;

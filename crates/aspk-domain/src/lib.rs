@@ -17,7 +17,8 @@ mod text;
 mod user;
 
 pub use catalog::{
-    Category, ContinuityPlan, FailureKind, Product, ProductValidity, ShopSettings, Slot, Venue,
+    Category, ContinuityPlan, DeviceLease, FailureKind, Product, ProductValidity, ShopSettings,
+    Slot, Venue,
 };
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use code::TicketCode;

@@ -567,6 +567,8 @@ pub enum PartKindName {
     Gate,
     /// A paired phone with the scanner app.
     Scanner,
+    /// A paired box-office device (the offline box-office app).
+    BoxOffice,
     /// The node this one replicates with.
     Upstream,
     /// This node's uninterruptible power supply (`serve --ups-command`).
@@ -583,6 +585,7 @@ impl From<aspk_app::PartKind> for PartKindName {
             K::SiteNode => Self::SiteNode,
             K::Gate => Self::Gate,
             K::Scanner => Self::Scanner,
+            K::BoxOffice => Self::BoxOffice,
             K::Upstream => Self::Upstream,
             K::Ups => Self::Ups,
             K::Printer => Self::Printer,

@@ -49,17 +49,8 @@ static FILES: &[(&str, &str, &[u8])] = &[
     asset!("sw.js", JS),
 ];
 
-/// Changes whenever any file of the app changes (FNV-1a over all of them).
-static VERSION: LazyLock<String> = LazyLock::new(|| {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for (path, _, bytes) in FILES {
-        for b in path.bytes().chain(bytes.iter().copied()) {
-            hash ^= u64::from(b);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    format!("{hash:016x}")
-});
+/// Changes whenever any file of the app changes.
+static VERSION: LazyLock<String> = LazyLock::new(|| version_of(FILES));
 
 pub fn routes() -> Router<AppState> {
     let app = Router::new()
@@ -104,27 +95,69 @@ async fn file(Path(path): Path<String>) -> Response {
 }
 
 fn serve(path: &str) -> Response {
-    let Some((_, content_type, bytes)) = FILES.iter().find(|(p, _, _)| *p == path) else {
+    serve_file(
+        &App {
+            name: "the scanner app",
+            files: FILES,
+            version: &VERSION,
+            placeholder: "__ASPK_SCAN_VERSION__",
+            scope: "/scan",
+        },
+        path,
+    )
+}
+
+/// A PWA built into the binary: its files, their version and its service worker's scope.
+pub(crate) struct App<'a> {
+    /// Named in a 404.
+    pub name: &'a str,
+    pub files: &'a [(&'a str, &'a str, &'a [u8])],
+    /// Stamped into `sw.js` in place of `placeholder`.
+    pub version: &'a str,
+    pub placeholder: &'a str,
+    pub scope: &'static str,
+}
+
+/// Changes whenever any of `files` changes (FNV-1a over all of them).
+pub(crate) fn version_of(files: &[(&str, &str, &[u8])]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for (path, _, bytes) in files {
+        for b in path.bytes().chain(bytes.iter().copied()) {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}
+
+/// File `path` of `app`, revalidated each time (its service worker keeps the offline copy).
+pub(crate) fn serve_file(app: &App<'_>, path: &str) -> Response {
+    let Some((_, content_type, bytes)) = app.files.iter().find(|(p, _, _)| *p == path) else {
         return crate::error::ApiError::new(
             StatusCode::NOT_FOUND,
             crate::error::ProblemCode::NotFound,
-            format!("the scanner app has no file '{path}'"),
+            format!("{} has no file '{path}'", app.name),
         )
         .into_response();
     };
     let mut response = if path == "sw.js" {
-        let text = String::from_utf8_lossy(bytes).replace("__ASPK_SCAN_VERSION__", &VERSION);
+        let text = String::from_utf8_lossy(bytes).replace(app.placeholder, app.version);
         text.into_response()
     } else {
         bytes.to_vec().into_response()
     };
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(value) = HeaderValue::from_str(content_type) {
+        headers.insert(header::CONTENT_TYPE, value);
+    }
     // Revalidate each time: the service worker keeps the offline copy. (The security
     // headers, the policy included, come from the layer in `routes`.)
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     if path == "sw.js" {
-        headers.insert("service-worker-allowed", HeaderValue::from_static("/scan"));
+        headers.insert(
+            "service-worker-allowed",
+            HeaderValue::from_static(app.scope),
+        );
     }
     response
 }

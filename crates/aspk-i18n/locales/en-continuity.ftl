@@ -46,6 +46,7 @@ part-kind-cloud = central server
 part-kind-site_node = local server
 part-kind-gate = turnstile gate
 part-kind-scanner = phone scanner
+part-kind-box_office = box-office device
 part-kind-upstream = upstream node
 part-kind-ups = uninterruptible power supply
 part-kind-printer = ticket printer

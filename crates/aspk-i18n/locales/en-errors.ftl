@@ -125,6 +125,7 @@ node-role-cloud = cloud
 node-role-site_node = site node
 node-role-gate = gate
 node-role-scanner = phone scanner
+node-role-box_office = box-office device
 scan-result-admit = admitted
 scan-result-already_used = already used
 scan-result-void = cancelled

@@ -242,6 +242,7 @@ device-revoke = Revoke
 device-role-scanner = phone scanner
 device-role-gate = turnstile gate
 device-role-site_node = site node
+device-role-box_office = box-office device (sells on battery)
 settings-active = active
 settings-new-password = new password (optional)
 settings-new-product = New ticket type

@@ -47,6 +47,7 @@ part-kind-cloud = центральний сервер
 part-kind-site_node = локальний сервер
 part-kind-gate = турнікет
 part-kind-scanner = телефон-сканер
+part-kind-box_office = пристрій каси
 part-kind-upstream = вищий вузол
 part-kind-ups = джерело безперебійного живлення
 part-kind-printer = принтер квитків

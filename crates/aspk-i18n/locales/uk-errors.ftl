@@ -125,6 +125,7 @@ node-role-cloud = хмара
 node-role-site_node = локальний вузол
 node-role-gate = турнікет
 node-role-scanner = телефон-сканер
+node-role-box_office = пристрій каси
 scan-result-admit = пропущено
 scan-result-already_used = вже використаний
 scan-result-void = скасований

@@ -243,6 +243,7 @@ device-revoke = Відкликати
 device-role-scanner = телефон-сканер
 device-role-gate = турнікет
 device-role-site_node = локальний вузол
+device-role-box_office = пристрій каси (продає від батареї)
 settings-active = активний
 settings-new-password = новий пароль (необов’язково)
 settings-new-product = Новий тип квитка

@@ -173,6 +173,7 @@ enum NodeKind {
     SiteNode,
     Gate,
     Scanner,
+    BoxOffice,
 }
 
 impl NodeKind {
@@ -180,6 +181,7 @@ impl NodeKind {
         match role {
             "site_node" => Some(Self::SiteNode),
             "gate" => Some(Self::Gate),
+            "box_office" => Some(Self::BoxOffice),
             "scanner" => Some(Self::Scanner),
             _ => None,
         }
@@ -357,7 +359,7 @@ impl Verifier {
                 Some(_) => Expect::Verdict(Forged("a node's op is signed with a root key")),
             },
             Some(holder) if holder == &op.origin => match node {
-                Some((NodeKind::SiteNode, _)) => Expect::SignedBy(known.key),
+                Some((NodeKind::SiteNode | NodeKind::BoxOffice, _)) => Expect::SignedBy(known.key),
                 None => Expect::Verdict(Held("the certificate of its origin has not arrived")),
                 Some(_) => {
                     Expect::Verdict(Forged("it is signed with a key not bound to its origin"))

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::frame::redirect;
 use super::Page;
 
-const ROLES: [&str; 3] = ["scanner", "gate", "site_node"];
+const ROLES: [&str; 4] = ["scanner", "box_office", "gate", "site_node"];
 
 #[derive(Template)]
 #[template(path = "devices.html")]
@@ -150,6 +150,10 @@ pub async fn add(page: Page, headers: HeaderMap, Form(f): Form<AddForm>) -> Resp
     let base = crate::extract::base_url(&headers);
     let how = if f.role == "scanner" {
         let link = format!("{base}/scan#pair={}", code.code);
+        let qr = text_qr_matrix(&link).ok().map(|m| QrImage::new(&m, 280));
+        Pairing::Scanner { link, qr }
+    } else if f.role == "box_office" {
+        let link = format!("{base}/box-office/device/#pair={}", code.code);
         let qr = text_qr_matrix(&link).ok().map(|m| QrImage::new(&m, 280));
         Pairing::Scanner { link, qr }
     } else if f.role == "gate" {

@@ -667,7 +667,7 @@ mod tests {
         let results = aspk_domain::ScanResult::ALL
             .iter()
             .map(|r| format!("scan-result-{}", r.as_str()));
-        let roles = ["cloud", "site_node", "gate", "scanner"]
+        let roles = ["cloud", "site_node", "gate", "scanner", "box_office"]
             .iter()
             .map(|r| format!("node-role-{r}"));
         let keys: Vec<String> = results.chain(roles).collect();

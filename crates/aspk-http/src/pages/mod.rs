@@ -196,7 +196,10 @@ mod tests {
                 "weekday-",
                 &["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
             ),
-            ("device-role-", &["scanner", "gate", "site_node"]),
+            (
+                "device-role-",
+                &["scanner", "box_office", "gate", "site_node"],
+            ),
             ("path-role-", &["cloud", "site_node", "gate"]),
         ];
         families

@@ -211,7 +211,15 @@ mod tests {
     /// The part kinds and states are shown through keys built at run time.
     #[test]
     fn every_part_kind_and_state_has_words_in_both_languages() {
-        let kinds = ["cloud", "site_node", "gate", "scanner", "upstream", "ups"];
+        let kinds = [
+            "cloud",
+            "site_node",
+            "gate",
+            "scanner",
+            "box_office",
+            "upstream",
+            "ups",
+        ];
         let states = [
             "online",
             "offline",

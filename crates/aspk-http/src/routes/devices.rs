@@ -15,13 +15,14 @@ use crate::error::Problem;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::{ApiError, AppState};
 
-/// Largest upload (1,000 scans are about 100 kB).
-const MAX_DEVICE_BODY: usize = 1024 * 1024;
+/// Largest upload (1,000 scans are about 100 kB; 2,000 box-office ops about 3 MB).
+const MAX_DEVICE_BODY: usize = 4 * 1024 * 1024;
 
 pub fn device_api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(feed))
         .routes(routes!(upload))
+        .routes(routes!(super::box_device::box_device_sync))
         .layer(tower_http::compression::CompressionLayer::new().gzip(true))
         .layer(tower_http::decompression::RequestDecompressionLayer::new().gzip(true))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_DEVICE_BODY))

@@ -3,6 +3,7 @@
 //! served, at the paths and methods they are served at.
 
 pub mod auth;
+pub mod box_device;
 pub mod catalog;
 pub mod devices;
 pub mod drills;

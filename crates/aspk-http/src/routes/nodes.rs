@@ -19,6 +19,8 @@ pub enum EnrolmentRole {
     SiteNode,
     Gate,
     Scanner,
+    /// A box-office device (the offline box-office app in a browser).
+    BoxOffice,
 }
 
 impl EnrolmentRole {
@@ -27,6 +29,7 @@ impl EnrolmentRole {
             Self::SiteNode => "site_node",
             Self::Gate => "gate",
             Self::Scanner => "scanner",
+            Self::BoxOffice => "box_office",
         }
     }
 }
@@ -41,7 +44,7 @@ pub struct EnrolmentRequest {
 pub struct EnrolmentResponse {
     /// One-time code, digits only.
     pub code: String,
-    /// Opens the scanner app's pairing for phones.
+    /// Opens the scanner app's pairing for phones, the box-office app's for box offices.
     pub url: String,
     pub expires_at: DateTime<Utc>,
 }
@@ -60,7 +63,11 @@ pub async fn create(
         .node
         .create_enrolment(&who, req.role.as_str(), &req.venue)
         .await?;
-    let url = format!("{}/scan#pair={}", base_url(&headers), code.code);
+    let app = match req.role {
+        EnrolmentRole::BoxOffice => "box-office/device/",
+        _ => "scan",
+    };
+    let url = format!("{}/{app}#pair={}", base_url(&headers), code.code);
     Ok((
         StatusCode::CREATED,
         Json(EnrolmentResponse {

@@ -22,7 +22,7 @@
 use aspk_domain::{FindingKind, Role, Slug};
 use chrono::Duration;
 
-use super::capabilities::AuthorRole::{Cloud, Gate, Scanner, SiteNode};
+use super::capabilities::AuthorRole::{BoxOffice, Cloud, Gate, Scanner, SiteNode};
 pub use super::capabilities::{capability, Author, AuthorRole, Capability, CAPABILITIES};
 use super::parked::Subject;
 use super::{Finding, State};
@@ -91,8 +91,13 @@ impl State {
         let holder = self.key_meta.get(&sig.key_id)?.holder.as_ref()?;
         let node = node?;
         if holder == &op.origin {
-            return (node.role == "site_node").then(|| Author {
-                role: SiteNode,
+            let role = match node.role.as_str() {
+                "site_node" => SiteNode,
+                "box_office" => BoxOffice,
+                _ => return None,
+            };
+            return Some(Author {
+                role,
                 venue: Some(node.venue.clone()),
             });
         }
@@ -118,6 +123,7 @@ impl State {
         let role = match node.role.as_str() {
             "gate" => Gate,
             "scanner" => Scanner,
+            "box_office" => BoxOffice,
             _ => SiteNode,
         };
         Author {
@@ -213,7 +219,11 @@ impl State {
     fn role_needed(&self, op: &Op, base: Role) -> Role {
         match &op.body {
             OpBody::OrderPlaced(p) if p.is_overbooking => Role::Manager,
-            OpBody::EnrolmentCreated { role, .. } if role != "scanner" => Role::Admin,
+            OpBody::EnrolmentCreated { role, .. }
+                if !matches!(role.as_str(), "scanner" | "box_office") =>
+            {
+                Role::Admin
+            }
             OpBody::NodeRevoked { node_id, .. } => match self.nodes.get(node_id) {
                 Some(n) if n.role == "scanner" => base,
                 _ => Role::Admin,
@@ -334,6 +344,9 @@ impl State {
                 Some(h) if h.status != crate::state::HoldStatus::Paid => Allowed,
                 _ => denied("no unpaid hold of that number"),
             },
+            OpBody::OrderContact { number, .. } if author.role == BoxOffice => {
+                self.check_own_sale(op, *number)
+            }
             OpBody::OrderContact { number, .. } | OpBody::OrderPrinted { number, .. } => {
                 match self.orders.venue_of(number).is_none_or(own_str) {
                     true => Allowed,
@@ -342,6 +355,10 @@ impl State {
             }
             OpBody::OrderCancelled { number, .. } => self
                 .check_cancel(op, *number, author)
+                .and(|| match author.role {
+                    BoxOffice => self.check_own_sale(op, *number),
+                    _ => Allowed,
+                })
                 .and(|| self.check_refund(op)),
             OpBody::TicketVoided { serial, .. } => match self.tickets.order_of(serial) {
                 Some(number) => self
@@ -355,13 +372,13 @@ impl State {
                 _ => Allowed,
             },
             OpBody::LeaseGranted { holder, .. } => match self.node_of_origin(holder) {
-                Some(n) if n.role == "site_node" => Allowed,
-                _ => denied("leases go to enrolled site nodes"),
+                Some(n) if matches!(n.role.as_str(), "site_node" | "box_office") => Allowed,
+                _ => denied("leases go to enrolled site nodes and box offices"),
             },
-            OpBody::LeaseReturned { holder, .. } if author.role == SiteNode => {
+            OpBody::LeaseReturned { holder, .. } if matches!(author.role, SiteNode | BoxOffice) => {
                 match holder == &op.origin {
                     true => Allowed,
-                    false => denied("a site node returns only its own lease"),
+                    false => denied("a node returns only its own lease"),
                 }
             }
             OpBody::ShiftOpened { venue, .. } | OpBody::RequestReceived { venue, .. } => {
@@ -436,6 +453,10 @@ impl State {
                 return verdict;
             }
         }
+        let at_box_office = placed.channel == aspk_domain::Channel::BoxOffice;
+        if author.role == BoxOffice && (!at_box_office || placed.paper.is_some()) {
+            return denied("a box office sells only at the box office");
+        }
         if let Some(paper) = &placed.paper {
             return self.check_paper_sale(op, placed, paper, author);
         }
@@ -446,11 +467,14 @@ impl State {
         {
             return denied("paper stock numbers are sold only as paper sales");
         }
-        if author.role != SiteNode {
+        if !matches!(author.role, SiteNode | BoxOffice) {
             return Allowed;
         }
         if author.venue.as_ref() != Some(&placed.venue) {
-            return denied("a site node sells only for its venue");
+            return denied(format!(
+                "a {} sells only for its venue",
+                author.role.as_str()
+            ));
         }
         let block = op
             .sig
@@ -490,6 +514,15 @@ impl State {
             }
         }
         Allowed
+    }
+
+    /// A box office touches only the orders it placed itself.
+    fn check_own_sale(&self, op: &Op, number: u64) -> Verdict {
+        match self.orders.placement(&number) {
+            Some((origin, _)) if origin == op.origin => Allowed,
+            Some(_) => denied("a box office touches only the orders it sold"),
+            None => Wait(Subject::Order(number), "no such order yet".into()),
+        }
     }
 
     /// A paper sale: every number is of a listed batch of the order's venue, of the batch's

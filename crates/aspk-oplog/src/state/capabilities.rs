@@ -16,6 +16,10 @@ pub enum AuthorRole {
     Gate,
     /// A paired phone, whose scans the node that took them in signs for it.
     Scanner,
+    /// A paired box-office device (a browser on a laptop, tablet or phone): signed with the
+    /// key the cloud delegated to it, like a site node's, but it only sells and keeps its
+    /// cash shift.
+    BoxOffice,
 }
 
 impl AuthorRole {
@@ -25,6 +29,7 @@ impl AuthorRole {
             Self::SiteNode => "site_node",
             Self::Gate => "gate",
             Self::Scanner => "scanner",
+            Self::BoxOffice => "box_office",
         }
     }
 }
@@ -53,10 +58,11 @@ pub struct Capability {
     pub conditions: &'static str,
 }
 
-use AuthorRole::{Cloud, Gate, Scanner, SiteNode};
+use AuthorRole::{BoxOffice, Cloud, Gate, Scanner, SiteNode};
 
 const CLOUD: &[AuthorRole] = &[Cloud];
 const VENUE_NODES: &[AuthorRole] = &[Cloud, SiteNode];
+const SELLERS: &[AuthorRole] = &[Cloud, SiteNode, BoxOffice];
 const REPLICAS: &[AuthorRole] = &[Cloud, SiteNode, Gate];
 const SCANNING: &[AuthorRole] = &[Cloud, SiteNode, Gate, Scanner];
 const REPORTER: &[&str] = &["system:replication"];
@@ -138,7 +144,7 @@ pub const CAPABILITIES: &[Capability] = &[
         authors: VENUE_NODES,
         staff: Some(Role::Manager),
         others: &[],
-        conditions: "site nodes and gates need an admin; a site node only for gates and phones of its venue",
+        conditions: "site nodes and gates need an admin (phones and box offices a manager); a site node only for gates and phones of its venue",
     },
     Capability {
         kind: "node_enrolled",
@@ -177,10 +183,10 @@ pub const CAPABILITIES: &[Capability] = &[
     },
     Capability {
         kind: "order_placed",
-        authors: VENUE_NODES,
+        authors: SELLERS,
         staff: Some(Role::Cashier),
         others: &["system:payments"],
-        conditions: "overbooking needs a manager; a sale in a drill is a staff sale at the drill's venue, and a paper sale in one uses only that drill's stock (and a real one no drill's); a paper sale names only numbers of the venue's stock batches it lists (of the batch's product when it has one); a confirmed payment (system:payments) places only the online order of a hold of the same number, venue, tickets and total, at the cloud; a site node sells for its venue, within its lease and its key's serial block",
+        conditions: "overbooking needs a manager; a sale in a drill is a staff sale at the drill's venue, and a paper sale in one uses only that drill's stock (and a real one no drill's); a paper sale names only numbers of the venue's stock batches it lists (of the batch's product when it has one); a confirmed payment (system:payments) places only the online order of a hold of the same number, venue, tickets and total, at the cloud; a site node sells for its venue, within its lease and its key's serial block; a box office sells only on the box-office channel, for its venue, within its lease and its key's serial block (beyond the lease only a manager's overbooking, which is a finding)",
     },
     Capability {
         kind: "order_held",
@@ -205,17 +211,17 @@ pub const CAPABILITIES: &[Capability] = &[
     },
     Capability {
         kind: "order_contact",
-        authors: VENUE_NODES,
+        authors: SELLERS,
         staff: Some(Role::Cashier),
         others: &["visitor"],
-        conditions: "a site node for its venue's orders",
+        conditions: "a site node for its venue's orders; a box office only for the orders it sold",
     },
     Capability {
         kind: "order_cancelled",
-        authors: VENUE_NODES,
+        authors: SELLERS,
         staff: Some(Role::Cashier),
         others: &["visitor"],
-        conditions: "a cashier only their own sales; a visitor only an unused, paid online order, at the cloud; a site node only its venue's orders; a refund goes into the refunder's own shift; refunding a used ticket needs a manager and a reason",
+        conditions: "a cashier only their own sales; a visitor only an unused, paid online order, at the cloud; a site node only its venue's orders; a refund goes into the refunder's own shift; refunding a used ticket needs a manager and a reason; a box office only the orders it sold",
     },
     Capability {
         kind: "ticket_voided",
@@ -257,25 +263,25 @@ pub const CAPABILITIES: &[Capability] = &[
         authors: CLOUD,
         staff: None,
         others: &["node:"],
-        conditions: "to an enrolled site node",
+        conditions: "to an enrolled site node or box office",
     },
     Capability {
         kind: "lease_returned",
-        authors: VENUE_NODES,
+        authors: SELLERS,
         staff: None,
         others: &["system:lease"],
-        conditions: "a site node only its own lease",
+        conditions: "a site node only its own lease; a box office only its own lease",
     },
     Capability {
         kind: "shift_opened",
-        authors: VENUE_NODES,
+        authors: SELLERS,
         staff: Some(Role::Cashier),
         others: &[],
-        conditions: "a site node only at its venue",
+        conditions: "a site node only at its venue; a box office only at its venue",
     },
     Capability {
         kind: "shift_closed",
-        authors: VENUE_NODES,
+        authors: SELLERS,
         staff: Some(Role::Cashier),
         others: &[],
         conditions: "a cashier only their own shift",

@@ -28,6 +28,12 @@ const OTHER_KEY_HEX: &str = "d759793bbc13a2819a827c76adb6fba8a49aee007f49f2d0992
 const SITE_BLOCK: (u64, u64) = (20_000_000_000, 21_000_000_000);
 const STOCK_BLOCK: (u64, u64) = (30_000_000_000, 31_000_000_000);
 const CLOUD_BLOCK: (u64, u64) = (10_000_000_000, 20_000_000_000);
+/// The box-office device's serial block, and the key delegated to it (RFC 8032's first).
+const TILL_BLOCK: (u64, u64) = (40_000_000_000, 41_000_000_000);
+const TILL_KEY_HEX: &str = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+/// A ticket the box-office device sold, in the base state.
+const TILL_ORDER: u64 = 40_000_000_100;
+const TILL_TICKET: u64 = 40_000_000_200;
 /// A ticket the cloud sold (for venue `demo`, slot `s1`) to a cashier's order.
 const ORDER: u64 = 10_000_000_100;
 const TICKET: u64 = 10_000_000_200;
@@ -187,7 +193,8 @@ fn op(origin: &str, seq: u64, hlc: u64, actor: &str, key_id: u16, body: OpBody) 
 
 /// The organisation the candidate ops arrive at: the cloud's root key (the anchor), staff
 /// of every role, venue `demo` with a slot, a site node (key 2, with a lease on the slot),
-/// a gate, a phone, a cashier's sale, a cashier's open shift and a visitor's request.
+/// a gate, a phone, a box-office device (key 4, with a lease on the slot and a sale of its
+/// own), a cashier's sale, a cashier's open shift and a visitor's request.
 fn base() -> State {
     let mut state = State::default();
     state.set_anchors([(1, ROOT_HEX.to_owned())]);
@@ -261,6 +268,26 @@ fn base() -> State {
         ),
         ("system:enrolment", enrolled(3, "scanner", "phone", None)),
         (
+            "system:enrolment",
+            OpBody::KeyPublished {
+                key_id: 4,
+                public_key: TILL_KEY_HEX.into(),
+                holder: Some("till".into()),
+                serials: Some(TILL_BLOCK),
+                valid_from: None,
+                valid_until: None,
+            },
+        ),
+        ("system:enrolment", enrolled(4, "box_office", "till", None)),
+        (
+            "node:n4",
+            OpBody::LeaseGranted {
+                holder: "till".into(),
+                slot: "s1".into(),
+                seats: 10,
+            },
+        ),
+        (
             "node:n1",
             OpBody::LeaseGranted {
                 holder: "site".into(),
@@ -298,6 +325,9 @@ fn base() -> State {
         let seq = i as u64 + 1;
         state.apply(&op("cloud", seq, seq, actor, 1, body));
     }
+    // The box-office device's own sale, from its lease.
+    let till_sale = OpBody::OrderPlaced(sale(TILL_ORDER, TILL_TICKET, false));
+    state.apply(&op("till", 1, 900, "user:cashier", 4, till_sale));
     assert_eq!(state.open_findings(), 0, "{:?}", state.findings());
     state
 }
@@ -309,6 +339,7 @@ enum Author {
     SiteNode,
     Gate,
     Scanner,
+    BoxOffice,
     /// No certificate vouches for it.
     Stranger,
 }
@@ -320,6 +351,7 @@ impl Author {
             Self::SiteNode => ("site", 2),
             Self::Gate => ("gate", 0),
             Self::Scanner => ("phone", 2),
+            Self::BoxOffice => ("till", 4),
             Self::Stranger => ("stranger", 7),
         }
     }
@@ -331,6 +363,7 @@ impl Author {
             Self::SiteNode => Some(R::SiteNode),
             Self::Gate => Some(R::Gate),
             Self::Scanner => Some(R::Scanner),
+            Self::BoxOffice => Some(R::BoxOffice),
             Self::Stranger => None,
         }
     }
@@ -366,7 +399,13 @@ fn body_of(kind: &str, author: Author, actor: &str) -> OpBody {
     let own_user = Username::parse(actor_user).unwrap();
     let serials = match author {
         Author::SiteNode => SITE_BLOCK.0,
+        Author::BoxOffice => TILL_BLOCK.0,
         _ => CLOUD_BLOCK.0,
+    };
+    // A box office touches only its own sales and lease.
+    let (order, lease_holder) = match author {
+        Author::BoxOffice => (TILL_ORDER, "till"),
+        _ => (ORDER, "site"),
     };
     match kind {
         "venue_saved" => OpBody::VenueSaved(venue("annex", 2)),
@@ -471,13 +510,13 @@ fn body_of(kind: &str, author: Author, actor: &str) -> OpBody {
             refunded: false,
         },
         "order_contact" => OpBody::OrderContact {
-            number: ORDER,
+            number: order,
             email: None,
             name: Some("N".into()),
             phone: None,
         },
         "order_cancelled" => OpBody::OrderCancelled {
-            number: ORDER,
+            number: order,
             reason: "r".into(),
             refund: None,
             more_refunds: vec![],
@@ -518,7 +557,7 @@ fn body_of(kind: &str, author: Author, actor: &str) -> OpBody {
             seats: 1,
         },
         "lease_returned" => OpBody::LeaseReturned {
-            holder: "site".into(),
+            holder: lease_holder.into(),
             slot: "s1".into(),
             seats: 1,
         },
@@ -744,7 +783,7 @@ proptest! {
     #[test]
     fn the_fold_applies_an_op_iff_the_capability_table_allows_it(
         kind in prop::sample::select(kinds()),
-        author in prop::sample::select(vec![Author::Cloud, Author::SiteNode, Author::Gate, Author::Scanner, Author::Stranger]),
+        author in prop::sample::select(vec![Author::Cloud, Author::SiteNode, Author::Gate, Author::Scanner, Author::BoxOffice, Author::Stranger]),
         actor in prop::sample::select(ACTORS.to_vec()),
     ) {
         let mut state = base();
@@ -1112,4 +1151,124 @@ fn a_drill_stays_inside_its_drill_and_goes_as_a_whole() {
     assert!(state.stock().voided_at(STOCK_BLOCK.0 + 2_000).is_some());
     assert!(state.stock().voided_at(STOCK_BLOCK.0 + 2_009).is_some());
     assert!(state.stock().voided_at(STOCK_BLOCK.0).is_none());
+}
+
+/// `body` written at the box-office device (origin `till`, key 4) by `actor`: whether it
+/// was refused (an `unauthorised_op` finding, changing nothing else).
+fn refused_at_till(state: &mut State, actor: &str, body: OpBody) -> bool {
+    let (origin, key_id) = Author::BoxOffice.origin_and_key();
+    let seq = state.applied().get(origin).copied().unwrap_or(0) + 1;
+    state.apply(&op(origin, seq, 2_000, actor, key_id, body));
+    state
+        .findings()
+        .contains_key(&format!("unauthorised_op:{origin}:{seq}"))
+}
+
+/// A box-office device sells at the box office, for its venue, from its own serial block
+/// and lease; only a manager sells beyond the lease, and that is an oversell finding. It
+/// touches only the orders it sold. (The attacks a stolen or buggy device would try.)
+#[test]
+fn a_box_office_device_sells_only_within_its_lease_and_block() {
+    let mut state = base();
+    let n = |k: u64| TILL_BLOCK.0 + k;
+    // Not at the box office: online, or as paper.
+    let online = sale(n(1_000), n(1_001), true);
+    assert!(refused_at_till(
+        &mut state,
+        "user:cashier",
+        OpBody::OrderPlaced(online)
+    ));
+    assert!(refused_at_till(
+        &mut state,
+        "user:cashier",
+        paper_sale(STOCK_BLOCK.0 + 5, &["b0"])
+    ));
+    // Another venue's sale, or serials outside its block (the cloud's, the site node's).
+    let mut elsewhere = sale(n(1_010), n(1_011), false);
+    elsewhere.venue = slug("annex");
+    assert!(refused_at_till(
+        &mut state,
+        "user:cashier",
+        OpBody::OrderPlaced(elsewhere)
+    ));
+    let foreign = sale(CLOUD_BLOCK.0 + 900, CLOUD_BLOCK.0 + 901, false);
+    assert!(refused_at_till(
+        &mut state,
+        "user:cashier",
+        OpBody::OrderPlaced(foreign)
+    ));
+    let mixed = sale(n(1_020), SITE_BLOCK.0 + 5, false);
+    assert!(refused_at_till(
+        &mut state,
+        "user:cashier",
+        OpBody::OrderPlaced(mixed)
+    ));
+    for refused in [n(1_000), n(1_010), CLOUD_BLOCK.0 + 900, n(1_020)] {
+        assert!(!state.orders().contains_key(&refused));
+    }
+    // Its lease on s1 is 10 seats, one sold in the base state: nine more sell.
+    for k in 0..9 {
+        let body = OpBody::OrderPlaced(sale(n(2_000 + k), n(3_000 + k), false));
+        assert!(
+            !refused_at_till(&mut state, "user:cashier", body),
+            "sale {k}"
+        );
+    }
+    assert_eq!(state.slots()["s1"].lease_left("till"), Some(0));
+    // The tenth is beyond the lease: it waits for more lease and sells nothing meanwhile.
+    let beyond = OpBody::OrderPlaced(sale(n(2_100), n(3_100), false));
+    assert!(refused_at_till(&mut state, "user:cashier", beyond));
+    assert!(!state.orders().contains_key(&n(2_100)));
+    // A cashier cannot override; a manager can, and it is an oversell finding.
+    let mut over = sale(n(2_200), n(3_200), false);
+    over.is_overbooking = true;
+    assert!(refused_at_till(
+        &mut state,
+        "user:cashier",
+        OpBody::OrderPlaced(over.clone())
+    ));
+    over.number = n(2_201);
+    assert!(!refused_at_till(
+        &mut state,
+        "user:manager",
+        OpBody::OrderPlaced(over)
+    ));
+    assert!(state.orders().contains_key(&n(2_201)));
+    let finding = state
+        .findings()
+        .get("oversell:s1")
+        .expect("an oversell finding");
+    assert_eq!(finding.facts["declared_overbooking"], 1);
+    // It cancels and annotates only what it sold.
+    let cancel = |number| OpBody::OrderCancelled {
+        number,
+        reason: "r".into(),
+        refund: None,
+        more_refunds: vec![],
+        entries_seen: vec![],
+    };
+    assert!(refused_at_till(&mut state, "user:manager", cancel(ORDER)));
+    assert_ne!(
+        state.orders().get(&ORDER).unwrap().status,
+        aspk_domain::OrderStatus::Cancelled
+    );
+    assert!(!refused_at_till(
+        &mut state,
+        "user:cashier",
+        cancel(TILL_ORDER)
+    ));
+    // It returns only its own lease, and writes nothing a site node alone may.
+    let lease = |holder: &str| OpBody::LeaseReturned {
+        holder: holder.into(),
+        slot: "s1".into(),
+        seats: 1,
+    };
+    assert!(refused_at_till(&mut state, "system:lease", lease("site")));
+    assert!(!refused_at_till(&mut state, "system:lease", lease("till")));
+    let entry = OpBody::EntryRecorded {
+        serial: TILL_TICKET,
+        gate: "g".into(),
+        at: at(),
+    };
+    assert!(refused_at_till(&mut state, "user:cashier", entry));
 }

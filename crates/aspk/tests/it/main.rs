@@ -6,6 +6,7 @@
 
 mod admission;
 mod bad_input;
+mod box_office_device;
 mod cli;
 mod concurrency;
 mod continuity;

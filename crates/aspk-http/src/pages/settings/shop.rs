@@ -40,6 +40,8 @@ struct Fields {
     cancel_hours: String,
     max_tickets: String,
     box_office_hold_hours: String,
+    device_lease_seats: String,
+    device_lease_days: String,
 }
 
 impl Fields {
@@ -57,6 +59,8 @@ impl Fields {
             cancel_hours: s.cancel_hours.unwrap_or(24).to_string(),
             max_tickets: s.max_tickets.to_string(),
             box_office_hold_hours: s.box_office_hold_hours.to_string(),
+            device_lease_seats: s.device_lease.unwrap_or_default().seats.to_string(),
+            device_lease_days: s.device_lease.unwrap_or_default().days.to_string(),
         }
     }
 }
@@ -84,7 +88,7 @@ impl ShopSettingsView<'_> {
 
     /// A refusal about none of the form's fields.
     fn general_error(&self) -> Option<&str> {
-        const FIELDS: [&str; 7] = [
+        const FIELDS: [&str; 9] = [
             "accent",
             "logo",
             "terms",
@@ -92,6 +96,8 @@ impl ShopSettingsView<'_> {
             "cancel_hours",
             "max_tickets",
             "box_office_hold_hours",
+            "device_lease_seats",
+            "device_lease_days",
         ];
         self.error
             .as_ref()
@@ -197,6 +203,8 @@ pub async fn save_shop(page: Page, headers: HeaderMap, body: Bytes) -> Response 
         cancel_hours: text("cancel_hours"),
         max_tickets: text("max_tickets"),
         box_office_hold_hours: text("box_office_hold_hours"),
+        device_lease_seats: text("device_lease_seats"),
+        device_lease_days: text("device_lease_days"),
     };
     let logo = parts
         .iter()
@@ -259,6 +267,11 @@ fn settings_from(
         box_office_hold_hours: number("box_office_hold_hours", &typed.box_office_hold_hours)?,
         // The continuity plan has its own page: saving the shop keeps it.
         continuity: stored.continuity.clone(),
+        device_lease: Some(aspk_domain::DeviceLease {
+            seats: number("device_lease_seats", &typed.device_lease_seats)?,
+            days: number("device_lease_days", &typed.device_lease_days)?,
+        })
+        .filter(|lease| *lease != aspk_domain::DeviceLease::default()),
     };
     settings.validate()?;
     Ok(settings)
