@@ -13,7 +13,7 @@
 //! the highest sequence number of its own that is durable here.
 
 use aspk_domain::{DeviceLease, Product, ProductValidity, Venue};
-use aspk_oplog::Op;
+use aspk_oplog::{Op, OpBody};
 use chrono::{DateTime, Duration, Utc};
 
 use crate::catalog::local_today;
@@ -90,9 +90,18 @@ impl Node {
                 ),
             ));
         }
+        // The visitors who left an e-mail at the device get their e-tickets from here.
+        let mailed: Vec<u64> = ops
+            .iter()
+            .filter_map(|op| match &op.body {
+                OpBody::OrderPlaced(placed) if placed.email.is_some() => Some(placed.number),
+                _ => None,
+            })
+            .collect();
         let report = self
             .ingest(ops, &format!("node:{}", device.0.node_id))
             .await?;
+        self.mail_device_tickets(&origin, mailed).await?;
         let venue_id = device.0.venue.clone();
         let venue = self
             .read(|s| s.venues().get(&venue_id).cloned())
@@ -142,6 +151,26 @@ impl Node {
             lease,
             grants_leases,
         })
+    }
+
+    /// Queues the e-tickets of the device's orders `numbers` that are placed here and have
+    /// no mail yet (an upload repeated after a lost answer mails once).
+    async fn mail_device_tickets(&self, origin: &str, numbers: Vec<u64>) -> Result<(), AppError> {
+        for number in numbers {
+            let due = self.read(|s| {
+                let placed_here = s
+                    .orders()
+                    .placement(&number)
+                    .is_some_and(|(o, _)| o == origin);
+                let mailed = s.outbox().values().any(|m| m.order == Some(number));
+                placed_here && !mailed
+            });
+            if due {
+                self.queue_tickets_mail(number, None, "uk", "system")
+                    .await?;
+            }
+        }
+        Ok(())
     }
 
     /// The slots of `venue` from now to the end of the lease's last day (venue time), with

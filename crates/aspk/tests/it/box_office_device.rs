@@ -298,7 +298,8 @@ async fn a_box_office_device_sells_alone_within_its_lease_and_is_taken_in_once()
             StatusCode::NOT_FOUND
         );
         // Another node's op in the upload: the whole upload is refused.
-        let own = device.sale(&slot_b, 1, shift, false);
+        let mut own = device.sale(&slot_b, 1, shift, false);
+        own.email = Some(aspk_domain::Email::parse("visitor@example.org").unwrap());
         let own_op = device.op("user:kasa", OpBody::OrderPlaced(own.clone()));
         let mut foreign = own_op.clone();
         foreign["origin"] = json!("site-node-elsewhere");
@@ -308,9 +309,20 @@ async fn a_box_office_device_sells_alone_within_its_lease_and_is_taken_in_once()
             order(&app, &admin, own.number).await.0,
             StatusCode::NOT_FOUND
         );
-        let (status, _) = device.sync(&app, &[own_op]).await;
+        let (status, _) = device.sync(&app, &[own_op.clone()]).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(order(&app, &admin, own.number).await.0, StatusCode::OK);
+        // The visitor who left an e-mail gets the e-tickets, once (a repeated upload).
+        let (status, _) = device.sync(&app, &[own_op]).await;
+        assert_eq!(status, StatusCode::OK);
+        let mails = app.node.inspect(|s| {
+            s.outbox()
+                .values()
+                .filter(|m| m.order == Some(own.number))
+                .map(|m| m.to.clone())
+                .collect::<Vec<_>>()
+        });
+        assert_eq!(mails, ["visitor@example.org"]);
         // A sequence number used again for another sale: an equivocation, not a sale.
         let twice = device.sale(&slot_b, 1, shift, false);
         let reused = device.op_at(Some(2), "user:kasa", OpBody::OrderPlaced(twice.clone()));
