@@ -64,13 +64,17 @@ export async function startSite(upstream, { code, data, port, token } = {}) {
 }
 
 /**
- * Starts `aspk serve --demo`; resolves to {base, api, stop}. Optional: `port` to listen on
- * (a free one when not given), `args` added to the command line (or a function of the
- * server's base URL returning them), `env` added to the environment.
+ * Starts `aspk serve --demo`; resolves to {base, api, stop, kill, data, port}. Optional:
+ * `port` to listen on (a free one when not given), `args` added to the command line (or a
+ * function of the server's base URL returning them), `env` added to the environment, `data`
+ * an existing data folder to start on again (a restart: `stop` then leaves it in place).
+ * `stop` ends the server with SIGTERM and deletes a data folder it made; `kill` ends it with
+ * SIGKILL (a power cut) and keeps the data.
  */
-export async function startAspk({ port, args = [], env = {} } = {}) {
+export async function startAspk({ port, args = [], env = {}, data } = {}) {
   const bin = aspkBinary();
-  const data = await mkdtemp(join(tmpdir(), 'aspk-scan-test-'));
+  const ownData = !data;
+  data ??= await mkdtemp(join(tmpdir(), 'aspk-scan-test-'));
   port ??= await freePort();
   const base = `http://127.0.0.1:${port}`;
   const extra = typeof args === 'function' ? args(base) : args;
@@ -94,14 +98,21 @@ export async function startAspk({ port, args = [], env = {} } = {}) {
   }
   const api = new Api(base);
   await api.signIn();
+  const exited = () => new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', r)));
   return {
     base,
     api,
+    data,
+    port,
     log: () => log,
     stop: async () => {
       child.kill('SIGTERM');
-      await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
-      await rm(data, { recursive: true, force: true });
+      await exited();
+      if (ownData) await rm(data, { recursive: true, force: true });
+    },
+    kill: async () => {
+      child.kill('SIGKILL');
+      await exited();
     },
   };
 }

@@ -2,6 +2,7 @@
 //! auth, OpenAPI at `/api/openapi.json`), `/healthz`, and the staff pages. Handlers are thin:
 //! they parse, call `aspk-app`, and shape the answer. Must not hold business rules.
 
+mod box_app;
 mod cookies;
 mod dto;
 mod error;
@@ -55,6 +56,7 @@ pub fn router_with(state: AppState, rate_limits: RateLimits) -> Router {
         .merge(api)
         .route("/api/openapi.json", openapi::serve(&document))
         .merge(scan_app::routes())
+        .merge(box_app::routes())
         .merge(
             pages::routes(&limiters).layer(axum::middleware::from_fn_with_state(
                 state.clone(),

@@ -1,0 +1,134 @@
+// The box-office device's durable store (IndexedDB). Every write is a 'strict' transaction:
+// when it completes, the data is on disk (a sale is shown only after that).
+//
+//   meta   key -> value:
+//            device     {node_id, token, venue, origin, name, key_id, serials, paired_at}
+//            keys       {privateKey, publicKey}: the device's Ed25519 pair (CryptoKeys, the
+//                       private one not extractable)
+//            nextSeq    the sequence number of the next op (contiguous from 1, never reused)
+//            lastHlc    the last HLC reading handed out (a decimal string: it exceeds 2^53)
+//            durableSeq the server holds our ops up to this one (those above are the queue)
+//            user       {username, role, signed_in_at}: who sells here (kept for offline use)
+//            shift      the open cash shift {id, user, venue, float_minor, currency, opened_at}
+//            lastShift  the last closed shift (its summary stays on screen)
+//            sync       the last sync's answer: venue, currency, products, slots, key, lease...,
+//                       and leaseSeq (the durable_seq the slots' lease_left counts)
+//            endpoints, via, lastSync
+//   ops    seq -> {seq, json, type, at_ms}: every op this device wrote, as uploaded
+//   sales  number -> {number, seq, at_ms, shift, user, slot, method, email, total_minor,
+//          currency, is_overbooking, tickets: [{serial, product, slot, price_minor, code}]}
+//          Index: shift.
+
+const DB_NAME = 'aspk-box';
+const VERSION = 1;
+const STRICT = { durability: 'strict' };
+
+let dbPromise = null;
+
+export function open() {
+  dbPromise ??= new Promise((resolve, reject) => {
+    const req = indexedDB.open(DB_NAME, VERSION);
+    req.onupgradeneeded = () => {
+      const db = req.result;
+      db.createObjectStore('meta');
+      db.createObjectStore('ops', { keyPath: 'seq' });
+      db.createObjectStore('sales', { keyPath: 'number' }).createIndex('shift', 'shift');
+    };
+    req.onsuccess = () => {
+      const db = req.result;
+      // Another tab upgrading or wiping the database: step aside.
+      db.onversionchange = () => {
+        db.close();
+        dbPromise = null;
+      };
+      resolve(db);
+    };
+    req.onerror = () => reject(req.error);
+    req.onblocked = () => reject(new Error('the database is open in another tab'));
+  });
+  return dbPromise;
+}
+
+const done = (tx) =>
+  new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error ?? new Error('transaction aborted'));
+  });
+
+/** The result of one request, as a promise. */
+export const result = (req) =>
+  new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+
+/**
+ * Runs `fn(stores, result)` in one read-write strict transaction; resolves with what `fn`
+ * returned once the transaction is durable. `fn` must await only requests of this
+ * transaction (anything else lets it commit early).
+ */
+export async function write(names, fn) {
+  const db = await open();
+  const tx = db.transaction(names, 'readwrite', STRICT);
+  const stores = Object.fromEntries(names.map((n) => [n, tx.objectStore(n)]));
+  let value;
+  try {
+    value = await fn(stores, result);
+  } catch (e) {
+    try {
+      tx.abort();
+    } catch {
+      // already finished
+    }
+    throw e;
+  }
+  await done(tx);
+  return value;
+}
+
+async function read(name, fn) {
+  const db = await open();
+  const tx = db.transaction(name, 'readonly');
+  return result(fn(tx.objectStore(name)));
+}
+
+export const getMeta = (key) => read('meta', (s) => s.get(key));
+
+/** Several meta values at once: {key: value}. */
+export async function metas(keys) {
+  const db = await open();
+  const store = db.transaction('meta', 'readonly').objectStore('meta');
+  const values = await Promise.all(keys.map((k) => result(store.get(k))));
+  return Object.fromEntries(keys.map((k, i) => [k, values[i]]));
+}
+
+export const setMeta = (entries) =>
+  write(['meta'], ({ meta }) => {
+    for (const [k, v] of Object.entries(entries)) {
+      if (v === undefined) meta.delete(k);
+      else meta.put(v, k);
+    }
+  });
+
+/** Ops with a sequence number above `after`, in order, at most `limit`. */
+export const opsAfter = (after, limit) =>
+  read('ops', (s) => s.getAll(IDBKeyRange.lowerBound(after, true), limit));
+
+/** How many ops there are above `after`. */
+export const countOpsAfter = (after) => read('ops', (s) => s.count(IDBKeyRange.lowerBound(after, true)));
+
+export const allSales = () => read('sales', (s) => s.getAll());
+
+/** Forgets everything (a revoked device). */
+export async function wipe() {
+  const db = await dbPromise?.catch(() => null);
+  db?.close();
+  dbPromise = null;
+  await new Promise((resolve, reject) => {
+    const req = indexedDB.deleteDatabase(DB_NAME);
+    req.onsuccess = () => resolve();
+    req.onerror = () => reject(req.error);
+    req.onblocked = () => resolve();
+  });
+}
