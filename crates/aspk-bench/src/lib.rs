@@ -29,6 +29,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod cpu;
+mod device;
 mod http;
 mod load;
 mod paper;
@@ -285,6 +286,13 @@ async fn phases(
     ));
     report.paper = Some(paper::paper(&staff, &slot, &codes).await?);
     memory(report, "paper")?;
+
+    progress(&format!(
+        "box-office device: uploading {} sales made offline",
+        device::SALES
+    ));
+    report.device = Some(device::upload(&staff, &target, &args.username, &slot).await?);
+    memory(report, "device upload")?;
 
     progress(&format!(
         "no-write floor: {clients} clients scanning a malformed code for {} s",

@@ -43,6 +43,9 @@ pub struct Report {
     /// Paper: ranges entered and recorded entries imported.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paper: Option<crate::paper::PaperFigures>,
+    /// A box-office device's queued sales uploaded in one sync.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device: Option<crate::device::DeviceFigures>,
     /// Server memory after each phase (spawned server only).
     pub memory: Vec<MemorySample>,
     /// Each target and whether it was met.
@@ -123,6 +126,7 @@ impl Report {
             shop_page: None,
             checkouts: None,
             paper: None,
+            device: None,
             memory: Vec::new(),
             targets: Vec::new(),
         }
@@ -222,6 +226,13 @@ impl Report {
                 "10,000 recorded entries imported < 2 s",
                 format!("{:.0} ms for {}", p.import_ms, thousands(p.imported as f64)),
                 p.import_ms < 2000.0 && p.imported >= 10_000,
+            );
+        }
+        if let Some(d) = &self.device {
+            add(
+                "1,000 sales queued on a box-office device uploaded < 5 s",
+                format!("{:.0} ms ({} ops taken in)", d.upload_ms, d.applied),
+                d.upload_ms < 5000.0 && d.applied > crate::device::SALES as u64,
             );
         }
         if let Some(peak) = self
