@@ -3,6 +3,7 @@
 // ticket is shown, and handed to the server in the background whenever one answers (sync.js).
 import * as db from './db.js';
 import { apply, lang, setLang, t } from './i18n.js';
+import * as printing from './printing.js';
 import * as sell from './sell.js';
 import * as net from './sync.js';
 import * as ui from './ui.js';
@@ -35,6 +36,7 @@ const app = {
 
 // Exposed for the browser tests and for support staff looking at the device.
 self.aspkBox = app;
+app.printing = printing.state;
 app.sync = () => sync();
 
 const tz = () => sell.synced()?.venue?.time_zone ?? 'Europe/Kyiv';
@@ -353,6 +355,7 @@ async function submitSale(event, override = false) {
   app.sales += 1;
   app.selling = false;
   renderDesk();
+  printing.afterSale(sale);
   sync();
 }
 
@@ -444,6 +447,9 @@ function onKey(e) {
     } else if (e.key === 'ArrowLeft' || e.key === 'PageUp') {
       e.preventDefault();
       stepTicket(-1);
+    } else if (printing.isPrintKey(e)) {
+      e.preventDefault();
+      printing.printSale(app.view?.sale);
     }
     return;
   }
@@ -481,6 +487,7 @@ function wire() {
     const refusal = app.lastRefusal?.error;
     if (refusal && !$('sale-message').hidden) ui.saleMessage(refusalText(refusal), !$('override').hidden);
     if (app.view) openTicket(app.view.sale, app.view.index);
+    printing.render();
   };
   $('pair-form').onsubmit = submitPairing;
   $('signin-form').onsubmit = submitSignIn;
@@ -498,6 +505,7 @@ function wire() {
   $('ticket-close').onclick = closeTicket;
   $('ticket-prev').onclick = () => stepTicket(-1);
   $('ticket-next').onclick = () => stepTicket(1);
+  printing.wire({ view: () => app.view, synced: sell.synced });
   addEventListener('keydown', onKey, true);
   addEventListener('online', () => sync());
   addEventListener('offline', () => {

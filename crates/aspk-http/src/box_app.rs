@@ -48,6 +48,20 @@ static FILES: &[(&str, &str, &[u8])] = &[
     asset!("messages/en.js", JS),
     asset!("ticket-code.js", JS),
     asset!("oplog.js", JS),
+    asset!("escpos.js", JS),
+    asset!("printer.js", JS),
+    asset!("printing.js", JS),
+    // The fonts the Rust renderer embeds, for the same printed tickets (escpos.js).
+    asset!(
+        "fonts/DejaVuSans.ttf",
+        "font/ttf",
+        "../crates/aspk-render/assets/DejaVuSans.ttf"
+    ),
+    asset!(
+        "fonts/DejaVuSans-Bold.ttf",
+        "font/ttf",
+        "../crates/aspk-render/assets/DejaVuSans-Bold.ttf"
+    ),
     asset!("vendor/noble-hashes/blake3.js", JS),
     asset!("vendor/noble-hashes/blake2.js", JS),
     asset!("vendor/noble-hashes/_blake.js", JS),

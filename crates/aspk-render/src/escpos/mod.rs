@@ -52,13 +52,22 @@
 //! The module size aims at a symbol of about 50 mm (at most 70 % of the line) for
 //! the version [`crate::qr_matrix`] picks at level Q, and always leaves room for
 //! the 4-module quiet zones.
+//!
+//! # Checking a byte stream
+//!
+//! [`parse`] is the strict parser of exactly this subset (it refuses anything
+//! else, or a command cut short), used by this crate's tests and by the
+//! box-office device cross-check, which parses the device app's own ESC/POS
+//! (`web/box/escpos.js`) and compares it with [`ticket_escpos`]'s.
 
 mod commands;
 mod cp1125;
 mod layout;
+mod parse;
 mod raster;
 
 pub use cp1125::cp1125_encode;
+pub use parse::{parse, qr_functions, split_tickets, Command, ParseError};
 
 use crate::font::Fonts;
 use crate::{qr_matrix, QrLevel, RenderError, TicketDoc, QUIET_ZONE};

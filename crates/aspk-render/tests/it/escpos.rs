@@ -1,11 +1,14 @@
-//! ESC/POS output: a strict parser of the byte stream written here walks every
-//! command; raster text is rendered to PNGs for people and checked for ink;
-//! CP1125 is cross-checked against Python's codec. (The sender is aspk-app's:
+//! ESC/POS output: the library's strict parser (`aspk_render::escpos::parse`)
+//! walks every command of the byte stream written here; raster text is
+//! rendered to PNGs for people and checked for ink; CP1125 is cross-checked
+//! against Python's codec. (The sender is aspk-app's:
 //! `crates/aspk-app/tests/it/printer.rs`.)
 
 use std::process::Command;
 
-use aspk_render::escpos::{cp1125_encode, ticket_escpos, EscPosOptions, TextMode};
+use aspk_render::escpos::{
+    self, cp1125_encode, ticket_escpos, Command as Cmd, EscPosOptions, TextMode,
+};
 use aspk_render::{qr_matrix, QrLevel, RenderError, TicketDoc, QUIET_ZONE};
 use image::{GrayImage, Luma};
 
@@ -13,172 +16,32 @@ use crate::support::{code, long_ticket, sample_ticket, samples_dir, ticket};
 
 // ---------------------------------------------------------------- parser
 
-/// One ESC/POS command of the subset the renderer may emit.
-#[derive(Debug, Clone, PartialEq)]
-enum Cmd {
-    /// `ESC @`
-    Init,
-    /// `ESC t n`
-    CodeTable(u8),
-    /// `ESC a n`
-    Justify(u8),
-    /// `ESC E n`
-    Bold(u8),
-    /// `ESC M n`
-    Font(u8),
-    /// `GS ! n`
-    Size(u8),
-    /// `ESC J n`
-    FeedDots(u8),
-    /// `ESC d n`
-    FeedLines(u8),
-    /// `GS v 0 m xL xH yL yH d…`
-    Raster {
-        mode: u8,
-        width_bytes: usize,
-        rows: usize,
-        data: Vec<u8>,
-    },
-    /// `GS ( k pL pH cn fn params…`
-    Symbol {
-        cn: u8,
-        function: u8,
-        params: Vec<u8>,
-    },
-    /// `GS V m [n]`
-    Cut { m: u8, n: Option<u8> },
-    /// `LF`
-    Lf,
-    /// A run of printable bytes (≥ 0x20).
-    Text(Vec<u8>),
-}
-
-/// Walks `bytes` command by command; anything unknown or truncated fails the test.
-fn parse(bytes: &[u8]) -> Vec<Cmd> {
-    let mut cmds = Vec::new();
-    let mut i = 0;
-    let take = |i: usize, n: usize| -> &[u8] {
-        assert!(i + n <= bytes.len(), "truncated command at byte {i}");
-        &bytes[i..i + n]
-    };
-    while i < bytes.len() {
-        match bytes[i] {
-            0x1B => {
-                let op = take(i, 2)[1];
-                let cmd = match op {
-                    b'@' => {
-                        i += 2;
-                        Cmd::Init
-                    }
-                    b't' | b'a' | b'E' | b'M' | b'J' | b'd' => {
-                        let n = take(i, 3)[2];
-                        i += 3;
-                        match op {
-                            b't' => Cmd::CodeTable(n),
-                            b'a' => Cmd::Justify(n),
-                            b'E' => Cmd::Bold(n),
-                            b'M' => Cmd::Font(n),
-                            b'J' => Cmd::FeedDots(n),
-                            _ => Cmd::FeedLines(n),
-                        }
-                    }
-                    other => panic!("unknown ESC {other:#04x} at byte {i}"),
-                };
-                cmds.push(cmd);
-            }
-            0x1D => {
-                let op = take(i, 2)[1];
-                match op {
-                    b'!' => {
-                        cmds.push(Cmd::Size(take(i, 3)[2]));
-                        i += 3;
-                    }
-                    b'v' => {
-                        let h = take(i, 8);
-                        assert_eq!(h[2], b'0', "GS v 0 at byte {i}");
-                        let width_bytes = usize::from(h[4]) + 256 * usize::from(h[5]);
-                        let rows = usize::from(h[6]) + 256 * usize::from(h[7]);
-                        let data = take(i + 8, width_bytes * rows).to_vec();
-                        cmds.push(Cmd::Raster {
-                            mode: h[3],
-                            width_bytes,
-                            rows,
-                            data,
-                        });
-                        i += 8 + width_bytes * rows;
-                    }
-                    b'(' => {
-                        let h = take(i, 5);
-                        assert_eq!(h[2], b'k', "GS ( k at byte {i}");
-                        let len = usize::from(h[3]) + 256 * usize::from(h[4]);
-                        assert!(len >= 2, "GS ( k too short at byte {i}");
-                        let body = take(i + 5, len);
-                        cmds.push(Cmd::Symbol {
-                            cn: body[0],
-                            function: body[1],
-                            params: body[2..].to_vec(),
-                        });
-                        i += 5 + len;
-                    }
-                    b'V' => {
-                        let m = take(i, 3)[2];
-                        let n = if matches!(m, 65 | 66 | 97 | 98 | 103 | 104) {
-                            Some(take(i, 4)[3])
-                        } else {
-                            None
-                        };
-                        cmds.push(Cmd::Cut { m, n });
-                        i += 3 + usize::from(n.is_some());
-                    }
-                    other => panic!("unknown GS {other:#04x} at byte {i}"),
-                }
-            }
-            0x0A => {
-                cmds.push(Cmd::Lf);
-                i += 1;
-            }
-            b if b >= 0x20 => {
-                let start = i;
-                while i < bytes.len() && bytes[i] >= 0x20 {
-                    i += 1;
-                }
-                cmds.push(Cmd::Text(bytes[start..i].to_vec()));
-            }
-            other => panic!("unexpected control byte {other:#04x} at byte {i}"),
-        }
-    }
-    cmds
+/// The library's strict parser; a stream it refuses fails the test.
+pub(crate) fn parse(bytes: &[u8]) -> Vec<Cmd> {
+    escpos::parse(bytes).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Splits a job into tickets at each `ESC @`.
-fn tickets_of(cmds: &[Cmd]) -> Vec<&[Cmd]> {
+pub(crate) fn tickets_of(cmds: &[Cmd]) -> Vec<&[Cmd]> {
     assert_eq!(cmds.first(), Some(&Cmd::Init), "job must start with ESC @");
-    let starts: Vec<usize> = (0..cmds.len()).filter(|&i| cmds[i] == Cmd::Init).collect();
-    starts
-        .iter()
-        .enumerate()
-        .map(|(k, &s)| &cmds[s..starts.get(k + 1).copied().unwrap_or(cmds.len())])
-        .collect()
+    escpos::split_tickets(cmds)
 }
 
-/// The QR commands of a ticket as (function, params).
+/// The QR commands of a ticket as (function, params); only QR symbols allowed.
 fn qr_functions(ticket: &[Cmd]) -> Vec<(u8, Vec<u8>)> {
-    ticket
-        .iter()
-        .filter_map(|c| match c {
-            Cmd::Symbol {
-                cn: 49,
-                function,
-                params,
-            } => Some((*function, params.clone())),
-            Cmd::Symbol { cn, .. } => panic!("2D symbol other than QR: cn {cn}"),
-            _ => None,
-        })
+    for c in ticket {
+        if let Cmd::Symbol { cn, .. } = c {
+            assert_eq!(*cn, 49, "2D symbol other than QR: cn {cn}");
+        }
+    }
+    escpos::qr_functions(ticket)
+        .into_iter()
+        .map(|(f, p)| (f, p.to_vec()))
         .collect()
 }
 
 /// Checks everything common to both text modes; returns the QR module size.
-fn check_ticket(t: &[Cmd], doc: &TicketDoc, cut: bool) -> u8 {
+pub(crate) fn check_ticket(t: &[Cmd], doc: &TicketDoc, cut: bool) -> u8 {
     assert_eq!(t[0], Cmd::Init);
     let qr = qr_functions(t);
     let names: Vec<u8> = qr.iter().map(|(f, _)| *f).collect();
@@ -228,7 +91,7 @@ fn check_ticket(t: &[Cmd], doc: &TicketDoc, cut: bool) -> u8 {
 }
 
 /// Raster commands of a ticket must be consistent; returns them.
-fn check_rasters(t: &[Cmd], width_bytes: usize) -> Vec<(usize, &[u8])> {
+pub(crate) fn check_rasters(t: &[Cmd], width_bytes: usize) -> Vec<(usize, &[u8])> {
     let mut out = Vec::new();
     for c in t {
         if let Cmd::Raster {
@@ -358,7 +221,7 @@ fn raster_options() {
 /// Simulates the printout of one ticket: raster rows as printed, `ESC J n` as
 /// `n` white rows, and the QR as the printer would draw it from our own encoder
 /// (the printer may choose another version; this is for looking at).
-fn simulate(t: &[Cmd], doc: &TicketDoc, width: u32) -> (GrayImage, Vec<Vec<bool>>) {
+pub(crate) fn simulate(t: &[Cmd], doc: &TicketDoc, width: u32) -> (GrayImage, Vec<Vec<bool>>) {
     let mut rows: Vec<Vec<bool>> = Vec::new();
     let white = vec![false; width as usize];
     let mut module = 1;
@@ -408,7 +271,7 @@ fn simulate(t: &[Cmd], doc: &TicketDoc, width: u32) -> (GrayImage, Vec<Vec<bool>
 }
 
 /// Row ranges with ink, separated by blank rows.
-fn ink_bands(rows: &[Vec<bool>]) -> Vec<(usize, usize)> {
+pub(crate) fn ink_bands(rows: &[Vec<bool>]) -> Vec<(usize, usize)> {
     let mut bands = Vec::new();
     let mut start = None;
     for (y, row) in rows.iter().enumerate() {

@@ -3,6 +3,7 @@
 
 mod api;
 mod escpos;
+mod escpos_device;
 mod qr_decode;
 mod samples;
 mod stock;
