@@ -11,11 +11,11 @@ import * as store from './store.js';
 
 const hexToBytes = (hex) => Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
 
-let ringCache = { sig: null, ring: new Map(), ranges: new Map(), ends: new Map(), voided: new Map() };
+let ringCache = { sig: null, ring: new Map(), ranges: new Map(), ends: new Map(), voided: new Map(), revoked: new Set() };
 
 /** The key ring for verifyCode, rebuilt only when the stored keys change. */
 function ring(keys) {
-  const sig = keys.map((k) => `${k.key_id}:${k.public_key}:${k.valid_until ?? ''}:${JSON.stringify(k.voided ?? [])}`).join(',');
+  const sig = keys.map((k) => `${k.key_id}:${k.public_key}:${k.valid_until ?? ''}:${JSON.stringify(k.voided ?? [])}:${k.revoked ?? false}`).join(',');
   if (ringCache.sig !== sig) {
     ringCache = {
       sig,
@@ -23,6 +23,7 @@ function ring(keys) {
       ranges: new Map(keys.filter((k) => k.serials).map((k) => [k.key_id, k.serials])),
       ends: new Map(keys.filter((k) => k.valid_until).map((k) => [k.key_id, Date.parse(k.valid_until) / 1000])),
       voided: new Map(keys.filter((k) => k.voided?.length).map((k) => [k.key_id, k.voided])),
+      revoked: new Set(keys.filter((k) => k.revoked).map((k) => k.key_id)),
     };
   }
   return ringCache;
@@ -76,7 +77,7 @@ export async function decide(text) {
     throw e;
   }
   const { ticket, scans: local, venue, products, keys } = await store.lookup(serial);
-  const { ring: keyring, ranges, ends, voided } = ring(keys);
+  const { ring: keyring, ranges, ends, voided, revoked } = ring(keys);
   let verified;
   try {
     verified = await verifyCode(code, keyring);
@@ -90,6 +91,8 @@ export async function decide(text) {
   if (!withinKey(claims.validity, ends.get(keyId) ?? null)) return { result: 'invalid' };
   // A paper stock ticket keeps no code of its own: its printed code is checked by signature.
   if (ticket && ticket.code && ticket.code !== code) return { result: 'invalid' };
+  // A withdrawn key (a revoked box-office device's): what it sold before is in the feed.
+  if (!ticket && revoked.has(keyId)) return { result: 'invalid' };
   const product = (products ?? []).find((p) => p.no === claims.product) ?? null;
   const base = { serial, ticket: ticket ?? null, product, claims, code };
   const isVoidedStock = (voided.get(keyId) ?? []).some(([first, last]) => serial >= first && serial <= last);

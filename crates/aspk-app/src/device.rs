@@ -105,6 +105,9 @@ pub struct FeedKey {
     pub valid_until: Option<chrono::DateTime<chrono::Utc>>,
     /// Serials of it that are voided (lost or stolen paper stock), `(first, last)`.
     pub voided: Vec<(u64, u64)>,
+    /// Withdrawn (a revoked box-office device's): the tickets the feed holds stay valid,
+    /// any other code it signed is refused.
+    pub revoked: bool,
 }
 
 /// One page of the feed.
@@ -403,6 +406,7 @@ impl Node {
                             .collect(),
                         None => Vec::new(),
                     },
+                    revoked: s.revoked_keys().contains_key(id),
                 })
                 .collect();
             (

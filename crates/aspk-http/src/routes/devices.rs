@@ -122,6 +122,9 @@ pub struct FeedKeyDto {
     /// refused from then on.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub voided: Vec<(u64, u64)>,
+    /// Withdrawn: the tickets of the feed stay valid; any other code it signed is refused.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub revoked: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -184,6 +187,7 @@ impl From<DeviceFeed> for FeedResponse {
                     serials: k.serials,
                     valid_until: k.valid_until,
                     voided: k.voided,
+                    revoked: k.revoked,
                 })
                 .collect(),
             tickets: f.tickets.into_iter().map(Into::into).collect(),

@@ -309,7 +309,7 @@ async fn a_box_office_device_sells_alone_within_its_lease_and_is_taken_in_once()
             order(&app, &admin, own.number).await.0,
             StatusCode::NOT_FOUND
         );
-        let (status, _) = device.sync(&app, &[own_op.clone()]).await;
+        let (status, _) = device.sync(&app, std::slice::from_ref(&own_op)).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(order(&app, &admin, own.number).await.0, StatusCode::OK);
         // The visitor who left an e-mail gets the e-tickets, once (a repeated upload).
