@@ -233,6 +233,7 @@ device-add = Add a device
 device-list = Enrolled
 device-create-code = Create a one-time code
 device-code = One-time code
+device-box-office-hint = Open the link on the box office's laptop, tablet or phone (or scan it with its camera): it will sell tickets even with no server.
 device-scan-hint = Scan with the phone's camera (or open the link) to turn it into a scanner for this venue.
 device-command-hint = Start the node with:
 device-expires = Valid once, until { $time }.

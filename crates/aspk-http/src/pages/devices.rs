@@ -109,8 +109,13 @@ struct DeviceAddView<'a> {
 
 /// How the new device uses its code.
 enum Pairing {
-    /// A phone opens the link, or scans its QR (`None` when the link does not fit one).
-    Scanner { link: String, qr: Option<QrImage> },
+    /// A phone (or a box-office device) opens the link, or scans its QR (`None` when the
+    /// link does not fit one); `hint` says what it becomes.
+    Scanner {
+        link: String,
+        qr: Option<QrImage>,
+        hint: String,
+    },
     /// A gate or a site node is started with this command.
     Command(String),
 }
@@ -151,11 +156,13 @@ pub async fn add(page: Page, headers: HeaderMap, Form(f): Form<AddForm>) -> Resp
     let how = if f.role == "scanner" {
         let link = format!("{base}/scan#pair={}", code.code);
         let qr = text_qr_matrix(&link).ok().map(|m| QrImage::new(&m, 280));
-        Pairing::Scanner { link, qr }
+        let hint = page.t("device-scan-hint");
+        Pairing::Scanner { link, qr, hint }
     } else if f.role == "box_office" {
         let link = format!("{base}/box-office/device/#pair={}", code.code);
         let qr = text_qr_matrix(&link).ok().map(|m| QrImage::new(&m, 280));
-        Pairing::Scanner { link, qr }
+        let hint = page.t("device-box-office-hint");
+        Pairing::Scanner { link, qr, hint }
     } else if f.role == "gate" {
         Pairing::Command(format!("aspk gate --upstream {base} --enrol {}", code.code))
     } else {
