@@ -4,13 +4,14 @@
 //! attacks a stolen, buggy or revoked device would try are refused, or kept as findings,
 //! and change nothing else.
 
-use aspk_domain::{Channel, Currency, Payment, PaymentMethod, Slug};
-use aspk_oplog::{Hlc, Op, OpBody, OrderPlaced, TicketIssued};
-use aspk_ticket::{IssuerKey, TicketClaims, Validity};
+use aspk_domain::{Currency, Slug};
+use aspk_oplog::{OpBody, OrderPlaced};
+use aspk_ticket::IssuerKey;
 use chrono::{DateTime, Duration, Utc};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+use crate::device_kit;
 use crate::kit::TestApp;
 
 /// What a paired device knows and holds, written in Rust as the browser app writes it.
@@ -103,20 +104,7 @@ impl Device {
             self.seq += 1;
             self.seq
         });
-        let mut op = Op {
-            origin: self.origin.clone(),
-            seq,
-            hlc: Hlc::from_parts(
-                u64::try_from(Utc::now().timestamp_millis()).unwrap(),
-                u16::try_from(seq % 1_000).unwrap(),
-            ),
-            actor: actor.into(),
-            body,
-            sig: None,
-        };
-        let key = &self.key;
-        op.sign_with(key.key_id, |message| key.sign_detached(message));
-        serde_json::to_value(&op).unwrap()
+        device_kit::signed(&self.origin, seq, actor, body, &self.key)
     }
 
     fn op(&mut self, actor: &str, body: OpBody) -> Value {
@@ -133,59 +121,18 @@ impl Device {
             .find(|p| p["id"] == "adult")
             .unwrap()
             .clone();
+        assert_eq!(
+            (self.known["venue"]["no"].as_u64(), product["no"].as_u64()),
+            (Some(1), Some(1))
+        );
         let (from, until) = (at(&s["starts_at"]), at(&s["ends_at"]));
         let price = product["price_minor"].as_i64().unwrap();
         let number = self.next_serial;
-        self.next_serial += 1;
-        let tickets = (0..count)
-            .map(|_| {
-                let serial = self.next_serial;
-                self.next_serial += 1;
-                let claims = TicketClaims {
-                    serial,
-                    venue: u16::try_from(self.known["venue"]["no"].as_u64().unwrap()).unwrap(),
-                    product: u16::try_from(product["no"].as_u64().unwrap()).unwrap(),
-                    validity: Validity::Window {
-                        from_unix: from.timestamp(),
-                        until_unix: until.timestamp(),
-                    },
-                    needs_document_check: false,
-                };
-                TicketIssued {
-                    serial,
-                    product: Slug::parse("product", "adult").unwrap(),
-                    slot: Some(slot.to_owned()),
-                    valid_from: from,
-                    valid_until: until,
-                    valid_days: None,
-                    price_minor: price,
-                    code: aspk_ticket::issue(&claims, &self.key).unwrap(),
-                }
-            })
-            .collect::<Vec<_>>();
-        let total = price * i64::try_from(count).unwrap();
-        OrderPlaced {
-            number,
-            venue: Slug::parse("venue", "demo").unwrap(),
-            channel: Channel::BoxOffice,
-            email: None,
-            tickets,
-            payments: vec![Payment {
-                method: PaymentMethod::Cash,
-                amount_minor: total,
-                at: Utc::now(),
-                shift: None,
-                reference: None,
-            }],
-            total_minor: total,
-            currency: Currency::UAH,
-            is_overbooking: overbooking,
-            shift: Some(shift.to_owned()),
-            name: None,
-            idempotency_key: None,
-            paper: None,
-            drill: None,
-        }
+        let tickets = (1..=count as u64)
+            .map(|k| device_kit::ticket(&self.key, number + k, Some(slot), from, until, price))
+            .collect();
+        self.next_serial += 1 + count as u64;
+        device_kit::sale(number, tickets, Some(shift), overbooking)
     }
 }
 

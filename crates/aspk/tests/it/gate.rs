@@ -643,14 +643,23 @@ async fn paper_outage_drill_every_ticket_is_used_once_and_each_conflict_is_found
     drop(gate);
 }
 
-/// A box-office device paired at `base` (a manager's code): its node id, its key as the
-/// device keeps it, and the first serial of its block.
+/// A box-office device as paired at a server: what the browser app keeps.
+struct PairedDevice {
+    node_id: String,
+    token: String,
+    origin: String,
+    key: aspk_ticket::IssuerKey,
+    /// The first serial of its block.
+    block: u64,
+}
+
+/// A box-office device paired at `base` with a manager's (here: the admin's) code.
 async fn paired_box_office(
     http: &reqwest::Client,
     token: &str,
     base: &str,
     secret: u8,
-) -> (String, aspk_ticket::IssuerKey, u64) {
+) -> PairedDevice {
     let code = post(
         http,
         token,
@@ -659,10 +668,11 @@ async fn paired_box_office(
     )
     .await;
     let key = aspk_ticket::IssuerKey::from_bytes(0, &[secret; 32]);
+    let origin = format!("box-office-{secret}");
     let redeemed: Value = http
         .post(format!("{base}/api/v1/enrolments/redeem"))
         .json(
-            &json!({"code": code["code"], "name": "Каса", "origin": format!("box-office-{secret}"),
+            &json!({"code": code["code"], "name": "Каса", "origin": origin,
                       "public_key": aspk_app::to_hex(&key.public().to_bytes())}),
         )
         .send()
@@ -672,49 +682,77 @@ async fn paired_box_office(
         .await
         .unwrap();
     let key_id = u16::try_from(redeemed["key_id"].as_u64().unwrap()).unwrap();
-    (
-        redeemed["node_id"].as_str().unwrap().to_owned(),
-        aspk_ticket::IssuerKey::from_bytes(key_id, &[secret; 32]),
-        redeemed["serials"][0].as_u64().unwrap(),
-    )
+    PairedDevice {
+        node_id: redeemed["node_id"].as_str().unwrap().to_owned(),
+        token: redeemed["token"].as_str().unwrap().to_owned(),
+        origin,
+        key: aspk_ticket::IssuerKey::from_bytes(key_id, &[secret; 32]),
+        block: redeemed["serials"][0].as_u64().unwrap(),
+    }
 }
 
-/// A code for the demo's adult ticket, valid now, signed with `key` (as a box-office device
-/// signs one while offline: it reaches the log later, or never).
-fn device_code(key: &aspk_ticket::IssuerKey, serial: u64) -> String {
-    let now = chrono::Utc::now();
-    let claims = aspk_ticket::TicketClaims {
-        serial,
-        venue: 1,
-        product: 1,
-        validity: aspk_ticket::Validity::Window {
-            from_unix: (now - chrono::Duration::minutes(5)).timestamp(),
-            until_unix: (now + chrono::Duration::hours(1)).timestamp(),
-        },
-        needs_document_check: false,
-    };
-    aspk_ticket::issue(&claims, key).unwrap()
-}
-
-/// The power cut: a gate cut off from every server admits, once, a ticket a box-office
-/// device sold while cut off too (its key reached the gate when the device was paired). A
-/// forged code under the device's key id, and a code of a device revoked before the cut,
-/// are refused.
+/// The power cut as a drill with the real binaries. A box-office device, a gate and a phone
+/// are all cut off from every server. The gate admits a ticket the device sold while cut
+/// off (its key reached the gate when the device was paired), once; it refuses a forged code
+/// under the device's key id and a new code of a device revoked before the cut. The phone
+/// admits the same ticket too (a double entry planted in the drill). When the server is back
+/// the device's sale, the phone's scan and the gate's entry all arrive, and the double entry
+/// is found once.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_cut_off_gate_admits_a_box_office_devices_offline_ticket_and_refuses_forged_and_revoked()
-{
-    let (_dir, cloud, http, token, _slot) = setup().await;
-    let (_, key, block) = paired_box_office(&http, &token, &cloud.base, 21).await;
-    let (stolen, stolen_key, stolen_block) =
-        paired_box_office(&http, &token, &cloud.base, 22).await;
+async fn power_cut_a_box_office_devices_offline_ticket_is_admitted_offline_and_its_double_entry_found_once(
+) {
+    let (dir, cloud, http, token, slot_id) = setup().await;
+    let device = paired_box_office(&http, &token, &cloud.base, 21).await;
+    let stolen = paired_box_office(&http, &token, &cloud.base, 22).await;
     let revoked = http
-        .post(format!("{}/api/v1/nodes/{stolen}/revoke", cloud.base))
+        .post(format!(
+            "{}/api/v1/nodes/{}/revoke",
+            cloud.base, stolen.node_id
+        ))
         .bearer_auth(&token)
         .json(&json!({"reason": "stolen"}))
         .send()
         .await
         .unwrap();
     assert!(revoked.status().is_success(), "{}", revoked.status());
+    let phone = post(
+        &http,
+        &token,
+        format!("{}/api/v1/enrolments", cloud.base),
+        json!({"role": "scanner", "venue": "demo"}),
+    )
+    .await;
+    let phone: Value = http
+        .post(format!("{}/api/v1/enrolments/redeem", cloud.base))
+        .json(&json!({"code": phone["code"], "name": "Телефон", "origin": "phone-at-the-door"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let phone_token = phone["token"].as_str().unwrap().to_owned();
+    let catalog = get(
+        &http,
+        &token,
+        format!("{}/api/v1/catalog?venue=demo", cloud.base),
+    )
+    .await;
+    let slot = catalog["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == slot_id.as_str())
+        .unwrap()
+        .clone();
+    let time = |v: &Value| {
+        v.as_str()
+            .unwrap()
+            .parse::<chrono::DateTime<chrono::FixedOffset>>()
+            .unwrap()
+            .to_utc()
+    };
+    let (from, until) = (time(&slot["starts_at"]), time(&slot["ends_at"]));
     let gdir = tempfile::tempdir().unwrap();
     let code = gate_code(&http, &token, &cloud.base).await;
     let mut gate = Gate::start(
@@ -725,26 +763,99 @@ async fn a_cut_off_gate_admits_a_box_office_devices_offline_ticket_and_refuses_f
     );
     assert_eq!(gate.scan("1")["result"], "invalid");
     tokio::time::sleep(Duration::from_millis(1000)).await;
+    let cloud_base = cloud.base.clone();
     cloud.kill_9();
     tokio::time::sleep(Duration::from_millis(2500)).await;
 
-    let sold = device_code(&key, block + 17);
-    let first = gate.scan(&sold);
+    // The device sells while cut off; the gate admits the ticket, once.
+    let ticket = crate::device_kit::ticket(
+        &device.key,
+        device.block + 17,
+        Some(&slot_id),
+        from,
+        until,
+        25_000,
+    );
+    let sale = crate::device_kit::sale(device.block + 16, vec![ticket.clone()], None, false);
+    let first = gate.scan(&ticket.code);
     assert_eq!(
         (first["result"].as_str(), first["offline"].as_bool()),
         (Some("admit"), Some(true)),
         "{first}"
     );
-    assert_eq!(gate.scan(&sold)["result"], "already_used");
-    let thief = aspk_ticket::IssuerKey::from_bytes(key.key_id, &[99; 32]);
+    assert_eq!(gate.scan(&ticket.code)["result"], "already_used");
+    // A forged code under the device's key id; a revoked device's new ticket.
+    let thief = aspk_ticket::IssuerKey::from_bytes(device.key.key_id, &[99; 32]);
+    let forged = crate::device_kit::ticket(&thief, device.block + 18, None, from, until, 0);
+    assert_eq!(gate.scan(&forged.code)["result"], "invalid");
+    let late = crate::device_kit::ticket(&stolen.key, stolen.block + 5, None, from, until, 0);
     assert_eq!(
-        gate.scan(&device_code(&thief, block + 18))["result"],
-        "invalid"
-    );
-    let late = device_code(&stolen_key, stolen_block + 5);
-    assert_eq!(
-        gate.scan(&late)["result"],
+        gate.scan(&late.code)["result"],
         "invalid",
         "a revoked device's new ticket"
     );
+
+    // The server is back: the device and the phone hand in what they did.
+    let cloud = Process::serve_on(dir.path(), &cloud_base).await;
+    let op = crate::device_kit::signed(
+        &device.origin,
+        1,
+        "user:admin",
+        aspk_oplog::OpBody::OrderPlaced(sale),
+        &device.key,
+    );
+    let synced = http
+        .post(format!("{}/api/v1/device/box-office/sync", cloud.base))
+        .bearer_auth(&device.token)
+        .json(&json!({ "ops": [op] }))
+        .send()
+        .await
+        .unwrap();
+    assert!(synced.status().is_success(), "{}", synced.status());
+    let scans = json!({"scans": [{"seq": 1, "at_ms": chrono::Utc::now().timestamp_millis() - 60_000,
+        "serial": ticket.serial, "result": "admit", "code": ticket.code}]});
+    let uploaded = http
+        .post(format!("{}/api/v1/device/scans", cloud.base))
+        .bearer_auth(&phone_token)
+        .json(&scans)
+        .send()
+        .await
+        .unwrap();
+    assert!(uploaded.status().is_success(), "{}", uploaded.status());
+    let (http, token) = admin(&cloud.base).await;
+    let mut kinds = Vec::new();
+    for _ in 0..100 {
+        let findings = get(
+            &http,
+            &token,
+            format!("{}/api/v1/findings?status=open", cloud.base),
+        )
+        .await;
+        kinds = findings
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["kind"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>();
+        if kinds.iter().any(|k| k == "double_entry") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "double_entry").count(),
+        1,
+        "{kinds:?}"
+    );
+    let order = get(
+        &http,
+        &token,
+        format!(
+            "{}/api/v1/orders/{}",
+            cloud.base,
+            aspk_ticket::HumanNumber::from_serial(device.block + 16).digits()
+        ),
+    )
+    .await;
+    assert_eq!(order["tickets"][0]["status"], "used", "{order}");
 }

@@ -11,6 +11,7 @@ mod cli;
 mod concurrency;
 mod continuity;
 mod contract;
+mod device_kit;
 mod devices;
 mod drills;
 mod durability;
