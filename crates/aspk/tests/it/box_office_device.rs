@@ -193,6 +193,19 @@ async fn a_box_office_device_sells_alone_within_its_lease_and_is_taken_in_once()
             0,
             "the lease is not for sale elsewhere"
         );
+        // The continuity console lists it as a part, online since its call.
+        let (_, status) = app.get("/api/v1/status", Some(&admin)).await;
+        let part = status["parts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["kind"] == "box_office")
+            .cloned()
+            .unwrap_or_else(|| panic!("the device among the parts: {status}"));
+        assert_eq!(
+            (part["name"].as_str(), part["state"].as_str()),
+            (Some("Каса 2"), Some("online"))
+        );
 
         // Offline: a shift and two sales, all of slot A's lease.
         let shift = "sh-device-1";
