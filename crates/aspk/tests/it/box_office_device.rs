@@ -381,3 +381,115 @@ async fn node_of(app: &TestApp, admin: &str, origin: &str) -> String {
         .unwrap()
         .to_owned()
 }
+
+/// The device hands its sales to whichever node answers: with the cloud away, the site node
+/// takes them in (it knows the device's certificate by replication, and grants no leases),
+/// and passes them on to the cloud when it is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_box_office_device_hands_its_sales_to_a_site_node_while_the_cloud_is_away() {
+    use crate::drills::{cloud, enrolled_site, within, Api};
+    let dir = tempfile::tempdir().unwrap();
+    let port = crate::kit::free_port();
+    let first = cloud(&dir.path().join("cloud"), port).await;
+    let cloud_base = first.base.clone();
+    let c = Api::sign_in(&cloud_base).await;
+    let (_site, s) = enrolled_site(&c, &dir.path().join("site"), &cloud_base, 5).await;
+    let slot = c.open_slot(10).await;
+    let (status, code) = c
+        .post(
+            "/api/v1/enrolments",
+            json!({"role": "box_office", "venue": "demo"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{code}");
+    let key = IssuerKey::from_bytes(0, &[31; 32]);
+    let http = reqwest::Client::new();
+    let redeemed: Value = http
+        .post(format!("{cloud_base}/api/v1/enrolments/redeem"))
+        .json(
+            &json!({"code": code["code"], "name": "Каса 3", "origin": "box-office-site-test",
+                      "public_key": aspk_app::to_hex(&key.public().to_bytes())}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = redeemed["token"].as_str().unwrap().to_owned();
+    let key = IssuerKey::from_bytes(
+        u16::try_from(redeemed["key_id"].as_u64().unwrap()).unwrap(),
+        &[31; 32],
+    );
+    let block = redeemed["serials"][0].as_u64().unwrap();
+    let sync = |base: String, ops: Vec<Value>| {
+        let (http, token) = (http.clone(), token.clone());
+        async move {
+            let r = http
+                .post(format!("{base}/api/v1/device/box-office/sync"))
+                .bearer_auth(&token)
+                .json(&json!({ "ops": ops }))
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (status, at_cloud) = sync(cloud_base.clone(), vec![]).await;
+    assert_eq!(status, StatusCode::OK, "{at_cloud}");
+    let lease = at_cloud["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == slot.as_str())
+        .unwrap()["lease_left"]
+        .as_u64();
+    assert_eq!(lease, Some(10), "{at_cloud}");
+    // The site node learns the device (and its lease) by replication.
+    within(
+        std::time::Duration::from_secs(20),
+        "the site node knows the device",
+        || {
+            let sync = sync(s.base().to_owned(), vec![]);
+            async move { sync.await.0 == StatusCode::OK }
+        },
+    )
+    .await;
+    drop(first);
+
+    let now = Utc::now();
+    let ticket = device_kit::ticket(
+        &key,
+        block + 2,
+        Some(&slot),
+        now,
+        now + Duration::hours(1),
+        25_000,
+    );
+    let sale = device_kit::sale(block + 1, vec![ticket], None, false);
+    let op = device_kit::signed(
+        "box-office-site-test",
+        1,
+        "user:admin",
+        OpBody::OrderPlaced(sale),
+        &key,
+    );
+    let (status, at_site) = sync(s.base().to_owned(), vec![op]).await;
+    assert_eq!(status, StatusCode::OK, "{at_site}");
+    assert_eq!(
+        (at_site["applied"].as_u64(), at_site["durable_seq"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(at_site["grants_leases"], false);
+    let number = aspk_ticket::HumanNumber::from_serial(block + 1).digits();
+    assert!(s.has_order(&number).await);
+
+    // The cloud comes back and gets the sale from the site node.
+    let _back = cloud(&dir.path().join("cloud"), port).await;
+    within(
+        std::time::Duration::from_secs(30),
+        "the sale reaches the cloud",
+        || c.has_order(&number),
+    )
+    .await;
+}
