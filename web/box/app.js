@@ -1,6 +1,7 @@
-// The box-office device app: pairing, the cashier's sign-in, the cash shift and selling with
-// or without a server. Each sale is signed and stored durably here (sell.js) before its
-// ticket is shown, and handed to the server in the background whenever one answers (sync.js).
+// The box-office device app: pairing, the cashier's sign-in, the cash shift, selling and
+// refunding with or without a server. Each sale and refund is signed and stored durably here
+// (sell.js) before it is shown, and handed to the server in the background whenever one
+// answers (sync.js).
 import * as db from './db.js';
 import { apply, lang, setLang, t } from './i18n.js';
 import * as printing from './printing.js';
@@ -20,6 +21,11 @@ const app = {
   saleTimings: [],
   sales: 0,
   lastSale: null,
+  /** Refunds made since the page loaded, and the last one's sale. */
+  refunds: 0,
+  lastRefund: null,
+  /** The refund being confirmed: {sale, busy, back (the element to focus after)}. */
+  refunding: null,
   lastRefusal: null,
   slot: null,
   quantities: new Map(),
@@ -113,6 +119,8 @@ async function wipe(message) {
   clearInterval(app.timer);
   app.timer = null;
   ui.hideTicket();
+  app.refunding = null;
+  ui.hideRefund();
   await db.wipe();
   sell.forget();
   app.quantities.clear();
@@ -211,6 +219,7 @@ async function submitSignIn(event) {
 }
 
 async function signOut() {
+  ui.historyMessage('');
   await db.setMeta({ user: undefined });
   await sell.refresh();
   showSignIn();
@@ -248,15 +257,18 @@ function renderTotal() {
 function renderDesk() {
   const shift = sell.shift();
   const counted = sell.parseAmount($('counted').value);
+  const figures = sell.shiftFigures(shift);
   ui.renderShift({
     shift,
     lastShift: sell.lastShift(),
-    expected: sell.expectedCash(),
+    figures,
+    expected: figures.expected_minor,
     counted: $('counted').value.trim() ? counted : null,
     currency: currency(),
     user: sell.user(),
     sales: shift ? sell.salesOf(shift.id).length : 0,
     tz: tz(),
+    durableSeq: sell.durableSeq(),
   });
   const slots = sell.slots();
   if (!slots.some((s) => s.id === app.slot)) {
@@ -279,13 +291,97 @@ function renderDesk() {
   renderTotal();
   if (shift) {
     const sales = sell.salesOf(shift.id);
-    const historyKey = JSON.stringify([lang(), shift.id, sales.map((sale) => [sale.number, sell.isUploaded(sale)])]);
+    const user = sell.user();
+    const historyKey = JSON.stringify([
+      lang(),
+      shift.id,
+      user?.username,
+      sales.map((sale) => [sale.number, sell.isUploaded(sale), sell.isRefunded(sale), sell.canRefund(sale)]),
+    ]);
     if (historyKey !== app.historyKey) {
       app.historyKey = historyKey;
-      ui.renderHistory(sales, sell.isUploaded, tz(), (sale) => openTicket(sale, 0));
+      ui.renderHistory(sales, {
+        uploaded: sell.isUploaded,
+        refundable: sell.canRefund,
+        tz: tz(),
+        onOpen: (sale) => openTicket(sale, 0),
+        onRefund: askRefund,
+      });
     }
+    ui.historyNote(refundNote(shift, sales, user));
+  } else {
+    ui.historyMessage('');
   }
   refreshStatus();
+}
+
+/**
+ * Why the signed-in user sees no Refund button on sales of the open shift, when some sale
+ * would have one for the one who opened it: a cashier's own sales only, and a refund goes
+ * through the refunder's own shift.
+ */
+function refundNote(shift, sales, user) {
+  if (!user || shift.user === user.username) return '';
+  if (!sales.some((sale) => !sell.isRefunded(sale))) return '';
+  return t(sell.canOverride(user) ? 'history.refund.shift' : 'history.refund.other', { user: shift.user });
+}
+
+// --- refunds --------------------------------------------------------------------------------------
+
+function askRefund(sale) {
+  const why = sell.refundRefusal(sale);
+  if (why) {
+    ui.historyMessage(refusalText(why), 'error');
+    return;
+  }
+  ui.historyMessage('');
+  app.refunding = { sale, busy: false, back: document.activeElement };
+  ui.showRefund(sale, sell.products(), tz());
+}
+
+function closeRefund() {
+  // Already being stored: it goes through (the message says so when it is).
+  if (app.refunding?.busy) return;
+  const back = app.refunding?.back;
+  app.refunding = null;
+  ui.hideRefund();
+  if (back instanceof HTMLElement && back.isConnected) back.focus();
+  else focusSale();
+}
+
+async function confirmRefund(event) {
+  event?.preventDefault();
+  const r = app.refunding;
+  if (!r || r.busy) return;
+  r.busy = true;
+  $('refund-confirm').disabled = true;
+  ui.refundMessage('');
+  let sale;
+  try {
+    sale = await sell.refund(r.sale.number, $('refund-reason').value.trim() || t('refund.reason.default'));
+  } catch (e) {
+    r.busy = false;
+    $('refund-confirm').disabled = false;
+    if (!(e instanceof sell.Refused)) console.error('the refund could not be stored', e);
+    ui.refundMessage(e instanceof sell.Refused ? refusalText(e) : t('refund.failed', { detail: e.message }));
+    return;
+  }
+  // Stored durably: now the cashier hands the money back.
+  app.refunding = null;
+  ui.hideRefund();
+  app.refunds += 1;
+  app.lastRefund = sale;
+  if (app.view?.sale.number === sale.number) app.view = { ...app.view, sale };
+  ui.historyMessage(
+    t('refund.done', {
+      number: ui.humanNumber(sale.number),
+      amount: ui.money(sale.refund.amount_minor, sale.currency),
+      method: t(`refund.method.${sale.refund.method}`),
+    }),
+  );
+  renderDesk();
+  focusSale();
+  sync();
 }
 
 function pickSlot(id) {
@@ -436,6 +532,18 @@ async function submitCloseShift(event) {
 // --- start ----------------------------------------------------------------------------------------
 
 function onKey(e) {
+  if (ui.refundShown()) {
+    // Enter confirms (on the Cancel button: cancels), Esc cancels; typing goes to the reason.
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      closeRefund();
+    } else if (e.key === 'Enter' && !e.repeat) {
+      e.preventDefault();
+      if (e.target === $('refund-cancel')) closeRefund();
+      else confirmRefund();
+    }
+    return;
+  }
   if (ui.ticketShown()) {
     if (e.repeat) return;
     if (e.key === 'Escape' || e.key === 'Enter') {
@@ -449,7 +557,8 @@ function onKey(e) {
       stepTicket(-1);
     } else if (printing.isPrintKey(e)) {
       e.preventDefault();
-      printing.printSale(app.view?.sale);
+      // A refunded sale's tickets are void: never printed.
+      if (!app.view?.sale?.refund) printing.printSale(app.view?.sale);
     }
     return;
   }
@@ -482,7 +591,13 @@ function wire() {
     app.slotsKey = '';
     app.historyKey = '';
     resetCloseConfirm();
+    ui.historyMessage('');
     render();
+    if (app.refunding && !app.refunding.busy) {
+      const reason = $('refund-reason').value;
+      ui.showRefund(app.refunding.sale, sell.products(), tz());
+      $('refund-reason').value = reason;
+    }
     // A refusal on screen, in the new language.
     const refusal = app.lastRefusal?.error;
     if (refusal && !$('sale-message').hidden) ui.saleMessage(refusalText(refusal), !$('override').hidden);
@@ -505,6 +620,8 @@ function wire() {
   $('ticket-close').onclick = closeTicket;
   $('ticket-prev').onclick = () => stepTicket(-1);
   $('ticket-next').onclick = () => stepTicket(1);
+  $('refund-form').onsubmit = confirmRefund;
+  $('refund-cancel').onclick = closeRefund;
   printing.wire({ view: () => app.view, synced: sell.synced });
   addEventListener('keydown', onKey, true);
   addEventListener('online', () => sync());

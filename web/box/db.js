@@ -14,10 +14,14 @@
 //            sync       the last sync's answer: venue, currency, products, slots, key, lease...,
 //                       and leaseSeq (the durable_seq the slots' lease_left counts)
 //            endpoints, via, lastSync
+//            (shift and lastShift keep open_seq, the seq of their shift_opened op; lastShift
+//            also close_seq and the figures it closed with)
 //   ops    seq -> {seq, json, type, at_ms}: every op this device wrote, as uploaded
-//   sales  number -> {number, seq, at_ms, shift, user, slot, method, email, total_minor,
-//          currency, is_overbooking, tickets: [{serial, product, slot, price_minor, code}]}
-//          Index: shift.
+//   sales  number -> {number, seq, at_ms, shift, user, slot, method, payments, email,
+//          total_minor, currency, is_overbooking, tickets: [{serial, product, slot,
+//          price_minor, code}], refund?: {seq, at_ms, user, shift, method, amount_minor,
+//          reason}} (a refunded sale: `refund` names its order_cancelled op, and `payments`
+//          holds the negative payment it paid back). Index: shift.
 
 const DB_NAME = 'aspk-box';
 const VERSION = 1;

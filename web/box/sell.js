@@ -1,9 +1,10 @@
 // Selling with no server: the checks (shift, role, key, the device's lease of the slot), the
 // ticket codes and the signed op, stored with the sale and the op counter in ONE strict
-// IndexedDB transaction before anything is shown. Also the shift ops (open, close) and the
-// figures the screen shows (seats left, expected cash). No DOM here.
+// IndexedDB transaction before anything is shown. Also refunds of the open shift's sales, the
+// shift ops (open, close) and the figures the screen shows (seats left, expected cash, the
+// closed shift's reconciliation). No DOM here.
 import * as db from './db.js';
-import { email as parseEmail, hlcNow, opJson, orderPlaced, shiftClosed, shiftOpened, signOp } from './oplog.js';
+import { email as parseEmail, hlcNow, opJson, orderCancelled, orderPlaced, shiftClosed, shiftOpened, signOp } from './oplog.js';
 import { issueCode } from './ticket-code.js';
 
 /** Who may sell, and who may sell beyond the device's lease. */
@@ -88,15 +89,18 @@ export const products = () => known.sync?.products ?? [];
 
 /**
  * Seats of `slot` the device may still sell: the server's lease left (counting our ops up
- * to the answer's durable_seq) less our tickets in it written since. Below 0 after an
- * override.
+ * to the answer's durable_seq) less our tickets in it written since, plus the seats of our
+ * refunds written since (a cancelled order's seats return, at the server too). Below 0 after
+ * an override.
  */
 export function leaseLeft(slot, sync = known.sync, sales = known.sales) {
   if (!slot || !sync) return 0;
+  const counted = sync.leaseSeq ?? 0;
   let pending = 0;
   for (const sale of sales) {
-    if (sale.seq <= (sync.leaseSeq ?? 0)) continue;
-    for (const t of sale.tickets) if (t.slot === slot.id) pending += 1;
+    const seats = sale.tickets.filter((t) => t.slot === slot.id).length;
+    if (sale.seq > counted) pending += seats;
+    if (sale.refund && sale.refund.seq > counted) pending -= seats;
   }
   return (slot.lease_left ?? 0) - pending;
 }
@@ -104,18 +108,50 @@ export function leaseLeft(slot, sync = known.sync, sales = known.sales) {
 /** The sales of shift `id`, newest first. */
 export const salesOf = (id) => known.sales.filter((s) => s.shift === id).reverse();
 
-export const isUploaded = (sale) => sale.seq <= known.durableSeq;
+/** Whether the server holds the sale, and its refund when it has one. */
+export const isUploaded = (sale) => Math.max(sale.seq, sale.refund?.seq ?? 0) <= known.durableSeq;
 
-/** Cash expected in the drawer: the float, plus cash sales, less cash refunds (none here). */
-export function expectedCash(s = known.shift) {
-  if (!s) return 0;
-  let cash = 0;
+export const isRefunded = (sale) => Boolean(sale?.refund);
+
+/**
+ * The figures of shift `s` as the server's Z report counts them (aspk_app::shift::z_report):
+ * its orders (refunded ones too), what they took in by method (refunds not subtracted), the
+ * refunds paid back in it, and the cash expected in the drawer: the float, plus the cash
+ * taken, less the cash paid back.
+ */
+export function shiftFigures(s = known.shift) {
+  const f = { orders: 0, cash_minor: 0, card_minor: 0, sales_minor: 0, refunds: 0, refunds_minor: 0, cash_refunds_minor: 0, expected_minor: 0 };
+  if (!s) return f;
   for (const sale of known.sales) {
-    if (sale.shift !== s.id) continue;
-    for (const p of sale.payments ?? []) if (p.method === 'cash') cash += p.amount_minor;
+    if (sale.shift === s.id) {
+      f.orders += 1;
+      for (const p of sale.payments ?? []) {
+        if (p.amount_minor < 0) continue;
+        f.sales_minor += p.amount_minor;
+        if (p.method === 'cash') f.cash_minor += p.amount_minor;
+        else if (p.method === 'card') f.card_minor += p.amount_minor;
+      }
+    }
+    for (const p of sale.payments ?? []) {
+      if (p.amount_minor >= 0 || (p.shift ?? sale.shift) !== s.id) continue;
+      f.refunds_minor -= p.amount_minor;
+      if (p.method === 'cash') f.cash_refunds_minor -= p.amount_minor;
+    }
+    if (sale.refund?.shift === s.id) f.refunds += 1;
   }
-  return s.float_minor + cash;
+  f.expected_minor = s.float_minor + f.cash_minor - f.cash_refunds_minor;
+  return f;
 }
+
+/** Cash expected in the drawer: the float, plus cash sales, less cash refunds. */
+export const expectedCash = (s = known.shift) => (s ? shiftFigures(s).expected_minor : 0);
+
+/**
+ * Whether the server holds every op of the closed shift `closed` (the last one is its close):
+ * what the device can know of the server's Z report, which is counted from those ops.
+ */
+export const shiftUploaded = (closed = known.lastShift) =>
+  Boolean(closed && Number.isSafeInteger(closed.close_seq) && known.durableSeq >= closed.close_seq);
 
 /**
  * An amount typed by a person in hryvnias ("500", "500,00", "1 250.5") as kopiyky, or null
@@ -228,7 +264,10 @@ export function openShift(floatMinor) {
     };
     await writeOp(
       () => shiftOpened({ shift_id: id, venue: shiftRow.venue, float_minor: floatMinor, currency: shiftRow.currency }),
-      ({ meta }) => meta.put(shiftRow, 'shift'),
+      ({ meta }, { seq }) => {
+        shiftRow.open_seq = seq;
+        meta.put(shiftRow, 'shift');
+      },
     );
     known.shift = shiftRow;
     return shiftRow;
@@ -244,18 +283,20 @@ export function closeShift(countedMinor, note = '') {
     if (!open) throw new Refused('no_shift');
     if (open.user !== known.user.username && !canOverride()) throw new Refused('shift_other', { user: open.user });
     if (!Number.isSafeInteger(countedMinor) || countedMinor < 0) throw new Refused('amount');
-    const expected = expectedCash(open);
+    const figures = shiftFigures(open);
     const closed = {
       ...open,
       closed_at: Date.now(),
       counted_minor: countedMinor,
-      expected_minor: expected,
+      expected_minor: figures.expected_minor,
       note: note.trim(),
       sales: salesOf(open.id).length,
+      figures,
     };
     await writeOp(
       () => shiftClosed({ shift_id: open.id, counted_minor: countedMinor, note: note.trim() }),
-      ({ meta }) => {
+      ({ meta }, { seq }) => {
+        closed.close_seq = seq;
         meta.delete('shift');
         meta.put(closed, 'lastShift');
       },
@@ -373,5 +414,79 @@ export function sell({ slotId, lines, method, email, override = false }) {
     known.numbers.add(sale.number);
     for (const t of sale.tickets) known.serials.add(t.serial);
     return sale;
+  });
+}
+
+// --- refunds --------------------------------------------------------------------------------
+
+/** The longest reason a refund takes (the server's MAX_REASON_LEN). */
+export const MAX_REASON = 500;
+
+/**
+ * Why the signed-in user may not refund `sale` here now (a Refused), or null when they may.
+ * The server's rules: a cashier cancels only their own sales (a manager or an admin any), and
+ * the money goes back through the refunder's own open shift, so only the one who opened the
+ * shift refunds here, and only sales of that shift (a closed shift's sale is refunded at the
+ * staff pages, into a shift open there).
+ */
+export function refundRefusal(sale, u = known.user, open = known.shift) {
+  if (!u) return new Refused('no_user');
+  if (!canSell(u)) return new Refused('role', { role: u.role });
+  if (!sale) return new Refused('refund_unknown');
+  if (sale.refund) return new Refused('refund_done');
+  if (!open) return new Refused('no_shift');
+  if (sale.shift !== open.id) return new Refused('refund_closed');
+  if (sale.user !== u.username && !canOverride(u)) return new Refused('refund_other', { user: sale.user });
+  if (open.user !== u.username) return new Refused('refund_shift', { user: open.user });
+  return null;
+}
+
+export const canRefund = (sale) => refundRefusal(sale) === null;
+
+/**
+ * Refunds sale `number` of the open shift whole: an `order_cancelled` op paying its total
+ * back by the method it was paid with, in the open shift, stored with the sale marked
+ * refunded and the op counter in ONE strict transaction. Resolves to the updated sale once
+ * durable; throws Refused with the reason.
+ */
+export function refund(number, reason) {
+  return oneAtATime(async () => {
+    await refresh();
+    const sale = known.sales.find((s) => s.number === number);
+    const why = refundRefusal(sale);
+    if (why) throw why;
+    const text = String(reason ?? '').trim();
+    // eslint-disable-next-line no-control-regex
+    if (!text || [...text].length > MAX_REASON || /[\u0000-\u001f\u007f-\u009f]/.test(text)) throw new Refused('reason', { max: MAX_REASON });
+    const open = known.shift;
+    const username = known.user.username;
+    const amount = sale.total_minor;
+    const updated = await writeOp(
+      ({ now }) =>
+        orderCancelled({
+          number,
+          reason: text,
+          refund: amount > 0 ? { method: sale.method, amount_minor: -amount, at: now, shift: open.id } : null,
+          entries_seen: [],
+        }),
+      async ({ sales }, { seq, now }) => {
+        // The stored sale, not the copy in memory: another tab may have refunded it.
+        const row = await db.result(sales.get(number));
+        if (!row) throw new Refused('refund_unknown');
+        if (row.refund) throw new Refused('refund_done');
+        const payments = [...(row.payments ?? [])];
+        if (amount > 0) payments.push({ method: row.method, amount_minor: -amount, shift: open.id });
+        const next = {
+          ...row,
+          payments,
+          refund: { seq, at_ms: now, user: username, shift: open.id, method: row.method, amount_minor: amount, reason: text },
+        };
+        sales.put(next);
+        return next;
+      },
+    );
+    const i = known.sales.findIndex((s) => s.number === number);
+    if (i >= 0) known.sales[i] = updated;
+    return updated;
   });
 }

@@ -1,6 +1,7 @@
 // What the screen shows: sections, the status bar, the slots and products of a sale, the
-// shift's history and the full-screen ticket with its QR code. No decisions here; every
-// text comes from the catalogue (i18n.js).
+// shift's history with its refunds, the refund's confirmation, the closed shift's
+// reconciliation and the full-screen ticket with its QR code. No decisions here; every text
+// comes from the catalogue (i18n.js).
 import { lang, t } from './i18n.js';
 import qrcode from './vendor/qrcode/qrcode.mjs';
 import { formatHumanNumber } from '../scan/verify.js';
@@ -205,7 +206,7 @@ export function saleMessage(text, override = false) {
 
 // --- shift ----------------------------------------------------------------------------------------
 
-export function renderShift({ shift, lastShift, expected, counted, currency, user, sales, tz }) {
+export function renderShift({ shift, lastShift, figures, expected, counted, currency, user, sales, tz, durableSeq }) {
   $('shift-closed').hidden = Boolean(shift);
   $('sale-form').hidden = !shift;
   $('shift-open-panel').hidden = !shift;
@@ -219,6 +220,7 @@ export function renderShift({ shift, lastShift, expected, counted, currency, use
         difference: money(lastShift.counted_minor - lastShift.expected_minor, lastShift.currency),
       });
     }
+    renderReconcile(lastShift, durableSeq);
     return;
   }
   $('shift-info').textContent = t('shift.info', {
@@ -227,19 +229,65 @@ export function renderShift({ shift, lastShift, expected, counted, currency, use
     float: money(shift.float_minor, shift.currency),
     sales,
   });
+  $('shift-cash').textContent = money(figures.cash_minor, currency);
+  $('shift-refunds').textContent =
+    figures.refunds > 0 ? t('shift.refunds.value', { count: figures.refunds, amount: money(figures.refunds_minor, currency), cash: money(figures.cash_refunds_minor, currency) }) : '—';
+  $('shift-refunds').dataset.minor = String(figures.refunds_minor);
+  $('shift-refunds').dataset.cash = String(figures.cash_refunds_minor);
   $('shift-expected').textContent = money(expected, currency);
   $('shift-difference').textContent = counted === null ? '—' : money(counted - expected, currency);
   $('shift-difference').dataset.sign = counted === null ? '' : String(Math.sign(counted - expected));
   $('shift-close').disabled = shift.user !== user?.username && !['manager', 'admin'].includes(user?.role);
 }
 
-export function renderHistory(sales, uploaded, tz, onOpen) {
+/**
+ * The closed shift's figures as the device counted them, and whether the server holds every op
+ * of the shift (`durableSeq` reaches its close): the server's Z report is counted from those
+ * ops, but the device cannot read it, so "reconciled" says only that much.
+ */
+function renderReconcile(closed, durableSeq) {
+  const box = $('reconcile');
+  const f = closed?.figures;
+  box.hidden = !f;
+  if (!f) return;
+  const cur = closed.currency;
+  const set = (id, minor) => {
+    $(id).textContent = money(minor, cur);
+    $(id).dataset.minor = String(minor);
+  };
+  $('reconcile-orders').textContent = String(f.orders);
+  set('reconcile-cash', f.cash_minor);
+  set('reconcile-card', f.card_minor);
+  set('reconcile-refunds', f.refunds_minor);
+  set('reconcile-float', closed.float_minor);
+  set('reconcile-expected', f.expected_minor);
+  set('reconcile-counted', closed.counted_minor);
+  set('reconcile-difference', closed.counted_minor - f.expected_minor);
+  $('reconcile-difference').dataset.sign = String(Math.sign(closed.counted_minor - f.expected_minor));
+  if (f.refunds > 0) $('reconcile-refunds').textContent = t('shift.refunds.value', { count: f.refunds, amount: money(f.refunds_minor, cur), cash: money(f.cash_refunds_minor, cur) });
+  const first = Number.isSafeInteger(closed.open_seq) ? closed.open_seq : null;
+  const done = durableSeq >= closed.close_seq;
+  const state = $('reconcile-state');
+  state.dataset.state = done ? 'reconciled' : 'waiting';
+  if (done) {
+    state.textContent = first === null ? t('reconcile.done') : t('reconcile.done.count', { count: closed.close_seq - first + 1 });
+  } else {
+    const left = closed.close_seq - Math.max(durableSeq, (first ?? 1) - 1);
+    state.textContent = t('reconcile.waiting', { count: left });
+  }
+}
+
+/**
+ * The shift's sales, newest first. `uploaded(sale)`: the server holds it (and its refund);
+ * `refundable(sale)`: the signed-in user may refund it here (a Refund button, `onRefund`).
+ */
+export function renderHistory(sales, { uploaded, refundable, tz, onOpen, onRefund }) {
   const body = $('history');
   body.replaceChildren();
   if (sales.length === 0) {
     const tr = document.createElement('tr');
     const td = document.createElement('td');
-    td.colSpan = 6;
+    td.colSpan = 7;
     td.className = 'empty';
     td.textContent = t('history.empty');
     tr.append(td);
@@ -250,24 +298,46 @@ export function renderHistory(sales, uploaded, tz, onOpen) {
     const tr = document.createElement('tr');
     tr.dataset.number = String(sale.number);
     tr.dataset.uploaded = String(uploaded(sale));
+    tr.dataset.refunded = String(Boolean(sale.refund));
     tr.tabIndex = 0;
+    const state = [];
+    if (sale.refund) state.push(t('history.refunded', { method: t(`history.method.${sale.refund.method}`) }));
+    state.push(t(uploaded(sale) ? 'history.uploaded' : 'history.waiting'));
+    if (sale.is_overbooking) state.push(t('history.override'));
     const cells = [
       humanNumber(sale.number),
       clock(sale.at_ms, tz),
       slotLabel({ starts_at: sale.slot_starts_at }, tz),
       String(sale.tickets.length),
       money(sale.total_minor, sale.currency),
-      t(uploaded(sale) ? 'history.uploaded' : 'history.waiting') + (sale.is_overbooking ? ` · ${t('history.override')}` : ''),
+      state.join(' · '),
     ];
     cells.forEach((text, i) => {
       const td = document.createElement('td');
       td.textContent = text;
       if (i === 3 || i === 4) td.className = 'num';
+      if (i === 5) td.className = 'state';
       tr.append(td);
     });
+    const action = document.createElement('td');
+    action.className = 'action';
+    if (refundable(sale)) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'refund';
+      b.textContent = t('history.refund');
+      b.setAttribute('aria-label', t('history.refund.aria', { number: humanNumber(sale.number) }));
+      b.onclick = (e) => {
+        e.stopPropagation();
+        onRefund(sale);
+      };
+      action.append(b);
+    }
+    tr.append(action);
     tr.onclick = () => onOpen(sale);
     tr.onkeydown = (e) => {
-      if (e.key === 'Enter') {
+      // Enter on the row itself (not on its Refund button) shows the tickets.
+      if (e.key === 'Enter' && e.target === tr) {
         e.preventDefault();
         onOpen(sale);
       }
@@ -275,6 +345,70 @@ export function renderHistory(sales, uploaded, tz, onOpen) {
     body.append(tr);
   }
 }
+
+/** A line over the history: what was just done (`kind` 'done') or why not ('error'); '' hides it. */
+export function historyMessage(text, kind = 'done') {
+  const el = $('history-message');
+  el.hidden = !text;
+  el.textContent = text ?? '';
+  el.dataset.kind = kind;
+}
+
+/** A standing note under the history's title ('' hides it). */
+export function historyNote(text) {
+  $('history-note').hidden = !text;
+  $('history-note').textContent = text ?? '';
+}
+
+// --- the refund's confirmation ----------------------------------------------------------------------
+
+/** Asks to confirm the refund of `sale`: its tickets and the amount paid back, and how. */
+export function showRefund(sale, products, tz) {
+  $('refund-summary').textContent = t('refund.summary', {
+    number: humanNumber(sale.number),
+    time: clock(sale.at_ms, tz),
+    slot: slotLabel({ starts_at: sale.slot_starts_at }, tz),
+  });
+  const list = $('refund-tickets');
+  list.replaceChildren();
+  for (const ticket of sale.tickets) {
+    const li = document.createElement('li');
+    li.dataset.serial = String(ticket.serial);
+    const product = products.find((p) => p.id === ticket.product);
+    li.textContent = `${humanNumber(ticket.serial)} · ${productName(product) || ticket.product} · ${money(ticket.price_minor, sale.currency)}`;
+    list.append(li);
+  }
+  const amount = $('refund-amount');
+  amount.textContent = t('refund.amount', {
+    amount: money(sale.total_minor, sale.currency),
+    count: sale.tickets.length,
+    method: t(`refund.method.${sale.method}`),
+  });
+  amount.dataset.minor = String(sale.total_minor);
+  $('refund').dataset.number = String(sale.number);
+  $('refund-reason').value = '';
+  refundMessage('');
+  $('refund-confirm').disabled = false;
+  $('refund').hidden = false;
+  document.body.classList.add('showing-dialog');
+  // Modal: nothing behind it takes the focus or a click meanwhile.
+  document.querySelector('main').inert = true;
+  $('refund-reason').focus();
+}
+
+export function refundMessage(text) {
+  $('refund-message').hidden = !text;
+  $('refund-message').textContent = text ?? '';
+}
+
+export function hideRefund() {
+  $('refund').hidden = true;
+  delete $('refund').dataset.number;
+  document.body.classList.remove('showing-dialog');
+  document.querySelector('main').inert = false;
+}
+
+export const refundShown = () => !$('refund').hidden;
 
 // --- the ticket on screen ---------------------------------------------------------------------------
 
@@ -324,9 +458,16 @@ export function showTicket(sale, index, products, tz) {
   svg.setAttribute('aria-label', t('ticket.qr', { number: humanNumber(ticket.serial) }));
   $('ticket-qr').replaceChildren(svg);
   $('ticket-number').textContent = humanNumber(ticket.serial);
-  $('ticket-info').textContent = [productName(product) || ticket.product, slotLabel({ starts_at: sale.slot_starts_at }, tz), money(ticket.price_minor, sale.currency)]
+  $('ticket-info').textContent = [
+    sale.refund ? t('ticket.refunded') : '',
+    productName(product) || ticket.product,
+    slotLabel({ starts_at: sale.slot_starts_at }, tz),
+    money(ticket.price_minor, sale.currency),
+  ]
     .filter(Boolean)
     .join(' · ');
+  // A refunded sale's tickets are void: shown for the record, never printed.
+  $('ticket-print').hidden = Boolean(sale.refund);
   const many = sale.tickets.length > 1;
   $('ticket-index').textContent = many ? t('ticket.index', { n: index + 1, count: sale.tickets.length }) : '';
   $('ticket-prev').hidden = !many;
@@ -336,6 +477,7 @@ export function showTicket(sale, index, products, tz) {
   box.dataset.serial = String(ticket.serial);
   box.dataset.number = String(sale.number);
   box.dataset.index = String(index);
+  box.dataset.refunded = String(Boolean(sale.refund));
   box.hidden = false;
   document.body.classList.add('showing-ticket');
   box.focus();
