@@ -117,7 +117,7 @@ impl Node {
         }
         // Keys are delegated at the cloud.
         if matches!(role, "site_node" | "box_office") {
-            self.require_authority("enrol site nodes")?;
+            self.require_authority("enrol site nodes and box-office devices")?;
         }
         let digits = match role {
             "scanner" => PHONE_CODE_DIGITS,
