@@ -6,9 +6,13 @@ const VERSION = '__ASPK_BOX_VERSION__';
 const PREFIX = 'aspk-box-';
 const CACHE = `${PREFIX}${VERSION}`;
 const SCOPE = '/box-office/device/';
-// ticket-code.js and ui.js share the scanner's verifier (`../scan/verify.js` from the app),
-// which loads its Ed25519 fallback on demand.
-const SHARED = ['/box-office/scan/verify.js', '/box-office/scan/vendor/noble-ed25519/index.js'];
+// ticket-code.js and ui.js share the scanner's verifier (`../scan/verify.js` from the app,
+// which loads its Ed25519 fallback on demand), and i18n.js its catalogue (`../scan/catalogue.js`).
+const SHARED = [
+  '/box-office/scan/verify.js',
+  '/box-office/scan/catalogue.js',
+  '/box-office/scan/vendor/noble-ed25519/index.js',
+];
 const FILES = [
   SCOPE,
   ...[

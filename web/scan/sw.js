@@ -14,6 +14,7 @@ const FILES = [
   '/scan/camera.js',
   '/scan/feedback.js',
   '/scan/i18n.js',
+  '/scan/catalogue.js',
   '/scan/messages/uk.js',
   '/scan/messages/en.js',
   '/scan/verify.js',

@@ -21,7 +21,7 @@ test('every key used by the page and the code exists', async () => {
   const used = new Set(RESULTS.map((r) => `reason.${r}`));
   const html = await readFile(join(SCAN_DIR, 'index.html'), 'utf8');
   for (const m of html.matchAll(/data-i18n(?:-placeholder|-aria)?="([^"]+)"/g)) used.add(m[1]);
-  for (const file of ['app.js', 'ui.js', 'i18n.js']) {
+  for (const file of ['app.js', 'ui.js', 'i18n.js', 'catalogue.js']) {
     const js = await readFile(join(SCAN_DIR, file), 'utf8');
     for (const m of js.matchAll(/\bt\('([a-z.]+)'/g)) used.add(m[1]);
     for (const m of js.matchAll(/'((?:app|lang|pair|status|scan|result|reason|error)\.[a-z_.]+)'/g)) used.add(m[1]);

@@ -102,13 +102,7 @@ impl Node {
             .ingest(ops, &format!("node:{}", device.0.node_id))
             .await?;
         self.mail_device_tickets(&origin, mailed).await?;
-        let venue_id = device.0.venue.clone();
-        let venue = self
-            .read(|s| s.venues().get(&venue_id).cloned())
-            .ok_or_else(|| AppError::NotFound {
-                what: "venue",
-                id: venue_id.to_string(),
-            })?;
+        let venue = self.venue_of_device(device)?;
         let lease = venue.shop.device_lease.unwrap_or_default();
         let grants_leases = self.role() == NodeRole::Cloud;
         if grants_leases {

@@ -294,13 +294,7 @@ impl Node {
             .filter(|c| !c.is_empty())
             .map(FeedCursor::parse)
             .transpose()?;
-        let venue_id = device.0.venue.clone();
-        let venue = self
-            .read(|s| s.venues().get(&venue_id).cloned())
-            .ok_or_else(|| AppError::NotFound {
-                what: "venue",
-                id: venue_id.to_string(),
-            })?;
+        let venue = self.venue_of_device(device)?;
         let now = self.now();
         let end_now = days_ce(local_today(&venue, now)) + i32::try_from(FEED_DAYS).unwrap_or(7) + 1;
         let until = |end: i32| local_day_bounds(&venue, from_days_ce(end)).0;
@@ -426,6 +420,16 @@ impl Node {
             held,
             server_time: now,
         })
+    }
+
+    /// The venue a paired device (a phone, a box office) is enrolled for.
+    pub(crate) fn venue_of_device(&self, device: &NodeCredential) -> Result<Venue, AppError> {
+        let venue_id = &device.0.venue;
+        self.read(|s| s.venues().get(venue_id).cloned())
+            .ok_or_else(|| AppError::NotFound {
+                what: "venue",
+                id: venue_id.to_string(),
+            })
     }
 
     /// Records scans made on a phone as its own ops, durably, before returning. Every scan

@@ -80,6 +80,7 @@ static FILES: &[(&str, &str, &[u8])] = &[
 /// The scanner's files the app imports (under /box-office/scan/).
 static SHARED: &[(&str, &str, &[u8])] = &[
     asset!("verify.js", JS, "scan/verify.js"),
+    asset!("catalogue.js", JS, "scan/catalogue.js"),
     asset!(
         "vendor/noble-ed25519/index.js",
         JS,

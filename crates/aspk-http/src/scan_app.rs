@@ -36,6 +36,7 @@ static FILES: &[(&str, &str, &[u8])] = &[
     asset!("camera.js", JS),
     asset!("feedback.js", JS),
     asset!("i18n.js", JS),
+    asset!("catalogue.js", JS),
     asset!("messages/uk.js", JS),
     asset!("messages/en.js", JS),
     asset!("verify.js", JS),

@@ -81,28 +81,16 @@ pub struct DeviceSyncResponse {
     pub endpoints: Vec<String>,
 }
 
-fn or_uk(en: &str, uk: &str) -> String {
-    if en.is_empty() { uk } else { en }.to_owned()
-}
-
 impl From<DeviceSync> for DeviceSyncResponse {
     fn from(s: DeviceSync) -> Self {
-        let v = s.venue;
         Self {
             applied: s.report.applied,
             known: s.report.known,
             gaps: s.report.gaps,
             refused: s.report.refused,
             durable_seq: s.durable_seq,
-            currency: v.currency.as_str().to_owned(),
-            venue: FeedVenue {
-                id: v.id.to_string(),
-                no: v.no,
-                name_en: or_uk(&v.name.en, &v.name.uk),
-                name: v.name.uk,
-                time_zone: v.time_zone,
-                early_entry_minutes: v.early_entry_minutes,
-            },
+            currency: s.venue.currency.as_str().to_owned(),
+            venue: s.venue.into(),
             products: s
                 .products
                 .into_iter()
@@ -110,14 +98,7 @@ impl From<DeviceSync> for DeviceSyncResponse {
                     price_minor: p.price_minor,
                     currency: p.currency.as_str().to_owned(),
                     needs_document_check: p.needs_document_check(),
-                    product: FeedProduct {
-                        no: p.no,
-                        id: p.id.to_string(),
-                        name_en: or_uk(&p.name.en, &p.name.uk),
-                        name: p.name.uk,
-                        document_en: p.document.as_ref().map(|d| or_uk(&d.en, &d.uk)),
-                        document: p.document.map(|d| d.uk),
-                    },
+                    product: p.into(),
                 })
                 .collect(),
             slots: s

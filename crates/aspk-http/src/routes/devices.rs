@@ -151,33 +151,40 @@ fn or_uk(en: &str, uk: &str) -> String {
     if en.is_empty() { uk } else { en }.to_owned()
 }
 
+impl From<aspk_domain::Venue> for FeedVenue {
+    fn from(v: aspk_domain::Venue) -> Self {
+        Self {
+            id: v.id.to_string(),
+            no: v.no,
+            name_en: or_uk(&v.name.en, &v.name.uk),
+            name: v.name.uk,
+            time_zone: v.time_zone,
+            early_entry_minutes: v.early_entry_minutes,
+        }
+    }
+}
+
+impl From<aspk_domain::Product> for FeedProduct {
+    fn from(p: aspk_domain::Product) -> Self {
+        Self {
+            no: p.no,
+            id: p.id.to_string(),
+            name_en: or_uk(&p.name.en, &p.name.uk),
+            name: p.name.uk,
+            document_en: p.document.as_ref().map(|d| or_uk(&d.en, &d.uk)),
+            document: p.document.map(|d| d.uk),
+        }
+    }
+}
+
 impl From<DeviceFeed> for FeedResponse {
     fn from(f: DeviceFeed) -> Self {
-        let v = f.venue;
         Self {
             cursor: f.cursor,
             more: f.more,
             reset: f.reset,
-            venue: FeedVenue {
-                id: v.id.to_string(),
-                no: v.no,
-                name_en: or_uk(&v.name.en, &v.name.uk),
-                name: v.name.uk,
-                time_zone: v.time_zone,
-                early_entry_minutes: v.early_entry_minutes,
-            },
-            products: f
-                .products
-                .into_iter()
-                .map(|p| FeedProduct {
-                    no: p.no,
-                    id: p.id.to_string(),
-                    name_en: or_uk(&p.name.en, &p.name.uk),
-                    name: p.name.uk,
-                    document_en: p.document.as_ref().map(|d| or_uk(&d.en, &d.uk)),
-                    document: p.document.map(|d| d.uk),
-                })
-                .collect(),
+            venue: f.venue.into(),
+            products: f.products.into_iter().map(Into::into).collect(),
             keys: f
                 .keys
                 .into_iter()
