@@ -32,7 +32,7 @@ const app = {
   productsKey: '',
   slotsKey: '',
   historyKey: '',
-  net: { via: null, lastSync: null, skewMs: 0 },
+  net: { via: null, lastSync: null, skewMs: 0, refused: 0 },
   syncing: null,
   pending: null,
   selling: false,
@@ -51,8 +51,8 @@ const currency = () => sell.synced()?.currency ?? 'UAH';
 // --- status and sync ------------------------------------------------------------------------
 
 async function readNet() {
-  const m = await db.metas(['via', 'lastSync', 'skewMs']);
-  app.net = { via: m.via ?? null, lastSync: m.lastSync ?? null, skewMs: m.skewMs ?? 0 };
+  const m = await db.metas(['via', 'lastSync', 'skewMs', 'refused']);
+  app.net = { via: m.via ?? null, lastSync: m.lastSync ?? null, skewMs: m.skewMs ?? 0, refused: m.refused ?? 0 };
 }
 
 function refreshStatus() {
@@ -78,6 +78,7 @@ function refreshStatus() {
     tz: tz(),
     user,
     skewMs: app.net.skewMs,
+    refused: app.net.refused,
   });
 }
 

@@ -161,7 +161,7 @@ async function pendingBody(durable, limit) {
 
 /** Keeps what an answer says (one transaction): the catalogue, slots, key, what is durable. */
 async function keep(answer, base) {
-  await db.write(['meta'], async ({ meta }, r) => {
+  await db.write(['meta'], ({ meta }) => {
     const sync = {
       venue: answer.venue,
       currency: answer.currency,
@@ -184,8 +184,8 @@ async function keep(answer, base) {
     meta.put(Date.now(), 'lastSync');
     const skew = Date.parse(answer.server_time) - Date.now();
     if (Number.isFinite(skew)) meta.put(skew, 'skewMs');
-    const refused = (await r(meta.get('refused'))) ?? 0;
-    if (answer.refused) meta.put(refused + answer.refused, 'refused');
+    // Ops the last answer refused as forged (sent again every round, so not summed).
+    meta.put(answer.refused ?? 0, 'refused');
   });
 }
 

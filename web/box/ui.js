@@ -74,7 +74,7 @@ export function humanNumber(serial) {
 
 // --- status bar ---------------------------------------------------------------------------------
 
-export function renderStatus({ online, endpoint, queue, leaseLeft, slot, tz, user, skewMs }) {
+export function renderStatus({ online, endpoint, queue, leaseLeft, slot, tz, user, skewMs, refused }) {
   const net = $('net');
   net.textContent = t(online ? 'status.online' : 'status.offline');
   net.dataset.state = online ? 'online' : 'offline';
@@ -94,6 +94,9 @@ export function renderStatus({ online, endpoint, queue, leaseLeft, slot, tz, use
   const off = Math.round(Math.abs(skewMs ?? 0) / 60_000);
   $('clock-warning').hidden = off < 2;
   $('clock-warning').textContent = t('status.clock', { minutes: off });
+  // The server refused ops as forged: they never become durable, so say so plainly.
+  $('refused-warning').hidden = !(refused > 0);
+  $('refused-warning').textContent = t('status.refused', { count: refused ?? 0 });
 }
 
 // --- sale -----------------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ export default {
   'status.lease': 'Seats at {slot}: {count}',
   'status.user': '{user} ({role})',
   'status.sync': 'Sync now',
+  'status.refused': 'The server refused operations of this device ({count}): they will not count. Call the administrator.',
   'status.clock': 'This device’s clock is {minutes} min off — check the time!',
 
   'day.today': 'Today',

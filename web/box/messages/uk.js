@@ -42,6 +42,7 @@ export default {
   'status.lease': 'Місць на {slot}: {count}',
   'status.user': '{user} ({role})',
   'status.sync': 'Синхронізувати',
+  'status.refused': 'Сервер відхилив операції цього пристрою ({count}): їх не буде зараховано. Зверніться до адміністратора.',
   'status.clock': 'Годинник пристрою відстає або поспішає на {minutes} хв — перевірте час!',
 
   'day.today': 'Сьогодні',
