@@ -23,79 +23,20 @@
 //          reason}} (a refunded sale: `refund` names its order_cancelled op, and `payments`
 //          holds the negative payment it paid back). Index: shift.
 
-const DB_NAME = 'aspk-box';
-const VERSION = 1;
-const STRICT = { durability: 'strict' };
+import { database, result } from '../scan/idb.js';
 
-let dbPromise = null;
-
-export function open() {
-  dbPromise ??= new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB_NAME, VERSION);
-    req.onupgradeneeded = () => {
-      const db = req.result;
-      db.createObjectStore('meta');
-      db.createObjectStore('ops', { keyPath: 'seq' });
-      db.createObjectStore('sales', { keyPath: 'number' }).createIndex('shift', 'shift');
-    };
-    req.onsuccess = () => {
-      const db = req.result;
-      // Another tab upgrading or wiping the database: step aside.
-      db.onversionchange = () => {
-        db.close();
-        dbPromise = null;
-      };
-      resolve(db);
-    };
-    req.onerror = () => reject(req.error);
-    req.onblocked = () => reject(new Error('the database is open in another tab'));
-  });
-  return dbPromise;
-}
-
-const done = (tx) =>
-  new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onerror = () => reject(tx.error);
-    tx.onabort = () => reject(tx.error ?? new Error('transaction aborted'));
-  });
-
-/** The result of one request, as a promise. */
-export const result = (req) =>
-  new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
+const { open, write, read, wipe } = database('aspk-box', 1, (db) => {
+  db.createObjectStore('meta');
+  db.createObjectStore('ops', { keyPath: 'seq' });
+  db.createObjectStore('sales', { keyPath: 'number' }).createIndex('shift', 'shift');
+});
 
 /**
- * Runs `fn(stores, result)` in one read-write strict transaction; resolves with what `fn`
- * returned once the transaction is durable. `fn` must await only requests of this
- * transaction (anything else lets it commit early).
+ * `write(names, fn)`: one read-write strict transaction, durable when it resolves (see
+ * idb.js); `wipe()` forgets everything (a revoked device). `result` turns a request into a
+ * promise.
  */
-export async function write(names, fn) {
-  const db = await open();
-  const tx = db.transaction(names, 'readwrite', STRICT);
-  const stores = Object.fromEntries(names.map((n) => [n, tx.objectStore(n)]));
-  let value;
-  try {
-    value = await fn(stores, result);
-  } catch (e) {
-    try {
-      tx.abort();
-    } catch {
-      // already finished
-    }
-    throw e;
-  }
-  await done(tx);
-  return value;
-}
-
-async function read(name, fn) {
-  const db = await open();
-  const tx = db.transaction(name, 'readonly');
-  return result(fn(tx.objectStore(name)));
-}
+export { result, wipe, write };
 
 export const getMeta = (key) => read('meta', (s) => s.get(key));
 
@@ -123,16 +64,3 @@ export const opsAfter = (after, limit) =>
 export const countOpsAfter = (after) => read('ops', (s) => s.count(IDBKeyRange.lowerBound(after, true)));
 
 export const allSales = () => read('sales', (s) => s.getAll());
-
-/** Forgets everything (a revoked device). */
-export async function wipe() {
-  const db = await dbPromise?.catch(() => null);
-  db?.close();
-  dbPromise = null;
-  await new Promise((resolve, reject) => {
-    const req = indexedDB.deleteDatabase(DB_NAME);
-    req.onsuccess = () => resolve();
-    req.onerror = () => reject(req.error);
-    req.onblocked = () => resolve();
-  });
-}

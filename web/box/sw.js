@@ -7,10 +7,12 @@ const PREFIX = 'aspk-box-';
 const CACHE = `${PREFIX}${VERSION}`;
 const SCOPE = '/box-office/device/';
 // ticket-code.js and ui.js share the scanner's verifier (`../scan/verify.js` from the app,
-// which loads its Ed25519 fallback on demand), and i18n.js its catalogue (`../scan/catalogue.js`).
+// which loads its Ed25519 fallback on demand), i18n.js its catalogue (`../scan/catalogue.js`)
+// and db.js its IndexedDB core (`../scan/idb.js`).
 const SHARED = [
   '/box-office/scan/verify.js',
   '/box-office/scan/catalogue.js',
+  '/box-office/scan/idb.js',
   '/box-office/scan/vendor/noble-ed25519/index.js',
 ];
 const FILES = [

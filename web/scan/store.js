@@ -9,63 +9,17 @@
 //   scans    seq -> {seq, at_ms, counter, serial, result, ...}: every decision made here that
 //            the server must know; those above `held` are the outgoing queue. Index: serial.
 
-const DB_NAME = 'aspk-scan';
-const VERSION = 1;
-const STRICT = { durability: 'strict' };
+import { database, result } from './idb.js';
 
-let dbPromise = null;
+const { open, write, read, wipe } = database('aspk-scan', 1, (db) => {
+  db.createObjectStore('meta');
+  db.createObjectStore('tickets', { keyPath: 'serial' });
+  db.createObjectStore('keys', { keyPath: 'key_id' });
+  db.createObjectStore('scans', { keyPath: 'seq' }).createIndex('serial', 'serial');
+});
 
-export function open() {
-  dbPromise ??= new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB_NAME, VERSION);
-    req.onupgradeneeded = () => {
-      const db = req.result;
-      db.createObjectStore('meta');
-      db.createObjectStore('tickets', { keyPath: 'serial' });
-      db.createObjectStore('keys', { keyPath: 'key_id' });
-      db.createObjectStore('scans', { keyPath: 'seq' }).createIndex('serial', 'serial');
-    };
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-    req.onblocked = () => reject(new Error('the database is open in another tab'));
-  });
-  return dbPromise;
-}
-
-const done = (tx) =>
-  new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onerror = () => reject(tx.error);
-    tx.onabort = () => reject(tx.error ?? new Error('transaction aborted'));
-  });
-
-const result = (req) =>
-  new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-
-/** Runs `fn(stores)` in one read-write strict transaction; resolves once it is durable. */
-export async function write(names, fn) {
-  const db = await open();
-  const tx = db.transaction(names, 'readwrite', STRICT);
-  const stores = Object.fromEntries(names.map((n) => [n, tx.objectStore(n)]));
-  let value;
-  try {
-    value = await fn(stores, result);
-  } catch (e) {
-    tx.abort();
-    throw e;
-  }
-  await done(tx);
-  return value;
-}
-
-async function read(name, fn) {
-  const db = await open();
-  const tx = db.transaction(name, 'readonly');
-  return result(fn(tx.objectStore(name)));
-}
+/** The connection (tests read the stores through it); `wipe` forgets everything. */
+export { open, wipe };
 
 export const getMeta = (key) => read('meta', (s) => s.get(key));
 export const getTicket = (serial) => read('tickets', (s) => s.get(serial));
@@ -147,18 +101,5 @@ export function applyFeed(page, cursorKey = 'cursor') {
     meta.put(page.venue, 'venue');
     meta.put(page.products, 'products');
     meta.put(page.cursor, cursorKey);
-  });
-}
-
-/** Forgets everything (a revoked device). */
-export async function wipe() {
-  const db = await dbPromise?.catch(() => null);
-  db?.close();
-  dbPromise = null;
-  await new Promise((resolve, reject) => {
-    const req = indexedDB.deleteDatabase(DB_NAME);
-    req.onsuccess = () => resolve();
-    req.onerror = () => reject(req.error);
-    req.onblocked = () => resolve();
   });
 }

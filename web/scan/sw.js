@@ -15,6 +15,7 @@ const FILES = [
   '/scan/feedback.js',
   '/scan/i18n.js',
   '/scan/catalogue.js',
+  '/scan/idb.js',
   '/scan/messages/uk.js',
   '/scan/messages/en.js',
   '/scan/verify.js',

@@ -27,9 +27,9 @@ import { chromium } from 'playwright-core';
 
 import { startAspk, until } from './aspk-server.mjs';
 import { CHROMIUM_PATH, WEB_DIR } from './harness.mjs';
+import { digits, launchDevice, makeSlot, minorOf, PASSWORD, ready, sellByKeys, watchProblems } from './box-session.mjs';
 import { formatHumanNumber } from '../scan/verify.js';
 
-const PASSWORD = 'correct horse';
 const MANAGER = 'maria';
 const SYNC_PATH = '/api/v1/device/box-office/sync';
 const MINUTE = 60_000;
@@ -53,46 +53,17 @@ const problems = [];
 const slots = [];
 let float;
 
-/** The order number typed as the API takes it (12 digits with the check digit). */
-const digits = (serial) => formatHumanNumber(serial).replace(/ /g, '');
-
-/** An amount shown on a staff page ("1 250,00 грн", "-1,00 грн") in minor units. */
-const minorOf = (text) => {
-  const n = Number(text.replace(/[^0-9]/g, ''));
-  return /^\s*[-−]/.test(text) ? -n : n;
-};
-
 const kyivDay = (iso) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Kyiv' }).format(new Date(iso));
 
 const status = () => page.evaluate(() => self.aspkBox.status);
 const allSales = () => page.evaluate(async () => (await import('/box-office/device/db.js')).allSales());
 
-/** A slot of the demo museum from `startMs`, `minutes` long, never on a whole hour (the demo's own slots are). */
-async function makeSlot(startMs, minutes) {
-  let start = Math.floor(startMs / MINUTE) * MINUTE;
-  if (new Date(start).getUTCMinutes() === 0) start += MINUTE;
-  return server.api.ok('POST', '/api/v1/venues/demo/slots', {
-    starts_at: new Date(start).toISOString(),
-    ends_at: new Date(start + minutes * MINUTE).toISOString(),
-    capacity: 10,
-  });
-}
-
 before(async () => {
   server = await startAspk();
   ({ data, port } = server);
   dir = await mkdtemp(join(tmpdir(), 'aspk-box-device-'));
-  context = await chromium.launchPersistentContext(join(dir, 'profile'), {
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    timeout: 60_000,
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.on('console', (m) => {
-    if (/Content Security Policy/i.test(m.text())) problems.push(`${page.url()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`${page.url()}: ${e}`));
+  ({ context, page } = await launchDevice(dir));
+  watchProblems(page, problems);
 });
 
 after(async () => {
@@ -102,21 +73,6 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-/** Waits for the app to have started (after a load or reload). */
-const ready = () => page.waitForFunction(() => self.aspkBox?.ready === true, null, { timeout: 20_000 });
-
-/** Sells through the keyboard: the slot, quantities, payment, Enter. Resolves to the sale. */
-async function sellByKeys(slotId, quantities, method) {
-  if (!(await page.locator('#ticket').isHidden())) await page.keyboard.press('Escape');
-  await page.click(`#slots button[data-slot="${slotId}"]`);
-  for (const id of ['adult', 'reduced']) await page.fill(`#qty-${id}`, String(quantities[id] ?? 0));
-  await page.check(method === 'card' ? '#pay-card' : '#pay-cash');
-  const before = await page.evaluate(() => self.aspkBox.sales);
-  await page.press('#qty-adult', 'Enter');
-  await page.waitForFunction((n) => self.aspkBox.sales > n, before);
-  assert.ok(await page.locator('#ticket').isVisible(), 'the ticket is on screen');
-  return page.evaluate(() => self.aspkBox.lastSale);
-}
 
 /** The QR code on screen, decoded (drawn from its SVG onto a canvas in the page). */
 async function qrOnScreen() {
@@ -176,12 +132,12 @@ test('the device pairs, a manager signs in, leases arrive and a shift opens', { 
   await server.api.addStaff(MANAGER, 'manager', 'demo');
   const now = Date.now();
   // The first is open now (its tickets can be scanned), the others start within hours.
-  slots.push(await makeSlot(now - 5 * MINUTE, 120), await makeSlot(now + 67 * MINUTE, 60), await makeSlot(now + 133 * MINUTE, 60));
+  slots.push(await makeSlot(server, now - 5 * MINUTE, 120), await makeSlot(server, now + 67 * MINUTE, 60), await makeSlot(server, now + 133 * MINUTE, 60));
   const enrolment = await server.api.ok('POST', '/api/v1/enrolments', { role: 'box_office', venue: 'demo' });
   assert.match(enrolment.url, /\/box-office\/device\/#pair=\d+$/);
 
   await page.goto(enrolment.url);
-  await ready();
+  await ready(page);
   assert.equal(await page.inputValue('#pair-code'), enrolment.code, 'the code comes from the link');
   await page.click('#pair-submit');
   await page.waitForSelector('#signin:not([hidden])', { timeout: 30_000 });
@@ -218,7 +174,7 @@ test('the device pairs, a manager signs in, leases arrive and a shift opens', { 
 test('with the server dead, 30 tickets sell offline, the 31st is refused, a manager overrides', { timeout: 120_000 }, async () => {
   await server.kill();
   await page.reload();
-  await ready();
+  await ready(page);
   await page.waitForSelector('#sale-form:not([hidden])');
   await page.evaluate(() => self.aspkBox.sync());
   let s = await status();
@@ -227,7 +183,7 @@ test('with the server dead, 30 tickets sell offline, the 31st is refused, a mana
 
   const sold = [];
   for (const slot of slots) {
-    for (const [quantities, method] of ORDERS) sold.push(await sellByKeys(slot.id, quantities, method));
+    for (const [quantities, method] of ORDERS) sold.push(await sellByKeys(page, slot.id, quantities, method));
     await page.keyboard.press('Escape');
     await page.click(`#slots button[data-slot="${slot.id}"]`);
     assert.equal((await status()).leaseLeft, 0, `the lease of ${slot.id} is used up`);
@@ -307,7 +263,7 @@ test('back online, every sale reaches the server exactly once, through a crash a
   await until('the upload starts', () => reloaded !== null, 20_000);
   await reloaded;
   page.off('request', reloadOnUpload);
-  await ready();
+  await ready(page);
   await page.waitForFunction(() => self.aspkBox.status.queue === 0 && self.aspkBox.status.online, null, { timeout: 30_000 });
   assert.equal(await page.locator('#history tr[data-uploaded="false"]').count(), 0, 'the history shows every sale handed in');
 

@@ -22,7 +22,7 @@ import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
 
 import { startAspk } from './aspk-server.mjs';
-import { launchDevice, makeSlot, PASSWORD, ready, sellByKeys, watchProblems } from './box-session.mjs';
+import { digits, launchDevice, makeSlot, minorOf, PASSWORD, ready, sellByKeys, watchProblems } from './box-session.mjs';
 import { CHROMIUM_PATH } from './harness.mjs';
 import { formatHumanNumber } from '../scan/verify.js';
 
@@ -45,15 +45,6 @@ const problems = [];
 let sold = [];
 /** What the device showed at the close. */
 let closing;
-
-/** The order number typed as the API takes it (12 digits with the check digit). */
-const digits = (serial) => formatHumanNumber(serial).replace(/ /g, '');
-
-/** An amount shown on a page ("1 250,00 грн", "-1,00 грн") in minor units. */
-const minorOf = (text) => {
-  const n = Number(text.replace(/[^0-9]/g, ''));
-  return /^\s*[-−]/.test(text) ? -n : n;
-};
 
 const status = () => page.evaluate(() => self.aspkBox.status);
 const allSales = () => page.evaluate(async () => (await import('/box-office/device/db.js')).allSales());

@@ -8,9 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { formatHumanNumber } from '../scan/verify.js';
 import { startAspk } from './aspk-server.mjs';
-import { launchDevice, openDesk, ready, sellByKeys, watchProblems } from './box-session.mjs';
+import { digits, launchDevice, openDesk, ready, sellByKeys, watchProblems } from './box-session.mjs';
 
 let server;
 let data;
@@ -70,8 +69,7 @@ test('a forged op is refused by the server, sells nothing there, and the device 
   const warning = await page.textContent('#refused-warning');
   assert.match(warning, /відхилив.*\(1\)/, warning);
   assert.equal(await page.evaluate(() => self.aspkBox.status.queue), 1, 'the forged op is not acknowledged');
-  const number = formatHumanNumber(sale.number).replace(/ /g, '');
-  const order = await server.api.call('GET', `/api/v1/orders/${number}`);
+  const order = await server.api.call('GET', `/api/v1/orders/${digits(sale.number)}`);
   assert.equal(order.status, 404, 'the server holds no such sale');
   assert.deepEqual(problems, []);
 });

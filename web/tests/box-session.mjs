@@ -1,17 +1,26 @@
 // The box-office device app (`/box-office/device/`) in headless Debian Chromium against the real
 // `aspk` binary, up to the point of selling: a persistent profile (IndexedDB and the service
 // worker survive reloads), a device paired with a box_office enrolment code, a manager signed
-// in, a slot open now and a cash shift open. For the device app's browser tests (the same steps
-// as box-device.test.mjs takes, which keeps its own copy).
+// in, a slot open now and a cash shift open. For the device app's browser tests.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 
 import { chromium } from 'playwright-core';
 
 import { CHROMIUM_PATH } from './harness.mjs';
+import { formatHumanNumber } from '../scan/verify.js';
 
 export const PASSWORD = 'correct horse';
 const MINUTE = 60_000;
+
+/** An order or ticket number as the API takes it (12 digits with the check digit). */
+export const digits = (serial) => formatHumanNumber(serial).replace(/ /g, '');
+
+/** An amount shown on a page ("1 250,00 грн", "-1,00 грн") in minor units. */
+export function minorOf(text) {
+  const n = Number(text.replace(/[^0-9]/g, ''));
+  return /^\s*[-−]/.test(text) ? -n : n;
+}
 
 /** Chromium with a persistent profile in `dir`; resolves to {context, page}. */
 export async function launchDevice(dir) {

@@ -81,6 +81,7 @@ static FILES: &[(&str, &str, &[u8])] = &[
 static SHARED: &[(&str, &str, &[u8])] = &[
     asset!("verify.js", JS, "scan/verify.js"),
     asset!("catalogue.js", JS, "scan/catalogue.js"),
+    asset!("idb.js", JS, "scan/idb.js"),
     asset!(
         "vendor/noble-ed25519/index.js",
         JS,

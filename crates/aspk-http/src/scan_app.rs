@@ -37,6 +37,7 @@ static FILES: &[(&str, &str, &[u8])] = &[
     asset!("feedback.js", JS),
     asset!("i18n.js", JS),
     asset!("catalogue.js", JS),
+    asset!("idb.js", JS),
     asset!("messages/uk.js", JS),
     asset!("messages/en.js", JS),
     asset!("verify.js", JS),

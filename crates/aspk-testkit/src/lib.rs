@@ -1,4 +1,5 @@
-//! Shared by the test suites: the rule for a leg that cannot run on this machine.
+//! Shared by the test suites: the rule for a leg that cannot run on this machine, and
+//! running a Node script of the repository (the browser modules' cross-checks).
 //!
 //! A leg that needs a service or a tool that is missing (PostgreSQL, zbar, Python, root for
 //! network namespaces) must never pass in silence. Under CI (`CI` set) it fails. Otherwise
@@ -29,6 +30,32 @@ pub fn skip(leg: &str, why: &str, fix: &str) {
             let _ = writeln!(file, "{line}");
         }
     }
+}
+
+/// Runs `node <script>` (a path from the repository's root, where it runs) for `leg`, and
+/// returns what it printed on stdout. `None` when node is missing: the skip is reported
+/// (a failure under CI). A script that fails fails the test, with its stderr.
+pub fn node_script(leg: &str, script: &str) -> Option<Vec<u8>> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let output = match std::process::Command::new("node")
+        .arg(script)
+        .current_dir(root)
+        .output()
+    {
+        Ok(output) => output,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            skip(leg, "node not found on PATH", "apt-get install -y nodejs");
+            return None;
+        }
+        Err(e) => panic!("running node {script}: {e}"),
+    };
+    assert!(
+        output.status.success(),
+        "node {script} failed ({}):\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(output.stdout)
 }
 
 #[cfg(test)]

@@ -927,7 +927,13 @@ fn a_refund_is_paid_only_into_the_refunders_own_shift() {
 
 /// Writes `body` as `actor` at the cloud; whether the fold refused it.
 fn refused_at_cloud(state: &mut State, actor: &str, body: OpBody) -> bool {
-    let (origin, key_id) = Author::Cloud.origin_and_key();
+    refused_from(state, Author::Cloud, actor, body)
+}
+
+/// `body` written by `author` (its origin and key) as `actor`: whether it was refused (an
+/// `unauthorised_op` finding, changing nothing else).
+fn refused_from(state: &mut State, author: Author, actor: &str, body: OpBody) -> bool {
+    let (origin, key_id) = author.origin_and_key();
     let seq = state.applied().get(origin).copied().unwrap_or(0) + 1;
     state.apply(&op(origin, seq, 2_000, actor, key_id, body));
     state
@@ -1153,15 +1159,9 @@ fn a_drill_stays_inside_its_drill_and_goes_as_a_whole() {
     assert!(state.stock().voided_at(STOCK_BLOCK.0).is_none());
 }
 
-/// `body` written at the box-office device (origin `till`, key 4) by `actor`: whether it
-/// was refused (an `unauthorised_op` finding, changing nothing else).
+/// `body` written at the box-office device (origin `till`, key 4) by `actor`.
 fn refused_at_till(state: &mut State, actor: &str, body: OpBody) -> bool {
-    let (origin, key_id) = Author::BoxOffice.origin_and_key();
-    let seq = state.applied().get(origin).copied().unwrap_or(0) + 1;
-    state.apply(&op(origin, seq, 2_000, actor, key_id, body));
-    state
-        .findings()
-        .contains_key(&format!("unauthorised_op:{origin}:{seq}"))
+    refused_from(state, Author::BoxOffice, actor, body)
 }
 
 /// A box-office device sells at the box office, for its venue, from its own serial block

@@ -8,9 +8,6 @@
 //! Needs `node` (20 or later) on PATH: without it the test fails under CI and is reported as
 //! skipped otherwise.
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use aspk_oplog::Op;
 use aspk_ticket::{CodeError, IssuerKey, KeyRing, PublicKey, TicketClaims, Validity};
 use ed25519_dalek::{Signature, VerifyingKey};
@@ -28,35 +25,10 @@ const DEVICE_KINDS: [&str; 6] = [
     "order_contact",
 ];
 
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 /// Runs the script; none when node is missing (the skip is reported).
 fn vectors() -> Option<Value> {
-    let output = match Command::new("node")
-        .arg(SCRIPT)
-        .current_dir(repo_root())
-        .output()
-    {
-        Ok(output) => output,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            aspk_testkit::skip(
-                "device JS cross-check (web/box against Rust)",
-                "node not found on PATH",
-                "apt-get install -y nodejs",
-            );
-            return None;
-        }
-        Err(e) => panic!("running node {SCRIPT}: {e}"),
-    };
-    assert!(
-        output.status.success(),
-        "node {SCRIPT} failed ({}):\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Some(serde_json::from_slice(&output.stdout).expect("the script prints one JSON object"))
+    let stdout = aspk_testkit::node_script("device JS cross-check (web/box against Rust)", SCRIPT)?;
+    Some(serde_json::from_slice(&stdout).expect("the script prints one JSON object"))
 }
 
 fn text(v: &Value, field: &str) -> String {

@@ -13,9 +13,6 @@
 //! Needs `node`, `web/node_modules` (playwright-core) and Chromium: without them the test fails
 //! under CI and is reported as skipped otherwise.
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use aspk_render::escpos::{ticket_escpos, Command as Cmd, EscPosOptions};
 use aspk_render::TicketDoc;
 use serde_json::Value;
@@ -26,32 +23,10 @@ use crate::support::samples_dir;
 const SCRIPT: &str = "web/tools/box-escpos.mjs";
 const LEG: &str = "device ESC/POS cross-check (web/box/escpos.js in Chromium against Rust)";
 
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 /// Runs the script; none when node, playwright-core or Chromium is missing (the skip is reported).
 fn renderings() -> Option<Value> {
-    let output = match Command::new("node")
-        .arg(SCRIPT)
-        .current_dir(repo_root())
-        .output()
-    {
-        Ok(output) => output,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            aspk_testkit::skip(LEG, "node not found on PATH", "apt-get install -y nodejs");
-            return None;
-        }
-        Err(e) => panic!("running node {SCRIPT}: {e}"),
-    };
-    assert!(
-        output.status.success(),
-        "node {SCRIPT} failed ({}):\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let v: Value =
-        serde_json::from_slice(&output.stdout).expect("the script prints one JSON object");
+    let stdout = aspk_testkit::node_script(LEG, SCRIPT)?;
+    let v: Value = serde_json::from_slice(&stdout).expect("the script prints one JSON object");
     if let Some(why) = v["skip"].as_str() {
         aspk_testkit::skip(LEG, why, v["fix"].as_str().unwrap_or("see the script"));
         return None;

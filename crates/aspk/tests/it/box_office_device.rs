@@ -395,33 +395,10 @@ async fn a_box_office_device_hands_its_sales_to_a_site_node_while_the_cloud_is_a
     let c = Api::sign_in(&cloud_base).await;
     let (_site, s) = enrolled_site(&c, &dir.path().join("site"), &cloud_base, 5).await;
     let slot = c.open_slot(10).await;
-    let (status, code) = c
-        .post(
-            "/api/v1/enrolments",
-            json!({"role": "box_office", "venue": "demo"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{code}");
-    let key = IssuerKey::from_bytes(0, &[31; 32]);
     let http = reqwest::Client::new();
-    let redeemed: Value = http
-        .post(format!("{cloud_base}/api/v1/enrolments/redeem"))
-        .json(
-            &json!({"code": code["code"], "name": "Каса 3", "origin": "box-office-site-test",
-                      "public_key": aspk_app::to_hex(&key.public().to_bytes())}),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = redeemed["token"].as_str().unwrap().to_owned();
-    let key = IssuerKey::from_bytes(
-        u16::try_from(redeemed["key_id"].as_u64().unwrap()).unwrap(),
-        &[31; 32],
-    );
-    let block = redeemed["serials"][0].as_u64().unwrap();
+    let admin = crate::kit::admin_token(&http, &cloud_base).await;
+    let device = device_kit::paired(&http, &admin, &cloud_base, 31).await;
+    let (token, key, block) = (device.token.clone(), &device.key, device.block);
     let sync = |base: String, ops: Vec<Value>| {
         let (http, token) = (http.clone(), token.clone());
         async move {
@@ -459,7 +436,7 @@ async fn a_box_office_device_hands_its_sales_to_a_site_node_while_the_cloud_is_a
 
     let now = Utc::now();
     let ticket = device_kit::ticket(
-        &key,
+        key,
         block + 2,
         Some(&slot),
         now,
@@ -468,11 +445,11 @@ async fn a_box_office_device_hands_its_sales_to_a_site_node_while_the_cloud_is_a
     );
     let sale = device_kit::sale(block + 1, vec![ticket], None, false);
     let op = device_kit::signed(
-        "box-office-site-test",
+        &device.origin,
         1,
         "user:admin",
         OpBody::OrderPlaced(sale),
-        &key,
+        key,
     );
     let (status, at_site) = sync(s.base().to_owned(), vec![op]).await;
     assert_eq!(status, StatusCode::OK, "{at_site}");

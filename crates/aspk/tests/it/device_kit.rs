@@ -5,7 +5,7 @@ use aspk_domain::{Channel, Currency, Payment, PaymentMethod, Slug};
 use aspk_oplog::{Hlc, Op, OpBody, OrderPlaced, TicketIssued};
 use aspk_ticket::{IssuerKey, TicketClaims, Validity};
 use chrono::{DateTime, Utc};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// Op `seq` of the device `origin`, by `actor`, signed with `key`, as JSON to upload.
 pub fn signed(origin: &str, seq: u64, actor: &str, body: OpBody, key: &IssuerKey) -> Value {
@@ -85,5 +85,52 @@ pub fn sale(
         idempotency_key: None,
         paper: None,
         drill: None,
+    }
+}
+
+/// A box-office device as paired at a server: what the browser app keeps.
+pub struct PairedDevice {
+    pub node_id: String,
+    pub token: String,
+    pub origin: String,
+    pub key: IssuerKey,
+    /// The first serial of its block.
+    pub block: u64,
+}
+
+/// A box-office device paired at `base` with the code of `token`'s holder (a manager or
+/// admin); its key is made from `secret`, its origin is `box-office-<secret>`.
+pub async fn paired(http: &reqwest::Client, token: &str, base: &str, secret: u8) -> PairedDevice {
+    let code: Value = http
+        .post(format!("{base}/api/v1/enrolments"))
+        .bearer_auth(token)
+        .json(&json!({"role": "box_office", "venue": "demo"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = IssuerKey::from_bytes(0, &[secret; 32]);
+    let origin = format!("box-office-{secret}");
+    let redeemed: Value = http
+        .post(format!("{base}/api/v1/enrolments/redeem"))
+        .json(
+            &json!({"code": code["code"], "name": "Каса", "origin": origin,
+                      "public_key": aspk_app::to_hex(&key.public().to_bytes())}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key_id = u16::try_from(redeemed["key_id"].as_u64().unwrap()).unwrap();
+    PairedDevice {
+        node_id: redeemed["node_id"].as_str().unwrap().to_owned(),
+        token: redeemed["token"].as_str().unwrap().to_owned(),
+        origin,
+        key: IssuerKey::from_bytes(key_id, &[secret; 32]),
+        block: redeemed["serials"][0].as_u64().unwrap(),
     }
 }

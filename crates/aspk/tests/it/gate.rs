@@ -643,54 +643,6 @@ async fn paper_outage_drill_every_ticket_is_used_once_and_each_conflict_is_found
     drop(gate);
 }
 
-/// A box-office device as paired at a server: what the browser app keeps.
-struct PairedDevice {
-    node_id: String,
-    token: String,
-    origin: String,
-    key: aspk_ticket::IssuerKey,
-    /// The first serial of its block.
-    block: u64,
-}
-
-/// A box-office device paired at `base` with a manager's (here: the admin's) code.
-async fn paired_box_office(
-    http: &reqwest::Client,
-    token: &str,
-    base: &str,
-    secret: u8,
-) -> PairedDevice {
-    let code = post(
-        http,
-        token,
-        format!("{base}/api/v1/enrolments"),
-        json!({"role": "box_office", "venue": "demo"}),
-    )
-    .await;
-    let key = aspk_ticket::IssuerKey::from_bytes(0, &[secret; 32]);
-    let origin = format!("box-office-{secret}");
-    let redeemed: Value = http
-        .post(format!("{base}/api/v1/enrolments/redeem"))
-        .json(
-            &json!({"code": code["code"], "name": "Каса", "origin": origin,
-                      "public_key": aspk_app::to_hex(&key.public().to_bytes())}),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let key_id = u16::try_from(redeemed["key_id"].as_u64().unwrap()).unwrap();
-    PairedDevice {
-        node_id: redeemed["node_id"].as_str().unwrap().to_owned(),
-        token: redeemed["token"].as_str().unwrap().to_owned(),
-        origin,
-        key: aspk_ticket::IssuerKey::from_bytes(key_id, &[secret; 32]),
-        block: redeemed["serials"][0].as_u64().unwrap(),
-    }
-}
-
 /// The power cut as a drill with the real binaries. A box-office device, a gate and a phone
 /// are all cut off from every server. The gate admits a ticket the device sold while cut
 /// off (its key reached the gate when the device was paired), once; it refuses a forged code
@@ -702,8 +654,8 @@ async fn paired_box_office(
 async fn power_cut_a_box_office_devices_offline_ticket_is_admitted_offline_and_its_double_entry_found_once(
 ) {
     let (dir, cloud, http, token, slot_id) = setup().await;
-    let device = paired_box_office(&http, &token, &cloud.base, 21).await;
-    let stolen = paired_box_office(&http, &token, &cloud.base, 22).await;
+    let device = crate::device_kit::paired(&http, &token, &cloud.base, 21).await;
+    let stolen = crate::device_kit::paired(&http, &token, &cloud.base, 22).await;
     let revoked = http
         .post(format!(
             "{}/api/v1/nodes/{}/revoke",
@@ -823,25 +775,21 @@ async fn power_cut_a_box_office_devices_offline_ticket_is_admitted_offline_and_i
         .unwrap();
     assert!(uploaded.status().is_success(), "{}", uploaded.status());
     let (http, token) = admin(&cloud.base).await;
-    let mut kinds = Vec::new();
-    for _ in 0..100 {
-        let findings = get(
-            &http,
-            &token,
-            format!("{}/api/v1/findings?status=open", cloud.base),
-        )
-        .await;
-        kinds = findings
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["kind"].as_str().unwrap().to_owned())
-            .collect::<Vec<_>>();
-        if kinds.iter().any(|k| k == "double_entry") {
-            break;
+    let open_kinds = || {
+        let (http, token, base) = (http.clone(), token.clone(), cloud.base.clone());
+        async move {
+            let findings = get(&http, &token, format!("{base}/api/v1/findings?status=open")).await;
+            let kinds = findings.as_array().unwrap().iter();
+            kinds
+                .map(|f| f["kind"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    };
+    eventually("the double entry is found", || async {
+        open_kinds().await.iter().any(|k| k == "double_entry")
+    })
+    .await;
+    let kinds = open_kinds().await;
     assert_eq!(
         kinds.iter().filter(|k| *k == "double_entry").count(),
         1,
